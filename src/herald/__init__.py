@@ -1,0 +1,3 @@
+"""Herald: a self-hosted WhatsApp template-messaging gateway."""
+
+__version__ = "0.1.0"

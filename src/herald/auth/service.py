@@ -1,0 +1,34 @@
+"""Logging in: constant-time credential checks, throttled per username and per address."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.errors import InvalidCredentials, RateLimited
+from herald.kit.jwt import issue_token
+from herald.kit.passwords import verify_password
+from herald.runtime import Runtime
+from herald.user import repository as users
+
+
+async def login(
+    session: AsyncSession, runtime: Runtime, username: str, password: str, address: str
+) -> str:
+    username = username.strip().lower()
+    per_username = (runtime.login_failures_per_username, "login-user", username)
+    per_address = (runtime.login_failures_per_address, "login-addr", address)
+    for limit, *keys in (per_username, per_address):
+        wait = await runtime.limiter.exhausted(limit, *keys)
+        if wait is not None:
+            raise RateLimited(wait, "Too many failed logins; retry later.")
+
+    user = await users.get_by_email(session, username)
+    valid = await verify_password(password, user.password_hash if user else None)
+    if user is None or not valid or user.is_disabled:
+        for limit, *keys in (per_username, per_address):
+            await runtime.limiter.hit(limit, *keys)
+        raise InvalidCredentials()
+    await runtime.limiter.clear(*per_username)
+    return issue_token(
+        runtime.jwt_secret, user.id, runtime.clock.now(), runtime.settings.token_ttl_seconds
+    )

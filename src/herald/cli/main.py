@@ -1,0 +1,82 @@
+"""The ``herald`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from herald import migrate
+from herald.cli import users
+from herald.cli.common import EXIT_CONFIG, database_session, fail, out, run, settings_or_exit
+from herald.config import ConfigError, Settings
+from herald.db import create_engine, safe_url
+from herald.logging import configure_logging
+
+app = typer.Typer(
+    help="Herald: a self-hosted WhatsApp template-messaging gateway.", no_args_is_help=True
+)
+db = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(users.app, name="users")
+
+
+def _upgrade(settings: Settings) -> str | None:
+    async def work() -> str | None:
+        if settings.resolved_database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await migrate.upgrade(engine)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    return run(settings, work)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = settings_or_exit()
+    revision = _upgrade(settings)
+    out.print(
+        f"Database {safe_url(settings.resolved_database_url)} is at revision {revision}.",
+        highlight=False,
+    )
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default HERALD_HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default HERALD_PORT or 8080.")] = None,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply migrations before serving.")
+    ] = True,
+) -> None:
+    """Run Herald on one machine: the API (and, as they land, the dispatcher and scheduler)."""
+    import uvicorn
+
+    from herald.app import create_app
+
+    settings = settings_or_exit()
+    configure_logging(settings.resolved_log_format, settings.log_level)
+    if migrate_first:
+        _upgrade(settings)
+    try:
+        application = create_app(settings)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    config = uvicorn.Config(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run()
+
+
+__all__ = ["app", "database_session"]

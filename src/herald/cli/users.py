@@ -1,0 +1,125 @@
+"""``herald users``: operators create users and manage their API access."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from herald.cli.common import database_session, out, run, settings_or_exit
+from herald.kit.clock import SystemClock, iso_utc
+from herald.models import User
+from herald.user import service
+
+app = typer.Typer(help="Create users and manage their API access.", no_args_is_help=True)
+clock = SystemClock()
+
+
+def _ask_password() -> str:
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@app.command("create")
+def create(
+    email: str,
+    password: Annotated[
+        str | None, typer.Option(help="Prompted for (hidden) when not given.")
+    ] = None,
+    api_access: Annotated[
+        bool, typer.Option("--api-access/--no-api-access", help="Allow API calls.")
+    ] = False,
+    firstname: Annotated[str | None, typer.Option()] = None,
+    lastname: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a user (API access is off unless --api-access is given)."""
+    settings = settings_or_exit()
+    secret = password if password is not None else _ask_password()
+
+    async def work() -> User:
+        async with database_session(settings) as session:
+            user = await service.create(
+                session,
+                email=email,
+                password=secret,
+                now=clock.now(),
+                has_api_access=api_access,
+                firstname=firstname,
+                lastname=lastname,
+            )
+            await session.commit()
+            return user
+
+    user = run(settings, work)
+    access = "enabled" if user.has_api_access else "disabled (grant with `herald users grant-api`)"
+    out.print(f"Created user {user.id} <{user.email}>; API access {access}.", highlight=False)
+
+
+@app.command("list")
+def list_users() -> None:
+    """List every user."""
+    settings = settings_or_exit()
+
+    async def work() -> list[User]:
+        async with database_session(settings) as session:
+            return list(await service.list_users(session))
+
+    table = Table("id", "email", "name", "api access", "disabled", "created")
+    for user in run(settings, work):
+        name = " ".join(p for p in (user.firstname, user.lastname) if p)
+        table.add_row(
+            str(user.id),
+            user.email,
+            name,
+            "yes" if user.has_api_access else "no",
+            "yes" if user.is_disabled else "no",
+            iso_utc(user.created_at),
+        )
+    out.print(table)
+
+
+def _change(email: str, action: str, change: str) -> None:
+    settings = settings_or_exit()
+    password = _ask_password() if action == "set-password" else ""
+
+    async def work() -> User:
+        async with database_session(settings) as session:
+            now = clock.now()
+            if action == "grant-api":
+                user = await service.set_api_access(session, email, True, now)
+            elif action == "revoke-api":
+                user = await service.set_api_access(session, email, False, now)
+            elif action == "set-password":
+                user = await service.set_password(session, email, password, now)
+            else:
+                user = await service.disable(session, email, now)
+            await session.commit()
+            return user
+
+    user = run(settings, work)
+    out.print(f"{change} for <{user.email}>.", highlight=False)
+
+
+@app.command("grant-api")
+def grant_api(email: str) -> None:
+    """Allow the user to call the API."""
+    _change(email, "grant-api", "API access granted")
+
+
+@app.command("revoke-api")
+def revoke_api(email: str) -> None:
+    """Refuse the user's API calls from the next request on."""
+    _change(email, "revoke-api", "API access revoked")
+
+
+@app.command("set-password")
+def set_password(email: str) -> None:
+    """Set a new password (prompted); tokens issued before it stop working."""
+    _change(email, "set-password", "Password changed; earlier tokens revoked")
+
+
+@app.command("disable")
+def disable(email: str) -> None:
+    """Disable the user: logins fail and existing tokens stop working."""
+    _change(email, "disable", "User disabled")

@@ -1,0 +1,254 @@
+"""One error tree; ``install_error_handlers`` renders every failure as a JSend error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class HeraldError(Exception):
+    """An expected failure with an HTTP status and a stable snake_case ``code``."""
+
+    status: int = 400
+    code: str = "bad_request"
+    message: str = "Bad request."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        data: dict[str, Any] | list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or type(self).message
+        self.data: dict[str, Any] | list[Any] = data if data is not None else []
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+# 400
+class ValidationFailed(HeraldError):
+    code = "validation_failed"
+    message = "The request is not valid."
+
+    def __init__(self, errors: Sequence[dict[str, str]], message: str | None = None) -> None:
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        super().__init__(message or f"Invalid fields: {fields}.", data={"errors": list(errors)})
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationFailed:
+        return cls([{"field": field, "message": message}], message=f"{field}: {message}")
+
+
+class MalformedJson(HeraldError):
+    code = "malformed_json"
+    message = "The request body is not valid JSON."
+
+
+class InvalidPhoneNumber(HeraldError):
+    code = "invalid_phone_number"
+    message = "The phone number is not valid for the given country."
+
+
+class InvalidCurrentPassword(HeraldError):
+    code = "invalid_current_password"
+    message = "current_password does not match."
+
+
+# 401
+class Unauthenticated(HeraldError):
+    status = 401
+    code = "unauthenticated"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    message = "Invalid credentials."
+
+
+class TokenMissing(Unauthenticated):
+    code = "token_missing"
+    message = "Authorization header with a Bearer token is required."
+
+
+class TokenInvalid(Unauthenticated):
+    code = "token_invalid"
+    message = "The token is invalid."
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+    message = "The token has expired; log in again."
+
+
+# 403
+class Forbidden(HeraldError):
+    status = 403
+    code = "forbidden"
+    message = "Not allowed."
+
+
+class ApiAccessDisabled(Forbidden):
+    code = "api_access_disabled"
+    message = "API access is disabled for this user."
+
+
+class FieldNotEditable(Forbidden):
+    code = "field_not_editable"
+
+
+# 404
+class NotFound(HeraldError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class RouteNotFound(NotFound):
+    code = "route_not_found"
+    message = "No such route."
+
+
+# 405
+class MethodNotAllowed(HeraldError):
+    status = 405
+    code = "method_not_allowed"
+    message = "Method not allowed."
+
+
+# 409
+class Conflict(HeraldError):
+    status = 409
+    code = "conflict"
+    message = "Conflict."
+
+
+class ContactExists(Conflict):
+    code = "contact_exists"
+    message = "A contact with this number already exists."
+
+
+# 413
+class PayloadTooLarge(HeraldError):
+    status = 413
+    code = "payload_too_large"
+    message = "The request body is too large."
+
+
+# 415
+class UnsupportedContentType(HeraldError):
+    status = 415
+    code = "unsupported_content_type"
+    message = "The request body must be JSON (Content-Type: application/json)."
+
+
+# 429
+class RateLimited(HeraldError):
+    status = 429
+    code = "rate_limited"
+    message = "Too many requests; retry later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(
+            message, data={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
+        )
+
+
+# 500
+class InternalError(HeraldError):
+    status = 500
+    code = "internal_error"
+    message = "Internal server error."
+
+
+# 503
+class ServiceUnavailable(HeraldError):
+    status = 503
+    code = "service_unavailable"
+    message = "A dependency is unavailable; retry later."
+
+    def __init__(self, message: str | None = None, retry_after: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+# --- rendering: the one place where any failure becomes a JSend answer -------------------------
+
+
+def _field_name(loc: Sequence[int | str]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    rendered = []
+    for err in errors:
+        field = _field_name(err.get("loc", ()))
+        kind = err.get("type", "")
+        if kind == "missing":
+            message = "This field is required."
+        elif kind == "extra_forbidden":
+            message = "Unknown field."
+        else:
+            message = str(err.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        rendered.append({"field": field, "message": message})
+    return rendered
+
+
+def install_error_handlers(app: Any) -> None:
+    """Register the handlers that render HeraldError, framework errors and crashes as JSend."""
+    import structlog
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import Request
+
+    from herald.kit.jsend import error_response
+    from herald.kit.routes import alternative_path
+
+    log = structlog.get_logger("herald.errors")
+
+    async def herald_error(_: Request, exc: Exception) -> Any:
+        assert isinstance(exc, HeraldError)
+        return error_response(exc.status, exc.code, exc.message, exc.data, exc.headers)
+
+    async def request_validation(_: Request, exc: Exception) -> Any:
+        assert isinstance(exc, RequestValidationError)
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, MalformedJson.code, MalformedJson.message)
+        failure = ValidationFailed(_validation_errors(errors))
+        return error_response(400, failure.code, failure.message, failure.data)
+
+    async def http_exception(request: Request, exc: Exception) -> Any:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 404:
+            other = alternative_path(request.app, request.scope)
+            if other:
+                return error_response(
+                    404,
+                    RouteNotFound.code,
+                    f"No route {request.url.path}; did you mean {other}? "
+                    "Trailing slashes are part of Herald's routes.",
+                    {"path": other},
+                )
+            return error_response(404, RouteNotFound.code, f"No route {request.url.path}.")
+        if exc.status_code == 413:
+            return error_response(413, PayloadTooLarge.code, str(exc.detail))
+        if exc.status_code == 405:
+            return error_response(
+                405,
+                MethodNotAllowed.code,
+                f"Method {request.method} is not allowed on {request.url.path}.",
+                {"allowed": headers.get("Allow", "").split(", ")},
+                headers,
+            )
+        return error_response(exc.status_code, "http_error", str(exc.detail), None, headers)
+
+    async def unexpected(request: Request, exc: Exception) -> Any:
+        log.exception("http.unhandled_error", method=request.method, path=request.url.path)
+        return error_response(500, InternalError.code, InternalError.message)
+
+    app.add_exception_handler(HeraldError, herald_error)
+    app.add_exception_handler(RequestValidationError, request_validation)
+    app.add_exception_handler(StarletteHTTPException, http_exception)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,1 @@
+"""Generic helpers; nothing here imports a feature."""

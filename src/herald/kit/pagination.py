@@ -1,0 +1,70 @@
+"""Page/limit paging for every list: ``page`` (alias ``currentPage``), ``limit`` 1..100."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class PageParams:
+    page: int
+    limit: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+def page_params(
+    page: int | None = Query(default=None, ge=1, le=10_000_000),
+    current_page: int | None = Query(default=None, alias="currentPage", ge=1, le=10_000_000),
+    limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+) -> PageParams:
+    return PageParams(page=page or current_page or 1, limit=limit)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Pagination(BaseModel):
+    page: int
+    limit: int
+    total: int
+    pages: int
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    pagination: Pagination
+
+
+async def fetch_page(
+    session: AsyncSession, statement: Select[Any], params: PageParams
+) -> tuple[Sequence[Any], int]:
+    """The rows of one page of ``statement`` (already ordered) and the total count."""
+    total_query = select(func.count()).select_from(statement.order_by(None).subquery())
+    total = (await session.execute(total_query)).scalar_one()
+    rows = await session.execute(statement.limit(params.limit).offset(params.offset))
+    return rows.scalars().all(), total
+
+
+def make_page(items: list[T], total: int, params: PageParams) -> Page[T]:
+    pages = math.ceil(total / params.limit) if total else 0
+    return Page(
+        items=items,
+        pagination=Pagination(page=params.page, limit=params.limit, total=total, pages=pages),
+    )

@@ -1,0 +1,204 @@
+"""Shared fixtures: every database-backed test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is ``HERALD_TEST_DATABASE_URL`` (default the local ``test`` database); each test
+session works in a database of its own created there and dropped afterwards. When PostgreSQL is
+unreachable its half of the suite is skipped, except under ``CI=true``, where that fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from herald import migrate
+from herald.app import create_app
+from herald.config import Settings
+from herald.db import create_engine, normalise_database_url, session_factory
+from herald.kit.clock import FrozenClock
+from herald.kit.passwords import hash_password_sync
+from herald.models import Base, User
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+TEST_JWT_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+PASSWORD = "s3cret-pass"
+_PASSWORD_HASH = hash_password_sync(PASSWORD)  # argon2 is slow on purpose: hash once
+
+
+@dataclass
+class DatabaseUnderTest:
+    kind: str
+    url: str
+    engine: AsyncEngine
+
+    async def clean(self) -> None:
+        async with self.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+
+
+def postgres_url() -> str:
+    return normalise_database_url(os.environ.get("HERALD_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL))
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def create_postgres_database() -> str:
+    """A fresh database beside the configured one; skip or fail when PostgreSQL is down."""
+    base = postgres_url()
+    try:
+        admin = await asyncpg.connect(_asyncpg_dsn(base), timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        message = f"PostgreSQL unreachable at {make_url(base).render_as_string()}: {exc}"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + " (CI=true: PostgreSQL is required)", pytrace=False)
+        pytest.skip(message)
+    name = f"herald_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    admin = await asyncpg.connect(_asyncpg_dsn(postgres_url()), timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DatabaseUnderTest]:
+    kind: str = request.param
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'herald.db'}"
+    else:
+        url = await create_postgres_database()
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    try:
+        yield DatabaseUnderTest(kind=kind, url=url, engine=engine)
+    finally:
+        await engine.dispose()
+        if kind == "postgresql":
+            await drop_postgres_database(url)
+
+
+@pytest.fixture
+async def db(database: DatabaseUnderTest) -> DatabaseUnderTest:
+    """The database, emptied before the test."""
+    await database.clean()
+    return database
+
+
+@pytest.fixture
+async def session(db: DatabaseUnderTest) -> AsyncIterator[AsyncSession]:
+    async with session_factory(db.engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db.url,
+        data_dir=tmp_path,
+        jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
+        login_failures_per_username="5/minute",
+        login_failures_per_address="20/minute",
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://herald.test") as c:
+            yield c
+
+
+async def add_user(
+    db: DatabaseUnderTest,
+    email: str,
+    *,
+    has_api_access: bool = True,
+    now: datetime | None = None,
+) -> User:
+    moment = now or datetime.now(UTC)
+    async with session_factory(db.engine)() as session:
+        user = User(
+            email=email,
+            password_hash=_PASSWORD_HASH,
+            has_api_access=has_api_access,
+            is_disabled=False,
+            created_at=moment,
+            updated_at=moment,
+        )
+        session.add(user)
+        await session.commit()
+        return user
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    answer = await client.post("/api/login_check", json={"username": email, "password": password})
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["data"]["token"]
+    return token
+
+
+@pytest.fixture
+async def ana(db: DatabaseUnderTest, clock: FrozenClock) -> User:
+    return await add_user(db, "ana@example.com", now=clock.now())
+
+
+@pytest.fixture
+async def auth(client: httpx.AsyncClient, ana: User) -> dict[str, str]:
+    """Headers that authenticate as ana."""
+    return {"Authorization": f"Bearer {await login(client, ana.email)}"}
+
+
+@pytest.fixture
+async def bob_auth(
+    client: httpx.AsyncClient, db: DatabaseUnderTest, clock: FrozenClock
+) -> dict[str, str]:
+    bob = await add_user(db, "bob@example.com", now=clock.now())
+    return {"Authorization": f"Bearer {await login(client, bob.email)}"}
+
+
+async def count_rows(db: DatabaseUnderTest, table: str) -> int:
+    async with db.engine.connect() as connection:
+        return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())  # noqa: S608
+
+
+def assert_error(answer: httpx.Response, status: int, code: str) -> dict[str, object]:
+    """The answer is a JSend error with this status and code; returns the body."""
+    assert answer.status_code == status, answer.text
+    body: dict[str, object] = answer.json()
+    assert body["status"] == "error", body
+    assert body["code"] == code, body
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert "data" in body
+    return body
