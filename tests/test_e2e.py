@@ -1,0 +1,100 @@
+"""The README's walk-through against a real ``herald serve`` process over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.helpers import HERALD, herald
+from tests.conftest import DatabaseUnderTest, assert_error
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(db: DatabaseUnderTest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    env = {"HERALD_DATA_DIR": str(tmp_path)}
+    if db.kind == "postgresql":
+        env["HERALD_DATABASE_URL"] = db.url
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [HERALD, "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError((tmp_path / "serve.log").read_text())
+            time.sleep(0.1)
+        yield base, env
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_a_new_user_walks_through_the_foundation(
+    served: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    base, env = served
+    created = herald(
+        "users", "create", "ana@example.com", "--password", "s3cret-pass", "--api-access", env=env
+    )
+    assert created.returncode == 0, created.stderr
+    with httpx.Client(base_url=base) as http:
+        login = http.post(
+            "/api/login_check", json={"username": "ana@example.com", "password": "s3cret-pass"}
+        )
+        assert login.status_code == 200
+        auth = {"Authorization": f"Bearer {login.json()['token']}"}
+
+        sam = {"number": "21696816277", "country_code": "TN", "firstname": "Sam"}
+        assert http.post("/api/contacts/", json=sam, headers=auth).status_code == 201
+        assert_error(http.post("/api/contacts/", json=sam, headers=auth), 409, "contact_exists")
+        body = assert_error(
+            http.post("/api/contacts/", json={"firstname": "Jane"}, headers=auth),
+            400,
+            "validation_failed",
+        )
+        assert {e["field"] for e in body["data"]["errors"]} == {"number", "country_code"}  # type: ignore[index]
+
+        listed = http.get("/api/contacts/?page=1&limit=20", headers=auth).json()["data"]
+        assert [c["number"] for c in listed["items"]] == ["21696816277"]
+        assert listed["pagination"] == {"page": 1, "limit": 20, "total": 1, "pages": 1}
+
+        slashless = assert_error(
+            http.post("/api/contacts", json=sam, headers=auth), 404, "route_not_found"
+        )
+        assert slashless["data"] == {"path": "/api/contacts/"}
+
+        assert herald("users", "revoke-api", "ana@example.com", env=env).returncode == 0
+        assert_error(http.get("/api/contacts/", headers=auth), 403, "api_access_disabled")
+
+    logs = (tmp_path / "serve.log").read_text()
+    assert "21696816277" not in logs
+    assert "s3cret-pass" not in logs
+    assert login.json()["token"] not in logs
