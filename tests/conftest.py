@@ -32,6 +32,9 @@ from herald.models import Base, User
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TEST_JWT_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PASSWORD = "s3cret-pass"
+EMULATOR_ACCESS_TOKEN = "emulator-access-token-for-tests"
+EMULATOR_APP_SECRET = "emulator-app-secret-for-tests"
+EMULATOR_VERIFY_TOKEN = "emulator-verify-token-for-tests"
 _PASSWORD_HASH = hash_password_sync(PASSWORD)  # argon2 is slow on purpose: hash once
 
 
@@ -127,6 +130,13 @@ def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
         jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
         login_failures_per_username="5/minute",
         login_failures_per_address="20/minute",
+        # Plain API tests: no emulator mounted, no background loops; tests that need them use
+        # the `live` fixture (tests/live_herald.py).
+        emulator_url="http://127.0.0.1:9/no-emulator",
+        emulator_access_token=EMULATOR_ACCESS_TOKEN,  # type: ignore[arg-type]
+        emulator_app_secret=EMULATOR_APP_SECRET,  # type: ignore[arg-type]
+        emulator_verify_token=EMULATOR_VERIFY_TOKEN,  # type: ignore[arg-type]
+        background_tasks=False,
     )
 
 
@@ -202,3 +212,7 @@ def assert_error(answer: httpx.Response, status: int, code: str) -> dict[str, ob
     assert body["message"]
     assert "data" in body
     return body
+
+
+# Herald and the emulator on real ports (`live`, `live_ana`), for the tests that need them.
+pytest_plugins = ["tests.live_herald"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from herald.app import create_app
-from herald.config import ConfigError, Settings, load_settings
+from herald.config import ConfigError, Settings, generate_encryption_key, load_settings
 
 STRONG = "9f1c2e7a4b8d0f3e6a5c1b2d4e7f8a9c0b1d2e3f4a5b6c7d"
 
@@ -47,9 +47,19 @@ def test_production_refuses_a_missing_or_weak_jwt_secret(
         load_settings()
 
 
-def test_production_runs_with_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_to_run_without_encryption_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("HERALD_ENV", "production")
     monkeypatch.setenv("HERALD_JWT_SECRET", STRONG)
+    with pytest.raises(ConfigError, match="HERALD_ENCRYPTION_KEYS"):
+        load_settings()
+
+
+def test_production_runs_with_strong_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HERALD_ENV", "production")
+    monkeypatch.setenv("HERALD_JWT_SECRET", STRONG)
+    monkeypatch.setenv("HERALD_ENCRYPTION_KEYS", generate_encryption_key())
     settings = load_settings()
     assert settings.is_production
     assert settings.resolved_log_format == "json"

@@ -7,9 +7,22 @@ from fastapi import FastAPI
 from herald.auth.endpoints import router as auth_router
 from herald.contact.endpoints import router as contact_router
 from herald.health.endpoints import router as health_router
+from herald.message.endpoints import router as message_router
+from herald.meta_webhook.endpoints import router as meta_webhook_router
+from herald.opt_out.endpoints import router as opt_out_router
+from herald.template.endpoints import router as template_router
 from herald.user.endpoints import router as user_router
 
-ROUTERS = (health_router, auth_router, user_router, contact_router)
+ROUTERS = (
+    health_router,
+    auth_router,
+    user_router,
+    contact_router,
+    template_router,
+    message_router,
+    opt_out_router,
+    meta_webhook_router,
+)
 
 
 def mount_routes(app: FastAPI) -> None:

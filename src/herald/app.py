@@ -9,35 +9,34 @@ from fastapi import FastAPI
 
 from herald import __version__
 from herald.api import mount_routes
+from herald.background import BackgroundLoops
+from herald.channel.service import EmulatorDefaults
 from herald.config import Settings
-from herald.db import create_engine, session_factory
 from herald.errors import install_error_handlers
 from herald.kit.access_log import AccessLogMiddleware
 from herald.kit.body_limit import BodyLimitMiddleware
-from herald.kit.clock import Clock, SystemClock
-from herald.kit.ratelimit import Limiter
-from herald.runtime import Runtime
+from herald.kit.clock import Clock
+from herald.runtime import emulator_defaults, open_runtime
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The ASGI app. ``clock`` is injectable so tests can freeze time."""
-    jwt_secret = settings.resolved_jwt_secret()
+    settings.resolved_jwt_secret()  # fail at startup, not on the first login
+    mounted_emulator = _builtin_emulator(settings, emulator_defaults(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url, settings.database_pool_size)
-        app.state.runtime = Runtime(
-            settings=settings,
-            engine=engine,
-            sessions=session_factory(engine),
-            clock=clock or SystemClock(),
-            limiter=Limiter(settings.rate_limit_storage_url),
-            jwt_secret=jwt_secret,
-        )
-        try:
-            yield
-        finally:
-            await engine.dispose()
+        async with open_runtime(settings, clock) as runtime:
+            app.state.runtime = runtime
+            loops = BackgroundLoops(runtime)
+            if settings.background_tasks:
+                loops.start()
+            try:
+                yield
+            finally:
+                await loops.stop()
+                if mounted_emulator is not None:
+                    await mounted_emulator.state.emulator.aclose()
 
     app = FastAPI(
         title="Herald",
@@ -49,7 +48,29 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     mount_routes(app)
+    if mounted_emulator is not None:
+        app.mount(EMULATOR_MOUNT, mounted_emulator)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit_for=lambda _path: settings.max_json_body_bytes)
     app.add_middleware(AccessLogMiddleware)
     return app
+
+
+EMULATOR_MOUNT = "/emulator"
+
+
+def _builtin_emulator(settings: Settings, emulator: EmulatorDefaults | None) -> FastAPI | None:
+    """The emulator app to mount in-process, when users' channels point at this very server."""
+    if emulator is None or settings.emulator_url is not None:
+        return None
+    from herald.emulator.app import create_emulator_app
+    from herald.emulator.config import EmulatorConfig
+
+    return create_emulator_app(
+        EmulatorConfig(
+            access_token=emulator.access_token,
+            app_secret=emulator.app_secret,
+            webhook_url=f"http://127.0.0.1:{settings.port}/webhooks/whatsapp",
+            approve_after_seconds=settings.emulator_approve_after_seconds,
+        )
+    )

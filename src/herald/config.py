@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -42,13 +44,39 @@ class Settings(BaseSettings):
     rate_limit_storage_url: str = "async+memory://"
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Fernet keys (comma-separated, newest first) that encrypt provider tokens at rest.
+    encryption_keys: SecretStr | None = None
+    graph_base_url: str = "https://graph.facebook.com"
+    graph_api_version: str = "v23.0"
+    provider_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The built-in emulator: mounted at /emulator by `herald serve`; users get a channel on it.
+    builtin_emulator: bool = True
+    emulator_url: str | None = None
+    emulator_approve_after_seconds: float | None = Field(default=2.0, ge=0)
+    emulator_access_token: SecretStr | None = None
+    emulator_app_secret: SecretStr | None = None
+    emulator_verify_token: SecretStr | None = None
+    background_tasks: bool = True
+    # Sending: how long Herald keeps retrying, and the dispatcher's knobs.
+    send_deadline_seconds: int = Field(default=86_400, ge=60)
+    unknown_outcome_deadline_seconds: int = Field(default=3_600, ge=10)
+    pair_spacing_seconds: float = Field(default=6.0, ge=0)
+    dispatch_lease_seconds: int = Field(default=60, ge=5)
+    dispatch_poll_seconds: float = Field(default=0.5, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    template_sync_interval_seconds: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
-    def _production_needs_strong_jwt_secret(self) -> Settings:
+    def _production_needs_strong_secrets(self) -> Settings:
         if self.env is Environment.PRODUCTION:
             problem = jwt_secret_problem(self.jwt_secret)
             if problem:
                 raise ValueError(f"HERALD_JWT_SECRET {problem} (required in production)")
+            if self.encryption_keys is None:
+                raise ValueError(
+                    "HERALD_ENCRYPTION_KEYS is missing (required in production; generate one with "
+                    "`herald keys generate`)"
+                )
         elif self.jwt_secret is not None:
             problem = jwt_secret_problem(self.jwt_secret)
             if problem:
@@ -71,20 +99,55 @@ class Settings(BaseSettings):
             return self.log_format
         return "json" if self.is_production else "console"
 
+    @property
+    def send_deadline(self) -> timedelta:
+        return timedelta(seconds=self.send_deadline_seconds)
+
+    @property
+    def resolved_emulator_url(self) -> str:
+        return self.emulator_url or f"http://127.0.0.1:{self.port}/emulator"
+
+    def resolved_emulator_secret(self, name: str) -> str:
+        """``emulator_access_token``, ``emulator_app_secret`` or ``emulator_verify_token``."""
+        value = getattr(self, name)
+        if value is not None:
+            return str(value.get_secret_value())
+        return self.persisted_secret(name, lambda: secrets.token_urlsafe(32))
+
     def resolved_jwt_secret(self) -> str:
         """The signing secret; in development one is generated once and kept in the data dir."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
-        if self.is_production:  # unreachable after validation; kept as a guard
+        return self.persisted_secret("jwt_secret", lambda: secrets.token_urlsafe(48))
+
+    def resolved_encryption_keys(self) -> list[str]:
+        if self.encryption_keys is not None:
+            keys = self.encryption_keys.get_secret_value().split(",")
+            return [key.strip() for key in keys if key.strip()]
+        return [self.persisted_secret("encryption_key", generate_encryption_key)]
+
+    def persisted_secret(self, name: str, generate: Callable[[], str]) -> str:
+        """A secret generated on first use and kept (mode 0600) under ``<data_dir>/secrets``.
+
+        Only for values the operator did not set: a development machine works with no setup,
+        and restarts keep tokens, encrypted columns and the emulator's credentials valid.
+        """
+        if self.is_production and name == "jwt_secret":  # guarded by validation; never generated
             raise ConfigError("HERALD_JWT_SECRET is required in production")
-        path = self.data_dir / "secrets" / "jwt_secret"
+        path = self.data_dir / "secrets" / name
         if path.exists():
             return path.read_text().strip()
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        secret = secrets.token_urlsafe(48)
+        value = generate()
         path.touch(mode=0o600)
-        path.write_text(secret)
-        return secret
+        path.write_text(value)
+        return value
+
+
+def generate_encryption_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
 
 
 def jwt_secret_problem(secret: SecretStr | None) -> str | None:

@@ -128,6 +128,33 @@ class ContactExists(Conflict):
     message = "A contact with this number already exists."
 
 
+# provider failures, as the caller sees them
+class ProviderRejected(HeraldError):
+    code = "provider_rejected"
+    message = "The WhatsApp provider refused the request."
+
+
+class ProviderAuthFailed(HeraldError):
+    status = 502
+    code = "provider_auth_failed"
+    message = "The WhatsApp provider refused the channel's credentials; the operator must fix them."
+
+
+class ProviderUnavailable(HeraldError):
+    status = 503
+    code = "provider_unavailable"
+    message = "The WhatsApp provider is unavailable; retry later."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        data: dict[str, Any] | None = None,
+        retry_after: int = 30,
+    ) -> None:
+        super().__init__(message, data=data, headers={"Retry-After": str(retry_after)})
+
+
 # 413
 class PayloadTooLarge(HeraldError):
     status = 413

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from herald.channel.service import EmulatorDefaults
 from herald.config import Settings
-from herald.kit.clock import Clock
+from herald.db import create_engine, session_factory
+from herald.kit.clock import Clock, SystemClock
+from herald.kit.crypto import Cipher
 from herald.kit.ratelimit import Limiter, parse_limit
+from herald.provider.base import Provider
+from herald.provider.cloud_api import CloudApiProvider
 
 
 @dataclass
@@ -19,7 +28,54 @@ class Runtime:
     clock: Clock
     limiter: Limiter
     jwt_secret: str
+    cipher: Cipher
+    http: httpx.AsyncClient
+    provider: Provider
+    emulator: EmulatorDefaults | None
+    # Set when a new webhook event is stored, so the processor wakes before its next poll.
+    webhooks_pending: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a send is accepted, so the dispatcher wakes before its next poll.
+    dispatch_pending: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.login_failures_per_username = parse_limit(self.settings.login_failures_per_username)
         self.login_failures_per_address = parse_limit(self.settings.login_failures_per_address)
+
+
+def emulator_defaults(settings: Settings) -> EmulatorDefaults | None:
+    """The built-in emulator's address and credentials, or None when it is off."""
+    if not settings.builtin_emulator:
+        return None
+    return EmulatorDefaults(
+        base_url=settings.resolved_emulator_url,
+        api_version=settings.graph_api_version,
+        access_token=settings.resolved_emulator_secret("emulator_access_token"),
+        app_secret=settings.resolved_emulator_secret("emulator_app_secret"),
+        verify_token=settings.resolved_emulator_secret("emulator_verify_token"),
+    )
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
+    """Build everything a process shares (engine, HTTP client, provider) and close it after."""
+    engine = create_engine(settings.resolved_database_url, settings.database_pool_size)
+    http = httpx.AsyncClient(
+        timeout=settings.provider_timeout_seconds,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+    )
+    try:
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            clock=clock or SystemClock(),
+            limiter=Limiter(settings.rate_limit_storage_url),
+            jwt_secret=settings.resolved_jwt_secret(),
+            cipher=Cipher(settings.resolved_encryption_keys()),
+            http=http,
+            provider=CloudApiProvider(http),
+            emulator=emulator_defaults(settings),
+        )
+    finally:
+        await http.aclose()
+        await engine.dispose()

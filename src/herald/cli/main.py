@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
 
 from herald import migrate
-from herald.cli import users
+from herald.cli import channels, keys, templates, users
 from herald.cli.common import EXIT_CONFIG, database_session, fail, out, run, settings_or_exit
 from herald.config import ConfigError, Settings
 from herald.db import create_engine, safe_url
+from herald.emulator.cli import run_emulator
 from herald.logging import configure_logging
 
 app = typer.Typer(
@@ -19,6 +21,10 @@ app = typer.Typer(
 db = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(channels.app, name="channels")
+app.add_typer(templates.app, name="templates")
+app.add_typer(keys.app, name="keys")
+app.command("emulator", help="Run the Cloud API emulator on its own.")(run_emulator)
 
 
 def _upgrade(settings: Settings) -> str | None:
@@ -53,6 +59,9 @@ def serve(
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations before serving.")
     ] = True,
+    background: Annotated[
+        bool, typer.Option(hidden=True, help="Run the dispatcher and webhook loops in-process.")
+    ] = True,
 ) -> None:
     """Run Herald on one machine: the API (and, as they land, the dispatcher and scheduler)."""
     import uvicorn
@@ -60,6 +69,8 @@ def serve(
     from herald.app import create_app
 
     settings = settings_or_exit()
+    if not background:
+        settings = settings.model_copy(update={"background_tasks": False})
     configure_logging(settings.resolved_log_format, settings.log_level)
     if migrate_first:
         _upgrade(settings)
@@ -77,6 +88,39 @@ def serve(
         proxy_headers=False,
     )
     uvicorn.Server(config).run()
+
+
+@app.command("api")
+def api(
+    host: Annotated[str | None, typer.Option(help="Default HERALD_HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default HERALD_PORT or 8080.")] = None,
+) -> None:
+    """Scale-out: the HTTP API only (run `herald worker` processes beside it)."""
+    serve(host=host, port=port, migrate_first=False, background=False)
+
+
+@app.command("worker")
+def worker() -> None:
+    """Scale-out: the dispatcher, webhook processing and template sync, without the API."""
+    import asyncio
+
+    from herald.background import BackgroundLoops
+    from herald.runtime import open_runtime
+
+    settings = settings_or_exit()
+    configure_logging(settings.resolved_log_format, settings.log_level)
+
+    async def work() -> None:
+        async with open_runtime(settings) as runtime:
+            loops = BackgroundLoops(runtime)
+            loops.start()
+            try:
+                await loops.wait()
+            finally:
+                await loops.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(work())
 
 
 __all__ = ["app", "database_session"]

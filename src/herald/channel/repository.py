@@ -1,0 +1,57 @@
+"""SQL for channels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.models import Channel
+
+
+async def get(session: AsyncSession, channel_id: int) -> Channel | None:
+    return await session.get(Channel, channel_id)
+
+
+async def for_user(session: AsyncSession, user_id: int) -> Channel | None:
+    result = await session.execute(select(Channel).where(Channel.user_id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def by_waba_ids(session: AsyncSession, waba_ids: Iterable[str]) -> Sequence[Channel]:
+    ids = list(set(waba_ids))
+    if not ids:
+        return []
+    result = await session.execute(select(Channel).where(Channel.waba_id.in_(ids)))
+    return result.scalars().all()
+
+
+async def by_verify_token_hash(session: AsyncSession, token_hash: str) -> Channel | None:
+    result = await session.execute(
+        select(Channel).where(Channel.verify_token_hash == token_hash).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def by_phone_number_id(session: AsyncSession, phone_number_id: str) -> Channel | None:
+    result = await session.execute(
+        select(Channel).where(Channel.phone_number_id == phone_number_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def list_all(session: AsyncSession) -> Sequence[Channel]:
+    result = await session.execute(select(Channel).order_by(Channel.id))
+    return result.scalars().all()
+
+
+async def add(session: AsyncSession, channel: Channel) -> Channel:
+    session.add(channel)
+    await session.flush()
+    return channel
+
+
+async def delete(session: AsyncSession, channel: Channel) -> None:
+    await session.delete(channel)
+    await session.flush()

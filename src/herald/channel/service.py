@@ -1,0 +1,193 @@
+"""Channels: a user's WhatsApp sender. Operators manage them; the emulator gives one by default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.channel import repository
+from herald.errors import Conflict, NotFound, ValidationFailed
+from herald.kit.crypto import Cipher, sha256_hex
+from herald.models import Channel
+from herald.provider.base import ChannelAccess
+
+MAX_THROUGHPUT = 1000
+
+
+class ChannelNotFound(NotFound):
+    code = "channel_not_found"
+    message = "Channel not found."
+
+
+class ChannelMissing(Conflict):
+    code = "channel_missing"
+    message = (
+        "No WhatsApp channel is configured for this user; "
+        "an operator adds one with `herald channels add`."
+    )
+
+
+class ChannelExists(Conflict):
+    code = "channel_exists"
+    message = "This user already has a channel; update or remove it first."
+
+
+class PhoneNumberIdTaken(Conflict):
+    code = "phone_number_id_taken"
+    message = "Another channel already uses this phone number id."
+
+
+@dataclass(frozen=True)
+class EmulatorDefaults:
+    """Where the built-in emulator lives and the credentials it expects."""
+
+    base_url: str
+    api_version: str
+    access_token: str
+    app_secret: str
+    verify_token: str
+
+
+@dataclass
+class ChannelFields:
+    base_url: str
+    api_version: str
+    phone_number_id: str
+    waba_id: str
+    access_token: str
+    app_secret: str
+    verify_token: str
+    throughput_per_second: int = 80
+    display_number: str | None = None
+    is_sandbox: bool = False
+
+
+def access(channel: Channel, cipher: Cipher) -> ChannelAccess:
+    return ChannelAccess(
+        base_url=channel.base_url,
+        api_version=channel.api_version,
+        phone_number_id=channel.phone_number_id,
+        waba_id=channel.waba_id,
+        access_token=cipher.decrypt(channel.access_token_encrypted),
+    )
+
+
+def app_secret(channel: Channel, cipher: Cipher) -> str:
+    return cipher.decrypt(channel.app_secret_encrypted)
+
+
+async def create(
+    session: AsyncSession, user_id: int, fields: ChannelFields, cipher: Cipher, now: datetime
+) -> Channel:
+    _check_throughput(fields.throughput_per_second)
+    if await repository.for_user(session, user_id):
+        raise ChannelExists()
+    if await repository.by_phone_number_id(session, fields.phone_number_id):
+        raise PhoneNumberIdTaken()
+    channel = Channel(
+        user_id=user_id,
+        provider="cloud",
+        base_url=fields.base_url.rstrip("/"),
+        api_version=fields.api_version,
+        phone_number_id=fields.phone_number_id,
+        waba_id=fields.waba_id,
+        display_number=fields.display_number,
+        access_token_encrypted=cipher.encrypt(fields.access_token),
+        app_secret_encrypted=cipher.encrypt(fields.app_secret),
+        verify_token_hash=sha256_hex(fields.verify_token),
+        throughput_per_second=fields.throughput_per_second,
+        is_sandbox=fields.is_sandbox,
+        created_at=now,
+        updated_at=now,
+    )
+    return await repository.add(session, channel)
+
+
+async def ensure_default(
+    session: AsyncSession,
+    user_id: int,
+    emulator: EmulatorDefaults | None,
+    cipher: Cipher,
+    now: datetime,
+) -> Channel:
+    """The user's channel; with the built-in emulator on, one is created on first need."""
+    channel = await repository.for_user(session, user_id)
+    if channel is not None:
+        return channel
+    if emulator is None:
+        raise ChannelMissing()
+    fields = ChannelFields(
+        base_url=emulator.base_url,
+        api_version=emulator.api_version,
+        # Numeric ids like Meta's, derived from the user so they are stable and unique.
+        phone_number_id=str(100_000_000_000 + user_id),
+        waba_id=str(200_000_000_000 + user_id),
+        access_token=emulator.access_token,
+        app_secret=emulator.app_secret,
+        verify_token=emulator.verify_token,
+        display_number=f"+1 555 {user_id % 10_000_000:07d}",
+        is_sandbox=True,
+    )
+    return await create(session, user_id, fields, cipher, now)
+
+
+async def update(
+    session: AsyncSession,
+    channel: Channel,
+    cipher: Cipher,
+    now: datetime,
+    *,
+    base_url: str | None = None,
+    api_version: str | None = None,
+    waba_id: str | None = None,
+    access_token: str | None = None,
+    app_secret: str | None = None,
+    verify_token: str | None = None,
+    throughput_per_second: int | None = None,
+    display_number: str | None = None,
+) -> Channel:
+    if throughput_per_second is not None:
+        _check_throughput(throughput_per_second)
+        channel.throughput_per_second = throughput_per_second
+    if base_url is not None:
+        channel.base_url = base_url.rstrip("/")
+    if api_version is not None:
+        channel.api_version = api_version
+    if waba_id is not None:
+        channel.waba_id = waba_id
+    if display_number is not None:
+        channel.display_number = display_number
+    if access_token is not None:
+        channel.access_token_encrypted = cipher.encrypt(access_token)
+    if app_secret is not None:
+        channel.app_secret_encrypted = cipher.encrypt(app_secret)
+    if verify_token is not None:
+        channel.verify_token_hash = sha256_hex(verify_token)
+    channel.updated_at = now
+    await session.flush()
+    return channel
+
+
+async def require(session: AsyncSession, channel_id: int) -> Channel:
+    channel = await repository.get(session, channel_id)
+    if channel is None:
+        raise ChannelNotFound()
+    return channel
+
+
+async def list_channels(session: AsyncSession) -> Sequence[Channel]:
+    return await repository.list_all(session)
+
+
+async def remove(session: AsyncSession, channel_id: int) -> None:
+    await repository.delete(session, await require(session, channel_id))
+
+
+def _check_throughput(value: int) -> None:
+    if not 1 <= value <= MAX_THROUGHPUT:
+        raise ValidationFailed.single(
+            "throughput_per_second", f"must be between 1 and {MAX_THROUGHPUT} messages a second"
+        )

@@ -1,0 +1,153 @@
+"""``herald channels``: operators attach WhatsApp senders to users. Secrets are never printed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from herald.channel import service
+from herald.channel.service import ChannelFields
+from herald.cli.common import database_session, out, run, settings_or_exit
+from herald.kit.clock import SystemClock
+from herald.kit.crypto import Cipher
+from herald.models import Channel
+from herald.user import repository as users
+from herald.user.service import require as require_user
+
+app = typer.Typer(help="Manage users' WhatsApp channels (senders).", no_args_is_help=True)
+clock = SystemClock()
+
+Secret = Annotated[str | None, typer.Option(help="Prompted for (hidden) when not given.")]
+
+
+def _secret(value: str | None, label: str) -> str:
+    if value is not None:
+        return value
+    answer: str = typer.prompt(label, hide_input=True)
+    return answer
+
+
+@app.command("add")
+def add(
+    email: Annotated[str, typer.Argument(help="The user the channel sends for.")],
+    phone_number_id: Annotated[str, typer.Option(help="Meta's phone number id.")],
+    waba_id: Annotated[str, typer.Option(help="WhatsApp Business Account id.")],
+    access_token: Secret = None,
+    app_secret: Secret = None,
+    verify_token: Secret = None,
+    base_url: Annotated[str | None, typer.Option(help="Default HERALD_GRAPH_BASE_URL.")] = None,
+    api_version: Annotated[
+        str | None, typer.Option(help="Default HERALD_GRAPH_API_VERSION.")
+    ] = None,
+    throughput: Annotated[int, typer.Option(help="Messages a second, 1 to 1000.")] = 80,
+    display_number: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Attach a Cloud API sender to a user."""
+    settings = settings_or_exit()
+    fields = ChannelFields(
+        base_url=base_url or settings.graph_base_url,
+        api_version=api_version or settings.graph_api_version,
+        phone_number_id=phone_number_id,
+        waba_id=waba_id,
+        access_token=_secret(access_token, "Access token"),
+        app_secret=_secret(app_secret, "App secret"),
+        verify_token=_secret(verify_token, "Webhook verify token"),
+        throughput_per_second=throughput,
+        display_number=display_number,
+    )
+
+    async def work() -> Channel:
+        async with database_session(settings) as session:
+            user = await require_user(session, email)
+            cipher = Cipher(settings.resolved_encryption_keys())
+            channel = await service.create(session, user.id, fields, cipher, clock.now())
+            await session.commit()
+            return channel
+
+    channel = run(settings, work)
+    out.print(f"Added channel {channel.id} for <{email}>.", highlight=False)
+
+
+@app.command("list")
+def list_channels() -> None:
+    """List every channel (without secrets)."""
+    settings = settings_or_exit()
+
+    async def work() -> list[tuple[Channel, str]]:
+        async with database_session(settings) as session:
+            rows = []
+            for channel in await service.list_channels(session):
+                user = await users.get(session, channel.user_id)
+                rows.append((channel, user.email if user else "?"))
+            return rows
+
+    table = Table(
+        "id", "user", "phone number id", "waba id", "number", "throughput/s", "base url", "emulator"
+    )
+    for channel, email in run(settings, work):
+        table.add_row(
+            str(channel.id),
+            email,
+            channel.phone_number_id,
+            channel.waba_id,
+            channel.display_number or "",
+            str(channel.throughput_per_second),
+            f"{channel.base_url} ({channel.api_version})",
+            "yes" if channel.is_sandbox else "no",
+        )
+    out.print(table)
+
+
+@app.command("update")
+def update(
+    channel_id: int,
+    access_token: Annotated[str | None, typer.Option()] = None,
+    app_secret: Annotated[str | None, typer.Option()] = None,
+    verify_token: Annotated[str | None, typer.Option()] = None,
+    waba_id: Annotated[str | None, typer.Option()] = None,
+    base_url: Annotated[str | None, typer.Option()] = None,
+    api_version: Annotated[str | None, typer.Option()] = None,
+    throughput: Annotated[int | None, typer.Option(help="Messages a second, 1 to 1000.")] = None,
+    display_number: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Change a channel's settings or rotate its secrets."""
+    settings = settings_or_exit()
+
+    async def work() -> Channel:
+        async with database_session(settings) as session:
+            channel = await service.require(session, channel_id)
+            await service.update(
+                session,
+                channel,
+                Cipher(settings.resolved_encryption_keys()),
+                clock.now(),
+                base_url=base_url,
+                api_version=api_version,
+                waba_id=waba_id,
+                access_token=access_token,
+                app_secret=app_secret,
+                verify_token=verify_token,
+                throughput_per_second=throughput,
+                display_number=display_number,
+            )
+            await session.commit()
+            return channel
+
+    channel = run(settings, work)
+    out.print(f"Updated channel {channel.id}.", highlight=False)
+
+
+@app.command("remove")
+def remove(channel_id: int) -> None:
+    """Remove a channel; its templates stay, detached, and messages keep their history."""
+    settings = settings_or_exit()
+
+    async def work() -> None:
+        async with database_session(settings) as session:
+            await service.remove(session, channel_id)
+            await session.commit()
+
+    run(settings, work)
+    out.print(f"Removed channel {channel_id}.", highlight=False)

@@ -1,0 +1,108 @@
+"""One owner per channel at a time, so that pacing stays local and exact.
+
+PostgreSQL: session-level advisory locks on one dedicated connection; when the worker dies its
+connection closes and its channels are free for another worker. SQLite: one dispatcher per
+database, enforced with a lock file beside it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+_LOCK_SPACE = 0x4845_524C << 32  # "HERL": keeps Herald's advisory locks apart from others'
+
+
+class Ownership(Protocol):
+    async def acquire(self, channel_id: int) -> bool: ...
+    async def release(self, channel_id: int) -> None: ...
+    async def alive(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class AdvisoryLocks:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def _conn(self) -> AsyncConnection:
+        if self._connection is None:
+            connection = await self._engine.connect()
+            self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return self._connection
+
+    async def acquire(self, channel_id: int) -> bool:
+        connection = await self._conn()
+        result = await connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_SPACE + channel_id}
+        )
+        return bool(result.scalar_one())
+
+    async def release(self, channel_id: int) -> None:
+        if self._connection is not None:
+            await self._connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_SPACE + channel_id}
+            )
+
+    async def alive(self) -> bool:
+        """False once the lock connection is gone: every lock it held is gone with it."""
+        try:
+            await (await self._conn()).execute(text("SELECT 1"))
+            return True
+        except Exception:
+            await self.close()
+            return False
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            try:
+                await connection.close()
+            except Exception:
+                await connection.invalidate()
+
+
+class SingleDispatcher:
+    """SQLite: this process owns every channel, if it holds the database's dispatcher lock."""
+
+    def __init__(self, database_url: str) -> None:
+        database = make_url(database_url).database or "herald.db"
+        self._path = Path(f"{database}.dispatcher.lock")
+        self._fd: int | None = None
+
+    def _locked(self) -> bool:
+        if self._fd is None:
+            fd = os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            self._fd = fd
+        return True
+
+    async def acquire(self, channel_id: int) -> bool:
+        return self._locked()
+
+    async def release(self, channel_id: int) -> None:
+        return None
+
+    async def alive(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = None
+
+
+def ownership_for(engine: AsyncEngine, database_url: str) -> Ownership:
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLocks(engine)
+    return SingleDispatcher(database_url)

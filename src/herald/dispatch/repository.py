@@ -1,0 +1,150 @@
+"""SQL of the queue: claiming due messages, marking them in flight, recording what came of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.models import Message
+from herald.models.message import BULK, FAILED, QUEUED, SENDING, TRANSACTIONAL
+
+
+def _due(channel_id: int, now: datetime) -> Any:
+    return and_(
+        Message.channel_id == channel_id, Message.state == QUEUED, Message.next_attempt_at <= now
+    )
+
+
+async def channels_with_due(session: AsyncSession, now: datetime) -> Sequence[int]:
+    result = await session.execute(
+        select(Message.channel_id)
+        .where(
+            Message.state == QUEUED,
+            Message.next_attempt_at <= now,
+            Message.channel_id.is_not(None),
+        )
+        .distinct()
+    )
+    return [channel_id for channel_id in result.scalars() if channel_id is not None]
+
+
+async def due_bulk_groups(session: AsyncSession, channel_id: int, now: datetime) -> list[str]:
+    result = await session.execute(
+        select(Message.whatsapp_bulk_group_id)
+        .where(_due(channel_id, now), Message.priority == BULK)
+        .distinct()
+    )
+    return list(result.scalars())
+
+
+async def claim(
+    session: AsyncSession,
+    channel_id: int,
+    owner: str,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+    priority: int,
+    group_id: str | None = None,
+) -> Sequence[Message]:
+    """Move up to ``limit`` due messages to ``sending`` under a lease held by ``owner``."""
+    if limit <= 0:
+        return []
+    picked = (
+        select(Message.id)
+        .where(_due(channel_id, now), Message.priority == priority)
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(limit)
+    )
+    if group_id is not None:
+        picked = picked.where(Message.whatsapp_bulk_group_id == group_id)
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(Message)
+        .where(Message.id.in_(picked.scalar_subquery()), Message.state == QUEUED)
+        .values(state=SENDING, lease_owner=owner, lease_expires_at=now + lease, updated_at=now)
+        .returning(Message)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars().all(), key=lambda m: (m.next_attempt_at, m.id))
+
+
+async def mark_in_flight(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    """From this commit on, a crash leaves these messages "outcome unknown", never re-sent."""
+    await session.execute(
+        update(Message)
+        .where(Message.id.in_(ids))
+        .values(in_flight_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def requeue(session: AsyncSession, ids: Sequence[int], at: datetime, now: datetime) -> None:
+    """Give claimed messages back to the queue, due at ``at``, without counting an attempt."""
+    await session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), Message.state == SENDING)
+        .values(
+            state=QUEUED,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def reap(session: AsyncSession, now: datetime, unknown_deadline: timedelta) -> dict[str, int]:
+    """Recover from workers that died: the lease rules of docs/reliability.md.
+
+    - claimed but never in flight, lease expired: back to the queue (nothing left);
+    - in flight, lease expired: outcome unknown, left for the status webhook to settle;
+    - outcome unknown for longer than ``unknown_deadline``: failed, never re-sent.
+    """
+    expired = and_(Message.state == SENDING, Message.lease_expires_at < now)
+    requeued = await session.execute(
+        update(Message)
+        .where(expired, Message.in_flight_at.is_(None))
+        .values(state=QUEUED, lease_owner=None, lease_expires_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    unknown = await session.execute(
+        update(Message)
+        .where(expired, Message.in_flight_at.is_not(None), Message.outcome_unknown_since.is_(None))
+        .values(outcome_unknown_since=now, lease_owner=None, lease_expires_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    settled = await session.execute(
+        update(Message)
+        .where(
+            Message.state == SENDING,
+            Message.outcome_unknown_since < now - unknown_deadline,
+            Message.lease_expires_at.is_(None),
+        )
+        .values(
+            state=FAILED,
+            failed_at=now,
+            updated_at=now,
+            error_code="outcome_unknown",
+            error_title="No answer from the provider and no status webhook",
+            error_detail=(
+                "The request left but its outcome never became known; Herald does not re-send "
+                "(it could deliver twice). Send again if it did not arrive."
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return {
+        "requeued": requeued.rowcount,  # type: ignore[attr-defined]
+        "unknown": unknown.rowcount,  # type: ignore[attr-defined]
+        "failed_unknown": settled.rowcount,  # type: ignore[attr-defined]
+    }
+
+
+PRIORITIES = (TRANSACTIONAL, BULK)

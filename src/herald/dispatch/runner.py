@@ -1,0 +1,211 @@
+"""One channel's sender: claims its due messages and sends them paced at its throughput."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from herald.channel import repository as channels
+from herald.channel import service as channel_service
+from herald.dispatch import repository, results
+from herald.dispatch.effects import apply_side_effects
+from herald.dispatch.pacer import Pacer
+from herald.dispatch.policy import RetryPolicy
+from herald.dispatch.results import SendResult
+from herald.kit.clock import Clock
+from herald.kit.crypto import Cipher
+from herald.models import Channel, Message
+from herald.models.message import BULK, TRANSACTIONAL
+from herald.provider.base import (
+    ButtonValue,
+    ChannelAccess,
+    ErrorKind,
+    OutboundMessage,
+    Provider,
+    ProviderError,
+)
+
+log = structlog.get_logger("herald.dispatch")
+
+
+@dataclass
+class DispatchSettings:
+    claim_seconds: float = 1.0  # claim about this many seconds of sending at a time
+    chunk: int = 50  # messages marked in flight per commit
+    lease: timedelta = timedelta(seconds=60)
+    pair_spacing: timedelta = timedelta(seconds=6)
+    idle_seconds: float = 5.0  # a runner with nothing due for this long lets its channel go
+    poll_seconds: float = 0.5
+    unknown_outcome_deadline: timedelta = timedelta(hours=1)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass
+class DispatchDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    provider: Provider
+    cipher: Cipher
+    clock: Clock
+    settings: DispatchSettings
+    wake: asyncio.Event
+    rng: random.Random = field(default_factory=random.Random)
+
+
+class ChannelRunner:
+    def __init__(self, deps: DispatchDeps, channel_id: int, owner: str) -> None:
+        self.deps = deps
+        self.channel_id = channel_id
+        self.owner = owner
+        self.pacer = Pacer(80)
+        self._last_sent: dict[str, float] = {}  # recipient → monotonic time (pair spacing)
+        self._paused_until = 0.0
+
+    async def run(self) -> None:
+        """Send until nothing has been due for ``idle_seconds``, then return."""
+        idle_since = time.monotonic()
+        while time.monotonic() - idle_since < self.deps.settings.idle_seconds:
+            channel = await self._channel()
+            if channel is None:
+                return
+            self.pacer.set_rate(channel.throughput_per_second)
+            if time.monotonic() < self._paused_until:
+                await asyncio.sleep(min(1.0, self._paused_until - time.monotonic()))
+                continue
+            batch = await self._claim(channel)
+            if batch:
+                await self._send(channel, batch)
+                idle_since = time.monotonic()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.deps.wake.wait(), self.deps.settings.poll_seconds)
+
+    async def _channel(self) -> Channel | None:
+        async with self.deps.sessions() as session:
+            return await channels.get(session, self.channel_id)
+
+    async def _claim(self, channel: Channel) -> list[Message]:
+        """Transactional sends first; the rest shared evenly between the due campaigns."""
+        settings = self.deps.settings
+        capacity = max(1, int(channel.throughput_per_second * settings.claim_seconds))
+        now = self.deps.clock.now()
+        async with self.deps.sessions() as session:
+            batch = list(
+                await repository.claim(
+                    session,
+                    self.channel_id,
+                    self.owner,
+                    capacity,
+                    now,
+                    settings.lease,
+                    TRANSACTIONAL,
+                )
+            )
+            groups = await repository.due_bulk_groups(session, self.channel_id, now)
+            remaining = capacity - len(batch)
+            for position, group in enumerate(groups):
+                share = max(1, remaining // (len(groups) - position))
+                claimed = await repository.claim(
+                    session,
+                    self.channel_id,
+                    self.owner,
+                    min(share, remaining),
+                    now,
+                    settings.lease,
+                    BULK,
+                    group,
+                )
+                batch.extend(claimed)
+                remaining -= len(claimed)
+                if remaining <= 0:
+                    break
+            await session.commit()
+        return batch
+
+    async def _send(self, channel: Channel, batch: list[Message]) -> None:
+        access = channel_service.access(channel, self.deps.cipher)
+        chunk_size = self.deps.settings.chunk
+        for start in range(0, len(batch), chunk_size):
+            chunk = await self._space_recipients(batch[start : start + chunk_size])
+            if not chunk:
+                continue
+            async with self.deps.sessions() as session:
+                await repository.mark_in_flight(
+                    session, [m.id for m in chunk], self.deps.clock.now()
+                )
+                await session.commit()
+            tasks = []
+            for message in chunk:
+                await self.pacer.slot()
+                self._last_sent[message.phone_number] = time.monotonic()
+                tasks.append(asyncio.create_task(self._send_one(access, message)))
+            await self._record(channel, list(await asyncio.gather(*tasks)))
+
+    async def _space_recipients(self, chunk: Sequence[Message]) -> list[Message]:
+        """Hold back messages to a recipient messaged less than the pair spacing ago."""
+        spacing = self.deps.settings.pair_spacing.total_seconds()
+        now = time.monotonic()
+        ready, later = [], []
+        seen: set[str] = set()
+        for message in chunk:
+            last = self._last_sent.get(message.phone_number)
+            if message.phone_number in seen or (last is not None and now - last < spacing):
+                later.append(message)
+            else:
+                ready.append(message)
+                seen.add(message.phone_number)
+        if later:
+            now_utc = self.deps.clock.now()
+            retry_at = now_utc + self.deps.settings.pair_spacing
+            async with self.deps.sessions() as session:
+                await repository.requeue(session, [m.id for m in later], retry_at, now_utc)
+                await session.commit()
+        if len(self._last_sent) > 100_000:
+            self._last_sent = {k: v for k, v in self._last_sent.items() if now - v < spacing}
+        return ready
+
+    async def _send_one(self, access: ChannelAccess, message: Message) -> SendResult:
+        started = self.deps.clock.now()
+        try:
+            receipt = await self.deps.provider.send_template(access, outbound(message))
+            return SendResult(message, started, self.deps.clock.now(), receipt=receipt)
+        except ProviderError as error:
+            return SendResult(message, started, self.deps.clock.now(), error=error)
+
+    async def _record(self, channel: Channel, sent: list[SendResult]) -> None:
+        planned = results.plan(sent, self.deps.settings.retry, self.deps.rng)
+        async with self.deps.sessions() as session:
+            await results.apply(session, planned)
+            await apply_side_effects(session, channel, planned.decisions, self.deps.clock.now())
+            await session.commit()
+        for result, decision in planned.decisions:
+            if decision.slow_sender:
+                self.pacer.hold(1.0)
+            if result.error is not None and result.error.kind is ErrorKind.AUTH:
+                self._paused_until = time.monotonic() + 60
+                log.error(
+                    "channel.auth_failed", channel_id=channel.id, provider_code=result.error.code
+                )
+
+
+def outbound(message: Message) -> OutboundMessage:
+    content = message.content
+    return OutboundMessage(
+        to=message.phone_number,
+        template_name=message.template_name,
+        language=message.template_language,
+        callback_data=str(message.id),
+        body_params=tuple(content.get("body_params") or ()),
+        buttons=tuple(
+            ButtonValue(int(b["index"]), str(b["sub_type"]), str(b["value"]))
+            for b in content.get("buttons") or ()
+        ),
+        otp_code=content.get("otp_code"),
+    )

@@ -1,0 +1,103 @@
+"""The dispatcher: finds channels with due messages, owns them one at a time, reaps leases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+
+import structlog
+
+from herald.dispatch import repository
+from herald.dispatch.ownership import Ownership
+from herald.dispatch.runner import ChannelRunner, DispatchDeps
+
+log = structlog.get_logger("herald.dispatch")
+
+REAP_EVERY_SECONDS = 5.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Dispatcher:
+    def __init__(self, deps: DispatchDeps, ownership: Ownership) -> None:
+        self.deps = deps
+        self.ownership = ownership
+        self.owner = worker_id()
+        self._runners: dict[int, asyncio.Task[None]] = {}
+        self._last_reap = 0.0
+
+    async def run(self) -> None:
+        try:
+            while True:
+                if not await self.ownership.alive():
+                    await self._stop_runners()  # our locks are gone: another worker may send
+                await self._reap_now_and_then()
+                await self._start_runners()
+                self.deps.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.deps.wake.wait(), self.deps.settings.poll_seconds)
+        finally:
+            await self._stop_runners()
+            await self.ownership.close()
+
+    async def run_once(self) -> None:
+        """One round: reap, then send everything due now (tests and `herald dispatch --once`)."""
+        await self._reap(force=True)
+        async with self.deps.sessions() as session:
+            channel_ids = await repository.channels_with_due(session, self.deps.clock.now())
+        for channel_id in channel_ids:
+            if await self.ownership.acquire(channel_id):
+                try:
+                    await ChannelRunner(self.deps, channel_id, self.owner).run()
+                finally:
+                    await self.ownership.release(channel_id)
+
+    async def _start_runners(self) -> None:
+        for channel_id, task in list(self._runners.items()):
+            if task.done():
+                del self._runners[channel_id]
+                await self.ownership.release(channel_id)
+                if not task.cancelled() and task.exception() is not None:
+                    log.error(
+                        "dispatch.runner_failed",
+                        channel_id=channel_id,
+                        error=repr(task.exception()),
+                    )
+        async with self.deps.sessions() as session:
+            due = await repository.channels_with_due(session, self.deps.clock.now())
+        for channel_id in due:
+            if channel_id in self._runners or not await self.ownership.acquire(channel_id):
+                continue
+            runner = ChannelRunner(self.deps, channel_id, self.owner)
+            self._runners[channel_id] = asyncio.create_task(
+                runner.run(), name=f"herald-channel-{channel_id}"
+            )
+
+    async def _stop_runners(self) -> None:
+        for task in self._runners.values():
+            task.cancel()
+        for channel_id, task in self._runners.items():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            await self.ownership.release(channel_id)
+        self._runners.clear()
+
+    async def _reap_now_and_then(self) -> None:
+        if time.monotonic() - self._last_reap >= REAP_EVERY_SECONDS:
+            await self._reap(force=True)
+
+    async def _reap(self, force: bool) -> None:
+        self._last_reap = time.monotonic()
+        async with self.deps.sessions() as session:
+            counts = await repository.reap(
+                session, self.deps.clock.now(), self.deps.settings.unknown_outcome_deadline
+            )
+            await session.commit()
+        if any(counts.values()):
+            log.warning("dispatch.reaped", **counts)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from herald.emulator.errors import MetaError
+
+
+def require_token(request: Request) -> None:
+    """Every Graph route needs the configured access token, as Meta's does."""
+    expected = request.app.state.emulator.config.access_token
+    header = request.headers.get("authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if not token or not hmac.compare_digest(token.encode(), str(expected).encode()):
+        raise MetaError(190, "Invalid OAuth access token", status=401)

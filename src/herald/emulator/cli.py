@@ -1,0 +1,47 @@
+"""``herald emulator``: the Cloud API emulator on its own port."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def run_emulator(
+    app_secret: Annotated[
+        str, typer.Option(envvar="HERALD_EMULATOR_APP_SECRET", help="Signs the webhooks it sends.")
+    ],
+    access_token: Annotated[
+        str,
+        typer.Option(envvar="HERALD_EMULATOR_ACCESS_TOKEN", help="The Bearer token it accepts."),
+    ],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8081,
+    webhook_url: Annotated[str | None, typer.Option(help="Where status webhooks go.")] = None,
+    approve_after: Annotated[
+        float, typer.Option(help="Seconds until templates are approved.")
+    ] = 2.0,
+    throughput: Annotated[
+        float | None, typer.Option(help="Sends/s per number (130429 above).")
+    ] = None,
+    pair_rate: Annotated[
+        float | None, typer.Option(help="Seconds between sends to one user.")
+    ] = None,
+) -> None:
+    """Run the Cloud API emulator."""
+    import uvicorn
+
+    from herald.emulator.app import create_emulator_app
+    from herald.emulator.config import EmulatorConfig
+
+    config = EmulatorConfig(
+        access_token=access_token,
+        app_secret=app_secret,
+        webhook_url=webhook_url,
+        approve_after_seconds=approve_after,
+        throughput_per_second=throughput,
+        pair_rate_seconds=pair_rate,
+    )
+    uvicorn.run(
+        create_emulator_app(config), host=host, port=port, log_config=None, access_log=False
+    )

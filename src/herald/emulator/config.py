@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class EmulatorConfig:
+    access_token: str
+    app_secret: str
+    webhook_url: str | None = None
+    approve_after_seconds: float | None = 2.0  # None: templates wait for the control API
+    webhooks_enabled: bool = True
+    webhook_max_attempts: int = 5
+    # Sending: limits Meta enforces, and faults to inject.
+    throughput_per_second: float | None = None  # per phone number id; None = unlimited
+    pair_rate_seconds: float | None = None  # min spacing to one recipient; None = off
+    status_delays: tuple[float, float, float] = (0.02, 0.02, 0.02)  # → sent, delivered, read
+    latency_seconds: float = 0.0
+    error_rate: float = 0.0  # share of sends answered HTTP 500 (code 131000)
+    timeout_rate: float = 0.0  # share of sends answered only after ``timeout_seconds``
+    timeout_seconds: float = 15.0
+    duplicate_statuses: bool = False  # send every status webhook twice
+    reorder_statuses: bool = False  # send read before delivered
+    failing_numbers: dict[str, int] = field(default_factory=dict)  # number → status error code
+    refusing_numbers: dict[str, int] = field(default_factory=dict)  # number → send error code
+
+    def public(self) -> dict[str, object]:
+        """The configuration without its secrets."""
+        shown = dict(self.__dict__)
+        shown.pop("access_token")
+        shown.pop("app_secret")
+        return shown

@@ -1,0 +1,175 @@
+"""``/_emulator``: not Meta's; lets operators and tests drive review, faults and inspection."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from herald.emulator.state import EmulatedTemplate, EmulatorState
+
+router = APIRouter(prefix="/_emulator")
+
+TUNABLE = {
+    "approve_after_seconds",
+    "webhooks_enabled",
+    "webhook_url",
+    "webhook_max_attempts",
+    "throughput_per_second",
+    "pair_rate_seconds",
+    "status_delays",
+    "latency_seconds",
+    "error_rate",
+    "timeout_rate",
+    "timeout_seconds",
+    "duplicate_statuses",
+    "reorder_statuses",
+    "failing_numbers",
+    "refusing_numbers",
+}
+
+
+def state_of(request: Request) -> EmulatorState:
+    state: EmulatorState = request.app.state.emulator
+    return state
+
+
+def _template(request: Request, template_id: str) -> EmulatedTemplate | JSONResponse:
+    template = state_of(request).templates.get(template_id)
+    if template is None:
+        return JSONResponse({"error": "template not found"}, status_code=404)
+    return template
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@router.post("/templates/{template_id}/approve", response_model=None)
+async def approve(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    found = _template(request, template_id)
+    if isinstance(found, JSONResponse):
+        return found
+    state_of(request).set_status(found, "APPROVED")
+    return found.as_json()
+
+
+@router.post("/templates/{template_id}/reject", response_model=None)
+async def reject(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    found = _template(request, template_id)
+    if isinstance(found, JSONResponse):
+        return found
+    reason = str((await _body(request)).get("reason") or "INVALID_FORMAT")
+    state_of(request).set_status(found, "REJECTED", reason)
+    return found.as_json()
+
+
+@router.post("/templates/{template_id}/status", response_model=None)
+async def set_status(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    found = _template(request, template_id)
+    if isinstance(found, JSONResponse):
+        return found
+    body = await _body(request)
+    state_of(request).set_status(
+        found, str(body.get("status", "APPROVED")).upper(), body.get("reason")
+    )
+    return found.as_json()
+
+
+@router.get("/templates")
+async def templates(request: Request) -> list[dict[str, Any]]:
+    return [{**t.as_json(), "waba_id": t.waba_id} for t in state_of(request).templates.values()]
+
+
+@router.get("/config")
+async def get_config(request: Request) -> dict[str, Any]:
+    return state_of(request).config.public()
+
+
+@router.patch("/config")
+async def patch_config(request: Request) -> dict[str, Any]:
+    config = state_of(request).config
+    for key, value in (await _body(request)).items():
+        if key in TUNABLE:
+            setattr(config, key, tuple(value) if key == "status_delays" else value)
+    return config.public()
+
+
+@router.get("/webhooks")
+async def webhooks(request: Request) -> list[dict[str, Any]]:
+    return [asdict(d) for d in state_of(request).webhooks.log]
+
+
+@router.get("/messages")
+async def messages(request: Request, phone_number_id: str | None = None) -> list[dict[str, Any]]:
+    state = state_of(request)
+    return [
+        {
+            "wamid": m.wamid,
+            "phone_number_id": m.phone_number_id,
+            "to": m.to,
+            "template": m.template,
+            "language": m.language,
+            "callback_data": m.callback_data,
+            "payload": m.payload,
+            "received_at": m.received_at,
+        }
+        for m in state.messages
+        if phone_number_id is None or m.phone_number_id == phone_number_id
+    ]
+
+
+@router.get("/stats")
+async def stats(request: Request) -> dict[str, Any]:
+    state = state_of(request)
+    return {
+        "accepted": len(state.messages),
+        "refused": state.refused,
+        "webhooks": len(state.webhooks.log),
+    }
+
+
+@router.post("/inbound")
+async def inbound(request: Request) -> dict[str, str]:
+    """A customer writes to a business number (e.g. "STOP")."""
+    body = await _body(request)
+    state = state_of(request)
+    wamid = state.new_wamid()
+    state.webhooks.enqueue(
+        str(body.get("waba_id", "")),
+        {
+            "field": "messages",
+            "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {
+                    "display_phone_number": "15550000000",
+                    "phone_number_id": str(body.get("phone_number_id", "")),
+                },
+                "contacts": [{"profile": {"name": "Customer"}, "wa_id": str(body.get("from", ""))}],
+                "messages": [
+                    {
+                        "from": str(body.get("from", "")),
+                        "id": wamid,
+                        "timestamp": str(int(time.time())),
+                        "type": "text",
+                        "text": {"body": str(body.get("text", ""))},
+                    }
+                ],
+            },
+        },
+    )
+    return {"id": wamid}
+
+
+@router.post("/drain")
+async def drain(request: Request) -> dict[str, bool]:
+    """Wait until every queued webhook has been delivered (or given up)."""
+    await state_of(request).webhooks.drained()
+    return {"drained": True}

@@ -1,0 +1,150 @@
+"""``POST /{version}/{phone_number_id}/messages``: template sends, checked as Meta checks them,
+answered with a wamid, followed by signed status webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from herald.emulator.auth import require_token
+from herald.emulator.errors import MESSAGES, MetaError
+from herald.emulator.state import EmulatedMessage, EmulatorState
+
+router = APIRouter(dependencies=[Depends(require_token)])
+
+UNAVAILABLE = {"PAUSED": 132015, "DISABLED": 132016}
+
+
+def state_of(request: Request) -> EmulatorState:
+    state: EmulatorState = request.app.state.emulator
+    return state
+
+
+def _refuse(state: EmulatorState, code: int, details: str, status: int = 400) -> MetaError:
+    state.refuse(code)
+    return MetaError(code, details, status=status)
+
+
+def _body_parameters(template: dict[str, Any]) -> int:
+    for component in template.get("components") or []:
+        if isinstance(component, dict) and component.get("type") == "body":
+            return len(component.get("parameters") or [])
+    return 0
+
+
+@router.post("/{version}/{phone_number_id}/messages")
+async def send(phone_number_id: str, request: Request) -> dict[str, Any]:
+    state = state_of(request)
+    config = state.config
+    try:
+        payload = await request.json()
+    except ValueError:
+        raise MetaError(100, "the body is not JSON") from None
+    if config.latency_seconds:
+        await asyncio.sleep(config.latency_seconds)
+    if random.random() < config.error_rate:  # noqa: S311 - fault injection, not security
+        raise _refuse(state, 131000, "injected server error", status=500)
+    if state.over_throughput(phone_number_id):
+        raise _refuse(state, 130429, "throughput limit of this phone number reached")
+    if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp":
+        raise MetaError(100, "messaging_product must be whatsapp")
+    template = payload.get("template")
+    to = str(payload.get("to") or "")
+    if payload.get("type") != "template" or not isinstance(template, dict) or not to.isdigit():
+        raise MetaError(100, "a template message needs to (digits) and template")
+    if to in config.refusing_numbers:
+        code = config.refusing_numbers[to]
+        raise _refuse(state, code, MESSAGES.get(code, "refused"))
+    name = str(template.get("name") or "")
+    language = str((template.get("language") or {}).get("code") or "")
+    known = state.find_template(name, language)
+    if known is None or known.status in ("PENDING", "REJECTED"):
+        raise _refuse(
+            state, 132001, f"template {name} ({language}) does not exist or is not approved"
+        )
+    if known.status in UNAVAILABLE:
+        raise _refuse(state, UNAVAILABLE[known.status], f"template {name} is {known.status}")
+    expected, given = known.body_parameter_count(), _body_parameters(template)
+    if expected != given:
+        raise _refuse(state, 132000, f"body expects {expected} parameter(s), got {given}")
+    if state.over_pair_rate(phone_number_id, to):
+        raise _refuse(state, 131056, "too many messages to this recipient")
+
+    callback = payload.get("biz_opaque_callback_data")
+    message = EmulatedMessage(
+        wamid=state.new_wamid(),
+        phone_number_id=phone_number_id,
+        to=to,
+        template=name,
+        language=language,
+        callback_data=str(callback) if callback is not None else None,
+        payload=payload,
+        received_at=time.monotonic(),
+    )
+    state.messages.append(message)
+    _schedule_statuses(state, message, known.waba_id)
+    if random.random() < config.timeout_rate:  # noqa: S311 - fault injection
+        await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": to, "wa_id": to}],
+        "messages": [{"id": message.wamid, "message_status": "accepted"}],
+    }
+
+
+def _schedule_statuses(state: EmulatorState, message: EmulatedMessage, waba_id: str) -> None:
+    config = state.config
+    failing = config.failing_numbers.get(message.to)
+    sequence: list[tuple[str, int | None]] = [("sent", None)]
+    if failing is not None:
+        sequence.append(("failed", failing))
+    elif config.reorder_statuses:
+        sequence += [("read", None), ("delivered", None)]
+    else:
+        sequence += [("delivered", None), ("read", None)]
+    delay = 0.0
+    for position, (status, code) in enumerate(sequence):
+        delay += config.status_delays[min(position, 2)]
+        state.later(delay, lambda s=status, c=code: _send_status(state, message, waba_id, s, c))
+
+
+def _send_status(
+    state: EmulatorState, message: EmulatedMessage, waba_id: str, status: str, code: int | None
+) -> None:
+    item: dict[str, Any] = {
+        "id": message.wamid,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "recipient_id": message.to,
+    }
+    if message.callback_data is not None:
+        item["biz_opaque_callback_data"] = message.callback_data
+    if status in ("sent", "delivered"):
+        item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
+    if code is not None:
+        item["errors"] = [
+            {
+                "code": code,
+                "title": MESSAGES.get(code, "failed"),
+                "message": MESSAGES.get(code, "failed"),
+                "error_data": {"details": "injected by the emulator"},
+            }
+        ]
+    change = {
+        "field": "messages",
+        "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "display_phone_number": "15550000000",
+                "phone_number_id": message.phone_number_id,
+            },
+            "statuses": [item],
+        },
+    }
+    copies = 2 if state.config.duplicate_statuses else 1
+    for _ in range(copies):
+        state.webhooks.enqueue(waba_id, change)

@@ -1,0 +1,184 @@
+"""Everything the emulator remembers, in memory, per app instance."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from herald.emulator.config import EmulatorConfig
+from herald.emulator.webhooks import WebhookSender
+
+_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+
+
+@dataclass
+class EmulatedTemplate:
+    id: str
+    waba_id: str
+    name: str
+    language: str
+    category: str
+    components: list[dict[str, Any]]
+    status: str = "PENDING"
+    rejected_reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        shown = {
+            "id": self.id,
+            "name": self.name,
+            "language": self.language,
+            "status": self.status,
+            "category": self.category,
+            "components": self.components,
+        }
+        if self.rejected_reason:
+            shown["rejected_reason"] = self.rejected_reason
+        return shown
+
+    def body_parameter_count(self) -> int:
+        for component in self.components:
+            if component.get("type") == "BODY":
+                return len(set(_PLACEHOLDER.findall(str(component.get("text", "")))))
+        return 0
+
+
+@dataclass
+class EmulatedMessage:
+    wamid: str
+    phone_number_id: str
+    to: str
+    template: str
+    language: str
+    callback_data: str | None
+    payload: dict[str, Any]
+    received_at: float  # monotonic
+
+
+@dataclass
+class Bucket:
+    """Meta-like throughput check: a token bucket with a tenth of a second of burst."""
+
+    rate: float
+    tokens: float = 0.0
+    updated: float = field(default_factory=time.monotonic)
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        capacity = max(1.0, self.rate / 10)
+        self.tokens = min(capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.templates: dict[str, EmulatedTemplate] = {}
+        self.messages: list[EmulatedMessage] = []
+        self.refused: dict[int, int] = {}  # error code → how many sends were refused with it
+        self._ids = itertools.count(int(time.time()) * 1000)
+        self._buckets: dict[str, Bucket] = {}
+        self._last_to: dict[tuple[str, str], float] = {}
+        self._timers: set[asyncio.Task[None]] = set()
+        self.webhooks = WebhookSender(
+            app_secret=lambda: self.config.app_secret,
+            url=lambda: self.config.webhook_url,
+            enabled=lambda: self.config.webhooks_enabled,
+            max_attempts=lambda: self.config.webhook_max_attempts,
+        )
+
+    # --- ids and timers ----------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    @staticmethod
+    def new_wamid() -> str:
+        return "wamid." + secrets.token_urlsafe(24)
+
+    def later(self, delay: float, action: Any) -> None:
+        """Run ``action()`` after ``delay`` seconds, off the request that caused it."""
+
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            action()
+
+        task = asyncio.create_task(run())
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    async def aclose(self) -> None:
+        for task in list(self._timers):
+            task.cancel()
+        await self.webhooks.aclose()
+
+    # --- templates ---------------------------------------------------------------------------
+
+    def find_template(self, name: str, language: str) -> EmulatedTemplate | None:
+        for template in self.templates.values():
+            if template.name == name and template.language == language:
+                return template
+        return None
+
+    def set_status(
+        self, template: EmulatedTemplate, status: str, reason: str | None = None
+    ) -> None:
+        template.status = status
+        template.rejected_reason = reason if status == "REJECTED" else None
+        self.webhooks.enqueue(
+            template.waba_id,
+            {
+                "field": "message_template_status_update",
+                "value": {
+                    "event": status,
+                    "message_template_id": int(template.id),
+                    "message_template_name": template.name,
+                    "message_template_language": template.language,
+                    "reason": reason or "NONE",
+                },
+            },
+        )
+
+    def review_later(self, template: EmulatedTemplate) -> None:
+        delay = self.config.approve_after_seconds
+        if delay is None:
+            return
+
+        def approve() -> None:
+            if self.templates.get(template.id) is template and template.status == "PENDING":
+                self.set_status(template, "APPROVED")
+
+        self.later(delay, approve)
+
+    # --- sending -----------------------------------------------------------------------------
+
+    def over_throughput(self, phone_number_id: str) -> bool:
+        rate = self.config.throughput_per_second
+        if rate is None:
+            return False
+        bucket = self._buckets.get(phone_number_id)
+        if bucket is None or bucket.rate != rate:
+            bucket = self._buckets[phone_number_id] = Bucket(rate, tokens=max(1.0, rate / 10))
+        return not bucket.take()
+
+    def over_pair_rate(self, phone_number_id: str, to: str) -> bool:
+        spacing = self.config.pair_rate_seconds
+        if spacing is None:
+            return False
+        now = time.monotonic()
+        last = self._last_to.get((phone_number_id, to))
+        if last is not None and now - last < spacing:
+            return True
+        self._last_to[(phone_number_id, to)] = now
+        return False
+
+    def refuse(self, code: int) -> None:
+        self.refused[code] = self.refused.get(code, 0) + 1

@@ -1,0 +1,268 @@
+"""Sending (v2, v1, bulk), history, cancelling and bulk-group counts (spec/api.md §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from sqlalchemy.exc import IntegrityError
+
+from herald.contact import service as contacts
+from herald.deps import CurrentUser, RuntimeDep, SessionDep
+from herald.errors import ValidationFailed
+from herald.kit.jsend import JSendResponse, Success
+from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
+from herald.message import idempotency, service
+from herald.message.output import message_out
+from herald.message.schemas import (
+    Accepted,
+    BulkAccepted,
+    MessageOut,
+    MessageState,
+    SendBulk,
+    SendTemplateV1,
+    SendV1,
+    SendV2,
+    StateCounts,
+)
+from herald.models import User
+from herald.runtime import Runtime
+from herald.template import service as templates
+
+router = APIRouter(tags=["messages"])
+
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+def _policy(runtime: Runtime) -> service.SendPolicy:
+    return service.SendPolicy(deadline=runtime.settings.send_deadline)
+
+
+async def _accept(
+    request: Request,
+    body: Any,
+    key: str | None,
+    user: User,
+    session: Any,
+    runtime: Runtime,
+    work: Any,
+) -> JSendResponse:
+    """Run ``work`` (which queues and returns the JSend body) at most once per idempotency key."""
+    now = runtime.clock.now()
+    key = key or getattr(body, "idempotency_key", None)
+    fingerprint = idempotency.request_hash(request.url.path, body.model_dump(mode="json"))
+    if key:
+        stored = await idempotency.replay(session, user.id, key, fingerprint, now)
+        if stored is not None:
+            return JSendResponse(stored.body, status_code=stored.status)
+    answer = await work(now)
+    if key:
+        await idempotency.remember(
+            session, user.id, key, fingerprint, idempotency.StoredAnswer(202, answer), now
+        )
+    try:
+        await session.commit()
+    except IntegrityError:
+        # The same key committed first from a concurrent request: answer as it did.
+        await session.rollback()
+        if key and (stored := await idempotency.replay(session, user.id, key, fingerprint, now)):
+            return JSendResponse(stored.body, status_code=stored.status)
+        raise
+    runtime.dispatch_pending.set()
+    return JSendResponse(answer, status_code=202)
+
+
+def _accepted_body(message: Any) -> dict[str, Any]:
+    data = Accepted(
+        message=message_out(message), whatsapp_bulk_group_id=message.whatsapp_bulk_group_id
+    )
+    return Success(message="Message queued", data=data).model_dump(mode="json")
+
+
+@router.post(
+    "/api/v2/whatsapp/templates/{template_id}/send",
+    status_code=202,
+    response_model=Success[Accepted],
+)
+async def send_v2(
+    template_id: ObjectId,
+    body: SendV2,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: KeyHeader = None,
+) -> JSendResponse:
+    async def work(now: datetime) -> dict[str, Any]:
+        template = await templates.get(session, user.id, template_id)
+        message = await service.send_one(
+            session,
+            user.id,
+            template,
+            body,
+            body.otp_code,
+            body.to,
+            body.country_code,
+            body.send_at,
+            _policy(runtime),
+            now,
+        )
+        return _accepted_body(message)
+
+    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+
+
+@router.post("/api/whatsapp/", status_code=202, response_model=Success[Accepted])
+async def send_v1(
+    body: SendV1,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: KeyHeader = None,
+) -> JSendResponse:
+    by_contact = body.contact_id is not None
+    by_number = body.phone_number is not None or body.country_code is not None
+    if by_contact == by_number or (by_number and not (body.phone_number and body.country_code)):
+        raise ValidationFailed.single(
+            "contact_id", "give exactly one of contact_id, or phone_number with country_code"
+        )
+
+    async def work(now: datetime) -> dict[str, Any]:
+        template = await templates.get(session, user.id, body.template_id)
+        if body.contact_id is not None:
+            contact = await contacts.get(session, user.id, body.contact_id)
+            to, country, contact_id = contact.number, contact.country_code, contact.id
+        else:
+            to, country, contact_id = str(body.phone_number), str(body.country_code), None
+        message = await service.send_one(
+            session,
+            user.id,
+            template,
+            body,
+            body.otp_code,
+            to,
+            country,
+            body.send_at,
+            _policy(runtime),
+            now,
+            contact_id,
+        )
+        return _accepted_body(message)
+
+    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+
+
+@router.post(
+    "/api/whatsapp/templates/{template_id}/send/", status_code=202, response_model=Success[Accepted]
+)
+async def send_template_v1(
+    template_id: ObjectId,
+    body: SendTemplateV1,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: KeyHeader = None,
+) -> JSendResponse:
+    async def work(now: datetime) -> dict[str, Any]:
+        template = await templates.get(session, user.id, template_id)
+        contact = await contacts.get(session, user.id, body.contact_id)
+        message = await service.send_one(
+            session,
+            user.id,
+            template,
+            body,
+            body.otp_code,
+            contact.number,
+            contact.country_code,
+            body.send_at,
+            _policy(runtime),
+            now,
+            contact.id,
+        )
+        return _accepted_body(message)
+
+    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+
+
+@router.post(
+    "/api/v2/whatsapp/templates/{template_id}/send-bulk",
+    status_code=202,
+    response_model=Success[BulkAccepted],
+)
+async def send_bulk(
+    template_id: ObjectId,
+    body: SendBulk,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: KeyHeader = None,
+) -> JSendResponse:
+    async def work(now: datetime) -> dict[str, Any]:
+        template = await templates.get(session, user.id, template_id)
+        group_id, queued, rejected = await service.send_bulk(
+            session, user.id, template, body, _policy(runtime), now
+        )
+        data = BulkAccepted(whatsapp_bulk_group_id=group_id, queued=queued, rejected=rejected)
+        return Success(message=f"{queued} message(s) queued", data=data).model_dump(mode="json")
+
+    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+
+
+@router.get("/api/whatsapp/")
+async def history(
+    user: CurrentUser,
+    session: SessionDep,
+    params: PageParamsDep,
+    whatsapp_bulk_group_id: Annotated[str | None, Query(max_length=36)] = None,
+    state: MessageState | None = None,
+    template_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    phone_number: Annotated[str | None, Query(max_length=32)] = None,
+    created_from: Annotated[datetime | None, Query(alias="from")] = None,
+    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+) -> Success[Page[MessageOut]]:
+    filters = {
+        "whatsapp_bulk_group_id": whatsapp_bulk_group_id,
+        "state": state,
+        "template_id": template_id,
+        "contact_id": contact_id,
+        "phone_number": phone_number.lstrip("+").replace(" ", "") if phone_number else None,
+        "from": created_from,
+        "to": created_to,
+    }
+    messages, total = await service.history(session, user.id, params, filters)
+    return Success(
+        message="Messages", data=make_page([message_out(m) for m in messages], total, params)
+    )
+
+
+@router.get("/api/whatsapp/{message_id}/")
+async def get_message(
+    message_id: ObjectId, user: CurrentUser, session: SessionDep
+) -> Success[MessageOut]:
+    return Success(
+        message="Message", data=message_out(await service.get(session, user.id, message_id))
+    )
+
+
+@router.delete("/api/whatsapp/{message_id}/")
+async def cancel_message(
+    message_id: ObjectId, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> Success[MessageOut]:
+    message = await service.cancel(session, user.id, message_id, runtime.clock.now())
+    await session.commit()
+    return Success(message="Message cancelled", data=message_out(message))
+
+
+@router.get("/api/v2/whatsapp/bulk-groups/{group_id}")
+async def bulk_group(
+    group_id: Annotated[str, Path(max_length=36)], user: CurrentUser, session: SessionDep
+) -> Success[StateCounts]:
+    counts = await service.group_counts(session, user.id, group_id)
+    data = StateCounts(whatsapp_bulk_group_id=group_id, total=sum(counts.values()), counts=counts)
+    return Success(message="Bulk group", data=data)

@@ -1,0 +1,84 @@
+"""Idempotency keys: the same key and body replay the first answer for 24 h; another body is 409."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.errors import Conflict
+from herald.kit.crypto import sha256_hex
+from herald.models import IdempotencyKey
+
+KEPT_FOR = timedelta(hours=24)
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    message = "This idempotency key was used with a different request."
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+def request_hash(route: str, body: dict[str, Any]) -> str:
+    """What makes two requests "the same": the route and the body, key left out."""
+    canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
+    return sha256_hex(route.encode() + b"\n" + orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS))
+
+
+async def replay(
+    session: AsyncSession, user_id: int, key: str, fingerprint: str, now: datetime
+) -> StoredAnswer | None:
+    row = await session.get(IdempotencyKey, (user_id, key))
+    if row is None:
+        return None
+    if row.created_at <= now - KEPT_FOR:
+        await session.delete(row)
+        await session.flush()
+        return None
+    if row.request_hash != fingerprint:
+        raise IdempotencyConflict(data={"idempotency_key": key})
+    return StoredAnswer(row.response_status, row.response_body)
+
+
+async def remember(
+    session: AsyncSession,
+    user_id: int,
+    key: str,
+    fingerprint: str,
+    answer: StoredAnswer,
+    now: datetime,
+) -> None:
+    """Stored in the transaction that accepts the send, so the two commit together."""
+    session.add(
+        IdempotencyKey(
+            user_id=user_id,
+            key=key,
+            request_hash=fingerprint,
+            response_status=answer.status,
+            response_body=answer.body,
+            created_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def forget_expired(session: AsyncSession, now: datetime) -> None:
+    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - KEPT_FOR))
+
+
+async def exists(session: AsyncSession, user_id: int, key: str) -> bool:
+    result = await session.execute(
+        select(IdempotencyKey.key).where(
+            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
+        )
+    )
+    return result.first() is not None

@@ -1,0 +1,234 @@
+"""Accepting sends: validate, then store as queued rows before answering 202."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.channel import repository as channels
+from herald.channel.service import ChannelMissing
+from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
+from herald.kit.pagination import PageParams, fetch_page
+from herald.message import repository
+from herald.message.schemas import BulkRecipient, RecipientFields, Rejected, SendBulk
+from herald.message.validation import (
+    MediaNotFound,
+    Prepared,
+    RecipientOptedOut,
+    check_sendable,
+    prepare,
+)
+from herald.models import Message, Template
+from herald.models.message import BULK, QUEUED, TRANSACTIONAL
+
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
+SCHEDULE_GRACE = timedelta(seconds=60)
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message = "Message not found."
+
+
+class GroupNotFound(NotFound):
+    code = "bulk_group_not_found"
+    message = "Bulk group not found."
+
+
+class NotCancellable(Conflict):
+    code = "invalid_state"
+
+
+class RecipientsInvalid(HeraldError):
+    code = "recipients_invalid"
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """How long Herald keeps trying a message before it is failed for good."""
+
+    deadline: timedelta
+
+
+def check_send_at(send_at: datetime | None, now: datetime) -> datetime | None:
+    if send_at is None:
+        return None
+    if send_at.tzinfo is None:
+        raise ValidationFailed.single("send_at", "needs a time zone (ISO 8601 with Z or an offset)")
+    if send_at < now - SCHEDULE_GRACE:
+        raise ValidationFailed.single("send_at", "is in the past")
+    if send_at > now + MAX_SCHEDULE_AHEAD:
+        raise ValidationFailed.single("send_at", "is more than 30 days ahead")
+    return send_at if send_at > now else None
+
+
+async def check_media(session: AsyncSession, user_id: int, prepared: Prepared) -> None:
+    """Header media must be the caller's; stored media arrive with the media feature."""
+    if "header_media_id" in prepared.content:
+        raise MediaNotFound(data={"header_media_id": prepared.content["header_media_id"]})
+
+
+def new_row(
+    user_id: int,
+    template: Template,
+    prepared: Prepared,
+    group_id: str,
+    priority: int,
+    scheduled_at: datetime | None,
+    policy: SendPolicy,
+    now: datetime,
+    contact_id: int | None = None,
+) -> dict[str, Any]:
+    due = scheduled_at or now
+    return {
+        "user_id": user_id,
+        "channel_id": template.channel_id,
+        "template_id": template.id,
+        "template_name": template.name,
+        "template_language": template.language,
+        "contact_id": contact_id,
+        "phone_number": prepared.phone.digits,
+        "country_code": prepared.phone.country_code,
+        "whatsapp_bulk_group_id": group_id,
+        "priority": priority,
+        "content": prepared.content,
+        "state": QUEUED,
+        "created_at": now,
+        "scheduled_at": scheduled_at,
+        "next_attempt_at": due,
+        "deadline_at": due + policy.deadline,
+        "attempts": 0,
+        "pair_rate_hits": 0,
+        "updated_at": now,
+    }
+
+
+async def _channel_of(session: AsyncSession, template: Template) -> None:
+    if template.channel_id is None or await channels.get(session, template.channel_id) is None:
+        raise ChannelMissing()
+
+
+async def send_one(
+    session: AsyncSession,
+    user_id: int,
+    template: Template,
+    fields: RecipientFields,
+    otp_code: str | None,
+    to: str,
+    country: str,
+    send_at: datetime | None,
+    policy: SendPolicy,
+    now: datetime,
+    contact_id: int | None = None,
+) -> Message:
+    check_sendable(template)
+    scheduled_at = check_send_at(send_at, now)
+    prepared = prepare(template, fields, otp_code, to, country)
+    await check_media(session, user_id, prepared)
+    if await repository.opted_out(session, user_id, [prepared.phone.digits]):
+        raise RecipientOptedOut()
+    await _channel_of(session, template)
+    row = new_row(
+        user_id,
+        template,
+        prepared,
+        str(uuid.uuid4()),
+        TRANSACTIONAL,
+        scheduled_at,
+        policy,
+        now,
+        contact_id,
+    )
+    return await repository.add(session, Message(**row))
+
+
+async def send_bulk(
+    session: AsyncSession,
+    user_id: int,
+    template: Template,
+    body: SendBulk,
+    policy: SendPolicy,
+    now: datetime,
+) -> tuple[str, int, list[Rejected]]:
+    """Validate every recipient, then queue the valid ones in batched INSERTs."""
+    check_sendable(template)
+    scheduled_at = check_send_at(body.send_at, now)
+    await _channel_of(session, template)
+    accepted, rejected = await _prepare_all(session, user_id, template, body.recipients)
+    if rejected and not body.skip_invalid:
+        raise RecipientsInvalid(
+            f"{len(rejected)} of {len(body.recipients)} recipients are invalid; nothing was "
+            "queued (send again without them, or with skip_invalid).",
+            data={"rejected": [r.model_dump() for r in rejected]},
+        )
+    group_id = str(uuid.uuid4())
+    rows = [
+        new_row(user_id, template, prepared, group_id, BULK, scheduled_at, policy, now)
+        for prepared in accepted
+    ]
+    await repository.insert_many(session, rows)
+    return group_id, len(rows), rejected
+
+
+async def _prepare_all(
+    session: AsyncSession, user_id: int, template: Template, recipients: Sequence[BulkRecipient]
+) -> tuple[list[Prepared], list[Rejected]]:
+    accepted: list[tuple[int, Prepared]] = []
+    rejected: list[Rejected] = []
+    for index, recipient in enumerate(recipients):
+        try:
+            prepared = prepare(template, recipient, None, recipient.to, recipient.country_code)
+            await check_media(session, user_id, prepared)
+            accepted.append((index, prepared))
+        except HeraldError as exc:
+            rejected.append(Rejected(index=index, code=exc.code, message=exc.message))
+    opted = await repository.opted_out(session, user_id, [p.phone.digits for _, p in accepted])
+    kept = []
+    for index, prepared in accepted:
+        if prepared.phone.digits in opted:
+            refused = RecipientOptedOut()
+            rejected.append(Rejected(index=index, code=refused.code, message=refused.message))
+        else:
+            kept.append(prepared)
+    rejected.sort(key=lambda r: r.index)
+    return kept, rejected
+
+
+async def get(session: AsyncSession, user_id: int, message_id: int) -> Message:
+    message = await repository.get(session, user_id, message_id)
+    if message is None:
+        raise MessageNotFound()
+    return message
+
+
+async def history(
+    session: AsyncSession, user_id: int, params: PageParams, filters: dict[str, Any]
+) -> tuple[Sequence[Message], int]:
+    return await fetch_page(session, repository.history_query(user_id, filters), params)
+
+
+async def cancel(session: AsyncSession, user_id: int, message_id: int, now: datetime) -> Message:
+    """Cancel a message that has not left yet (a scheduled one, typically)."""
+    message = await get(session, user_id, message_id)
+    # Conditional on the state, so a dispatcher claiming it at the same moment wins or loses
+    # cleanly: a message is never both cancelled and sent.
+    if message.state != QUEUED or not await repository.cancel_if_queued(session, message.id, now):
+        await session.refresh(message)
+        raise NotCancellable(
+            f"Only queued messages can be cancelled; this one is {message.state}.",
+            data={"state": message.state},
+        )
+    await session.refresh(message)
+    return message
+
+
+async def group_counts(session: AsyncSession, user_id: int, group_id: str) -> dict[str, int]:
+    counts = await repository.count_by_state(session, user_id, group_id)
+    if not counts:
+        raise GroupNotFound()
+    return counts

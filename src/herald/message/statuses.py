@@ -1,0 +1,172 @@
+"""Applying Meta's ``messages`` webhooks: delivery statuses and customers' replies.
+
+Statuses arrive late, twice and out of order: each one only ever moves a message forward, and
+its timestamp is kept even when it arrives after a later state.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.channel import repository as channels
+from herald.models import Channel, InboundMessage, Message
+from herald.models.message import DELIVERED, FAILED, READ, SENDING, SENT
+from herald.opt_out import repository as opt_outs
+
+log = structlog.get_logger("herald.statuses")
+
+RANK = {SENDING: 0, SENT: 1, DELIVERED: 2, READ: 3}
+TIMESTAMP_OF = {SENT: "sent_at", DELIVERED: "delivered_at", READ: "read_at"}
+STOP_WORDS = {
+    "stop",
+    "stop all",
+    "stopall",
+    "unsubscribe",
+    "end",
+    "quit",
+    "cancel",
+    "opt out",
+    "optout",
+    "arret",
+    "arrêt",
+    "stopp",
+    "basta",
+    "alto",
+}
+OPTED_OUT_CODE = 131050
+
+
+async def apply_messages_change(
+    session: AsyncSession, waba_id: str, value: dict[str, Any], now: datetime
+) -> int:
+    metadata = value.get("metadata") or {}
+    channel = await channels.by_phone_number_id(session, str(metadata.get("phone_number_id")))
+    if channel is None or channel.waba_id != waba_id:
+        return 0
+    changed = 0
+    for status in value.get("statuses") or []:
+        if isinstance(status, dict):
+            changed += await apply_status(session, channel, status, now)
+    for inbound in value.get("messages") or []:
+        if isinstance(inbound, dict):
+            await record_inbound(session, channel, inbound, now)
+    return changed
+
+
+async def _find(session: AsyncSession, channel: Channel, status: dict[str, Any]) -> Message | None:
+    wamid = str(status.get("id") or "")
+    if wamid:
+        found = await session.execute(
+            select(Message).where(
+                Message.provider_message_id == wamid, Message.channel_id == channel.id
+            )
+        )
+        message = found.scalars().first()
+        if message is not None:
+            return message
+    # Not known by its wamid (the send's answer was lost): our id rides in the callback data.
+    callback = str(status.get("biz_opaque_callback_data") or "")
+    if callback.isdigit():
+        message = await session.get(Message, int(callback))
+        if message is not None and message.channel_id == channel.id:
+            return message
+    return None
+
+
+def _when(status: dict[str, Any], now: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(status["timestamp"]), UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return now
+
+
+async def apply_status(
+    session: AsyncSession, channel: Channel, status: dict[str, Any], now: datetime
+) -> int:
+    message = await _find(session, channel, status)
+    if message is None:
+        return 0
+    kind = str(status.get("status", "")).lower()
+    at = _when(status, now)
+    before = (message.state, message.sent_at, message.delivered_at, message.read_at)
+    if message.state == SENDING and kind in (SENT, DELIVERED, READ, FAILED):
+        # Reconciled: the request's outcome was unknown (or its answer not yet recorded).
+        message.provider_message_id = message.provider_message_id or str(status.get("id") or "")
+        message.outcome_unknown_since = None
+        message.lease_owner = message.lease_expires_at = message.in_flight_at = None
+    if kind in TIMESTAMP_OF:
+        column = TIMESTAMP_OF[kind]
+        if getattr(message, column) is None:
+            setattr(message, column, at)
+        if message.state in RANK and RANK[kind] > RANK[message.state]:
+            message.state = kind
+    elif kind == FAILED and message.state in (SENDING, SENT):
+        error = (status.get("errors") or [{}])[0]
+        message.state = FAILED
+        message.failed_at = at
+        message.error_code = str(error.get("code", "failed"))
+        message.error_title = error.get("title") or error.get("message")
+        message.error_detail = (error.get("error_data") or {}).get("details")
+        if error.get("code") == OPTED_OUT_CODE:
+            await opt_outs.add(
+                session, message.user_id, message.phone_number, message.country_code, "131050", now
+            )
+    after = (message.state, message.sent_at, message.delivered_at, message.read_at)
+    if after == before:
+        return 0
+    message.updated_at = now
+    return 1
+
+
+def _inbound_text(inbound: dict[str, Any]) -> str | None:
+    kind = inbound.get("type")
+    if kind == "text":
+        return (inbound.get("text") or {}).get("body")
+    if kind == "button":
+        button = inbound.get("button") or {}
+        return button.get("text") or button.get("payload")
+    if kind == "interactive":
+        reply = inbound.get("interactive") or {}
+        chosen = reply.get("button_reply") or reply.get("list_reply") or {}
+        return chosen.get("title") or chosen.get("id")
+    return None
+
+
+def is_stop(text: str | None) -> bool:
+    if not text:
+        return False
+    return re.sub(r"[^\w\s]", "", text).strip().lower() in STOP_WORDS
+
+
+async def record_inbound(
+    session: AsyncSession, channel: Channel, inbound: dict[str, Any], now: datetime
+) -> None:
+    sender = re.sub(r"\D", "", str(inbound.get("from") or ""))
+    wamid = str(inbound.get("id") or "")
+    if not sender or not wamid:
+        return
+    text = _inbound_text(inbound)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(InboundMessage)
+        .values(
+            channel_id=channel.id,
+            provider_message_id=wamid,
+            phone_number=sender,
+            kind=str(inbound.get("type") or "unknown")[:20],
+            text=text,
+            context_message_id=(inbound.get("context") or {}).get("id"),
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["provider_message_id"])
+    )
+    if is_stop(text):
+        await opt_outs.add(session, channel.user_id, sender, None, "inbound_stop", now)

@@ -1,0 +1,161 @@
+"""Everything a send is checked against before it is accepted (spec/api.md §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from herald.errors import HeraldError, NotFound, ValidationFailed
+from herald.kit.phone import PhoneNumber, normalise
+from herald.message.schemas import ButtonParam, RecipientFields
+from herald.models import Template
+
+SUB_TYPE_OF = {"URL": "url", "QUICK_REPLY": "quick_reply", "COPY_CODE": "copy_code"}
+MAX_COUPON_CODE = 15
+
+
+class TemplateNotApproved(HeraldError):
+    code = "template_not_approved"
+
+
+class BodyParamsMismatch(HeraldError):
+    code = "body_params_mismatch"
+
+
+class InvalidButton(HeraldError):
+    code = "invalid_button"
+
+
+class HeaderMediaRequired(HeraldError):
+    code = "header_media_required"
+
+
+class HeaderMediaMismatch(HeraldError):
+    code = "header_media_mismatch"
+
+
+class MediaNotFound(NotFound):
+    code = "media_not_found"
+    message = "Media not found."
+
+
+class OtpCodeInvalid(HeraldError):
+    code = "otp_code_invalid"
+
+
+class RecipientOptedOut(HeraldError):
+    status = 409
+    code = "recipient_opted_out"
+    message = "The recipient opted out of this user's messages."
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A recipient that passed every check, with the content its payload is built from."""
+
+    phone: PhoneNumber
+    content: dict[str, Any]
+
+
+def check_sendable(template: Template) -> None:
+    if template.state != "APPROVED":
+        raise TemplateNotApproved(
+            f"The template is {template.state}; only APPROVED templates can be sent.",
+            data={"state": template.state},
+        )
+
+
+def prepare(
+    template: Template, fields: RecipientFields, otp_code: str | None, to: str, country: str
+) -> Prepared:
+    """Check one recipient against an APPROVED template (raises the first problem found)."""
+    content: dict[str, Any] = {}
+    if template.category == "AUTHENTICATION":
+        content["otp_code"] = _check_otp(fields, otp_code)
+    else:
+        if otp_code is not None:
+            raise OtpCodeInvalid("otp_code is only for AUTHENTICATION templates.")
+        content["body_params"] = _check_body_params(template, fields.body_params or [])
+        buttons = _check_buttons(template, fields.buttons or [])
+        if buttons:
+            content["buttons"] = buttons
+    if template.header_format in ("IMAGE", "VIDEO", "DOCUMENT"):
+        if fields.header_media_id is None:
+            raise HeaderMediaRequired(
+                f"The template has a {template.header_format} header: give header_media_id.",
+                data={"header_format": template.header_format},
+            )
+        content["header_media_id"] = fields.header_media_id
+    elif fields.header_media_id is not None:
+        raise HeaderMediaMismatch(
+            "The template has no media header; header_media_id does not apply.",
+            data={"header_format": template.header_format},
+        )
+    return Prepared(phone=normalise(to, country), content=content)
+
+
+def _check_otp(fields: RecipientFields, otp_code: str | None) -> str:
+    if fields.body_params or fields.buttons:
+        raise OtpCodeInvalid(
+            "AUTHENTICATION templates take otp_code, never body_params or buttons."
+        )
+    if not otp_code:
+        raise OtpCodeInvalid("AUTHENTICATION templates need otp_code.")
+    if not otp_code.isalnum():
+        raise OtpCodeInvalid("otp_code is letters and digits only.")
+    return otp_code
+
+
+def _check_body_params(template: Template, params: list[str]) -> list[str]:
+    if len(params) != template.placeholder_count:
+        raise BodyParamsMismatch(
+            f"The template takes {template.placeholder_count} body parameter(s); "
+            f"{len(params)} given.",
+            data={"expected": template.placeholder_count, "given": len(params)},
+        )
+    for index, value in enumerate(params):
+        if not value.strip():
+            raise ValidationFailed.single(f"body_params.{index}", "must not be empty")
+    return list(params)
+
+
+def _check_buttons(template: Template, given: list[ButtonParam]) -> list[dict[str, Any]]:
+    buttons = template.buttons
+    seen: dict[int, ButtonParam] = {}
+    for param in given:
+        if param.index >= len(buttons):
+            raise InvalidButton(
+                f"Button index {param.index} does not exist; the template has {len(buttons)}.",
+                data={"index": param.index},
+            )
+        expected = SUB_TYPE_OF[buttons[param.index]["type"]]
+        if param.sub_type != expected:
+            raise InvalidButton(
+                f"Button {param.index} is {buttons[param.index]['type']}: sub_type must be "
+                f"{expected!r}.",
+                data={"index": param.index, "sub_type": expected},
+            )
+        if param.index in seen:
+            raise InvalidButton(
+                f"Button {param.index} is given twice.", data={"index": param.index}
+            )
+        if expected == "url" and "{{1}}" not in str(buttons[param.index].get("url", "")):
+            raise InvalidButton(
+                f"Button {param.index}'s URL has no variable: it takes no value.",
+                data={"index": param.index},
+            )
+        if expected == "copy_code" and len(param.value) > MAX_COUPON_CODE:
+            raise InvalidButton(
+                f"A coupon code is at most {MAX_COUPON_CODE} characters.",
+                data={"index": param.index},
+            )
+        seen[param.index] = param
+    for index, button in enumerate(buttons):
+        needs_value = button["type"] == "URL" and "{{1}}" in str(button.get("url", ""))
+        needs_value = needs_value or button["type"] == "COPY_CODE"
+        if needs_value and index not in seen:
+            raise InvalidButton(
+                f"Button {index} ({button['type']}) needs its value in buttons.",
+                data={"index": index},
+            )
+    return [p.model_dump() for p in sorted(seen.values(), key=lambda p: p.index)]

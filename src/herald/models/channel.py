@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from herald.models.base import Base, BigId, IdMixin, TimestampsMixin
+
+
+class Channel(IdMixin, TimestampsMixin, Base):
+    """One WhatsApp business sender of a user (one channel a user, for now)."""
+
+    __tablename__ = "channels"
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    provider: Mapped[str] = mapped_column(String(20), nullable=False, default="cloud")
+    base_url: Mapped[str] = mapped_column(String(500), nullable=False)
+    api_version: Mapped[str] = mapped_column(String(20), nullable=False)
+    phone_number_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    waba_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    display_number: Mapped[str | None] = mapped_column(String(32))
+    # Secrets: tokens encrypted (they are used), the verify token only hashed (it is compared).
+    access_token_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    app_secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    verify_token_hash: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    throughput_per_second: Mapped[int] = mapped_column(Integer, nullable=False, default=80)
+    # A channel on an emulator: its control API may approve and reject templates.
+    is_sandbox: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

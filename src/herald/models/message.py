@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from herald.models.base import Base, BigId, IdMixin, UtcDateTime
+
+# States a message can be in; the dispatcher's queue is the `queued` ones that are due.
+QUEUED, SENDING, SENT, DELIVERED, READ, FAILED, CANCELLED = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "cancelled",
+)
+FINAL_STATES = (READ, FAILED, CANCELLED)
+# Priority: transactional sends go before bulk sends on the same channel.
+TRANSACTIONAL, BULK = 0, 1
+
+
+class Message(IdMixin, Base):
+    """One template message to one recipient: the API's record and the dispatcher's queue row."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_user_id_id", "user_id", "id"),
+        Index("ix_messages_user_id_group_id", "user_id", "whatsapp_bulk_group_id", "id"),
+        Index("ix_messages_provider_message_id", "provider_message_id"),
+        # The hot part of the queue: only due, unclaimed rows are indexed.
+        Index(
+            "ix_messages_due",
+            "channel_id",
+            "priority",
+            "next_attempt_at",
+            postgresql_where=text("state = 'queued'"),
+            sqlite_where=text("state = 'queued'"),
+        ),
+        Index(
+            "ix_messages_in_flight",
+            "lease_expires_at",
+            postgresql_where=text("state = 'sending'"),
+            sqlite_where=text("state = 'sending'"),
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    channel_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("channels.id", ondelete="SET NULL")
+    )
+    template_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("templates.id", ondelete="SET NULL")
+    )
+    template_name: Mapped[str] = mapped_column(String(512), nullable=False)
+    template_language: Mapped[str] = mapped_column(String(16), nullable=False)
+    contact_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    phone_number: Mapped[str] = mapped_column(String(16), nullable=False)
+    country_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    whatsapp_bulk_group_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    priority: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=TRANSACTIONAL)
+    # What the provider payload is built from: body params, buttons, header media, OTP.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_title: Mapped[str | None] = mapped_column(Text)
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    deadline_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    pair_rate_hits: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set just before the request leaves: from then on a crash means "outcome unknown".
+    in_flight_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome_unknown_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class Attempt(IdMixin, Base):
+    """One provider call for one message, whatever came of it."""
+
+    __tablename__ = "message_attempts"
+    __table_args__ = (Index("ix_message_attempts_message_id", "message_id"),)
+
+    message_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False
+    )
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)  # accepted | ErrorKind
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_title: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class IdempotencyKey(Base):
+    """The first answer to a keyed send, replayed for 24 h to the same user and body."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    response_status: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
+
+
+class OptOut(Base):
+    """A number that must not receive this user's messages."""
+
+    __tablename__ = "opt_outs"
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone_number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    source: Mapped[str] = mapped_column(String(20), nullable=False)  # api | inbound_stop | 131050
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class InboundMessage(IdMixin, Base):
+    """A message a customer sent to a channel (a quick-reply tap, a STOP)."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_messages_channel_id_id", "channel_id", "id"),)
+
+    channel_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+    )
+    provider_message_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    phone_number: Mapped[str] = mapped_column(String(16), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    text: Mapped[str | None] = mapped_column(Text)
+    context_message_id: Mapped[str | None] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from herald.models.base import Base, BigId, IdMixin, TimestampsMixin, UtcDateTime
+
+
+class Template(IdMixin, TimestampsMixin, Base):
+    __tablename__ = "templates"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name", "language"),
+        Index("ix_templates_user_id_id", "user_id", "id"),
+        Index("ix_templates_channel_id_state", "channel_id", "state"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    channel_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("channels.id", ondelete="SET NULL")
+    )
+    name: Mapped[str] = mapped_column(String(512), nullable=False)
+    language: Mapped[str] = mapped_column(String(16), nullable=False)
+    category: Mapped[str] = mapped_column(String(20), nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    header_format: Mapped[str | None] = mapped_column(String(10))
+    header_text: Mapped[str | None] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    footer: Mapped[str | None] = mapped_column(String(60))
+    buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    placeholder_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    provider_template_id: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,258 @@
+"""Meta's WhatsApp Cloud API (Graph API) over HTTP: the only code that knows Meta's JSON."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from herald.provider.base import (
+    ButtonValue,
+    ChannelAccess,
+    ErrorKind,
+    JsonObject,
+    OutboundMessage,
+    ProviderError,
+    ProviderTemplate,
+    SendReceipt,
+    TemplateDefinition,
+    classify,
+)
+
+_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+TEMPLATE_NOT_FOUND_SUBCODE = 2593002
+
+
+class CloudApiProvider:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def send_template(self, channel: ChannelAccess, message: OutboundMessage) -> SendReceipt:
+        answer = await self._call(
+            channel, "POST", f"{channel.phone_number_id}/messages", json=send_payload(message)
+        )
+        try:
+            sent = answer["messages"][0]
+            return SendReceipt(str(sent["id"]), sent.get("message_status"))
+        except (KeyError, IndexError, TypeError):
+            # 200 without a message id: it may or may not have been taken.
+            raise ProviderError(
+                ErrorKind.UNKNOWN_OUTCOME, None, "provider answered 200 without a message id"
+            ) from None
+
+    # --- templates --------------------------------------------------------------------------
+
+    async def create_template(
+        self, channel: ChannelAccess, template: TemplateDefinition
+    ) -> ProviderTemplate:
+        payload = {
+            "name": template.name,
+            "language": template.language,
+            "category": template.category,
+            "components": template_components(template),
+        }
+        answer = await self._call(
+            channel, "POST", f"{channel.waba_id}/message_templates", json=payload
+        )
+        return ProviderTemplate(
+            id=str(answer["id"]),
+            name=template.name,
+            language=template.language,
+            status=str(answer.get("status", "PENDING")),
+            category=answer.get("category"),
+        )
+
+    async def list_templates(
+        self, channel: ChannelAccess, name: str | None = None
+    ) -> AsyncIterator[ProviderTemplate]:
+        params: dict[str, str] = {"limit": "100"}
+        if name:
+            params["name"] = name
+        while True:
+            page = await self._call(
+                channel, "GET", f"{channel.waba_id}/message_templates", params=params
+            )
+            for item in page.get("data", []):
+                yield ProviderTemplate(
+                    id=str(item["id"]),
+                    name=str(item["name"]),
+                    language=str(item.get("language", "")),
+                    status=str(item.get("status", "")),
+                    category=item.get("category"),
+                    rejected_reason=item.get("rejected_reason"),
+                )
+            paging = page.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return
+            params["after"] = str(after)
+
+    async def delete_template(
+        self, channel: ChannelAccess, name: str, provider_id: str | None = None
+    ) -> None:
+        params = {"name": name}
+        if provider_id:
+            params["hsm_id"] = provider_id
+        try:
+            await self._call(
+                channel, "DELETE", f"{channel.waba_id}/message_templates", params=params
+            )
+        except ProviderError as exc:
+            if exc.subcode != TEMPLATE_NOT_FOUND_SUBCODE:  # already gone is what we wanted
+                raise
+
+    # --- transport --------------------------------------------------------------------------
+
+    async def _call(
+        self, channel: ChannelAccess, method: str, path: str, **options: Any
+    ) -> JsonObject:
+        url = f"{channel.base_url.rstrip('/')}/{channel.api_version}/{path}"
+        headers = {"Authorization": f"Bearer {channel.access_token}"}
+        try:
+            response = await self._http.request(method, url, headers=headers, **options)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise ProviderError(
+                ErrorKind.TRANSIENT, None, f"cannot reach provider: {exc}"
+            ) from None
+        except httpx.TransportError as exc:
+            # The request may have left: the provider may have acted on it.
+            raise ProviderError(ErrorKind.UNKNOWN_OUTCOME, None, f"no answer: {exc!r}") from None
+        return _parse(response)
+
+
+def _parse(response: httpx.Response) -> JsonObject:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.is_success and isinstance(body, dict):
+        return body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        raise _error_from_envelope(body["error"], response.status_code)
+    kind = (
+        ErrorKind.TRANSIENT
+        if response.status_code >= 500 or response.is_success
+        else (ErrorKind.PERMANENT)
+    )
+    raise ProviderError(
+        kind,
+        None,
+        f"unexpected provider answer (HTTP {response.status_code})",
+        http_status=response.status_code,
+    )
+
+
+def _error_from_envelope(error: JsonObject, http_status: int) -> ProviderError:
+    code = error.get("code")
+    code = code if isinstance(code, int) else None
+    subcode = error.get("error_subcode")
+    details = (error.get("error_data") or {}).get("details")
+    return ProviderError(
+        kind=classify(code, http_status),
+        code=code,
+        title=str(error.get("message") or error.get("title") or "provider error"),
+        details=str(details) if details is not None else None,
+        subcode=subcode if isinstance(subcode, int) else None,
+        http_status=http_status,
+        trace_id=error.get("fbtrace_id"),
+    )
+
+
+def template_components(template: TemplateDefinition) -> list[JsonObject]:
+    """Herald's template as Meta's components, with the examples Meta's review requires."""
+    components: list[JsonObject] = []
+    if template.header_format:
+        header: JsonObject = {"type": "HEADER", "format": template.header_format}
+        if template.header_format == "TEXT":
+            header["text"] = template.header_text or ""
+        components.append(header)
+    body: JsonObject = {"type": "BODY", "text": template.body}
+    placeholders = len(set(_PLACEHOLDER.findall(template.body)))
+    if placeholders:
+        body["example"] = {"body_text": [[f"sample{n}" for n in range(1, placeholders + 1)]]}
+    components.append(body)
+    if template.footer:
+        components.append({"type": "FOOTER", "text": template.footer})
+    if template.buttons:
+        buttons: list[JsonObject] = []
+        for button in template.buttons:
+            item: JsonObject = {"type": button.type}
+            if button.text:
+                item["text"] = button.text
+            if button.url:
+                item["url"] = button.url
+                if "{{1}}" in button.url:
+                    item["example"] = [button.url.replace("{{1}}", "sample")]
+            buttons.append(item)
+        components.append({"type": "BUTTONS", "buttons": buttons})
+    return components
+
+
+def send_payload(message: OutboundMessage) -> JsonObject:
+    """Meta's template-send body for one message."""
+    components: list[JsonObject] = []
+    if message.header is not None:
+        media: JsonObject = {"id": message.header.provider_media_id}
+        if message.header.kind == "document" and message.header.filename:
+            media["filename"] = message.header.filename
+        components.append(
+            {
+                "type": "header",
+                "parameters": [{"type": message.header.kind, message.header.kind: media}],
+            }
+        )
+    if message.otp_code is not None:
+        # Authentication templates carry the code twice: in the body and in the OTP button.
+        components.append(
+            {"type": "body", "parameters": [{"type": "text", "text": message.otp_code}]}
+        )
+        components.append(
+            {
+                "type": "button",
+                "sub_type": "url",
+                "index": "0",
+                "parameters": [{"type": "text", "text": message.otp_code}],
+            }
+        )
+    elif message.body_params:
+        components.append(
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": value} for value in message.body_params],
+            }
+        )
+    for button in message.buttons:
+        components.append(_button_component(button))
+    template: JsonObject = {"name": message.template_name, "language": {"code": message.language}}
+    if components:
+        template["components"] = components
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": message.to,
+        "type": "template",
+        "biz_opaque_callback_data": message.callback_data,
+        "template": template,
+    }
+
+
+def _button_component(button: ButtonValue) -> JsonObject:
+    if button.sub_type == "quick_reply":
+        parameter: JsonObject = {"type": "payload", "payload": button.value}
+        sub_type = "quick_reply"
+    elif button.sub_type == "copy_code":
+        parameter = {"type": "coupon_code", "coupon_code": button.value}
+        sub_type = "COPY_CODE"
+    else:
+        parameter = {"type": "text", "text": button.value}
+        sub_type = "url"
+    return {
+        "type": "button",
+        "sub_type": sub_type,
+        "index": str(button.index),
+        "parameters": [parameter],
+    }

@@ -1,0 +1,215 @@
+"""Templates: validated on create, reviewed by the provider, state kept in step with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.channel import repository as channels
+from herald.channel import service as channel_service
+from herald.channel.service import EmulatorDefaults
+from herald.errors import Conflict, NotFound
+from herald.kit.crypto import Cipher
+from herald.kit.pagination import PageParams, fetch_page
+from herald.models import Template
+from herald.provider.base import (
+    Provider,
+    ProviderError,
+    TemplateButton,
+    TemplateDefinition,
+    as_api_error,
+)
+from herald.template import repository
+from herald.template.rules import check_template
+from herald.template.schemas import TemplateCreate
+
+log = structlog.get_logger("herald.template")
+
+SUBMITTABLE = ("DRAFT", "REJECTED")
+# Meta's template events and the state each puts a template in; other events change nothing.
+PROVIDER_EVENTS = {
+    "APPROVED": "APPROVED",
+    "REINSTATED": "APPROVED",
+    "REJECTED": "REJECTED",
+    "PAUSED": "PAUSED",
+    "DISABLED": "DISABLED",
+    "PENDING": "PENDING",
+}
+
+
+class TemplateNotFound(NotFound):
+    code = "template_not_found"
+    message = "Template not found."
+
+
+class TemplateExists(Conflict):
+    code = "template_exists"
+    message = "A template with this name and language already exists."
+
+
+class InvalidState(Conflict):
+    code = "invalid_state"
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What talking to a user's provider needs, passed in by the caller."""
+
+    provider: Provider
+    cipher: Cipher
+    emulator: EmulatorDefaults | None
+
+
+async def create(
+    session: AsyncSession, user_id: int, body: TemplateCreate, now: datetime
+) -> Template:
+    placeholder_count = check_template(body)
+    existing = await repository.get_by_name(session, user_id, body.name, body.language)
+    if existing is not None:
+        raise TemplateExists(data={"id": existing.id})
+    template = Template(
+        user_id=user_id,
+        name=body.name,
+        language=body.language,
+        category=body.category,
+        state="DRAFT",
+        header_format=body.header.format if body.header else None,
+        header_text=body.header.text if body.header else None,
+        body=body.body,
+        footer=body.footer,
+        buttons=[b.model_dump(exclude_none=True) for b in body.buttons],
+        placeholder_count=placeholder_count,
+        created_at=now,
+        updated_at=now,
+    )
+    return await repository.add(session, template)
+
+
+async def get(session: AsyncSession, user_id: int, template_id: int) -> Template:
+    template = await repository.get(session, user_id, template_id)
+    if template is None:
+        raise TemplateNotFound()
+    return template
+
+
+async def list_page(
+    session: AsyncSession,
+    user_id: int,
+    params: PageParams,
+    state: str | None,
+    category: str | None,
+    name: str | None,
+) -> tuple[Sequence[Template], int]:
+    return await fetch_page(session, repository.list_query(user_id, state, category, name), params)
+
+
+async def submit(
+    session: AsyncSession, user_id: int, template_id: int, ctx: ProviderContext, now: datetime
+) -> Template:
+    """DRAFT or REJECTED → PENDING, by sending the template to the user's provider for review."""
+    template = await get(session, user_id, template_id)
+    if template.state not in SUBMITTABLE:
+        raise InvalidState(
+            f"Only DRAFT or REJECTED templates can be submitted; this one is {template.state}.",
+            data={"state": template.state},
+        )
+    channel = await channel_service.ensure_default(session, user_id, ctx.emulator, ctx.cipher, now)
+    access = channel_service.access(channel, ctx.cipher)
+    try:
+        if template.provider_template_id:  # a rejected template is replaced, not duplicated
+            await ctx.provider.delete_template(access, template.name, template.provider_template_id)
+        created = await ctx.provider.create_template(access, definition(template))
+    except ProviderError as exc:
+        log.warning(
+            "template.submit_failed", template_id=template.id, kind=exc.kind, provider_code=exc.code
+        )
+        raise as_api_error(exc) from None
+    template.channel_id = channel.id
+    template.provider_template_id = created.id
+    template.state = PROVIDER_EVENTS.get(created.status, "PENDING")
+    template.rejection_reason = None
+    template.submitted_at = now
+    template.updated_at = now
+    await session.flush()
+    return template
+
+
+async def delete(
+    session: AsyncSession, user_id: int, template_id: int, ctx: ProviderContext
+) -> None:
+    """Delete here and at the provider; sent messages keep their history."""
+    template = await get(session, user_id, template_id)
+    if template.provider_template_id and template.channel_id:
+        channel = await channels.get(session, template.channel_id)
+        if channel is not None:
+            try:
+                await ctx.provider.delete_template(
+                    channel_service.access(channel, ctx.cipher),
+                    template.name,
+                    template.provider_template_id,
+                )
+            except ProviderError as exc:
+                raise as_api_error(exc) from None
+    await repository.delete(session, template)
+
+
+def definition(template: Template) -> TemplateDefinition:
+    return TemplateDefinition(
+        name=template.name,
+        language=template.language,
+        category=template.category,
+        body=template.body,
+        placeholder_count=template.placeholder_count,
+        header_format=template.header_format,
+        header_text=template.header_text,
+        footer=template.footer,
+        buttons=tuple(
+            TemplateButton(type=b["type"], text=b.get("text"), url=b.get("url"))
+            for b in template.buttons
+        ),
+    )
+
+
+async def apply_provider_event(
+    session: AsyncSession, waba_id: str, value: dict[str, Any], now: datetime
+) -> int:
+    """Apply one ``message_template_status_update``; returns how many templates changed.
+
+    Idempotent: the same event twice leaves the same state.
+    """
+    state = PROVIDER_EVENTS.get(str(value.get("event", "")).upper())
+    if state is None:
+        return 0
+    channel_ids = [c.id for c in await channels.by_waba_ids(session, [waba_id])]
+    if not channel_ids:
+        return 0
+    provider_id = value.get("message_template_id")
+    templates = await repository.for_provider_event(
+        session,
+        channel_ids,
+        str(provider_id) if provider_id is not None else None,
+        value.get("message_template_name"),
+        value.get("message_template_language"),
+    )
+    reason = value.get("reason")
+    changed = 0
+    for template in templates:
+        changed += set_state(template, state, reason if state == "REJECTED" else None, now)
+    return changed
+
+
+def set_state(template: Template, state: str, reason: Any, now: datetime) -> int:
+    if template.state == "DRAFT":  # never submitted (or replaced): provider news is stale
+        return 0
+    rejection = str(reason) if reason and str(reason).upper() != "NONE" else None
+    if template.state == state and template.rejection_reason == rejection:
+        return 0
+    template.state = state
+    template.rejection_reason = rejection
+    template.updated_at = now
+    return 1

@@ -1,0 +1,93 @@
+"""Herald and the Cloud API emulator, each on a real loopback port, talking real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from herald.emulator.app import create_emulator_app
+from herald.emulator.config import EmulatorConfig
+
+from herald.app import create_app
+from herald.config import Settings
+from herald.models import User
+from tests.conftest import (
+    EMULATOR_ACCESS_TOKEN,
+    EMULATOR_APP_SECRET,
+    EMULATOR_VERIFY_TOKEN,
+    TEST_JWT_SECRET,
+    DatabaseUnderTest,
+    add_user,
+)
+from tests.live import free_port, serve_app
+
+
+@dataclass
+class Live:
+    herald: httpx.AsyncClient  # base_url is Herald's
+    emulator: httpx.AsyncClient  # base_url is the emulator's
+    settings: Settings
+
+    async def auth_for(self, user: User, password: str = "s3cret-pass") -> dict[str, str]:
+        answer = await self.herald.post(
+            "/api/login_check", json={"username": user.email, "password": password}
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 10.0, message: str = ""
+) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout}s: {message}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def live(db: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[Live]:
+    herald_port = free_port()
+    emulator_app = create_emulator_app(
+        EmulatorConfig(
+            access_token=EMULATOR_ACCESS_TOKEN,
+            app_secret=EMULATOR_APP_SECRET,
+            webhook_url=f"http://127.0.0.1:{herald_port}/webhooks/whatsapp",
+            approve_after_seconds=0.3,
+        )
+    )
+    try:
+        async with serve_app(emulator_app) as emulator_url:
+            settings = Settings(
+                database_url=db.url,
+                data_dir=tmp_path,
+                jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
+                port=herald_port,
+                emulator_url=emulator_url,
+                emulator_access_token=EMULATOR_ACCESS_TOKEN,  # type: ignore[arg-type]
+                emulator_app_secret=EMULATOR_APP_SECRET,  # type: ignore[arg-type]
+                emulator_verify_token=EMULATOR_VERIFY_TOKEN,  # type: ignore[arg-type]
+                webhook_poll_seconds=0.2,
+                template_sync_interval_seconds=3600,
+            )
+            async with (
+                serve_app(create_app(settings), port=herald_port) as herald_url,
+                httpx.AsyncClient(base_url=herald_url) as herald,
+                httpx.AsyncClient(base_url=emulator_url) as emulator,
+            ):
+                yield Live(herald=herald, emulator=emulator, settings=settings)
+    finally:
+        await emulator_app.state.emulator.aclose()
+
+
+@pytest.fixture
+async def live_ana(live: Live, db: DatabaseUnderTest) -> dict[str, str]:
+    """Headers authenticating ana against the live server."""
+    return await live.auth_for(await add_user(db, "ana@example.com"))

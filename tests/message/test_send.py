@@ -1,0 +1,470 @@
+"""Accepting sends (spec/api.md §5): every check and its code, idempotency, scheduling, bulk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from herald.config import Settings
+from herald.kit.clock import FrozenClock
+from herald.models import Template, User
+from tests.conftest import DatabaseUnderTest, assert_error, count_rows, login
+from tests.message.helpers import approved_template
+
+SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
+
+
+@pytest.fixture
+async def template(
+    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
+) -> Template:
+    return await approved_template(db, ana, settings, clock.now())
+
+
+def send_path(template: Template) -> str:
+    return f"/api/v2/whatsapp/templates/{template.id}/send"
+
+
+async def test_a_v2_send_is_queued_and_answers_202(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template, db: DatabaseUnderTest
+) -> None:
+    answer = await client.post(send_path(template), json=SAM, headers=auth)
+    assert answer.status_code == 202, answer.text
+    data = answer.json()["data"]
+    message = data["message"]
+    assert data["whatsapp_bulk_group_id"] == message["whatsapp_bulk_group_id"]
+    assert message["state"] == "queued"
+    assert message["phone_number"] == "21696816277"
+    assert message["template_name"] == "order_confirmed"
+    assert message["error"] is None
+    assert message["sent_date"] is None
+    assert await count_rows(db, "messages") == 1
+    listed = await client.get(
+        "/api/whatsapp/",
+        params={"whatsapp_bulk_group_id": data["whatsapp_bulk_group_id"]},
+        headers=auth,
+    )
+    assert [m["id"] for m in listed.json()["data"]["items"]] == [message["id"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"body_params": ["Sam"]}, 400, "body_params_mismatch"),
+        ({"body_params": ["Sam", "ORD", "extra"]}, 400, "body_params_mismatch"),
+        ({"body_params": ["Sam", "  "]}, 400, "validation_failed"),
+        ({"to": "2169681"}, 400, "invalid_phone_number"),
+        ({"country_code": "FR"}, 400, "invalid_phone_number"),
+        ({"otp_code": "123456"}, 400, "otp_code_invalid"),
+        ({"buttons": [{"index": 0, "sub_type": "url", "value": "x"}]}, 400, "invalid_button"),
+        ({"header_media_id": 1}, 400, "header_media_mismatch"),
+        ({"colour": "red"}, 400, "validation_failed"),
+        ({"send_at": "2020-01-01T00:00:00Z"}, 400, "validation_failed"),
+    ],
+)
+async def test_each_check_has_its_code(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    change: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    assert_error(
+        await client.post(send_path(template), json={**SAM, **change}, headers=auth), status, code
+    )
+    assert await count_rows(db, "messages") == 0
+
+
+async def test_mismatch_names_expected_and_given(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template
+) -> None:
+    body = assert_error(
+        await client.post(send_path(template), json={**SAM, "body_params": ["Sam"]}, headers=auth),
+        400,
+        "body_params_mismatch",
+    )
+    assert body["data"] == {"expected": 2, "given": 1}
+
+
+@pytest.mark.parametrize("state", ["DRAFT", "PENDING", "REJECTED", "PAUSED", "DISABLED"])
+async def test_only_approved_templates_send(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+    state: str,
+) -> None:
+    pending = await approved_template(db, ana, settings, clock.now(), state=state)
+    body = assert_error(
+        await client.post(send_path(pending), json=SAM, headers=auth), 400, "template_not_approved"
+    )
+    assert body["data"] == {"state": state}
+    assert state in str(body["message"])
+
+
+async def test_another_users_template_is_404(
+    client: httpx.AsyncClient, bob_auth: dict[str, str], template: Template
+) -> None:
+    assert_error(
+        await client.post(send_path(template), json=SAM, headers=bob_auth),
+        404,
+        "template_not_found",
+    )
+
+
+async def test_opted_out_recipients_are_409(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template
+) -> None:
+    added = await client.post(
+        "/api/v2/opt-outs", json={"number": "+216 96 816 277", "country_code": "TN"}, headers=auth
+    )
+    assert added.status_code == 201
+    assert added.json()["data"]["number"] == "21696816277"
+    assert_error(
+        await client.post(send_path(template), json=SAM, headers=auth), 409, "recipient_opted_out"
+    )
+    listed = await client.get("/api/v2/opt-outs", headers=auth)
+    assert [o["number"] for o in listed.json()["data"]["items"]] == ["21696816277"]
+    assert (await client.delete("/api/v2/opt-outs/21696816277", headers=auth)).status_code == 200
+    assert (await client.post(send_path(template), json=SAM, headers=auth)).status_code == 202
+    assert_error(
+        await client.delete("/api/v2/opt-outs/21696816277", headers=auth), 404, "opt_out_not_found"
+    )
+
+
+async def test_buttons_are_checked_against_the_template(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    with_buttons = await approved_template(
+        db,
+        ana,
+        settings,
+        clock.now(),
+        name="tracked",
+        buttons=[
+            {"type": "URL", "text": "Track", "url": "https://shop.example/t/{{1}}"},
+            {"type": "QUICK_REPLY", "text": "Stop"},
+        ],
+    )
+    path = send_path(with_buttons)
+    url = {"index": 0, "sub_type": "url", "value": "ORD-41"}
+    assert (
+        await client.post(path, json={**SAM, "buttons": [url]}, headers=auth)
+    ).status_code == 202
+    for buttons in (
+        [],  # the URL's variable needs its value
+        [{"index": 0, "sub_type": "quick_reply", "value": "x"}],
+        [{"index": 5, "sub_type": "url", "value": "x"}],
+        [url, url],
+    ):
+        assert_error(
+            await client.post(path, json={**SAM, "buttons": buttons}, headers=auth),
+            400,
+            "invalid_button",
+        )
+
+
+async def test_authentication_templates_take_otp_code_only(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    otp = await approved_template(
+        db,
+        ana,
+        settings,
+        clock.now(),
+        name="login_code",
+        category="AUTHENTICATION",
+        body="{{1}} is your verification code.",
+        placeholder_count=0,
+        buttons=[{"type": "COPY_CODE", "text": "Copy code"}],
+    )
+    to = {"to": SAM["to"], "country_code": "TN"}
+    assert (
+        await client.post(send_path(otp), json={**to, "otp_code": "482913"}, headers=auth)
+    ).status_code == 202
+    for bad in ({}, {"otp_code": "48-29"}, {"otp_code": "1", "body_params": ["x"]}):
+        assert_error(
+            await client.post(send_path(otp), json={**to, **bad}, headers=auth),
+            400,
+            "otp_code_invalid",
+        )
+
+
+async def test_media_headers_need_the_callers_media(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    invoice = await approved_template(
+        db, ana, settings, clock.now(), name="invoice", header_format="DOCUMENT"
+    )
+    assert_error(
+        await client.post(send_path(invoice), json=SAM, headers=auth), 400, "header_media_required"
+    )
+    assert_error(
+        await client.post(send_path(invoice), json={**SAM, "header_media_id": 999}, headers=auth),
+        404,
+        "media_not_found",
+    )
+
+
+async def test_idempotency_replays_the_first_answer(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    clock: FrozenClock,
+) -> None:
+    keyed = {**auth, "Idempotency-Key": "order-41"}
+    first = await client.post(send_path(template), json=SAM, headers=keyed)
+    again = await client.post(send_path(template), json=SAM, headers=keyed)
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json()
+    in_body = await client.post(
+        send_path(template), json={**SAM, "idempotency_key": "order-41"}, headers=auth
+    )
+    assert in_body.json() == first.json()
+    assert await count_rows(db, "messages") == 1
+    other = {**SAM, "body_params": ["Sam", "ORD-2026-00042"]}
+    body = assert_error(
+        await client.post(send_path(template), json=other, headers=keyed),
+        409,
+        "idempotency_conflict",
+    )
+    assert body["data"] == {"idempotency_key": "order-41"}
+    clock.advance(timedelta(hours=24, seconds=1))
+    fresh = {"Authorization": f"Bearer {await login(client, 'ana@example.com')}"}
+    later = await client.post(
+        send_path(template), json=SAM, headers={**fresh, "Idempotency-Key": "order-41"}
+    )
+    assert later.status_code == 202
+    assert later.json()["data"]["message"]["id"] != first.json()["data"]["message"]["id"]
+
+
+async def test_keys_belong_to_one_user(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    bob_auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    await client.post(send_path(template), json=SAM, headers={**auth, "Idempotency-Key": "k"})
+    bob_template = await approved_template(db, await _bob(db), settings, clock.now())
+    answer = await client.post(
+        send_path(bob_template), json=SAM, headers={**bob_auth, "Idempotency-Key": "k"}
+    )
+    assert answer.status_code == 202
+    assert await count_rows(db, "messages") == 2
+
+
+async def _bob(db: DatabaseUnderTest) -> User:
+    from sqlalchemy import select
+
+    from herald.db import session_factory
+
+    async with session_factory(db.engine)() as session:
+        return (
+            await session.execute(select(User).where(User.email == "bob@example.com"))
+        ).scalar_one()
+
+
+async def test_scheduling_and_cancelling(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template, clock: FrozenClock
+) -> None:
+    at = (clock.now() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    answer = await client.post(send_path(template), json={**SAM, "send_at": at}, headers=auth)
+    message = answer.json()["data"]["message"]
+    assert message["scheduled_at"] == at
+    assert message["state"] == "queued"
+    cancelled = await client.delete(f"/api/whatsapp/{message['id']}/", headers=auth)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["data"]["state"] == "cancelled"
+    again = await client.delete(f"/api/whatsapp/{message['id']}/", headers=auth)
+    assert assert_error(again, 409, "invalid_state")["data"] == {"state": "cancelled"}
+    too_far = (clock.now() + timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert_error(
+        await client.post(send_path(template), json={**SAM, "send_at": too_far}, headers=auth),
+        400,
+        "validation_failed",
+    )
+
+
+async def test_v1_sends_by_contact_or_number(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template
+) -> None:
+    contact = (
+        await client.post(
+            "/api/contacts/", json={"number": "21696816277", "country_code": "TN"}, headers=auth
+        )
+    ).json()["data"]
+    params = {"body_params": ["Sam", "ORD-1"]}
+    by_contact = await client.post(
+        "/api/whatsapp/",
+        json={"template_id": template.id, "contact_id": contact["id"], **params},
+        headers=auth,
+    )
+    assert by_contact.status_code == 202, by_contact.text
+    assert by_contact.json()["data"]["message"]["contact_id"] == contact["id"]
+    by_number = await client.post(
+        "/api/whatsapp/",
+        json={
+            "template_id": template.id,
+            "phone_number": "+21696816277",
+            "country_code": "TN",
+            **params,
+        },
+        headers=auth,
+    )
+    assert by_number.status_code == 202
+    v1_template = await client.post(
+        f"/api/whatsapp/templates/{template.id}/send/",
+        json={"contact_id": contact["id"], **params},
+        headers=auth,
+    )
+    assert v1_template.status_code == 202
+    for wrong in (
+        {"contact_id": contact["id"], "phone_number": "21696816277", "country_code": "TN"},
+        {},
+        {"phone_number": "21696816277"},
+    ):
+        assert_error(
+            await client.post(
+                "/api/whatsapp/", json={"template_id": template.id, **params, **wrong}, headers=auth
+            ),
+            400,
+            "validation_failed",
+        )
+    assert_error(
+        await client.post(
+            "/api/whatsapp/",
+            json={"template_id": template.id, "contact_id": 99999, **params},
+            headers=auth,
+        ),
+        404,
+        "contact_not_found",
+    )
+
+
+async def test_bulk_validates_as_a_whole(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template, db: DatabaseUnderTest
+) -> None:
+    good = {"to": "21696816277", "country_code": "TN", "body_params": ["A", "B"]}
+    bad_number = {**good, "to": "123"}
+    bad_params = {**good, "to": "21696816278", "body_params": ["A"]}
+    path = f"/api/v2/whatsapp/templates/{template.id}/send-bulk"
+    body = assert_error(
+        await client.post(path, json={"recipients": [good, bad_number, bad_params]}, headers=auth),
+        400,
+        "recipients_invalid",
+    )
+    rejected = body["data"]["rejected"]  # type: ignore[index]
+    assert [(r["index"], r["code"]) for r in rejected] == [
+        (1, "invalid_phone_number"),
+        (2, "body_params_mismatch"),
+    ]
+    assert await count_rows(db, "messages") == 0
+    skipped = await client.post(
+        path,
+        json={"recipients": [good, bad_number, bad_params], "skip_invalid": True},
+        headers=auth,
+    )
+    assert skipped.status_code == 202
+    assert skipped.json()["data"]["queued"] == 1
+    assert [r["index"] for r in skipped.json()["data"]["rejected"]] == [1, 2]
+
+
+async def test_bulk_of_ten_thousand_shares_one_group(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template
+) -> None:
+    recipients = [
+        {"to": f"2169{n:07d}", "country_code": "TN", "body_params": ["A", str(n)]}
+        for n in range(10_000)
+    ]
+    path = f"/api/v2/whatsapp/templates/{template.id}/send-bulk"
+    answer = await client.post(path, json={"recipients": recipients}, headers=auth)
+    assert answer.status_code == 202, answer.text[:500]
+    data = answer.json()["data"]
+    assert (data["queued"], data["rejected"]) == (10_000, [])
+    group = await client.get(
+        f"/api/v2/whatsapp/bulk-groups/{data['whatsapp_bulk_group_id']}", headers=auth
+    )
+    assert group.json()["data"]["total"] == 10_000
+    assert group.json()["data"]["counts"]["queued"] == 10_000
+    too_many = await client.post(
+        path, json={"recipients": recipients + recipients[:1]}, headers=auth
+    )
+    assert_error(too_many, 400, "validation_failed")
+
+
+async def test_history_filters(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template
+) -> None:
+    first = (await client.post(send_path(template), json=SAM, headers=auth)).json()["data"]
+    other = {**SAM, "to": "21696816278"}
+    await client.post(send_path(template), json=other, headers=auth)
+    everything = (await client.get("/api/whatsapp/", headers=auth)).json()["data"]
+    assert everything["pagination"]["total"] == 2
+    assert everything["items"][0]["phone_number"] == "21696816278"  # newest first
+    by_number = await client.get(
+        "/api/whatsapp/", params={"phone_number": "21696816277"}, headers=auth
+    )
+    assert [m["id"] for m in by_number.json()["data"]["items"]] == [first["message"]["id"]]
+    for params, total in (
+        ({"state": "queued"}, 2),
+        ({"state": "read"}, 0),
+        ({"template_id": template.id}, 2),
+        ({"template_id": 999}, 0),
+    ):
+        listed = await client.get("/api/whatsapp/", params=params, headers=auth)
+        assert listed.json()["data"]["pagination"]["total"] == total, params
+    one = await client.get(f"/api/whatsapp/{first['message']['id']}/", headers=auth)
+    assert one.json()["data"] == first["message"]
+    assert_error(
+        await client.get("/api/whatsapp/?state=lost", headers=auth), 400, "validation_failed"
+    )
+
+
+async def test_another_users_message_and_group_are_404(
+    client: httpx.AsyncClient, auth: dict[str, str], bob_auth: dict[str, str], template: Template
+) -> None:
+    data = (await client.post(send_path(template), json=SAM, headers=auth)).json()["data"]
+    message_id = data["message"]["id"]
+    assert_error(
+        await client.get(f"/api/whatsapp/{message_id}/", headers=bob_auth), 404, "message_not_found"
+    )
+    assert_error(
+        await client.delete(f"/api/whatsapp/{message_id}/", headers=bob_auth),
+        404,
+        "message_not_found",
+    )
+    assert_error(
+        await client.get(
+            f"/api/v2/whatsapp/bulk-groups/{data['whatsapp_bulk_group_id']}", headers=bob_auth
+        ),
+        404,
+        "bulk_group_not_found",
+    )
+    assert (await client.get("/api/whatsapp/", headers=bob_auth)).json()["data"]["items"] == []

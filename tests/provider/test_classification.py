@@ -1,0 +1,50 @@
+"""Meta's error code alone decides what Herald does (whatsapp-cloud-api.md, table of errors)."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.provider.base import ErrorKind, classify
+
+
+@pytest.mark.parametrize(
+    ("codes", "kind"),
+    [
+        ((130429, 80007, 4), ErrorKind.THROTTLED),
+        ((131056,), ErrorKind.PAIR_RATE),
+        ((131057, 2, 131016, 131000), ErrorKind.TRANSIENT),
+        (
+            (
+                131026,
+                131047,
+                131051,
+                132000,
+                132001,
+                132005,
+                132007,
+                132008,
+                132012,
+                133010,
+                100,
+                131030,
+            ),
+            ErrorKind.PERMANENT,
+        ),
+        ((132015, 132016), ErrorKind.TEMPLATE_UNAVAILABLE),
+        ((131048, 131049), ErrorKind.SENDER_LIMITED),
+        ((131050,), ErrorKind.OPTED_OUT),
+        ((190, 0, 10, 200, 250, 299), ErrorKind.AUTH),
+    ],
+)
+def test_each_row_of_the_error_table(codes: tuple[int, ...], kind: ErrorKind) -> None:
+    for code in codes:
+        # The HTTP status never overrides the code.
+        assert classify(code, 500) is kind
+        assert classify(code, 400) is kind
+
+
+def test_unknown_codes_fall_back_on_the_http_status() -> None:
+    assert classify(999_999, 503) is ErrorKind.TRANSIENT
+    assert classify(None, 502) is ErrorKind.TRANSIENT
+    assert classify(999_999, 400) is ErrorKind.PERMANENT
+    assert classify(None, None) is ErrorKind.PERMANENT
