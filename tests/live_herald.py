@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from herald.emulator.app import create_emulator_app
-from herald.emulator.config import EmulatorConfig
 
 from herald.app import create_app
 from herald.config import Settings
+from herald.emulator.app import create_emulator_app
+from herald.emulator.config import EmulatorConfig
 from herald.models import User
 from tests.conftest import (
     EMULATOR_ACCESS_TOKEN,
@@ -75,6 +75,8 @@ async def live(db: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[Live]:
                 emulator_app_secret=EMULATOR_APP_SECRET,  # type: ignore[arg-type]
                 emulator_verify_token=EMULATOR_VERIFY_TOKEN,  # type: ignore[arg-type]
                 webhook_poll_seconds=0.2,
+                provider_timeout_seconds=1.0,
+                pair_spacing_seconds=1.0,
                 template_sync_interval_seconds=3600,
             )
             async with (

@@ -92,7 +92,7 @@ async def state_of(db: DatabaseUnderTest, template_id: int) -> tuple[str, str | 
 
 
 def waba(template: Template) -> str:
-    return str(200_000_000_000 + template.user_id)
+    return str(100_000_000_000 + template.user_id)
 
 
 async def test_a_signed_event_is_stored_once_and_applied(

@@ -122,9 +122,10 @@ async def ensure_default(
     fields = ChannelFields(
         base_url=emulator.base_url,
         api_version=emulator.api_version,
-        # Numeric ids like Meta's, derived from the user so they are stable and unique.
+        # Numeric ids like Meta's, derived from the user so they are stable and unique. The
+        # account id equals the number id: the emulator's convention for sandbox numbers.
         phone_number_id=str(100_000_000_000 + user_id),
-        waba_id=str(200_000_000_000 + user_id),
+        waba_id=str(100_000_000_000 + user_id),
         access_token=emulator.access_token,
         app_secret=emulator.app_secret,
         verify_token=emulator.verify_token,

@@ -74,21 +74,37 @@ async def claim(
     return sorted(result.scalars().all(), key=lambda m: (m.next_attempt_at, m.id))
 
 
-async def mark_in_flight(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    """From this commit on, a crash leaves these messages "outcome unknown", never re-sent."""
-    await session.execute(
+async def mark_in_flight(
+    session: AsyncSession, ids: Sequence[int], lease_token: str, now: datetime, lease: timedelta
+) -> set[int]:
+    """Mark the messages this claim still holds as in flight; returns those marked.
+
+    From this commit on, a crash leaves them "outcome unknown", never re-sent. A message whose
+    lease expired meanwhile went back to the queue (and maybe to another claim): it is not
+    marked, and the caller must not send it.
+    """
+    result = await session.execute(
         update(Message)
-        .where(Message.id.in_(ids))
-        .values(in_flight_at=now)
+        .where(Message.id.in_(ids), Message.state == SENDING, Message.lease_owner == lease_token)
+        .values(in_flight_at=now, lease_expires_at=now + lease)
+        .returning(Message.id)
         .execution_options(synchronize_session=False)
     )
+    return set(result.scalars())
 
 
-async def requeue(session: AsyncSession, ids: Sequence[int], at: datetime, now: datetime) -> None:
-    """Give claimed messages back to the queue, due at ``at``, without counting an attempt."""
+async def requeue(
+    session: AsyncSession, ids: Sequence[int], lease_token: str, at: datetime, now: datetime
+) -> None:
+    """Give this claim's unsent messages back to the queue, due at ``at``; no attempt counted."""
     await session.execute(
         update(Message)
-        .where(Message.id.in_(ids), Message.state == SENDING)
+        .where(
+            Message.id.in_(ids),
+            Message.state == SENDING,
+            Message.lease_owner == lease_token,
+            Message.in_flight_at.is_(None),
+        )
         .values(
             state=QUEUED,
             next_attempt_at=at,

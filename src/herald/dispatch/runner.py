@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from collections.abc import Sequence
@@ -39,7 +40,9 @@ log = structlog.get_logger("herald.dispatch")
 @dataclass
 class DispatchSettings:
     claim_seconds: float = 1.0  # claim about this many seconds of sending at a time
-    chunk: int = 50  # messages marked in flight per commit
+    # Messages marked in flight per commit, at most: a crash leaves at most this many with an
+    # unknown outcome. Sized to ~50 ms of sending (at least 1, at most 50).
+    chunk: int = 50
     lease: timedelta = timedelta(seconds=60)
     pair_spacing: timedelta = timedelta(seconds=6)
     idle_seconds: float = 5.0  # a runner with nothing due for this long lets its channel go
@@ -67,6 +70,8 @@ class ChannelRunner:
         self.pacer = Pacer(80)
         self._last_sent: dict[str, float] = {}  # recipient → monotonic time (pair spacing)
         self._paused_until = 0.0
+        self._claims = itertools.count(1)
+        self._lease_token = owner
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
@@ -96,12 +101,14 @@ class ChannelRunner:
         settings = self.deps.settings
         capacity = max(1, int(channel.throughput_per_second * settings.claim_seconds))
         now = self.deps.clock.now()
+        # A token per claim: rows of an older claim whose lease ran out are never sent by it.
+        self._lease_token = f"{self.owner}:{next(self._claims)}"
         async with self.deps.sessions() as session:
             batch = list(
                 await repository.claim(
                     session,
                     self.channel_id,
-                    self.owner,
+                    self._lease_token,
                     capacity,
                     now,
                     settings.lease,
@@ -115,7 +122,7 @@ class ChannelRunner:
                 claimed = await repository.claim(
                     session,
                     self.channel_id,
-                    self.owner,
+                    self._lease_token,
                     min(share, remaining),
                     now,
                     settings.lease,
@@ -131,16 +138,22 @@ class ChannelRunner:
 
     async def _send(self, channel: Channel, batch: list[Message]) -> None:
         access = channel_service.access(channel, self.deps.cipher)
-        chunk_size = self.deps.settings.chunk
+        chunk_size = max(1, min(self.deps.settings.chunk, channel.throughput_per_second // 20))
+        token = self._lease_token
         for start in range(0, len(batch), chunk_size):
             chunk = await self._space_recipients(batch[start : start + chunk_size])
             if not chunk:
                 continue
             async with self.deps.sessions() as session:
-                await repository.mark_in_flight(
-                    session, [m.id for m in chunk], self.deps.clock.now()
+                marked = await repository.mark_in_flight(
+                    session,
+                    [m.id for m in chunk],
+                    token,
+                    self.deps.clock.now(),
+                    self.deps.settings.lease,
                 )
                 await session.commit()
+            chunk = [m for m in chunk if m.id in marked]  # the rest went back to the queue
             tasks = []
             for message in chunk:
                 await self.pacer.slot()
@@ -165,7 +178,9 @@ class ChannelRunner:
             now_utc = self.deps.clock.now()
             retry_at = now_utc + self.deps.settings.pair_spacing
             async with self.deps.sessions() as session:
-                await repository.requeue(session, [m.id for m in later], retry_at, now_utc)
+                await repository.requeue(
+                    session, [m.id for m in later], self._lease_token, retry_at, now_utc
+                )
                 await session.commit()
         if len(self._last_sent) > 100_000:
             self._last_sent = {k: v for k, v in self._last_sent.items() if now - v < spacing}

@@ -102,6 +102,14 @@ async def patch_config(request: Request) -> dict[str, Any]:
     return config.public()
 
 
+@router.put("/phone-numbers/{phone_number_id}")
+async def map_phone_number(phone_number_id: str, request: Request) -> dict[str, str]:
+    """Say which WABA a phone number id sends for (as Meta's business manager would)."""
+    waba_id = str((await _body(request)).get("waba_id", ""))
+    state_of(request).phone_wabas[phone_number_id] = waba_id
+    return {"phone_number_id": phone_number_id, "waba_id": waba_id}
+
+
 @router.get("/webhooks")
 async def webhooks(request: Request) -> list[dict[str, Any]]:
     return [asdict(d) for d in state_of(request).webhooks.log]

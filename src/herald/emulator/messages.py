@@ -61,7 +61,7 @@ async def send(phone_number_id: str, request: Request) -> dict[str, Any]:
         raise _refuse(state, code, MESSAGES.get(code, "refused"))
     name = str(template.get("name") or "")
     language = str((template.get("language") or {}).get("code") or "")
-    known = state.find_template(name, language)
+    known = state.find_template(name, language, state.waba_of(phone_number_id))
     if known is None or known.status in ("PENDING", "REJECTED"):
         raise _refuse(
             state, 132001, f"template {name} ({language}) does not exist or is not approved"

@@ -84,6 +84,7 @@ class EmulatorState:
         self.templates: dict[str, EmulatedTemplate] = {}
         self.messages: list[EmulatedMessage] = []
         self.refused: dict[int, int] = {}  # error code → how many sends were refused with it
+        self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
         self._ids = itertools.count(int(time.time()) * 1000)
         self._buckets: dict[str, Bucket] = {}
         self._last_to: dict[tuple[str, str], float] = {}
@@ -122,9 +123,24 @@ class EmulatorState:
 
     # --- templates ---------------------------------------------------------------------------
 
-    def find_template(self, name: str, language: str) -> EmulatedTemplate | None:
+    def waba_of(self, phone_number_id: str) -> str | None:
+        """The account a number sends for: mapped explicitly, or the sandbox convention
+        (a WABA whose id is the phone number id), or unknown."""
+        if phone_number_id in self.phone_wabas:
+            return self.phone_wabas[phone_number_id]
+        if any(t.waba_id == phone_number_id for t in self.templates.values()):
+            return phone_number_id
+        return None
+
+    def find_template(
+        self, name: str, language: str, waba_id: str | None = None
+    ) -> EmulatedTemplate | None:
         for template in self.templates.values():
-            if template.name == name and template.language == language:
+            if (
+                template.name == name
+                and template.language == language
+                and (waba_id is None or template.waba_id == waba_id)
+            ):
                 return template
         return None
 

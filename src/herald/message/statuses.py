@@ -61,22 +61,23 @@ async def apply_messages_change(
 
 
 async def _find(session: AsyncSession, channel: Channel, status: dict[str, Any]) -> Message | None:
+    """The message a status is about, locked (PostgreSQL) so that the dispatcher's own update of
+    the same row waits for this one instead of racing it."""
+    lock = session.get_bind().dialect.name == "postgresql"
     wamid = str(status.get("id") or "")
+    query = select(Message).where(Message.channel_id == channel.id)
     if wamid:
-        found = await session.execute(
-            select(Message).where(
-                Message.provider_message_id == wamid, Message.channel_id == channel.id
-            )
-        )
+        by_wamid = query.where(Message.provider_message_id == wamid).limit(1)
+        found = await session.execute(by_wamid.with_for_update() if lock else by_wamid)
         message = found.scalars().first()
         if message is not None:
             return message
     # Not known by its wamid (the send's answer was lost): our id rides in the callback data.
     callback = str(status.get("biz_opaque_callback_data") or "")
-    if callback.isdigit():
-        message = await session.get(Message, int(callback))
-        if message is not None and message.channel_id == channel.id:
-            return message
+    if callback.isdigit() and len(callback) < 19:
+        by_id = query.where(Message.id == int(callback))
+        found = await session.execute(by_id.with_for_update() if lock else by_id)
+        return found.scalars().first()
     return None
 
 
@@ -96,11 +97,13 @@ async def apply_status(
     kind = str(status.get("status", "")).lower()
     at = _when(status, now)
     before = (message.state, message.sent_at, message.delivered_at, message.read_at)
-    if message.state == SENDING and kind in (SENT, DELIVERED, READ, FAILED):
-        # Reconciled: the request's outcome was unknown (or its answer not yet recorded).
+    if kind in (SENT, DELIVERED, READ, FAILED):
+        # The provider has the message: whatever the dispatcher knew (an unknown outcome, an
+        # answer not yet recorded), this settles it.
         message.provider_message_id = message.provider_message_id or str(status.get("id") or "")
         message.outcome_unknown_since = None
-        message.lease_owner = message.lease_expires_at = message.in_flight_at = None
+        if message.state == SENDING:
+            message.lease_owner = message.lease_expires_at = message.in_flight_at = None
     if kind in TIMESTAMP_OF:
         column = TIMESTAMP_OF[kind]
         if getattr(message, column) is None:

@@ -1,0 +1,119 @@
+"""Provider faults injected through the emulator: each message ends in the right state."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.channel import repository
+from herald.db import create_engine, session_factory
+from tests.dispatch.test_end_to_end import SAM, approved_template, messages_of
+from tests.live_herald import Live, eventually
+
+
+async def _send(live: Live, auth: dict[str, str], template_id: int, body: dict[str, object]) -> str:
+    answer = await live.herald.post(
+        f"/api/v2/whatsapp/templates/{template_id}/send", json=body, headers=auth
+    )
+    assert answer.status_code == 202, answer.text
+    group: str = answer.json()["data"]["whatsapp_bulk_group_id"]
+    return group
+
+
+async def _state_is(live: Live, auth: dict[str, str], group: str, state: str) -> None:
+    async def check() -> bool:
+        return [m["state"] for m in await messages_of(live, auth, group)] == [state]
+
+    await eventually(check, timeout=15, message=f"reaches {state}")
+
+
+@pytest.mark.parametrize("knob", ["reorder_statuses", "duplicate_statuses"])
+async def test_reordered_and_duplicated_statuses_end_in_read(
+    live: Live, live_ana: dict[str, str], knob: str
+) -> None:
+    template = await approved_template(live, live_ana)
+    await live.emulator.patch("/_emulator/config", json={knob: True})
+    group = await _send(live, live_ana, template["id"], SAM)
+    await _state_is(live, live_ana, group, "read")
+    await live.emulator.post("/_emulator/drain")
+    message = (await messages_of(live, live_ana, group))[0]
+    assert message["delivered_at"]
+    assert message["read_at"]
+
+
+async def test_an_unknown_outcome_is_not_resent_and_the_webhook_settles_it(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """The emulator takes the send but answers after Herald's timeout: Herald must not re-send;
+    the status webhook carrying our id in biz_opaque_callback_data settles it."""
+    template = await approved_template(live, live_ana)
+    timeout = live.settings.provider_timeout_seconds
+    await live.emulator.patch(
+        "/_emulator/config",
+        json={
+            "timeout_rate": 1.0,
+            "timeout_seconds": timeout + 1,
+            "status_delays": [timeout + 0.5, 0.05, 0.05],
+        },
+    )
+    group = await _send(live, live_ana, template["id"], SAM)
+    await _state_is(live, live_ana, group, "read")
+    sent = (await live.emulator.get("/_emulator/messages")).json()
+    assert len(sent) == 1  # never sent twice
+    message = (await messages_of(live, live_ana, group))[0]
+    assert message["provider_message_id"] == sent[0]["wamid"]
+
+
+async def test_pair_rate_errors_delay_that_recipient_only(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    template = await approved_template(live, live_ana)
+    await live.emulator.patch("/_emulator/config", json={"pair_rate_seconds": 0.5})
+    first = await _send(live, live_ana, template["id"], SAM)
+    await _state_is(live, live_ana, first, "read")
+    # Herald spaces sends to one recipient by pair_spacing_seconds; the emulator refuses a
+    # second send within 0.5 s. A different recipient is never held back.
+    second = await _send(live, live_ana, template["id"], SAM)
+    other = await _send(live, live_ana, template["id"], {**SAM, "to": "21696816278"})
+    await _state_is(live, live_ana, other, "read")
+    await _state_is(live, live_ana, second, "read")
+
+
+async def test_the_channel_throughput_is_never_exceeded(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """A channel at 20/s against an emulator enforcing 20/s: no 130429, rate as configured."""
+    template = await approved_template(live, live_ana)
+    await live.emulator.patch("/_emulator/config", json={"throughput_per_second": 20})
+    engine = create_engine(live.settings.resolved_database_url)
+    async with session_factory(engine)() as session:
+        for channel in await repository.list_all(session):
+            channel.throughput_per_second = 20
+        await session.commit()
+    await engine.dispose()
+    recipients = [
+        {"to": f"2169682{n:04d}", "country_code": "TN", "body_params": ["A", str(n)]}
+        for n in range(60)
+    ]
+    answer = await live.herald.post(
+        f"/api/v2/whatsapp/templates/{template['id']}/send-bulk",
+        json={"recipients": recipients},
+        headers=live_ana,
+    )
+    group = answer.json()["data"]["whatsapp_bulk_group_id"]
+
+    async def all_sent() -> bool:
+        return len((await live.emulator.get("/_emulator/messages")).json()) == 60
+
+    await eventually(all_sent, timeout=20, message="60 sent")
+    stats = (await live.emulator.get("/_emulator/stats")).json()
+    assert stats["refused"].get("130429", 0) == 0
+    times = sorted(
+        m["received_at"] for m in (await live.emulator.get("/_emulator/messages")).json()
+    )
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert 17 <= rate <= 20.5, rate
+    window = [t for t in times if times[10] <= t < times[10] + 1.0]
+    assert len(window) <= 21
+    assert group
+    counts = await live.herald.get(f"/api/v2/whatsapp/bulk-groups/{group}", headers=live_ana)
+    assert counts.json()["data"]["total"] == 60
