@@ -27,13 +27,15 @@ def free_port() -> int:
 
 @pytest.fixture
 def served(db: DatabaseUnderTest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    env = {"HERALD_DATA_DIR": str(tmp_path)}
+    port = free_port()
+    # The port as an operator sets it: `herald users create` derives the built-in emulator's
+    # address for new users' channels from it too.
+    env = {"HERALD_DATA_DIR": str(tmp_path), "HERALD_PORT": str(port)}
     if db.kind == "postgresql":
         env["HERALD_DATABASE_URL"] = db.url
-    port = free_port()
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
-        [HERALD, "serve", "--port", str(port)],
+        [HERALD, "serve"],
         env={**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -98,3 +100,119 @@ def test_a_new_user_walks_through_the_foundation(
     assert "21696816277" not in logs
     assert "s3cret-pass" not in logs
     assert login.json()["token"] not in logs
+
+
+def test_a_new_user_sends_a_template_on_the_builtin_emulator(
+    served: tuple[str, dict[str, str]],
+) -> None:
+    """Issues 3 and 4 as a new user meets them: nothing but `herald serve` is running."""
+    base, env = served
+    assert (
+        herald(
+            "users",
+            "create",
+            "ana@example.com",
+            "--password",
+            "s3cret-pass",
+            "--api-access",
+            env=env,
+        ).returncode
+        == 0
+    )
+    channels = herald("channels", "list", env=env)
+    assert "ana@example.com" in channels.stdout
+    assert "yes" in channels.stdout  # on the emulator
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = http.post(
+            "/api/login_check", json={"username": "ana@example.com", "password": "s3cret-pass"}
+        ).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        created = http.post(
+            "/api/v2/whatsapp/templates",
+            headers=auth,
+            json={
+                "name": "order_confirmed",
+                "language": "en",
+                "category": "UTILITY",
+                "body": "Hello {{1}}, your order {{2}} is confirmed.",
+            },
+        )
+        assert created.status_code == 201
+        template = created.json()["data"]
+        assert (template["state"], template["placeholder_count"]) == ("DRAFT", 2)
+        submitted = http.post(f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth)
+        assert submitted.json()["data"]["state"] == "PENDING"
+        _wait(
+            lambda: (
+                http.get(f"/api/v2/whatsapp/templates/{template['id']}", headers=auth).json()[
+                    "data"
+                ]["state"]
+                == "APPROVED"
+            )
+        )
+
+        pending = http.post(
+            "/api/v2/whatsapp/templates",
+            headers=auth,
+            json={"name": "other", "language": "en", "category": "UTILITY", "body": "Hi {{1}}"},
+        )
+        other = pending.json()["data"]
+        http.post(f"/api/v2/whatsapp/templates/{other['id']}/submit", headers=auth)
+        refused = http.post(
+            f"/api/v2/whatsapp/templates/{other['id']}/send",
+            headers=auth,
+            json={"to": "21696816277", "country_code": "TN", "body_params": ["Sam"]},
+        )
+        assert refused.json()["code"] == "template_not_approved"
+        assert refused.json()["data"] == {"state": "PENDING"}
+        assert (
+            herald(
+                "templates", "reject", str(other["id"]), "--reason", "TAG_CONTENT_MISMATCH", env=env
+            ).returncode
+            == 0
+        )
+        assert (
+            http.get(f"/api/v2/whatsapp/templates/{other['id']}", headers=auth).json()["data"][
+                "rejection_reason"
+            ]
+            == "TAG_CONTENT_MISMATCH"
+        )
+
+        one_param = http.post(
+            f"/api/v2/whatsapp/templates/{template['id']}/send",
+            headers=auth,
+            json={"to": "21696816277", "country_code": "TN", "body_params": ["Sam"]},
+        )
+        assert one_param.json()["code"] == "body_params_mismatch"
+        sent = http.post(
+            f"/api/v2/whatsapp/templates/{template['id']}/send",
+            headers=auth,
+            json={
+                "to": "21696816277",
+                "country_code": "TN",
+                "body_params": ["Sam", "ORD-2026-00041"],
+            },
+        )
+        assert sent.status_code == 202
+        group = sent.json()["data"]["whatsapp_bulk_group_id"]
+
+        def read() -> bool:
+            items = http.get(
+                "/api/whatsapp/", params={"whatsapp_bulk_group_id": group}, headers=auth
+            ).json()["data"]["items"]
+            return bool(items and items[0]["state"] == "read")
+
+        _wait(read)
+        message = http.get(
+            "/api/whatsapp/", params={"whatsapp_bulk_group_id": group}, headers=auth
+        ).json()["data"]["items"][0]
+        assert message["sent_date"]
+        assert message["delivered_at"]
+        assert message["read_at"]
+
+
+def _wait(check: object, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "not within the time limit"
+        time.sleep(0.1)

@@ -229,7 +229,7 @@ def install_error_handlers(app: Any) -> None:
     from starlette.requests import Request
 
     from herald.kit.jsend import error_response
-    from herald.kit.routes import alternative_path
+    from herald.kit.routes import allowed_methods, alternative_path
 
     log = structlog.get_logger("herald.errors")
 
@@ -262,12 +262,13 @@ def install_error_handlers(app: Any) -> None:
         if exc.status_code == 413:
             return error_response(413, PayloadTooLarge.code, str(exc.detail))
         if exc.status_code == 405:
+            allowed = allowed_methods(request.app, request.scope)
             return error_response(
                 405,
                 MethodNotAllowed.code,
                 f"Method {request.method} is not allowed on {request.url.path}.",
-                {"allowed": headers.get("Allow", "").split(", ")},
-                headers,
+                {"allowed": allowed},
+                {**headers, "Allow": ", ".join(allowed)},
             )
         return error_response(exc.status_code, "http_error", str(exc.detail), None, headers)
 

@@ -69,8 +69,11 @@ def serve(
     from herald.app import create_app
 
     settings = settings_or_exit()
+    # The built-in emulator's addresses derive from the port: keep settings in step with it.
+    overrides: dict[str, object] = {"host": host or settings.host, "port": port or settings.port}
     if not background:
-        settings = settings.model_copy(update={"background_tasks": False})
+        overrides["background_tasks"] = False
+    settings = settings.model_copy(update=overrides)
     configure_logging(settings.resolved_log_format, settings.log_level)
     if migrate_first:
         _upgrade(settings)
@@ -80,8 +83,8 @@ def serve(
         fail(str(exc), EXIT_CONFIG)
     config = uvicorn.Config(
         application,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         log_config=None,
         access_log=False,
         server_header=False,

@@ -42,4 +42,4 @@ class ContactOut(ApiObject):
     @field_validator("tags", mode="before")
     @classmethod
     def _tag_names(cls, value: Any) -> Any:
-        return [getattr(tag, "tag", tag) for tag in value]
+        return sorted(getattr(tag, "tag", tag) for tag in value)

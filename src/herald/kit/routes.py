@@ -20,3 +20,16 @@ def alternative_path(app: Any, scope: Scope) -> str | None:
         if match is not Match.NONE:
             return other
     return None
+
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method some route answers on this path (Starlette names only the first route's)."""
+    allowed = []
+    for method in METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return allowed
