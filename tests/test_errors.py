@@ -138,3 +138,18 @@ async def test_every_error_body_has_the_four_keys(
         await client.delete("/healthz"),
     ):
         assert set(answer.json()) == KEYS, answer.text
+
+
+async def test_a_form_body_is_415_and_json_without_a_content_type_is_accepted(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    form = await client.post(
+        "/api/contacts/",
+        content=b"number=21696816277&country_code=TN",
+        headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_error(form, 415, "unsupported_content_type")
+    bare = await client.post(
+        "/api/contacts/", content=b'{"number": "21696816277", "country_code": "TN"}', headers=auth
+    )
+    assert bare.status_code == 201, bare.text

@@ -43,6 +43,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         redirect_slashes=False,  # the other spelling of a route is a JSend 404, never a redirect
+        strict_content_type=False,  # a JSON body without a Content-Type header is still JSON
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,

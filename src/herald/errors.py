@@ -221,6 +221,13 @@ def _validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     return rendered
 
 
+def _body_not_json(request: Any, errors: Sequence[Any]) -> bool:
+    """A body sent as a form or text where JSON was expected (curl -d without -H, typically)."""
+    content_type = request.headers.get("content-type", "")
+    whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in errors)
+    return whole_body and bool(content_type) and "json" not in content_type.lower()
+
+
 def install_error_handlers(app: Any) -> None:
     """Register the handlers that render HeraldError, framework errors and crashes as JSend."""
     import structlog
@@ -237,11 +244,13 @@ def install_error_handlers(app: Any) -> None:
         assert isinstance(exc, HeraldError)
         return error_response(exc.status, exc.code, exc.message, exc.data, exc.headers)
 
-    async def request_validation(_: Request, exc: Exception) -> Any:
+    async def request_validation(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, RequestValidationError)
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, MalformedJson.code, MalformedJson.message)
+        if _body_not_json(request, errors):
+            return error_response(415, UnsupportedContentType.code, UnsupportedContentType.message)
         failure = ValidationFailed(_validation_errors(errors))
         return error_response(400, failure.code, failure.message, failure.data)
 
