@@ -1,0 +1,136 @@
+"""``/{version}/{phone_number_id}/media`` and ``/{version}/{media_id}``: uploads for template
+headers, and the header check of template sends. Only each file's digest and size are kept."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
+
+from herald.emulator.auth import require_token
+from herald.emulator.errors import MetaError
+from herald.emulator.state import EmulatedTemplate, EmulatorState
+
+router = APIRouter(dependencies=[Depends(require_token)])
+
+MB = 1024 * 1024
+LIMITS = {"image": 5 * MB, "video": 16 * MB, "application": 100 * MB, "text": 100 * MB}
+MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+NOT_FOUND_SUBCODE = 33
+MEDIA_UNAVAILABLE = 131053
+FORMAT_MISMATCH = 132012
+PARAMETER_MISSING = 131008
+
+
+@dataclass
+class EmulatedMedia:
+    id: str
+    phone_number_id: str
+    mime_type: str
+    sha256: str
+    size: int
+    filename: str | None
+    uploaded_at: float  # wall clock
+    expired: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "phone_number_id": self.phone_number_id,
+            "mime_type": self.mime_type,
+            "sha256": self.sha256,
+            "file_size": self.size,
+            "filename": self.filename,
+            "uploaded_at": self.uploaded_at,
+            "expired": self.expired,
+        }
+
+
+def state_of(request: Request) -> EmulatorState:
+    state: EmulatorState = request.app.state.emulator
+    return state
+
+
+@router.post("/{version}/{phone_number_id}/media")
+async def upload(phone_number_id: str, request: Request) -> dict[str, str]:
+    state = state_of(request)
+    async with request.form(max_files=1, max_fields=10) as form:
+        file, mime_type = form.get("file"), str(form.get("type") or "")
+        if form.get("messaging_product") != "whatsapp":
+            raise MetaError(100, "messaging_product must be whatsapp")
+        if not isinstance(file, UploadFile) or not mime_type:
+            raise MetaError(100, "file and type are required")
+        digest, size = hashlib.sha256(), 0
+        while chunk := await file.read(256 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+        limit = LIMITS.get(mime_type.split("/")[0])
+        if limit is None or size == 0 or size > limit:
+            raise MetaError(100, f"{mime_type} of {size} bytes is not an accepted upload")
+        media = EmulatedMedia(
+            state.new_id(),
+            phone_number_id,
+            mime_type,
+            digest.hexdigest(),
+            size,
+            file.filename,
+            time.time(),
+        )
+    state.media[media.id] = media
+    return {"id": media.id}
+
+
+def _known(state: EmulatorState, media_id: str) -> EmulatedMedia:
+    media = state.media.get(media_id)
+    if media is None or media.expired:
+        raise MetaError(100, f"media {media_id} does not exist", subcode=NOT_FOUND_SUBCODE)
+    return media
+
+
+@router.get("/{version}/{media_id}")
+async def describe(media_id: str, request: Request) -> dict[str, Any]:
+    media = _known(state_of(request), media_id)
+    return {
+        "messaging_product": "whatsapp",
+        "url": str(request.url_for("describe", version="v0", media_id=media.id)),
+        "mime_type": media.mime_type,
+        "sha256": media.sha256,
+        "file_size": media.size,
+        "id": media.id,
+    }
+
+
+@router.delete("/{version}/{media_id}")
+async def delete(media_id: str, request: Request) -> dict[str, bool]:
+    state = state_of(request)
+    _known(state, media_id)
+    del state.media[media_id]
+    return {"success": True}
+
+
+def check_header(
+    state: EmulatorState, template: EmulatedTemplate, sent: dict[str, Any], phone_number_id: str
+) -> int | None:
+    """The error code a send's header earns against its template, or None when it is right."""
+    header_format = next(
+        (c.get("format") for c in template.components if c.get("type") == "HEADER"), None
+    )
+    if header_format not in MEDIA_FORMATS:
+        return None
+    kind = str(header_format).lower()
+    headers = [
+        c for c in sent.get("components") or [] if isinstance(c, dict) and c.get("type") == "header"
+    ]
+    parameters = (headers[0].get("parameters") or [{}]) if headers else []
+    if not parameters or not isinstance(parameters[0], dict):
+        return PARAMETER_MISSING
+    if parameters[0].get("type") != kind or not isinstance(parameters[0].get(kind), dict):
+        return FORMAT_MISMATCH
+    media = state.media.get(str(parameters[0][kind].get("id")))
+    if media is None or media.expired or media.phone_number_id != phone_number_id:
+        return MEDIA_UNAVAILABLE
+    return None

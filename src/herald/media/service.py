@@ -1,0 +1,82 @@
+"""Media assets: stored once per upload, checked for sends, deleted only when no message that
+has yet to leave needs them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.errors import Conflict, NotFound
+from herald.kit.pagination import PageParams, fetch_page
+from herald.media import repository
+from herald.media.intake import Upload
+from herald.media.storage import MediaStore
+from herald.models import MediaAsset
+
+
+class MediaNotFound(NotFound):
+    code = "media_not_found"
+    message = "Media not found."
+
+
+class MediaInUse(Conflict):
+    code = "media_in_use"
+    message = (
+        "A queued or scheduled message still needs this file; cancel it or let it leave first."
+    )
+
+
+async def create(
+    session: AsyncSession, store: MediaStore, user_id: int, upload: Upload, now: datetime
+) -> MediaAsset:
+    """Move the upload into the store and record it (the caller commits, or deletes the file)."""
+    key = f"{user_id}/{secrets.token_hex(16)}"
+    await store.put(key, upload.path)
+    return await repository.add(
+        session,
+        MediaAsset(
+            user_id=user_id,
+            kind=upload.kind.kind,
+            mime_type=upload.kind.mime_type,
+            size=upload.size,
+            filename=upload.filename,
+            sha256=upload.sha256,
+            storage_key=key,
+            created_at=now,
+        ),
+    )
+
+
+async def get(session: AsyncSession, user_id: int, media_id: int) -> MediaAsset:
+    asset = await repository.get(session, user_id, media_id)
+    if asset is None:
+        raise MediaNotFound()
+    return asset
+
+
+async def list_page(
+    session: AsyncSession, user_id: int, params: PageParams
+) -> tuple[Sequence[MediaAsset], int]:
+    return await fetch_page(session, repository.list_query(user_id), params)
+
+
+async def delete(session: AsyncSession, user_id: int, media_id: int) -> MediaAsset:
+    """Remove the record; the caller commits, then deletes the stored file."""
+    asset = await repository.get(session, user_id, media_id, lock=True)
+    if asset is None:
+        raise MediaNotFound()
+    if await repository.in_use(session, asset.id):
+        raise MediaInUse(data={"media_id": asset.id})
+    await repository.remove(session, asset)
+    return asset
+
+
+async def for_sending(
+    session: AsyncSession, user_id: int, media_ids: set[int]
+) -> dict[int, MediaAsset]:
+    """The caller's assets among ``media_ids`` (others are simply absent: a 404 to the caller),
+    share-locked on PostgreSQL until the send commits so a concurrent delete waits."""
+    return await repository.get_many(session, user_id, media_ids)
