@@ -1,0 +1,83 @@
+"""Prometheus metrics: what Herald counts, and the /metrics answer.
+
+Counters live in each process. Several processes on one machine (``herald api`` behind a
+balancer, workers) share them through prometheus_client's multiprocess mode: set
+``PROMETHEUS_MULTIPROC_DIR`` to one empty directory for all of them. Queue figures are read
+from the database at scrape time, so they are the same whichever process answers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import REGISTRY, Collector
+
+HTTP_REQUESTS = Counter(
+    "herald_http_requests", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "herald_http_request_duration_seconds",
+    "Time to answer HTTP requests",
+    ["method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+MESSAGES = Counter(
+    "herald_messages", "Messages entering each state (queued on acceptance)", ["state"]
+)
+PROVIDER_SENDS = Counter(
+    "herald_provider_sends", "Send calls to the provider, by outcome", ["channel_id", "outcome"]
+)
+PROVIDER_ERRORS = Counter(
+    "herald_provider_errors", "Provider errors, by Meta's code", ["channel_id", "code"]
+)
+WEBHOOKS_RECEIVED = Counter("herald_webhooks_received", "Meta webhook deliveries stored")
+WEBHOOKS_APPLIED = Counter("herald_webhooks_applied", "Meta webhook deliveries applied")
+WEBHOOK_LAG = Histogram(
+    "herald_webhook_lag_seconds",
+    "From a webhook's arrival to its application",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+CALLBACKS = Counter("herald_callback_deliveries", "Status callback attempts", ["outcome"])
+
+
+def queue_metrics(depth: int, oldest_age_seconds: float) -> list[Metric]:
+    """Queue depth and the age of the oldest due message, read from the database per scrape."""
+    return [
+        GaugeMetricFamily("herald_queue_depth", "Messages due and waiting", value=depth),
+        GaugeMetricFamily(
+            "herald_queue_oldest_age_seconds",
+            "How long the oldest due message has waited",
+            value=oldest_age_seconds,
+        ),
+    ]
+
+
+def render(extra: Iterable[Metric] = ()) -> tuple[bytes, str]:
+    """The exposition text of every metric of this process (or of all, in multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = REGISTRY
+    body = generate_latest(registry)
+    extra_registry = CollectorRegistry()
+    metrics = list(extra)
+    if metrics:
+
+        class _Fixed(Collector):
+            def collect(self) -> Iterable[Metric]:
+                return metrics
+
+        extra_registry.register(_Fixed())
+        body += generate_latest(extra_registry)
+    return body, CONTENT_TYPE_LATEST
