@@ -1,0 +1,197 @@
+"""Delivering the outbox: signed POSTs, retried with exponential back-off for 24 h, in order per
+message and endpoint, many endpoints at once, in a loop of its own so a slow or dead receiver
+never slows the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from herald.callback import repository, urls
+from herald.kit.clock import Clock, iso_utc
+from herald.kit.crypto import Cipher, hmac_sha256_hex
+from herald.kit.metrics import CALLBACKS
+from herald.message.output import message_out
+from herald.models import CallbackDelivery, CallbackEndpoint, Message
+from herald.models.message import CANCELLED, DELIVERED, FAILED, READ, SENT
+
+log = structlog.get_logger("herald.callbacks")
+
+RETRY_FOR = timedelta(hours=24)
+TIMEOUT_SECONDS = 10.0
+LEASE = timedelta(seconds=60)  # longer than one attempt can take
+BATCH = 200
+CONCURRENCY = 32
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 3600.0
+
+# What a receiver of a state's event must not see yet: the timestamps of later states.
+_LATER = {
+    SENT: ("delivered_at", "read_at", "failed_at"),
+    DELIVERED: ("read_at", "failed_at"),
+    READ: ("failed_at",),
+    FAILED: ("delivered_at", "read_at"),
+    CANCELLED: (),
+}
+
+
+def event_body(delivery: CallbackDelivery, message: Message) -> dict[str, Any]:
+    """The event as of the state it announces (a late delivery does not leak later states)."""
+    data = message_out(message).model_dump(mode="json")
+    data["state"] = delivery.state
+    for later in _LATER.get(delivery.state, ()):
+        data[later] = None
+    if delivery.state != FAILED:
+        data["error"] = None
+    return {
+        "id": f"evt_{delivery.message_id}_{delivery.state}",
+        "type": "message.status",
+        "created_at": iso_utc(delivery.created_at),
+        "data": data,
+    }
+
+
+@dataclass
+class Outcome:
+    delivery: CallbackDelivery
+    status: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class CallbackSender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        http: httpx.AsyncClient,
+        cipher: Cipher,
+        clock: Clock,
+        allow_loopback: bool,
+        retry_base_seconds: float = BACKOFF_BASE_SECONDS,
+        timeout_seconds: float = TIMEOUT_SECONDS,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.retry_base_seconds = retry_base_seconds
+        self.timeout_seconds = timeout_seconds
+        self.sessions = sessions
+        self.http = http
+        self.cipher = cipher
+        self.clock = clock
+        self.allow_loopback = allow_loopback
+        self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+
+    async def run_once(self) -> int:
+        """Deliver what is due; how many deliveries were attempted."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            claimed = await repository.claim(session, now, now + LEASE, BATCH)
+            if not claimed:
+                return 0
+            endpoints = await repository.endpoints_by_id(session, {d.endpoint_id for d in claimed})
+            messages = await repository.messages_by_id(session, {d.message_id for d in claimed})
+            await session.commit()
+        outcomes = await asyncio.gather(
+            *(
+                self._attempt(d, endpoints.get(d.endpoint_id), messages.get(d.message_id))
+                for d in claimed
+            )
+        )
+        async with self.sessions() as session:
+            for outcome in outcomes:
+                await self._record(session, outcome)
+            await session.commit()
+        return len(claimed)
+
+    async def _attempt(
+        self,
+        delivery: CallbackDelivery,
+        endpoint: CallbackEndpoint | None,
+        message: Message | None,
+    ) -> Outcome:
+        if endpoint is None or message is None:  # deleted meanwhile: nothing to tell
+            return Outcome(delivery, status=204)
+        body = orjson.dumps(event_body(delivery, message))
+        signature = hmac_sha256_hex(self.cipher.decrypt(endpoint.secret_encrypted), body)
+        async with self._slots:
+            try:
+                target = await urls.check(endpoint.url, self.allow_loopback)
+                request = _pinned_request(target, body, signature, delivery, self.timeout_seconds)
+                answer = await self.http.send(request)
+                await answer.aclose()
+            except urls.CallbackUrlRefused as refused:
+                return Outcome(delivery, error=refused.message)
+            except httpx.HTTPError as exc:
+                return Outcome(delivery, error=type(exc).__name__)
+        return Outcome(delivery, status=answer.status_code)
+
+    async def _record(self, session: AsyncSession, outcome: Outcome) -> None:
+        delivery, now = outcome.delivery, self.clock.now()
+        delivered: bool | None = True if outcome.ok else None
+        retry_at = now
+        if not outcome.ok:
+            mean = min(BACKOFF_CAP_SECONDS, self.retry_base_seconds * 2**delivery.attempts)
+            retry_at = now + timedelta(seconds=mean * self.rng.uniform(0.5, 1.5))
+            if retry_at > delivery.created_at + RETRY_FOR:
+                delivered = False
+                log.warning(
+                    "callback.given_up",
+                    delivery_id=delivery.id,
+                    endpoint_id=delivery.endpoint_id,
+                    attempts=delivery.attempts + 1,
+                )
+        CALLBACKS.labels({True: "delivered", False: "given_up", None: "retry"}[delivered]).inc()
+        await repository.finish(
+            session,
+            delivery.id,
+            now=now,
+            delivered=delivered,
+            next_attempt_at=retry_at,
+            status=outcome.status,
+            error=outcome.error,
+        )
+
+
+def _pinned_request(
+    target: urls.Target,
+    body: bytes,
+    signature: str,
+    delivery: CallbackDelivery,
+    timeout: float,
+) -> httpx.Request:
+    """A request to the address that was checked, with the name kept for Host and TLS."""
+    url = httpx.URL(target.url)
+    address = str(target.address)
+    pinned = url.copy_with(host=address)
+    headers = {
+        "Host": url.netloc.decode("ascii"),
+        "Content-Type": "application/json",
+        "User-Agent": "Herald-Callbacks/1",
+        "X-Herald-Signature": f"sha256={signature}",
+        "X-Herald-Event": "message.status",
+        "X-Herald-Delivery": str(delivery.id),
+    }
+    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
+    extensions["timeout"] = {  # type: ignore[assignment]
+        "connect": timeout,
+        "read": timeout,
+        "write": timeout,
+        "pool": timeout,
+    }
+    return httpx.Request("POST", pinned, headers=headers, content=body, extensions=extensions)
+
+
+def new_http_client() -> httpx.AsyncClient:
+    # Redirects are failures: following one could lead anywhere, past the address checks.
+    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)

@@ -1,0 +1,192 @@
+"""SQL for callback endpoints (scoped to one user) and the delivery outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, literal, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from herald.models import CallbackDelivery, CallbackEndpoint, Message
+from herald.models.message import CANCELLED, DELIVERED, FAILED, READ, SENT
+
+
+async def add(session: AsyncSession, endpoint: CallbackEndpoint) -> CallbackEndpoint:
+    session.add(endpoint)
+    await session.flush()
+    return endpoint
+
+
+async def get(session: AsyncSession, user_id: int, endpoint_id: int) -> CallbackEndpoint | None:
+    result = await session.execute(
+        select(CallbackEndpoint).where(
+            CallbackEndpoint.id == endpoint_id, CallbackEndpoint.user_id == user_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+def list_query(user_id: int) -> Select[Any]:
+    return (
+        select(CallbackEndpoint)
+        .where(CallbackEndpoint.user_id == user_id)
+        .order_by(CallbackEndpoint.id.desc())
+    )
+
+
+async def remove(session: AsyncSession, endpoint: CallbackEndpoint) -> None:
+    await session.delete(endpoint)
+    await session.flush()
+
+
+# Each state a message can be in, with the states it announces: a message seen ``read`` first
+# (Meta's statuses arrive out of order, and concurrently) has also been sent and delivered, and
+# a receiver is told so, in that order, rather than missing the steps it skipped.
+_ANNOUNCES = (
+    (SENT, 1, SENT),
+    (DELIVERED, 1, SENT),
+    (DELIVERED, 2, DELIVERED),
+    (READ, 1, SENT),
+    (READ, 2, DELIVERED),
+    (READ, 3, READ),
+    (FAILED, 4, FAILED),
+    (CANCELLED, 5, CANCELLED),
+)
+
+
+async def record_states(session: AsyncSession, message_ids: Sequence[int], now: datetime) -> None:
+    """Queue the current state of these messages, and any state they skipped on the way, for
+    every endpoint of their users.
+
+    One INSERT … SELECT, in the transaction that changed the state; each (endpoint, message,
+    state) is queued once whichever path (dispatcher, webhook, cancel) got there, in the order
+    of the states, and users without endpoints cost a join that finds nothing.
+    """
+    if not message_ids:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # A UNION ALL rather than VALUES: SQLite cannot name the columns of a VALUES list.
+    announces = union_all(
+        *(
+            select(
+                literal(current).label("current"),
+                literal(step).label("step"),
+                literal(announced).label("announced"),
+            )
+            for current, step, announced in _ANNOUNCES
+        )
+    ).subquery("announces")
+    chosen = (
+        select(
+            CallbackEndpoint.id,
+            Message.id,
+            announces.c.announced,
+            _literal(now),
+            _literal(now),
+            _literal(0),
+        )
+        .join(CallbackEndpoint, CallbackEndpoint.user_id == Message.user_id)
+        .join(announces, announces.c.current == Message.state)
+        .where(Message.id.in_(list(message_ids)))
+        # Ids are handed out in this order, and delivery follows ids (``due_heads``).
+        .order_by(CallbackEndpoint.id, Message.id, announces.c.step)
+    )
+    statement = (
+        insert(CallbackDelivery)
+        .from_select(
+            ["endpoint_id", "message_id", "state", "created_at", "next_attempt_at", "attempts"],
+            chosen,
+        )
+        .on_conflict_do_nothing(index_elements=["endpoint_id", "message_id", "state"])
+    )
+    await session.execute(statement)
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return literal(value, CallbackDelivery.__table__.c.created_at.type)
+    return literal(value)
+
+
+def due_heads(now: datetime, limit: int) -> Select[Any]:
+    """Due deliveries that are first in line for their (endpoint, message): a later state is
+    never delivered before an earlier one is taken or given up."""
+    earlier = aliased(CallbackDelivery)
+    blocked = exists().where(
+        and_(
+            earlier.endpoint_id == CallbackDelivery.endpoint_id,
+            earlier.message_id == CallbackDelivery.message_id,
+            earlier.id < CallbackDelivery.id,
+            earlier.done_at.is_(None),
+        )
+    )
+    return (
+        select(CallbackDelivery)
+        .where(
+            CallbackDelivery.done_at.is_(None),
+            CallbackDelivery.next_attempt_at <= now,
+            ~blocked,
+        )
+        .order_by(CallbackDelivery.next_attempt_at, CallbackDelivery.id)
+        .limit(limit)
+    )
+
+
+async def claim(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> list[CallbackDelivery]:
+    """Take due deliveries for a while (their next attempt moves to ``lease_until``), so other
+    processes leave them alone; a process that dies mid-delivery only delays them."""
+    query = due_heads(now, limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=CallbackDelivery)
+    rows = list((await session.execute(query)).scalars())
+    if rows:
+        await session.execute(
+            update(CallbackDelivery)
+            .where(CallbackDelivery.id.in_([r.id for r in rows]))
+            .values(next_attempt_at=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+    return rows
+
+
+async def endpoints_by_id(session: AsyncSession, ids: set[int]) -> dict[int, CallbackEndpoint]:
+    rows = await session.execute(select(CallbackEndpoint).where(CallbackEndpoint.id.in_(ids)))
+    return {e.id: e for e in rows.scalars()}
+
+
+async def messages_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Message]:
+    rows = await session.execute(select(Message).where(Message.id.in_(ids)))
+    return {m.id: m for m in rows.scalars()}
+
+
+async def finish(
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    now: datetime,
+    delivered: bool | None,
+    next_attempt_at: datetime,
+    status: int | None,
+    error: str | None,
+) -> None:
+    """Record one attempt: taken (delivered), given up (delivered False) or to retry (None)."""
+    await session.execute(
+        update(CallbackDelivery)
+        .where(CallbackDelivery.id == delivery_id)
+        .values(
+            attempts=CallbackDelivery.attempts + 1,
+            last_status=status,
+            last_error=error[:300] if error else None,
+            next_attempt_at=next_attempt_at,
+            done_at=now if delivered is not None else None,
+            delivered=delivered,
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def live_overrides() -> dict[str, Any]:
+    # The receivers in these tests listen on loopback; retries are fast so tests stay short.
+    return {
+        "callbacks_allow_loopback": True,
+        "callback_retry_base_seconds": 0.05,
+        "callback_poll_seconds": 0.05,
+        "callback_timeout_seconds": 3.0,  # roomy: the receiver shares the test's event loop
+    }

@@ -1,0 +1,105 @@
+"""Registering status callbacks (spec/api.md §7): URL checks, secrets, user scoping."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from herald.config import Settings
+from herald.db import session_factory
+from herald.kit.crypto import Cipher
+from herald.models import CallbackEndpoint
+from tests.conftest import DatabaseUnderTest, assert_error
+
+CALLBACKS = "/api/v2/webhooks"
+
+
+async def test_register_list_get_delete(
+    client: httpx.AsyncClient, auth: dict[str, str], db: DatabaseUnderTest, settings: Settings
+) -> None:
+    answer = await client.post(
+        CALLBACKS, json={"url": "https://93.184.215.14/herald/events"}, headers=auth
+    )
+    assert answer.status_code == 201, answer.text
+    created = answer.json()["data"]
+    assert created["events"] == ["message.status"]
+    secret = created["secret"]
+    assert secret.startswith("whsec_")
+    async with session_factory(db.engine)() as session:
+        row = (await session.execute(select(CallbackEndpoint))).scalar_one()
+    assert secret not in row.secret_encrypted  # encrypted at rest
+    assert Cipher(settings.resolved_encryption_keys()).decrypt(row.secret_encrypted) == secret
+
+    listed = (await client.get(CALLBACKS, headers=auth)).json()["data"]
+    assert [c["id"] for c in listed["items"]] == [created["id"]]
+    assert "secret" not in listed["items"][0]
+    one = await client.get(f"{CALLBACKS}/{created['id']}", headers=auth)
+    assert one.json()["data"]["url"] == "https://93.184.215.14/herald/events"
+    assert (await client.delete(f"{CALLBACKS}/{created['id']}", headers=auth)).status_code == 200
+    gone = await client.get(f"{CALLBACKS}/{created['id']}", headers=auth)
+    assert_error(gone, 404, "callback_not_found")
+
+
+async def test_a_given_secret_is_kept(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    answer = await client.post(
+        CALLBACKS,
+        json={"url": "https://93.184.215.14/hook", "secret": "my-own-secret-0123456789"},
+        headers=auth,
+    )
+    assert answer.json()["data"]["secret"] == "my-own-secret-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://93.184.215.14/hook", "https"),
+        ("https://127.0.0.1/hook", "loopback"),
+        ("https://localhost/hook", "loopback"),
+        ("https://10.1.2.3/hook", "private"),
+        ("https://192.168.0.10/hook", "private"),
+        ("https://172.16.5.4/hook", "private"),
+        ("https://169.254.169.254/latest/meta-data", "link-local"),
+        ("https://[::1]/hook", "loopback"),
+        ("https://[fe80::1]/hook", "link-local"),
+        ("https://[::ffff:10.0.0.1]/hook", "private"),
+        ("https://0.0.0.0/hook", "private"),
+        ("https://user:pw@93.184.215.14/hook", "credentials"),
+        ("ftp://93.184.215.14/hook", "https"),
+        ("https://no-such-host.invalid/hook", "resolve"),
+    ],
+)
+async def test_internal_targets_are_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], url: str, reason: str
+) -> None:
+    answer = await client.post(CALLBACKS, json={"url": url}, headers=auth)
+    body = assert_error(answer, 400, "validation_failed")
+    error = body["data"]["errors"][0]  # type: ignore[index]
+    assert error["field"] == "url"
+    assert reason in error["message"]
+
+
+async def test_unknown_events_and_fields_are_400(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    for body in (
+        {"url": "https://93.184.215.14/hook", "events": ["message.deleted"]},
+        {"url": "https://93.184.215.14/hook", "events": []},
+        {"url": "https://93.184.215.14/hook", "retries": 3},
+        {"url": "https://93.184.215.14/hook", "secret": "short"},
+    ):
+        assert_error(
+            await client.post(CALLBACKS, json=body, headers=auth), 400, "validation_failed"
+        )
+
+
+async def test_another_users_callback_is_404(
+    client: httpx.AsyncClient, auth: dict[str, str], bob_auth: dict[str, str]
+) -> None:
+    bobs = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/b"}, headers=bob_auth)
+    bob_id = bobs.json()["data"]["id"]
+    assert_error(await client.get(f"{CALLBACKS}/{bob_id}", headers=auth), 404, "callback_not_found")
+    answer = await client.delete(f"{CALLBACKS}/{bob_id}", headers=auth)
+    assert_error(answer, 404, "callback_not_found")
+    assert (await client.get(CALLBACKS, headers=auth)).json()["data"]["items"] == []
+    assert (await client.get(f"{CALLBACKS}/{bob_id}", headers=bob_auth)).status_code == 200
