@@ -1,0 +1,118 @@
+"""Every API method, declared once for both clients.
+
+Each method is an ``Operation`` wrapping a call builder from ``_routes_*``. Read from a
+``HeraldClient`` it is a plain method returning the result; read from an ``AsyncHeraldClient``
+it returns an awaitable of the same result. Type checkers see the builder's exact parameters in
+both cases, so the two clients share one list of signatures instead of two copies.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from herald_client import _routes_account as account
+from herald_client import _routes_messaging as messaging
+from herald_client._call import Call
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class SyncRunner:
+    """Runs a call to completion and returns its result (the sync client)."""
+
+    def _run(self, call: Call[T]) -> T:
+        raise NotImplementedError
+
+
+class AsyncRunner:
+    """Runs a call and returns a coroutine of its result (the async client)."""
+
+    async def _run(self, call: Call[T]) -> T:
+        raise NotImplementedError
+
+
+class Operation(Generic[P, T]):
+    def __init__(self, build: Callable[P, Call[T]]) -> None:
+        self._build = build
+        self.__doc__ = build.__doc__
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Operation[P, T]: ...
+
+    @overload
+    def __get__(self, client: SyncRunner, owner: type[Any]) -> Callable[P, T]: ...
+
+    @overload
+    def __get__(self, client: AsyncRunner, owner: type[Any]) -> Callable[P, Awaitable[T]]: ...
+
+    def __get__(self, client: SyncRunner | AsyncRunner | None, owner: type[Any]) -> Any:
+        if client is None:
+            return self
+        build = self._build
+
+        # Building the call happens here, once per method call: values chosen while building
+        # (the generated Idempotency-Key) therefore stay the same across the call's retries.
+        @functools.wraps(build)
+        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
+            return client._run(build(*args, **kwargs))
+
+        return method
+
+
+class Operations:
+    """The methods of both clients, grouped as in Herald's API reference."""
+
+    # profile
+    get_profile = Operation(account.get_profile)
+    update_profile = Operation(account.update_profile)
+
+    # contacts (v1)
+    create_contact = Operation(account.create_contact)
+    list_contacts = Operation(account.list_contacts)
+    get_contact = Operation(account.get_contact)
+    update_contact = Operation(account.update_contact)
+    delete_contact = Operation(account.delete_contact)
+
+    # templates (v2)
+    create_template = Operation(messaging.create_template)
+    list_templates = Operation(messaging.list_templates)
+    get_template = Operation(messaging.get_template)
+    submit_template = Operation(messaging.submit_template)
+    delete_template = Operation(messaging.delete_template)
+
+    # sending
+    send_template = Operation(messaging.send_template)
+    send_v1 = Operation(messaging.send_v1)
+    send_to_contact = Operation(messaging.send_to_contact)
+    send_bulk = Operation(messaging.send_bulk)
+
+    # history
+    list_messages = Operation(messaging.list_messages)
+    get_message = Operation(messaging.get_message)
+    cancel_message = Operation(messaging.cancel_message)
+    get_bulk_group = Operation(messaging.get_bulk_group)
+
+    # opt-outs
+    list_opt_outs = Operation(account.list_opt_outs)
+    add_opt_out = Operation(account.add_opt_out)
+    remove_opt_out = Operation(account.remove_opt_out)
+
+    # media
+    upload_media = Operation(messaging.upload_media)
+    list_media = Operation(messaging.list_media)
+    get_media = Operation(messaging.get_media)
+    delete_media = Operation(messaging.delete_media)
+
+    # plugin secret keys (JWT mode only)
+    create_secret_key = Operation(account.create_secret_key)
+    list_secret_keys = Operation(account.list_secret_keys)
+    revoke_secret_key = Operation(account.revoke_secret_key)
+
+    # delivery-status callbacks
+    create_webhook = Operation(account.create_webhook)
+    list_webhooks = Operation(account.list_webhooks)
+    get_webhook = Operation(account.get_webhook)
+    delete_webhook = Operation(account.delete_webhook)

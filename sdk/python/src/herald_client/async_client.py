@@ -1,0 +1,110 @@
+"""``AsyncHeraldClient``: the asyncio client, on ``httpx.AsyncClient``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from herald_client._call import Call, RequestSpec, Send
+from herald_client._engine import Engine, credentials_from
+from herald_client._operations import AsyncRunner, Operations
+from herald_client._retry import RetryPolicy
+from herald_client._version import USER_AGENT
+from herald_client.errors import HeraldConnectionError
+from herald_client.models import Page
+
+T = TypeVar("T")
+
+
+class AsyncHeraldClient(Operations, AsyncRunner):
+    """Herald's API as coroutines; the same methods, arguments and errors as ``HeraldClient``.
+
+    Authenticate with ``email`` + ``password`` (logs in on first use and again before the
+    token expires) or, for shop plugins, ``api_key`` + ``platform_type`` + ``base_uri``.
+    429 and 503 answers are retried up to ``max_retries`` times; ``sleep`` and ``clock``
+    (seconds, monotonic) are injectable so that tests need not wait.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        email: str | None = None,
+        password: str | None = None,
+        api_key: str | None = None,
+        platform_type: str | None = None,
+        base_uri: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        max_retries: int = 5,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        credentials = credentials_from(email, password, api_key, platform_type, base_uri)
+        self._engine = Engine(credentials, RetryPolicy(max_retries=max_retries), clock)
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    async def _run(self, call: Call[T]) -> T:
+        flow = self._engine.perform(call)
+        try:
+            effect = next(flow)
+            while True:
+                if isinstance(effect, Send):
+                    effect = flow.send(await self._exchange(effect.request))
+                else:
+                    await self._sleep(effect.seconds)
+                    effect = flow.send(None)
+        except StopIteration as finished:
+            result: T = finished.value
+            return result
+        finally:
+            flow.close()  # releases what the flow holds open (an uploaded file)
+
+    async def _exchange(self, request: RequestSpec) -> httpx.Response:
+        try:
+            return await self._http.send(request.build(self._http))
+        except httpx.RequestError as exc:  # connect, read, write, timeout, undecodable body
+            raise HeraldConnectionError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def iter_all(
+        self,
+        list_method: Callable[..., Awaitable[Page[T]]],
+        /,
+        *,
+        limit: int = 100,
+        **filters: Any,
+    ) -> AsyncIterator[T]:
+        """Every item of a list, page after page: ``async for c in
+        client.iter_all(client.list_contacts, tag="vip")``. Lists are newest first, so items
+        created meanwhile may shift a page."""
+        page_number: int | None = 1
+        while page_number is not None:
+            page = await list_method(page=page_number, limit=limit, **filters)
+            for item in page.items:
+                yield item
+            page_number = page.next_page
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncHeraldClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,253 @@
+"""The shapes of Herald's ``data``: what each method returns and what some accept.
+
+Objects are ``TypedDict``s (plain dicts at run time, checked by type checkers) so that a field
+Herald adds later never breaks an older client. Times are ISO 8601 UTC strings ending in ``Z``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Literal, NotRequired, TypedDict, TypeVar
+
+T = TypeVar("T")
+
+Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
+TemplateState = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED"]
+HeaderFormat = Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]
+ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY"]
+ButtonSubType = Literal["url", "copy_code", "quick_reply"]
+MessageState = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
+PlatformType = Literal["woocommerce", "shopify", "prestashop", "magento", "custom"]
+MediaType = Literal["image", "video", "document"]
+
+
+# --- paging -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pagination:
+    page: int
+    limit: int
+    total: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list; ``next_page`` is None on the last one."""
+
+    items: list[T]
+    pagination: Pagination
+
+    @property
+    def next_page(self) -> int | None:
+        return self.pagination.page + 1 if self.pagination.page < self.pagination.pages else None
+
+
+# --- authentication and profile -----------------------------------------------------------------
+
+
+class LoginToken(TypedDict):
+    token: str
+    token_type: str
+    expires_in: int
+
+
+class Profile(TypedDict):
+    id: int
+    email: str
+    firstname: str | None
+    lastname: str | None
+    has_api_access: bool
+    created_at: str
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+
+class Contact(TypedDict):
+    id: int
+    number: str
+    country_code: str
+    firstname: str | None
+    lastname: str | None
+    email: str | None
+    tags: list[str]
+    created_at: str
+    updated_at: str
+
+
+class DeletedId(TypedDict):
+    id: int
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+
+class TemplateHeaderSpec(TypedDict):
+    """A header to create: ``{"format": "TEXT", "text": "..."}`` or ``{"format": "IMAGE"}``."""
+
+    format: HeaderFormat
+    text: NotRequired[str]
+
+
+class TemplateButtonSpec(TypedDict):
+    """A button to create: URL needs ``text`` and ``url``, QUICK_REPLY ``text``."""
+
+    type: ButtonType
+    text: NotRequired[str]
+    url: NotRequired[str]
+
+
+class TemplateHeader(TypedDict):
+    format: HeaderFormat
+    text: str | None
+
+
+class TemplateButton(TypedDict):
+    type: ButtonType
+    text: str | None
+    url: str | None
+
+
+class Template(TypedDict):
+    id: int
+    name: str
+    language: str
+    category: Category
+    state: TemplateState
+    rejection_reason: str | None
+    header: TemplateHeader | None
+    body: str
+    footer: str | None
+    buttons: list[TemplateButton]
+    placeholder_count: int
+    created_at: str
+    updated_at: str
+
+
+# --- sending and history ------------------------------------------------------------------------
+
+
+class ButtonParam(TypedDict):
+    """A value for a template button: ``index`` into the template's buttons."""
+
+    index: int
+    sub_type: ButtonSubType
+    value: str
+
+
+class BulkRecipient(TypedDict):
+    to: str
+    country_code: str
+    body_params: NotRequired[list[str]]
+    buttons: NotRequired[list[ButtonParam]]
+    header_media_id: NotRequired[int]
+
+
+class MessageError(TypedDict):
+    code: str
+    title: str | None
+    detail: str | None
+
+
+class Message(TypedDict):
+    id: int
+    whatsapp_bulk_group_id: str
+    template_id: int | None
+    template_name: str
+    contact_id: int | None
+    phone_number: str
+    country_code: str
+    state: MessageState
+    error: MessageError | None
+    provider_message_id: str | None
+    created_at: str
+    scheduled_at: str | None
+    sent_date: str | None
+    delivered_at: str | None
+    read_at: str | None
+    failed_at: str | None
+
+
+class SendAccepted(TypedDict):
+    message: Message
+    whatsapp_bulk_group_id: str
+
+
+class BulkRejection(TypedDict):
+    index: int
+    code: str
+    message: str
+
+
+class BulkAccepted(TypedDict):
+    whatsapp_bulk_group_id: str
+    queued: int
+    rejected: list[BulkRejection]
+
+
+class BulkGroup(TypedDict):
+    whatsapp_bulk_group_id: str
+    total: int
+    counts: dict[str, int]
+
+
+# --- opt-outs -----------------------------------------------------------------------------------
+
+
+class OptOut(TypedDict):
+    number: str
+    country_code: str | None
+    source: str
+    created_at: str
+
+
+class OptOutRemoved(TypedDict):
+    number: str
+
+
+# --- media --------------------------------------------------------------------------------------
+
+
+class Media(TypedDict):
+    media_id: int
+    type: MediaType
+    mime_type: str
+    size: int
+    filename: str
+    sha256: str
+    created_at: str
+
+
+class MediaDeleted(TypedDict):
+    media_id: int
+
+
+# --- secret keys and status callbacks -----------------------------------------------------------
+
+
+class SecretKey(TypedDict):
+    id: int
+    name: str
+    platform_type: str
+    base_uri: str
+    key_prefix: str
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class SecretKeyCreated(SecretKey):
+    secret_key: str  # shown in this answer only: Herald keeps a hash
+
+
+class Webhook(TypedDict):
+    id: int
+    url: str
+    events: list[str]
+    created_at: str
+
+
+class WebhookCreated(Webhook):
+    secret: str  # the one given, or the one Herald generated; shown in this answer only

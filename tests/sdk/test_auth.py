@@ -1,0 +1,197 @@
+"""Logging in: lazily, again before the token expires, again on ``token_expired``; plugin keys."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from herald_client import AsyncHeraldClient, HeraldClient, Unauthorized
+
+from herald.kit.clock import FrozenClock
+from herald.models import User
+from tests.conftest import PASSWORD
+from tests.sdk.conftest import FakeTime, asgi_transport, async_client
+from tests.sdk.transports import AsyncWrapping, Scripted, herald_error
+
+LOGIN = "/api/login_check"
+PROFILE = "/api/user/"
+
+
+def bearer(recorder: AsyncWrapping, index: int) -> str:
+    return recorder.requests[index].headers["Authorization"]
+
+
+async def test_logs_in_on_first_use_and_again_within_a_minute_of_expiry(
+    sdk: AsyncHeraldClient, recorder: AsyncWrapping, fake_time: FakeTime, ana: User
+) -> None:
+    assert recorder.requests == []  # constructing the client sends nothing
+
+    profile = await sdk.get_profile()
+    assert profile["email"] == ana.email
+    assert profile["has_api_access"] is True
+    assert recorder.paths() == [LOGIN, PROFILE]
+    assert json.loads(recorder.requests[0].content) == {
+        "username": ana.email,
+        "password": PASSWORD,
+    }
+    assert "Authorization" not in recorder.requests[0].headers
+    first_token = bearer(recorder, 1)
+    assert first_token.startswith("Bearer ey")
+
+    await sdk.get_profile()
+    assert recorder.paths() == [LOGIN, PROFILE, PROFILE]  # the token is kept
+    assert bearer(recorder, 2) == first_token
+
+    fake_time.now += 3550  # 50 s left of the 3600 s Herald granted: inside the 60 s margin
+    await sdk.get_profile()
+    assert recorder.paths() == [LOGIN, PROFILE, PROFILE, LOGIN, PROFILE]
+    second_token = bearer(recorder, 4)
+    assert second_token != first_token
+
+    fake_time.now += 3539  # 61 s left of the new token: still outside the margin
+    await sdk.get_profile()
+    assert recorder.paths()[5:] == [PROFILE]
+    assert bearer(recorder, 5) == second_token
+    assert recorder.statuses == [200] * 6
+
+
+async def test_a_token_expired_answer_logs_in_once_more_and_repeats_the_request(
+    sdk: AsyncHeraldClient, recorder: AsyncWrapping, clock: FrozenClock
+) -> None:
+    await sdk.get_profile()
+    clock.advance(timedelta(seconds=3601))  # Herald's clock: the token is now past its exp
+
+    profile = await sdk.get_profile()  # the SDK's clock did not move: it still trusts it
+
+    assert profile["id"] > 0
+    assert recorder.paths() == [LOGIN, PROFILE, PROFILE, LOGIN, PROFILE]
+    assert recorder.statuses == [200, 200, 401, 200, 200]
+    assert bearer(recorder, 4) != bearer(recorder, 2)
+
+
+async def test_a_second_token_expired_in_a_row_is_raised(
+    herald: FastAPI, fake_time: FakeTime, ana: User
+) -> None:
+    expired = tuple(
+        Scripted(herald_error(401, "token_expired", "The token has expired; log in again."))
+        for _ in range(2)
+    )
+    recorder = asgi_transport(herald, PROFILE, expired)
+    async with async_client(recorder, fake_time, ana) as sdk:
+        with pytest.raises(Unauthorized) as caught:
+            await sdk.get_profile()
+    assert caught.value.code == "token_expired"
+    assert recorder.paths() == [LOGIN, PROFILE, LOGIN, PROFILE]  # one re-login, no loop
+
+
+async def test_wrong_credentials_are_a_typed_401_and_not_retried(
+    herald: FastAPI, fake_time: FakeTime, ana: User
+) -> None:
+    recorder = asgi_transport(herald)
+    async with AsyncHeraldClient(
+        "http://herald.test",
+        email=ana.email,
+        password="not-the-password",
+        transport=recorder,
+        sleep=fake_time.async_sleep,
+        clock=fake_time.clock,
+    ) as sdk:
+        with pytest.raises(Unauthorized) as caught:
+            await sdk.get_profile()
+    error = caught.value
+    assert (error.status, error.code) == (401, "invalid_credentials")
+    assert error.message == "Invalid credentials."
+    assert error.data == {}
+    assert recorder.paths() == [LOGIN]
+    assert fake_time.sleeps == []
+
+
+async def test_after_a_password_change_it_logs_in_with_the_new_password(
+    sdk: AsyncHeraldClient, recorder: AsyncWrapping, ana: User
+) -> None:
+    updated = await sdk.update_profile(
+        firstname="Ana", password="brand-new-pass", current_password=PASSWORD
+    )
+    assert updated["firstname"] == "Ana"
+    assert json.loads(recorder.requests[1].content) == {
+        "firstname": "Ana",
+        "password": "brand-new-pass",
+        "current_password": PASSWORD,
+    }
+
+    assert (await sdk.get_profile())["firstname"] == "Ana"
+    assert recorder.paths() == [LOGIN, PROFILE, LOGIN, PROFILE]
+    assert json.loads(recorder.requests[2].content)["password"] == "brand-new-pass"
+    assert recorder.statuses == [200, 200, 200, 200]
+
+
+async def test_plugin_mode_sends_the_three_key_headers_and_never_logs_in(
+    herald: FastAPI, fake_time: FakeTime, ana: User
+) -> None:
+    recorder = asgi_transport(herald)
+    plugin = async_client(
+        recorder,
+        fake_time,
+        api_key="hk_not-a-key-herald-knows",
+        platform_type="woocommerce",
+        base_uri="https://shop.example.com",
+    )
+    async with plugin:
+        with pytest.raises(Unauthorized):  # an unknown key; no token to renew either way
+            await plugin.list_contacts()
+
+    assert recorder.paths() == ["/api/contacts/"]
+    sent = recorder.requests[0].headers
+    assert sent["x-api-key"] == "hk_not-a-key-herald-knows"
+    assert sent["x-platform-type"] == "woocommerce"
+    assert sent["x-base-uri"] == "https://shop.example.com"
+    assert "Authorization" not in sent
+
+
+async def test_a_secret_key_created_with_the_sdk_authenticates_a_plugin_client(
+    sdk: AsyncHeraldClient, herald: FastAPI, fake_time: FakeTime, ana: User
+) -> None:
+    created = await sdk.create_secret_key("shopify", "https://Shop.Example.com/", "Main shop")
+    assert created["secret_key"].startswith(created["key_prefix"])
+    assert created["base_uri"] == "https://shop.example.com"
+    listed = await sdk.list_secret_keys()
+    assert [key["id"] for key in listed.items] == [created["id"]]
+    assert "secret_key" not in listed.items[0]
+
+    plugin = async_client(
+        asgi_transport(herald),
+        fake_time,
+        api_key=created["secret_key"],
+        platform_type="shopify",
+        base_uri="https://shop.example.com",
+    )
+    async with plugin:
+        assert (await plugin.get_profile())["email"] == ana.email
+        revoked = await sdk.revoke_secret_key(created["id"])
+        assert revoked["revoked_at"] is not None
+        with pytest.raises(Unauthorized) as caught:
+            await plugin.get_profile()
+    assert caught.value.code == "api_key_invalid"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {},
+        {"email": "ana@example.com"},
+        {"api_key": "hk_x", "platform_type": "custom"},
+        {
+            "email": "ana@example.com",
+            "password": "x",
+            "api_key": "hk_x",
+            "platform_type": "custom",
+            "base_uri": "https://shop.example.com",
+        },
+    ],
+)
+def test_exactly_one_way_to_authenticate(credentials: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="either email and password"):
+        HeraldClient("http://herald.test", **credentials)
