@@ -117,3 +117,49 @@ async def test_the_channel_throughput_is_never_exceeded(
     assert group
     counts = await live.herald.get(f"/api/v2/whatsapp/bulk-groups/{group}", headers=live_ana)
     assert counts.json()["data"]["total"] == 60
+
+
+async def test_an_unreadable_ok_is_an_unknown_outcome_never_resent(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """200 with an HTML page: the provider may have taken it, so Herald must not send again;
+    the status webhook settles it."""
+    template = await approved_template(live, live_ana)
+    await live.emulator.patch(
+        "/_emulator/config", json={"malformed_answers": "accepted_html", "malformed_rate": 1.0}
+    )
+    group = await _send(live, live_ana, template["id"], SAM)
+    await _state_is(live, live_ana, group, "read")
+    assert len((await live.emulator.get("/_emulator/messages")).json()) == 1
+
+
+async def test_an_html_error_page_is_retried_until_sent(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """A 502 HTML page from a proxy: nothing was taken, so Herald retries (transient)."""
+    template = await approved_template(live, live_ana)
+    await live.emulator.patch(
+        "/_emulator/config", json={"malformed_answers": "error_html", "malformed_rate": 1.0}
+    )
+    group = await _send(live, live_ana, template["id"], SAM)
+
+    async def refused_once() -> bool:
+        return bool((await live.emulator.get("/_emulator/stats")).json()["refused"].get("502"))
+
+    await eventually(refused_once, message="the proxy page was met")
+    await live.emulator.patch("/_emulator/config", json={"malformed_rate": 0.0})
+    await _state_is(live, live_ana, group, "read")
+    assert len((await live.emulator.get("/_emulator/messages")).json()) == 1
+
+
+async def test_a_slow_webhook_sender_still_ends_in_read(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    template = await approved_template(live, live_ana)
+    await live.emulator.patch("/_emulator/config", json={"webhook_delay_seconds": 0.5})
+    groups = [
+        await _send(live, live_ana, template["id"], {**SAM, "to": f"2169681627{n}"})
+        for n in range(3)
+    ]
+    for group in groups:
+        await _state_is(live, live_ana, group, "read")

@@ -15,7 +15,6 @@ import pytest
 
 from herald.app import create_app
 from herald.channel import repository as channels
-from herald.config import Settings
 from herald.db import create_engine, session_factory
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
@@ -30,7 +29,7 @@ from tests.conftest import (
 )
 from tests.dispatch.test_end_to_end import approved_template
 from tests.live import free_port, serve_app
-from tests.live_herald import Live, eventually
+from tests.live_herald import Live, eventually, herald_settings
 
 RATE = 400
 PER_CHANNEL = 5_000
@@ -70,16 +69,8 @@ async def cluster(
             "HERALD_LOG_LEVEL": "warning",
             "HERALD_PORT": str(herald_port),
         }
-        settings = Settings(
-            database_url=db.url,
-            data_dir=tmp_path,
-            jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
-            port=herald_port,
-            emulator_url=emulator_url,
-            emulator_access_token=EMULATOR_ACCESS_TOKEN,  # type: ignore[arg-type]
-            emulator_app_secret=EMULATOR_APP_SECRET,  # type: ignore[arg-type]
-            emulator_verify_token=EMULATOR_VERIFY_TOKEN,  # type: ignore[arg-type]
-            background_tasks=False,
+        settings = herald_settings(
+            db.url, tmp_path, herald_port, emulator_url, background_tasks=False
         )
         async with (
             serve_app(create_app(settings), port=herald_port) as herald_url,

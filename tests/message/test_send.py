@@ -468,3 +468,23 @@ async def test_another_users_message_and_group_are_404(
         "bulk_group_not_found",
     )
     assert (await client.get("/api/whatsapp/", headers=bob_auth)).json()["data"]["items"] == []
+
+
+async def test_deleting_a_contact_keeps_its_messages(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template
+) -> None:
+    contact = (
+        await client.post(
+            "/api/contacts/", json={"number": "21696816277", "country_code": "TN"}, headers=auth
+        )
+    ).json()["data"]
+    sent = await client.post(
+        "/api/whatsapp/",
+        json={"template_id": template.id, "contact_id": contact["id"], "body_params": ["Sam", "1"]},
+        headers=auth,
+    )
+    message_id = sent.json()["data"]["message"]["id"]
+    assert (await client.delete(f"/api/contacts/{contact['id']}/", headers=auth)).status_code == 200
+    kept = (await client.get(f"/api/whatsapp/{message_id}/", headers=auth)).json()["data"]
+    assert kept["contact_id"] is None
+    assert kept["phone_number"] == "21696816277"
