@@ -1,0 +1,1 @@
+"""Herald's benchmark harness: `make bench` (or `python -m bench all`)."""

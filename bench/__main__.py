@@ -1,0 +1,273 @@
+"""``python -m bench all [--quick] [--runs N]``: run every scenario, write docs/benchmarks.md.
+
+Each figure is the median of ``--runs`` runs; ratios are computed within one run (the two
+things compared run side by side, one after the other, on the same processes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import scenarios as s
+from bench.setup import prepare
+
+Figures = dict[str, float]
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def median_of(runs: int, once: Callable[[], Figures]) -> tuple[Figures, list[Figures]]:
+    results = [once() for _ in range(runs)]
+    keys = results[0].keys()
+    return {k: statistics.median(r[k] for r in results) for k in keys}, results
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    memory = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"{cores} cores ({cpu}), {int(memory) // 1024 // 1024} GiB, Python "
+        f"{platform.python_version()}, {postgres or 'PostgreSQL'}, SQLite "
+        f"{__import__('sqlite3').sqlite_version}"
+    )
+
+
+class Results(dict[str, object]):
+    """Printed as they arrive, so a long run shows its progress."""
+
+    def __setitem__(self, key: str, value: object) -> None:
+        print(f"{key}: {value}", flush=True)
+        super().__setitem__(key, value)
+
+
+def run_all(runs: int, quick: bool) -> dict[str, object]:
+    seconds = 5 if quick else 10
+    results: dict[str, object] = Results()
+
+    for kind in ("sqlite", "postgresql"):
+        with s.stack(kind) as installation:
+            [account] = prepare(installation)
+            api = s._api(installation)
+            with s.sampling(api):
+                results[f"intake_{kind}"] = median_of(
+                    runs, lambda: s.intake(installation, account, api, seconds)
+                )[0]
+                offsets = iter(range(0, 10_000_000, 10_000))
+                results[f"bulk_{kind}"] = median_of(
+                    max(runs, 3), lambda: s.bulk_intake(api, account, next(offsets))
+                )[0]
+            results[f"api_rss_mb_{kind}"] = float(max(api.rss_samples))
+            bodies = s.signed_bodies(
+                account, 40_000 if not quick else 10_000, installation.data_dir
+            )
+            results[f"webhooks_{kind}"] = median_of(
+                runs, lambda: s.webhook_ingest(api, bodies, seconds)
+            )[0]
+            results[f"upload_{kind}"] = s.upload_memory(api, account)
+
+    with s.stack("postgresql") as installation:
+        accounts = prepare(installation, users=2, throughput=1000)
+        s._api(installation)
+        total = 10_000 if quick else 50_000
+        results["dispatch"] = {**s.dispatch(installation, accounts, total), "messages": total}
+        assert installation.worker is not None
+        results["worker_rss_mb"] = float(max(installation.worker.rss_samples))
+        results["api_rss_mb_dispatch"] = float(max(installation.api.rss_samples))  # type: ignore[union-attr]
+
+    with s.stack("postgresql") as installation:
+        [account] = prepare(installation, throughput=80)
+        s._api(installation)
+        results["worker_cpu_80"] = s.worker_cpu_at(installation, account, 80, 20)
+
+    for kind in ("sqlite", "postgresql"):
+        with s.stack(kind) as installation:
+            [account] = prepare(installation)
+            s._api(installation)
+            for rate in (80, 1000):
+                results[f"pacing_{kind}_{rate}"] = s.pacing(
+                    installation, account, rate, 5 if quick else 10
+                )
+
+    for kind in ("postgresql", "sqlite"):
+        with s.stack(kind) as installation:
+            [account] = prepare(installation)
+            api = s._api(installation)
+            rows = 100_000 if quick else 1_000_000
+            group = __import__("asyncio").run(
+                s.fill_history(installation.database_url, account, rows)
+            )
+            results[f"history_{kind}"] = {
+                **median_of(runs, lambda: s.history(api, account, group, seconds))[0],
+                "rows": float(rows),
+            }
+    return results
+
+
+def render(results: dict[str, object], command: str, elapsed: float) -> str:
+    def f(value: object, digits: int = 1) -> str:
+        return f"{value:,.{digits}f}" if isinstance(value, float | int) else str(value)
+
+    def get(name: str) -> dict[str, float]:
+        value = results[name]
+        assert isinstance(value, dict)
+        return value
+
+    lines = [
+        START,
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}, with `{command}` "
+        f"({elapsed / 60:.0f} min). Medians of the runs; ratios within each run.",
+        "",
+        "| # | Scenario | Target | Measured | Met |",
+        "|---|---|---|---|---|",
+    ]
+
+    def row(number: str, name: str, target: str, measured: str, met: bool) -> None:
+        lines.append(
+            f"| {number} | {name} | {target} | {measured} | {'yes' if met else '**no**'} |"
+        )
+
+    for kind in ("sqlite", "postgresql"):
+        i = get(f"intake_{kind}")
+        row(
+            "1",
+            f"Intake, 64 clients ({kind})",
+            "≥ 40% of no-op",
+            f"{f(i['send_rps'], 0)} sends/s vs {f(i['noop_rps'], 0)} no-op/s = "
+            f"{i['ratio'] * 100:.0f}% (p50 {f(i['send_p50_ms'])} ms, p99 {f(i['send_p99_ms'])} ms)",
+            i["ratio"] >= 0.4,
+        )
+    for kind in ("sqlite", "postgresql"):
+        b = get(f"bulk_{kind}")
+        row(
+            "2",
+            f"Bulk intake, 10,000 per call ({kind})",
+            "≥ 20,000/s on PostgreSQL" if kind == "postgresql" else "(no target)",
+            f"{f(b['recipients_per_second'], 0)} recipients/s",
+            kind != "postgresql" or b["recipients_per_second"] >= 20_000,
+        )
+    d = get("dispatch")
+    row(
+        "3",
+        f"Dispatch end to end, {d['messages']:,.0f} messages, one worker (PostgreSQL)",
+        "≥ 1,000 msg/s",
+        f"{f(d['sent_per_second'], 0)} sent/s, {f(d['read_per_second'], 0)} to `read`/s "
+        f"(worker {d['worker_cpu_share'] * 100:.0f}% of a core)",
+        d["read_per_second"] >= 1000,
+    )
+    c = get("worker_cpu_80")
+    row(
+        "3",
+        "Worker CPU at 80 msg/s",
+        "< 50% of a core",
+        f"{c['worker_cpu_share'] * 100:.1f}% of a core",
+        c["worker_cpu_share"] < 0.5,
+    )
+    for kind in ("sqlite", "postgresql"):
+        for rate in (80, 1000):
+            p = get(f"pacing_{kind}_{rate}")
+            row(
+                "4",
+                f"Pacing at {rate}/s ({kind})",
+                "within 2%, no 130429",
+                f"{f(p['achieved'])}/s ({p['deviation_percent']:.1f}% off), "
+                f"{int(p['refused_130429'])} × 130429",
+                p["deviation_percent"] <= 2 and p["refused_130429"] == 0,
+            )
+    for kind in ("sqlite", "postgresql"):
+        w = get(f"webhooks_{kind}")
+        row(
+            "5",
+            f"Webhook ingest ({kind})",
+            "≥ 3,000/s, median < 10 ms",
+            f"{f(w['acks_per_second'], 0)}/s, median {f(w['p50_ms'])} ms, p99 {f(w['p99_ms'])} ms",
+            w["acks_per_second"] >= 3000 and w["p50_ms"] < 10,
+        )
+    for kind in ("postgresql", "sqlite"):
+        h = get(f"history_{kind}")
+        row(
+            "6",
+            f"History, {h['rows']:,.0f} messages ({kind})",
+            "p99 < 25 ms each; deep ≤ 2× page 1",
+            f"page 1 {f(h['page_1_p99_ms'])} ms, page 5,000 {f(h['page_5000_p99_ms'])} ms, "
+            f"group {f(h['group_p99_ms'])} ms (p99); deep/first {h['deep_over_first']:.1f}×",
+            max(h["page_1_p99_ms"], h["page_5000_p99_ms"], h["group_p99_ms"]) < 25
+            and h["deep_over_first"] <= 2,
+        )
+    rss = [results[k] for k in results if "rss_mb" in k]
+    row(
+        "7",
+        "Memory under load (API, worker)",
+        "< 250 MB each",
+        ", ".join(
+            f"{k.removesuffix('_mb').replace('_', ' ')} {f(results[k], 0)} MB"
+            for k in results
+            if "rss_mb" in k
+        ),
+        all(isinstance(v, float) and v < 250 for v in rss),
+    )
+    for kind in ("sqlite", "postgresql"):
+        u = get(f"upload_{kind}")
+        row(
+            "7",
+            f"100 MB upload ({kind})",
+            "adds < 20 MB",
+            f"{f(u['rss_before_mb'], 0)} → {f(u['rss_peak_mb'], 0)} MB (+{f(u['added_mb'], 0)})",
+            u["added_mb"] < 20,
+        )
+    lines += [
+        "",
+        "<details><summary>Raw figures</summary>",
+        "",
+        "```json",
+        json.dumps(results, indent=1, default=str),
+        "```",
+        "",
+        "</details>",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write(section: str) -> None:
+    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    if START not in text:
+        text += f"\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    DOC.write_text(head + section + tail)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("what", choices=["all"])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="shorter runs, smaller data")
+    args = parser.parse_args()
+    command = "python -m bench all" + (" --quick" if args.quick else "")
+    if args.runs != 3:
+        command += f" --runs {args.runs}"
+    started = time.perf_counter()
+    results = run_all(args.runs, args.quick)
+    section = render(results, command, time.perf_counter() - started)
+    write(section)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,421 @@
+"""The seven scenarios of issue 7. Each returns figures for one run; __main__ repeats and takes
+medians. Processes run separately (API, worker, emulator), as in production."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench import wrk
+from bench.procs import (
+    EMULATOR_SECRET,
+    Process,
+    Stack,
+    free_port,
+    migrate,
+    postgres_database,
+    start_api,
+    start_emulator,
+    start_worker,
+)
+from bench.setup import Account, token
+
+Figures = dict[str, float]
+
+
+@contextmanager
+def stack(kind: str, **env: str) -> Iterator[Stack]:
+    """A database of ``kind`` (sqlite or postgresql), the emulator, and a port for the API."""
+    with (
+        tempfile.TemporaryDirectory(prefix="herald-bench-") as folder,
+        _database(kind, Path(folder)) as url,
+    ):
+        port = free_port()
+        emulator = start_emulator(Path(folder), f"http://127.0.0.1:{port}/webhooks/whatsapp")
+        installation = Stack(url, Path(folder), emulator, extra_env={"HERALD_PORT": str(port)})
+        installation.extra_env.update(env)
+        migrate(installation)
+        try:
+            yield installation
+        finally:
+            for process in (installation.worker, installation.api, emulator):
+                if process is not None:
+                    process.stop()
+
+
+@contextmanager
+def _database(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'herald.db'}"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+@contextmanager
+def sampling(*processes: Process) -> Iterator[None]:
+    """Sample each process's resident memory every 100 ms while the block runs."""
+    running = True
+
+    def sample() -> None:
+        while running:
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError):  # the process may be gone
+                    process.rss_samples.append(int(process.rss_mb()))
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        running = False
+        thread.join()
+
+
+def _api(installation: Stack) -> Process:
+    return start_api(installation, int(installation.extra_env["HERALD_PORT"]))
+
+
+# 1. intake --------------------------------------------------------------------------------------
+
+
+def intake(installation: Stack, account: Account, api: Process, seconds: int) -> Figures:
+    assert api.url is not None
+    bearer = token(api.url, account.email)
+    noop = wrk.run(f"{api.url}/healthz", wrk.GET_WITH_TOKEN, seconds=seconds)
+    body = json.dumps({"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "A1"]})
+    sends = wrk.run(
+        f"{api.url}/api/v2/whatsapp/templates/{account.template_id}/send",
+        wrk.POST_JSON,
+        seconds=seconds,
+        env={"BENCH_BODY": body, "BENCH_TOKEN": bearer},
+    )
+    return {
+        "noop_rps": noop.requests_per_second,
+        "send_rps": sends.requests_per_second,
+        "ratio": sends.requests_per_second / noop.requests_per_second,
+        "send_p50_ms": sends.p50_ms,
+        "send_p99_ms": sends.p99_ms,
+        "send_errors": float(sends.non_2xx + sends.errors),
+    }
+
+
+# 2. bulk intake ---------------------------------------------------------------------------------
+
+
+def bulk_intake(api: Process, account: Account, offset: int = 0) -> Figures:
+    assert api.url is not None
+    bearer = token(api.url, account.email)
+    recipients = [
+        {"to": f"2169{offset + n:07d}", "country_code": "TN", "body_params": ["A", str(n)]}
+        for n in range(10_000)
+    ]
+    started = time.perf_counter()
+    answer = httpx.post(
+        f"{api.url}/api/v2/whatsapp/templates/{account.template_id}/send-bulk",
+        json={"recipients": recipients},
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=120,
+    )
+    elapsed = time.perf_counter() - started
+    answer.raise_for_status()
+    return {"recipients_per_second": 10_000 / elapsed, "seconds": elapsed}
+
+
+# 3. dispatch end to end, and the worker's CPU at 80/s ---------------------------------------------
+
+
+async def _counts(database_url: str) -> dict[str, int]:
+    dsn = database_url.replace("postgresql+asyncpg", "postgresql")
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch("SELECT state, count(*) FROM messages GROUP BY state")
+        return {row[0]: row[1] for row in rows}
+    finally:
+        await connection.close()
+
+
+def dispatch(installation: Stack, accounts: list[Account], total: int) -> Figures:
+    api = installation.api
+    assert api is not None and api.url is not None
+    per_account = total // len(accounts)
+    for index, account in enumerate(accounts):
+        for start in range(0, per_account, 10_000):
+            bulk_intake(api, account, offset=index * 1_000_000 + start)
+    worker = start_worker(installation)
+    started = time.perf_counter()
+    sent_at = read_at = None
+    cpu_before = worker.cpu_seconds()
+    with sampling(worker, api):
+        while read_at is None:
+            counts = asyncio.run(_counts(installation.database_url))
+            done = sum(counts.get(s, 0) for s in ("sent", "delivered", "read", "failed"))
+            if sent_at is None and done >= total:
+                sent_at = time.perf_counter()
+            if counts.get("read", 0) + counts.get("failed", 0) >= total:
+                read_at = time.perf_counter()
+            if time.perf_counter() - started > 1800:
+                raise RuntimeError(f"dispatch did not finish: {counts}")
+            time.sleep(0.5)
+    cpu = worker.cpu_seconds() - cpu_before
+    assert sent_at is not None
+    return {
+        "sent_per_second": total / (sent_at - started),
+        "read_per_second": total / (read_at - started),
+        "worker_cpu_share": cpu / (read_at - started),
+    }
+
+
+def worker_cpu_at(installation: Stack, account: Account, rate: int, seconds: int) -> Figures:
+    """Share of one core the worker uses while sending at ``rate`` messages a second."""
+    api = installation.api
+    assert api is not None
+    total = rate * seconds
+    bulk_intake_partial(api, account, total)
+    worker = start_worker(installation)
+    time.sleep(2)  # startup, imports
+    before, wall = worker.cpu_seconds(), time.perf_counter()
+    time.sleep(seconds - 4)
+    share = (worker.cpu_seconds() - before) / (time.perf_counter() - wall)
+    worker.stop()
+    installation.worker = None
+    return {"rate": float(rate), "worker_cpu_share": share}
+
+
+def bulk_intake_partial(api: Process, account: Account, count: int) -> None:
+    assert api.url is not None
+    bearer = token(api.url, account.email)
+    for start in range(0, count, 10_000):
+        recipients = [
+            {"to": f"2169{start + n:07d}", "country_code": "TN", "body_params": ["A", str(n)]}
+            for n in range(min(10_000, count - start))
+        ]
+        httpx.post(
+            f"{api.url}/api/v2/whatsapp/templates/{account.template_id}/send-bulk",
+            json={"recipients": recipients},
+            headers={"Authorization": f"Bearer {bearer}"},
+            timeout=120,
+        ).raise_for_status()
+
+
+# 4. pacing --------------------------------------------------------------------------------------
+
+
+def pacing(installation: Stack, account: Account, rate: int, seconds: int) -> Figures:
+    api, emulator = installation.api, installation.emulator
+    assert api is not None and emulator.url is not None
+    httpx.patch(f"{emulator.url}/_emulator/config", json={"throughput_per_second": rate})
+    asyncio.run(_set_throughput(installation.database_url, rate))
+    total = rate * seconds
+    bulk_intake_partial(api, account, total)
+    worker = start_worker(installation)
+    deadline = time.perf_counter() + seconds * 4 + 30
+    while True:
+        stats = httpx.get(f"{emulator.url}/_emulator/stats", timeout=30).json()
+        if stats["accepted"] >= total or time.perf_counter() > deadline:
+            break
+        time.sleep(0.5)
+    worker.stop()
+    installation.worker = None
+    received = httpx.get(f"{emulator.url}/_emulator/messages", timeout=120).json()
+    times = sorted(m["received_at"] for m in received)[-total:]
+    # The achieved rate over the whole send: messages after the first, over the time they took.
+    achieved = (len(times) - 1) / (times[-1] - times[0])
+    httpx.post(f"{emulator.url}/_emulator/reset", timeout=30)
+    return {
+        "limit": float(rate),
+        "achieved": achieved,
+        "deviation_percent": abs(achieved - rate) / rate * 100,
+        "refused_130429": float(stats["refused"].get("130429", 0)),
+    }
+
+
+async def _set_throughput(database_url: str, rate: int) -> None:
+    if database_url.startswith("sqlite"):
+        import aiosqlite
+
+        async with aiosqlite.connect(database_url.split("///", 1)[1]) as connection:
+            await connection.execute("UPDATE channels SET throughput_per_second = ?", (rate,))
+            await connection.commit()
+        return
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute("UPDATE channels SET throughput_per_second = $1", rate)
+    finally:
+        await connection.close()
+
+
+# 5. webhook ingest ------------------------------------------------------------------------------
+
+
+def signed_bodies(account: Account, count: int, folder: Path) -> Path:
+    path = folder / "webhooks.txt"
+    with path.open("w") as out:
+        for n in range(count):
+            body = json.dumps(
+                {
+                    "object": "whatsapp_business_account",
+                    "entry": [
+                        {
+                            "id": account.phone_number_id,
+                            "changes": [
+                                {
+                                    "field": "messages",
+                                    "value": {
+                                        "messaging_product": "whatsapp",
+                                        "metadata": {
+                                            "display_phone_number": "15550000000",
+                                            "phone_number_id": account.phone_number_id,
+                                        },
+                                        "statuses": [
+                                            {
+                                                "id": f"wamid.bench{n}",
+                                                "status": "delivered",
+                                                "timestamp": str(int(time.time())),
+                                                "recipient_id": "21696816277",
+                                            }
+                                        ],
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                },
+                separators=(",", ":"),
+            )
+            digest = hmac.new(EMULATOR_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+            out.write(f"sha256={digest}\t{body}\n")
+    return path
+
+
+def webhook_ingest(api: Process, bodies: Path, seconds: int) -> Figures:
+    assert api.url is not None
+    result = wrk.run(
+        f"{api.url}/webhooks/whatsapp",
+        wrk.SIGNED_BODIES,
+        seconds=seconds,
+        env={"BENCH_BODIES": str(bodies)},
+    )
+    return {
+        "acks_per_second": result.requests_per_second,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "errors": float(result.non_2xx + result.errors),
+    }
+
+
+# 6. history -------------------------------------------------------------------------------------
+
+
+async def fill_history(database_url: str, account: Account, rows: int) -> str:
+    """``rows`` messages for one user, one bulk group of 1,000 among them (SQL, not the API)."""
+    group = "bench-group-0000-0000-000000000001"
+    columns = (
+        "user_id, channel_id, template_id, template_name, template_language, phone_number, "
+        "country_code, whatsapp_bulk_group_id, priority, content, state, created_at, "
+        "next_attempt_at, deadline_at, attempts, pair_rate_hits, updated_at, sent_at, read_at"
+    )
+    values = (
+        f"{account.user_id}, {account.channel_id}, {account.template_id}, 'order_confirmed', "
+        "'en', '21696816277', 'TN', CASE WHEN n % 1000 = 0 THEN '" + group + "' ELSE "
+        "'bench-' || (n / 1000) END, 1, '{}', 'read', {now}, {now}, {now}, 1, 0, {now}, {now}, "
+        "{now}"
+    )
+    if database_url.startswith("sqlite"):
+        import aiosqlite
+
+        async with aiosqlite.connect(database_url.split("///", 1)[1]) as connection:
+            await connection.execute(
+                f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {rows}) "
+                f"INSERT INTO messages ({columns}) SELECT "
+                + values.replace("{now}", "strftime('%Y-%m-%d %H:%M:%f', 'now')")
+                + " FROM s"
+            )
+            await connection.commit()
+        return group
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute(
+            f"INSERT INTO messages ({columns}) SELECT "
+            + values.replace("{now}", "now()")
+            + f" FROM generate_series(1, {rows}) AS n"
+        )
+        await connection.execute("VACUUM ANALYZE messages")
+    finally:
+        await connection.close()
+    return group
+
+
+def history(api: Process, account: Account, group: str, seconds: int) -> Figures:
+    assert api.url is not None
+    bearer = token(api.url, account.email)
+    figures: Figures = {}
+    for name, query in (
+        ("page_1", "page=1&limit=20"),
+        ("page_5000", "page=5000&limit=20"),
+        ("group", f"whatsapp_bulk_group_id={group}&limit=20"),
+    ):
+        result = wrk.run(
+            f"{api.url}/api/whatsapp/?{query}",
+            wrk.GET_WITH_TOKEN,
+            connections=4,
+            threads=1,
+            seconds=seconds,
+            env={"BENCH_TOKEN": bearer},
+        )
+        figures[f"{name}_p99_ms"] = result.p99_ms
+        figures[f"{name}_p50_ms"] = result.p50_ms
+        figures[f"{name}_errors"] = float(result.non_2xx + result.errors)
+    figures["deep_over_first"] = figures["page_5000_p99_ms"] / figures["page_1_p99_ms"]
+    return figures
+
+
+# 7. memory of a 100 MB upload ------------------------------------------------------------------
+
+
+def upload_memory(api: Process, account: Account, megabytes: int = 100) -> Figures:
+    assert api.url is not None
+    bearer = token(api.url, account.email)
+    boundary = b"herald-bench"
+
+    def body() -> Iterator[bytes]:
+        yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; '
+        yield b'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n'
+        block = b"%" * (1024 * 1024)
+        for _ in range(megabytes - 1):
+            yield block
+        yield b"\n%%EOF\r\n--" + boundary + b"--\r\n"
+
+    before = api.rss_mb()
+    api.rss_samples.clear()
+    with sampling(api):
+        answer = httpx.post(
+            f"{api.url}/api/v2/whatsapp/media",
+            content=body(),
+            headers={
+                "Authorization": f"Bearer {bearer}",
+                "Content-Type": "multipart/form-data; boundary=herald-bench",
+            },
+            timeout=300,
+        )
+    answer.raise_for_status()
+    peak = max(api.rss_samples or [0])
+    return {"rss_before_mb": before, "rss_peak_mb": float(peak), "added_mb": peak - before}
+
+
+def describe(value: Any) -> str:
+    return f"{value:,.1f}" if isinstance(value, float) else str(value)
