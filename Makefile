@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
 
-.PHONY: install run test test-fast lint format clean
+.PHONY: install run test test-fast lint format clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Herald needs Python 3.11 or newer")'
@@ -16,8 +16,8 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
-$(TEST_INSTALLED): pyproject.toml $(INSTALLED)
-	$(BIN)/pip install --quiet -e '.[test]'
+$(TEST_INSTALLED): pyproject.toml sdk/python/pyproject.toml $(INSTALLED)
+	$(BIN)/pip install --quiet -e '.[test]' -e sdk/python
 	@touch $@
 
 install: $(INSTALLED)
@@ -27,16 +27,22 @@ run: install
 	$(BIN)/herald serve
 
 lint: $(TEST_INSTALLED)
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/ruff check src tests migrations sdk bench
+	$(BIN)/ruff format --check src tests migrations sdk bench
 	$(BIN)/mypy
+	$(BIN)/mypy --strict sdk/python/src bench
 
 test: lint
 	$(BIN)/pytest
 
+# The benchmarks of docs/benchmarks.md (installs wrk from Debian if missing; `--quick` took
+# 4 minutes here, the full run several times that).
+bench: $(TEST_INSTALLED)
+	$(BIN)/python -m bench all
+
 format: $(TEST_INSTALLED)
-	$(BIN)/ruff format src tests migrations
-	$(BIN)/ruff check --fix src tests migrations
+	$(BIN)/ruff format src tests migrations sdk
+	$(BIN)/ruff check --fix src tests migrations sdk
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

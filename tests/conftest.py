@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -122,22 +123,27 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime.now(UTC).replace(microsecond=0))
 
 
-@pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=db.url,
-        data_dir=tmp_path,
-        jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
-        login_failures_per_username="5/minute",
-        login_failures_per_address="20/minute",
+def make_settings(db: DatabaseUnderTest, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": db.url,
+        "data_dir": data_dir,
+        "jwt_secret": TEST_JWT_SECRET,
+        "login_failures_per_username": "5/minute",
+        "login_failures_per_address": "20/minute",
         # Plain API tests: no emulator mounted, no background loops; tests that need them use
         # the `live` fixture (tests/live_herald.py).
-        emulator_url="http://127.0.0.1:9/no-emulator",
-        emulator_access_token=EMULATOR_ACCESS_TOKEN,  # type: ignore[arg-type]
-        emulator_app_secret=EMULATOR_APP_SECRET,  # type: ignore[arg-type]
-        emulator_verify_token=EMULATOR_VERIFY_TOKEN,  # type: ignore[arg-type]
-        background_tasks=False,
-    )
+        "emulator_url": "http://127.0.0.1:9/no-emulator",
+        "emulator_access_token": EMULATOR_ACCESS_TOKEN,
+        "emulator_app_secret": EMULATOR_APP_SECRET,
+        "emulator_verify_token": EMULATOR_VERIFY_TOKEN,
+        "background_tasks": False,
+    }
+    return Settings(**{**values, **overrides})
+
+
+@pytest.fixture
+def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
+    return make_settings(db, tmp_path)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -52,8 +53,33 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+def herald_settings(
+    database_url: str, data_dir: Path, port: int, emulator_url: str, **overrides: Any
+) -> Settings:
+    """Settings for a Herald on ``port`` whose users' channels point at the emulator."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "jwt_secret": TEST_JWT_SECRET,
+        "port": port,
+        "emulator_url": emulator_url,
+        "emulator_access_token": EMULATOR_ACCESS_TOKEN,
+        "emulator_app_secret": EMULATOR_APP_SECRET,
+        "emulator_verify_token": EMULATOR_VERIFY_TOKEN,
+    }
+    return Settings(**{**values, **overrides})
+
+
 @pytest.fixture
-async def live(db: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[Live]:
+def live_overrides() -> dict[str, Any]:
+    """Extra settings for the live server; a test package overrides this (media stores)."""
+    return {}
+
+
+@pytest.fixture
+async def live(
+    db: DatabaseUnderTest, tmp_path: Path, live_overrides: dict[str, Any]
+) -> AsyncIterator[Live]:
     herald_port = free_port()
     emulator_app = create_emulator_app(
         EmulatorConfig(
@@ -65,19 +91,16 @@ async def live(db: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[Live]:
     )
     try:
         async with serve_app(emulator_app) as emulator_url:
-            settings = Settings(
-                database_url=db.url,
-                data_dir=tmp_path,
-                jwt_secret=TEST_JWT_SECRET,  # type: ignore[arg-type]
-                port=herald_port,
-                emulator_url=emulator_url,
-                emulator_access_token=EMULATOR_ACCESS_TOKEN,  # type: ignore[arg-type]
-                emulator_app_secret=EMULATOR_APP_SECRET,  # type: ignore[arg-type]
-                emulator_verify_token=EMULATOR_VERIFY_TOKEN,  # type: ignore[arg-type]
+            settings = herald_settings(
+                db.url,
+                tmp_path,
+                herald_port,
+                emulator_url,
                 webhook_poll_seconds=0.2,
                 provider_timeout_seconds=1.0,
                 pair_spacing_seconds=1.0,
                 template_sync_interval_seconds=3600,
+                **live_overrides,
             )
             async with (
                 serve_app(create_app(settings), port=herald_port) as herald_url,

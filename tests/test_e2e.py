@@ -28,8 +28,7 @@ def free_port() -> int:
 @pytest.fixture
 def served(db: DatabaseUnderTest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
-    # The port as an operator sets it: `herald users create` derives the built-in emulator's
-    # address for new users' channels from it too.
+    # The port as an operator sets it (the built-in emulator's address derives from it).
     env = {"HERALD_DATA_DIR": str(tmp_path), "HERALD_PORT": str(port)}
     if db.kind == "postgresql":
         env["HERALD_DATABASE_URL"] = db.url
@@ -119,9 +118,7 @@ def test_a_new_user_sends_a_template_on_the_builtin_emulator(
         ).returncode
         == 0
     )
-    channels = herald("channels", "list", env=env)
-    assert "ana@example.com" in channels.stdout
-    assert "yes" in channels.stdout  # on the emulator
+    assert "ana@example.com" not in herald("channels", "list", env=env).stdout
     with httpx.Client(base_url=base, timeout=30) as http:
         token = http.post(
             "/api/login_check", json={"username": "ana@example.com", "password": "s3cret-pass"}
@@ -142,6 +139,10 @@ def test_a_new_user_sends_a_template_on_the_builtin_emulator(
         assert (template["state"], template["placeholder_count"]) == ("DRAFT", 2)
         submitted = http.post(f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth)
         assert submitted.json()["data"]["state"] == "PENDING"
+        # The server gave the new user a channel on its built-in emulator at the first submit.
+        channels = herald("channels", "list", env=env)
+        assert "ana@example.com" in channels.stdout
+        assert "yes" in channels.stdout  # on the emulator
         _wait(
             lambda: (
                 http.get(f"/api/v2/whatsapp/templates/{template['id']}", headers=auth).json()[

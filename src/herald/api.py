@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from herald.auth.endpoints import router as auth_router
+from herald.callback.endpoints import router as callback_router
 from herald.contact.endpoints import router as contact_router
 from herald.health.endpoints import router as health_router
+from herald.media.endpoints import router as media_router
 from herald.message.endpoints import router as message_router
 from herald.meta_webhook.endpoints import router as meta_webhook_router
 from herald.opt_out.endpoints import router as opt_out_router
+from herald.secret_key.endpoints import router as secret_key_router
 from herald.template.endpoints import router as template_router
 from herald.user.endpoints import router as user_router
 
@@ -20,7 +23,10 @@ ROUTERS = (
     contact_router,
     template_router,
     message_router,
+    media_router,
     opt_out_router,
+    secret_key_router,
+    callback_router,
     meta_webhook_router,
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,6 +16,12 @@ from herald.errors import install_error_handlers
 from herald.kit.access_log import AccessLogMiddleware
 from herald.kit.body_limit import BodyLimitMiddleware
 from herald.kit.clock import Clock
+from herald.kit.nul_guard import RejectNulMiddleware
+from herald.kit.ratelimit import RateLimitHeadersMiddleware
+from herald.media.endpoints import MEDIA_PATH
+from herald.media.intake import MULTIPART_OVERHEAD
+from herald.media.kinds import MAX_SIZE
+from herald.openapi import install_openapi
 from herald.runtime import emulator_defaults, open_runtime
 
 
@@ -49,15 +55,32 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     mount_routes(app)
+    install_openapi(app)
     if mounted_emulator is not None:
         app.mount(EMULATOR_MOUNT, mounted_emulator)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, limit_for=lambda _path: settings.max_json_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit_for=_body_limits(settings))
+    app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app
 
 
 EMULATOR_MOUNT = "/emulator"
+
+
+def _body_limits(settings: Settings) -> Callable[[str], int | None]:
+    """JSON bodies are small; uploads stream and are checked by kind as they arrive."""
+    upload_cap = MAX_SIZE + MULTIPART_OVERHEAD
+
+    def limit_for(path: str) -> int | None:
+        if path == MEDIA_PATH:
+            return None  # the route refuses oversized files itself, with media_too_large
+        if path.startswith(EMULATOR_MOUNT + "/"):
+            return upload_cap  # the emulator takes media uploads too
+        return settings.max_json_body_bytes
+
+    return limit_for
 
 
 def _builtin_emulator(settings: Settings, emulator: EmulatorDefaults | None) -> FastAPI | None:

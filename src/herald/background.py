@@ -1,4 +1,5 @@
-"""Loops that run beside the API in `herald serve`: webhook processing and template sync."""
+"""Loops that run beside the API in `herald serve` (and alone in `herald worker`): dispatch,
+webhook processing, template sync and status callbacks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from datetime import timedelta
 
 import structlog
 
+from herald.callback.delivery import CallbackSender, new_http_client
 from herald.dispatch.ownership import ownership_for
 from herald.dispatch.runner import DispatchDeps, DispatchSettings
 from herald.dispatch.worker import Dispatcher
+from herald.errors import database_unavailable
+from herald.media.provider_copies import ProviderCopies
 from herald.meta_webhook.processor import process_pending
 from herald.runtime import Runtime
 from herald.template.service import ProviderContext
@@ -29,6 +33,7 @@ class BackgroundLoops:
         self._tasks = [
             asyncio.create_task(self._webhooks(), name="herald-webhooks"),
             asyncio.create_task(self._template_sync(), name="herald-template-sync"),
+            asyncio.create_task(self._callbacks(), name="herald-callbacks"),
         ]
         if dispatch:
             self._tasks.append(asyncio.create_task(self._dispatch(), name="herald-dispatch"))
@@ -48,8 +53,11 @@ class BackgroundLoops:
                 await dispatcher.run()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("background.dispatcher_failed")
+            except Exception as exc:
+                if database_unavailable(exc):
+                    log.warning("background.database_unavailable", loop="dispatch")
+                else:
+                    log.exception("background.dispatcher_failed")
                 await asyncio.sleep(1)
 
     async def stop(self) -> None:
@@ -72,6 +80,22 @@ class BackgroundLoops:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(runtime.webhooks_pending.wait(), timeout=poll)
 
+    async def _callbacks(self) -> None:
+        runtime = self.runtime
+        async with new_http_client() as http:
+            sender = CallbackSender(
+                runtime.sessions,
+                http,
+                runtime.cipher,
+                runtime.clock,
+                runtime.settings.callbacks_allow_loopback,
+                runtime.settings.callback_retry_base_seconds,
+                runtime.settings.callback_timeout_seconds,
+            )
+            while True:
+                if not await _guarded("callbacks", sender.run_once):
+                    await asyncio.sleep(runtime.settings.callback_poll_seconds)
+
     async def _template_sync(self) -> None:
         runtime = self.runtime
         ctx = ProviderContext(runtime.provider, runtime.cipher, runtime.emulator)
@@ -86,8 +110,11 @@ async def _guarded(name: str, work: Callable[[], Awaitable[int]]) -> int:
     """Run one round; a failure is logged and the loop goes on (after a pause)."""
     try:
         return await work()
-    except Exception:
-        log.exception("background.round_failed", loop=name)
+    except Exception as exc:
+        if database_unavailable(exc):  # expected while it restarts: no traceback, retry soon
+            log.warning("background.database_unavailable", loop=name, error=type(exc).__name__)
+        else:
+            log.exception("background.round_failed", loop=name)
         await asyncio.sleep(1)
         return 0
 
@@ -106,4 +133,7 @@ def dispatch_deps(runtime: Runtime) -> DispatchDeps:
             unknown_outcome_deadline=timedelta(seconds=settings.unknown_outcome_deadline_seconds),
         ),
         wake=runtime.dispatch_pending,
+        media=ProviderCopies(
+            runtime.sessions, runtime.media_store, runtime.provider, runtime.clock
+        ),
     )

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     login_failures_per_username: str = "5/minute"
     login_failures_per_address: str = "20/minute"
     rate_limit_storage_url: str = "async+memory://"
+    redis_url: str | None = None  # set: rate-limit budgets shared by every API process
+    redis_key_prefix: str = "herald"  # keeps several Herald installations on one Redis apart
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    login_requests_per_address: str = "10/second"
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Fernet keys (comma-separated, newest first) that encrypt provider tokens at rest.
@@ -57,6 +62,14 @@ class Settings(BaseSettings):
     emulator_app_secret: SecretStr | None = None
     emulator_verify_token: SecretStr | None = None
     background_tasks: bool = True
+    # Media for template headers: on local disk under data_dir/media, or an S3-compatible store.
+    media_store: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None  # MinIO, SeaweedFS, Ceph...; None means AWS
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None  # None: boto3's usual credential chain
+    s3_secret_access_key: SecretStr | None = None
     # Sending: how long Herald keeps retrying, and the dispatcher's knobs.
     send_deadline_seconds: int = Field(default=86_400, ge=60)
     unknown_outcome_deadline_seconds: int = Field(default=3_600, ge=10)
@@ -65,6 +78,11 @@ class Settings(BaseSettings):
     dispatch_poll_seconds: float = Field(default=0.5, gt=0)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     template_sync_interval_seconds: float = Field(default=300.0, gt=0)
+    # Status callbacks: loopback URLs (http allowed) only when the operator says so.
+    callbacks_allow_loopback: bool = False
+    callback_poll_seconds: float = Field(default=0.5, gt=0)
+    callback_retry_base_seconds: float = Field(default=5.0, gt=0)  # doubles per attempt, ≤ 1 h
+    callback_timeout_seconds: float = Field(default=10.0, gt=0)  # a slower receiver is retried
 
     @model_validator(mode="after")
     def _production_needs_strong_secrets(self) -> Settings:
@@ -82,6 +100,23 @@ class Settings(BaseSettings):
             if problem:
                 raise ValueError(f"HERALD_JWT_SECRET {problem}")
         return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.media_store == "s3" and not self.s3_bucket:
+            raise ValueError("HERALD_S3_BUCKET is required when HERALD_MEDIA_STORE=s3")
+        return self
+
+    @property
+    def resolved_rate_limit_storage_url(self) -> str:
+        if self.redis_url:
+            return "async+" + self.redis_url.removeprefix("async+")
+        return self.rate_limit_storage_url
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploads stream to before they are stored (same disk as the local store)."""
+        return self.data_dir / "tmp"
 
     @property
     def is_production(self) -> bool:

@@ -1,4 +1,9 @@
-"""FastAPI dependencies: the runtime, a database session, and the authenticated user."""
+"""FastAPI dependencies: the runtime, a database session, and the authenticated user.
+
+A caller is a user authenticated by a login token (``Authorization: Bearer``) or, for shop
+plugins, by a secret key in the three plugin headers. Either way the user must be enabled and
+have API access, and each request spends one unit of the user's rate-limit budget.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,20 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.errors import ApiAccessDisabled, TokenInvalid, TokenMissing
-from herald.kit.jwt import read_token
+from herald.errors import ApiAccessDisabled, Forbidden, TokenInvalid, TokenMissing
+from herald.kit.jwt import credentials_version, read_token
+from herald.kit.ratelimit import spend_user_budget
 from herald.models import User
 from herald.runtime import Runtime
+from herald.secret_key.service import (
+    ApiKeyHeadersIncomplete,
+    ApiKeyInvalid,
+    authenticate,
+    note_use,
+)
 from herald.user import repository as users
+
+PLUGIN_HEADERS = ("x-api-key", "x-platform-type", "x-base-uri")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -41,17 +55,58 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def current_user(request: Request, runtime: RuntimeDep, session: SessionDep) -> User:
-    """The caller, checked on every request: token, user still enabled, API access granted."""
+async def _user_from_token(request: Request, runtime: Runtime, session: AsyncSession) -> User:
     claims = read_token(runtime.jwt_secret, bearer_token(request), runtime.clock.now())
     user = await users.get(session, claims.user_id)
     if user is None or user.is_disabled:
         raise TokenInvalid()
-    if user.tokens_valid_after and claims.issued_at < int(user.tokens_valid_after.timestamp()):
+    if claims.credentials_version != credentials_version(user.tokens_valid_after):
         raise TokenInvalid("The token was issued before the password changed; log in again.")
+    return user
+
+
+async def _user_from_key(headers: dict[str, str], runtime: Runtime, session: AsyncSession) -> User:
+    missing = [name for name in PLUGIN_HEADERS if not headers.get(name)]
+    if missing:
+        raise ApiKeyHeadersIncomplete(data={"missing": missing})
+    key = await authenticate(
+        session, headers["x-api-key"], headers["x-platform-type"], headers["x-base-uri"]
+    )
+    if note_use(key, runtime.clock.now()):
+        await session.commit()
+    user = await users.get(session, key.user_id)
+    if user is None or user.is_disabled:
+        raise ApiKeyInvalid()
+    return user
+
+
+async def current_user(request: Request, runtime: RuntimeDep, session: SessionDep) -> User:
+    """The caller, checked on every request: credentials, user enabled, API access granted."""
+    plugin = {name: request.headers.get(name, "") for name in PLUGIN_HEADERS}
+    if any(plugin.values()):
+        user = await _user_from_key(plugin, runtime, session)
+        request.state.via_secret_key = True
+    else:
+        user = await _user_from_token(request, runtime, session)
     if not user.has_api_access:
         raise ApiAccessDisabled()
+    await spend_user_budget(request, runtime.limiter, runtime.user_rate_limit, user.id)
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+class SecretKeyNotAllowed(Forbidden):
+    code = "secret_key_not_allowed"
+    message = "Secret keys are managed with a login token, not with a secret key."
+
+
+async def token_user(request: Request, user: CurrentUser) -> User:
+    """The caller, who must have logged in: a plugin's key may not mint or revoke keys."""
+    if getattr(request.state, "via_secret_key", False):
+        raise SecretKeyNotAllowed()
+    return user
+
+
+TokenUser = Annotated[User, Depends(token_user)]

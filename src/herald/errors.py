@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -228,6 +230,36 @@ def _body_not_json(request: Any, errors: Sequence[Any]) -> bool:
     return whole_body and bool(content_type) and "json" not in content_type.lower()
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached, is restarting or dropped the connection: a 503 the
+    client should retry, never a 500 (the pool's pre-ping reconnects once it is back)."""
+    import asyncpg
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, ConnectionError | TimeoutError | sa.TimeoutError):
+        return True
+    if isinstance(exc, asyncpg.PostgresConnectionError):
+        return True
+    if isinstance(exc, asyncpg.InterfaceError):  # also misuse (too many arguments): not down
+        return "connection" in str(exc).lower()
+    if isinstance(exc, asyncpg.exceptions.CannotConnectNowError | asyncpg.AdminShutdownError):
+        return True
+    if isinstance(exc, sa.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        original = exc.orig
+        if original is None:
+            return False
+        if "database is locked" in str(original):  # SQLite still busy after its timeout
+            return True
+        cause = original.__cause__
+        return database_unavailable(original) or (cause is not None and database_unavailable(cause))
+    unreachable = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT}
+    return isinstance(exc, socket.gaierror) or (
+        isinstance(exc, OSError) and exc.errno in unreachable
+    )
+
+
 def install_error_handlers(app: Any) -> None:
     """Register the handlers that render HeraldError, framework errors and crashes as JSend."""
     import structlog
@@ -270,6 +302,8 @@ def install_error_handlers(app: Any) -> None:
             return error_response(404, RouteNotFound.code, f"No route {request.url.path}.")
         if exc.status_code == 413:
             return error_response(413, PayloadTooLarge.code, str(exc.detail))
+        if exc.status_code == 400:  # the body could not be parsed at all (bad UTF-8, too deep)
+            return error_response(400, MalformedJson.code, MalformedJson.message)
         if exc.status_code == 405:
             allowed = allowed_methods(request.app, request.scope)
             return error_response(
@@ -282,6 +316,12 @@ def install_error_handlers(app: Any) -> None:
         return error_response(exc.status_code, "http_error", str(exc.detail), None, headers)
 
     async def unexpected(request: Request, exc: Exception) -> Any:
+        if database_unavailable(exc):
+            log.warning("http.database_unavailable", error=type(exc).__name__)
+            unavailable = ServiceUnavailable("The database is unavailable; retry shortly.")
+            return error_response(
+                503, unavailable.code, unavailable.message, None, unavailable.headers
+            )
         log.exception("http.unhandled_error", method=request.method, path=request.url.path)
         return error_response(500, InternalError.code, InternalError.message)
 

@@ -73,6 +73,22 @@ def configure_logging(fmt: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Libraries that log what they carry (SQL parameters, full URLs) stay quiet below warning
+    # whatever Herald's level: their debug lines would hold parameters, numbers and tokens.
+    for name in (
+        "aiosqlite",
+        "asyncpg",
+        "httpx",
+        "httpcore",
+        "botocore",
+        "boto3",
+        "s3transfer",
+        "urllib3",
+        "multipart",
+        "python_multipart",
+        "sqlalchemy",
+    ):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # Herald logs each request itself, without query strings (they can hold phone numbers).
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

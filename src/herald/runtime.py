@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from herald.channel.service import EmulatorDefaults
@@ -15,9 +15,10 @@ from herald.config import Settings
 from herald.db import create_engine, session_factory
 from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
-from herald.kit.ratelimit import Limiter, parse_limit
+from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
+from herald.media.storage import MediaStore, open_store
 from herald.provider.base import Provider
-from herald.provider.cloud_api import CloudApiProvider
+from herald.provider.cloud_api import CloudApiProvider, new_session
 
 
 @dataclass
@@ -29,9 +30,10 @@ class Runtime:
     limiter: Limiter
     jwt_secret: str
     cipher: Cipher
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     provider: Provider
     emulator: EmulatorDefaults | None
+    media_store: MediaStore
     # Set when a new webhook event is stored, so the processor wakes before its next poll.
     webhooks_pending: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a send is accepted, so the dispatcher wakes before its next poll.
@@ -40,6 +42,10 @@ class Runtime:
     def __post_init__(self) -> None:
         self.login_failures_per_username = parse_limit(self.settings.login_failures_per_username)
         self.login_failures_per_address = parse_limit(self.settings.login_failures_per_address)
+        self.login_requests_per_address = parse_limit(self.settings.login_requests_per_address)
+        self.user_rate_limit = burst_limit(
+            self.settings.rate_limit_per_second, self.settings.rate_limit_burst
+        )
 
 
 def emulator_defaults(settings: Settings) -> EmulatorDefaults | None:
@@ -59,23 +65,21 @@ def emulator_defaults(settings: Settings) -> EmulatorDefaults | None:
 async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
     """Build everything a process shares (engine, HTTP client, provider) and close it after."""
     engine = create_engine(settings.resolved_database_url, settings.database_pool_size)
-    http = httpx.AsyncClient(
-        timeout=settings.provider_timeout_seconds,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-    )
+    http = new_session(settings.provider_timeout_seconds)
     try:
         yield Runtime(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
             clock=clock or SystemClock(),
-            limiter=Limiter(settings.rate_limit_storage_url),
+            limiter=Limiter(settings.resolved_rate_limit_storage_url, settings.redis_key_prefix),
             jwt_secret=settings.resolved_jwt_secret(),
             cipher=Cipher(settings.resolved_encryption_keys()),
             http=http,
             provider=CloudApiProvider(http),
             emulator=emulator_defaults(settings),
+            media_store=open_store(settings),
         )
     finally:
-        await http.aclose()
+        await http.close()
         await engine.dispose()

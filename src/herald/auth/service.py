@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.errors import InvalidCredentials, RateLimited
-from herald.kit.jwt import issue_token
+from herald.kit.jwt import credentials_version, issue_token
 from herald.kit.passwords import verify_password
 from herald.runtime import Runtime
 from herald.user import repository as users
@@ -15,6 +18,11 @@ async def login(
     session: AsyncSession, runtime: Runtime, username: str, password: str, address: str
 ) -> str:
     username = username.strip().lower()
+    allowed, _, reset = await runtime.limiter.spend(
+        runtime.login_requests_per_address, "login-requests", address
+    )
+    if not allowed:
+        raise RateLimited(max(1, math.ceil(reset - time.time())), "Too many logins; slow down.")
     per_username = (runtime.login_failures_per_username, "login-user", username)
     per_address = (runtime.login_failures_per_address, "login-addr", address)
     for limit, *keys in (per_username, per_address):
@@ -30,5 +38,9 @@ async def login(
         raise InvalidCredentials()
     await runtime.limiter.clear(*per_username)
     return issue_token(
-        runtime.jwt_secret, user.id, runtime.clock.now(), runtime.settings.token_ttl_seconds
+        runtime.jwt_secret,
+        user.id,
+        runtime.clock.now(),
+        runtime.settings.token_ttl_seconds,
+        credentials_version(user.tokens_valid_after),
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from herald import migrate
-from herald.cli import channels, keys, templates, users
+from herald.cli import callbacks, channels, keys, send, templates, users
 from herald.cli.common import EXIT_CONFIG, database_session, fail, out, run, settings_or_exit
 from herald.config import ConfigError, Settings
 from herald.db import create_engine, safe_url
@@ -24,7 +24,10 @@ app.add_typer(users.app, name="users")
 app.add_typer(channels.app, name="channels")
 app.add_typer(templates.app, name="templates")
 app.add_typer(keys.app, name="keys")
+app.add_typer(callbacks.app, name="callbacks")
 app.command("emulator", help="Run the Cloud API emulator on its own.")(run_emulator)
+app.command("send")(send.send)
+app.command("send-bulk")(send.send_bulk)
 
 
 def _upgrade(settings: Settings) -> str | None:
@@ -103,15 +106,24 @@ def api(
 
 
 @app.command("worker")
-def worker() -> None:
-    """Scale-out: the dispatcher, webhook processing and template sync, without the API."""
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics."),
+    ] = None,
+) -> None:
+    """Scale-out: the dispatcher, webhook processing, template sync and callbacks, no API."""
     import asyncio
+
+    from prometheus_client import start_http_server
 
     from herald.background import BackgroundLoops
     from herald.runtime import open_runtime
 
     settings = settings_or_exit()
     configure_logging(settings.resolved_log_format, settings.log_level)
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1")
 
     async def work() -> None:
         async with open_runtime(settings) as runtime:

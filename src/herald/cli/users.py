@@ -7,12 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from herald.channel import service as channels
 from herald.cli.common import database_session, out, run, settings_or_exit
 from herald.kit.clock import SystemClock, iso_utc
-from herald.kit.crypto import Cipher
 from herald.models import User
-from herald.runtime import emulator_defaults
 from herald.user import service
 
 app = typer.Typer(help="Create users and manage their API access.", no_args_is_help=True)
@@ -51,10 +48,8 @@ def create(
                 firstname=firstname,
                 lastname=lastname,
             )
-            emulator = emulator_defaults(settings)
-            if emulator is not None:  # a new user can send at once, on the built-in emulator
-                cipher = Cipher(settings.resolved_encryption_keys())
-                await channels.ensure_default(session, user.id, emulator, cipher, clock.now())
+            # No channel here: the server gives one on the built-in emulator at first need, with
+            # its own address (this command may not know the port `herald serve` listens on).
             await session.commit()
             return user
 

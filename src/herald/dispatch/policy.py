@@ -41,6 +41,9 @@ class Decision:
 
 
 RETRYABLE = (ErrorKind.TRANSIENT, ErrorKind.THROTTLED)
+# A header file the provider lost is uploaded again for the retry; a message whose fresh
+# uploads keep being refused fails instead of looping.
+MAX_ATTEMPTS_WITH_MEDIA_GONE = 3
 
 
 def decide(
@@ -55,7 +58,11 @@ def decide(
     """``attempts`` counts the call that just failed."""
     if error.kind is ErrorKind.UNKNOWN_OUTCOME:
         return Decision(Outcome.UNKNOWN)
-    if error.kind is ErrorKind.PAIR_RATE:
+    if error.kind is ErrorKind.MEDIA_GONE:
+        if attempts >= MAX_ATTEMPTS_WITH_MEDIA_GONE:
+            return Decision(Outcome.FAILED)
+        at = now  # the runner forgot the provider's copy: the next claim uploads it again
+    elif error.kind is ErrorKind.PAIR_RATE:
         at = now + policy.pair_rate_delay(pair_rate_hits)
     elif error.kind in RETRYABLE:
         at = now + policy.backoff(attempts, rng)

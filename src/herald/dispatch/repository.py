@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.callback.repository import record_states
 from herald.models import Message
 from herald.models.message import BULK, FAILED, QUEUED, SENDING, TRANSACTIONAL
 
@@ -64,9 +65,12 @@ async def claim(
         picked = picked.where(Message.whatsapp_bulk_group_id == group_id)
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
+    # Materialised, so the LIMIT is applied once: PostgreSQL may otherwise re-run an
+    # `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` while updating and claim more than n.
+    chosen = picked.cte("chosen").prefix_with("MATERIALIZED")
     result = await session.execute(
         update(Message)
-        .where(Message.id.in_(picked.scalar_subquery()), Message.state == QUEUED)
+        .where(Message.id.in_(select(chosen.c.id)), Message.state == QUEUED)
         .values(state=SENDING, lease_owner=owner, lease_expires_at=now + lease, updated_at=now)
         .returning(Message)
         .execution_options(synchronize_session=False)
@@ -154,13 +158,29 @@ async def reap(session: AsyncSession, now: datetime, unknown_deadline: timedelta
                 "(it could deliver twice). Send again if it did not arrive."
             ),
         )
+        .returning(Message.id)
         .execution_options(synchronize_session=False)
     )
+    failed_ids = list(settled.scalars())
+    await record_states(session, failed_ids, now)
     return {
         "requeued": requeued.rowcount,  # type: ignore[attr-defined]
         "unknown": unknown.rowcount,  # type: ignore[attr-defined]
-        "failed_unknown": settled.rowcount,  # type: ignore[attr-defined]
+        "failed_unknown": len(failed_ids),
     }
 
 
 PRIORITIES = (TRANSACTIONAL, BULK)
+
+
+async def queue_stats(session: AsyncSession, now: datetime) -> tuple[int, float]:
+    """Messages due now and waiting, and how long the oldest of them has waited (seconds)."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(Message.next_attempt_at)).where(
+                Message.state == QUEUED, Message.next_attempt_at <= now
+            )
+        )
+    ).one()
+    depth, oldest = int(row[0]), row[1]  # min() keeps the column's type: an aware datetime
+    return depth, max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0

@@ -93,6 +93,10 @@ class Planned:
     attempts: list[dict[str, Any]]
     decisions: list[tuple[SendResult, Decision]]
 
+    def changed_ids(self) -> list[int]:
+        """Messages whose state these results may have changed (to sent or failed)."""
+        return [row["mid"] for row in (*self.accepted, *self.fail)]
+
 
 def plan(results: list[SendResult], policy: RetryPolicy, rng: random.Random) -> Planned:
     planned = Planned([], [], [], [], [], [])

@@ -14,21 +14,25 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from herald.callback.repository import record_states
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.dispatch import repository, results
 from herald.dispatch.effects import apply_side_effects
 from herald.dispatch.pacer import Pacer
-from herald.dispatch.policy import RetryPolicy
+from herald.dispatch.policy import Decision, Outcome, RetryPolicy
 from herald.dispatch.results import SendResult
 from herald.kit.clock import Clock
 from herald.kit.crypto import Cipher
+from herald.kit.metrics import MESSAGES, PROVIDER_ERRORS, PROVIDER_SENDS
+from herald.media.provider_copies import HeaderOrError, ProviderCopies
 from herald.models import Channel, Message
 from herald.models.message import BULK, TRANSACTIONAL
 from herald.provider.base import (
     ButtonValue,
     ChannelAccess,
     ErrorKind,
+    HeaderMedia,
     OutboundMessage,
     Provider,
     ProviderError,
@@ -59,6 +63,7 @@ class DispatchDeps:
     clock: Clock
     settings: DispatchSettings
     wake: asyncio.Event
+    media: ProviderCopies
     rng: random.Random = field(default_factory=random.Random)
 
 
@@ -144,6 +149,11 @@ class ChannelRunner:
             chunk = await self._space_recipients(batch[start : start + chunk_size])
             if not chunk:
                 continue
+            # Header files go up before the messages are marked in flight: an upload that takes
+            # a while must not turn into "outcome unknown" if the process dies meanwhile.
+            headers = await self.deps.media.resolve(
+                access, (m.header_media_id for m in chunk if m.header_media_id is not None)
+            )
             async with self.deps.sessions() as session:
                 marked = await repository.mark_in_flight(
                     session,
@@ -156,10 +166,14 @@ class ChannelRunner:
             chunk = [m for m in chunk if m.id in marked]  # the rest went back to the queue
             tasks = []
             for message in chunk:
-                await self.pacer.slot()
-                self._last_sent[message.phone_number] = time.monotonic()
-                tasks.append(asyncio.create_task(self._send_one(access, message)))
-            await self._record(channel, list(await asyncio.gather(*tasks)))
+                header = headers.get(message.header_media_id or 0)
+                if not isinstance(header, ProviderError):
+                    await self.pacer.slot()
+                    self._last_sent[message.phone_number] = time.monotonic()
+                tasks.append(asyncio.create_task(self._send_one(access, message, header)))
+            sent = list(await asyncio.gather(*tasks))
+            await self._forget_lost_media(access, sent)
+            await self._record(channel, sent)
 
     async def _space_recipients(self, chunk: Sequence[Message]) -> list[Message]:
         """Hold back messages to a recipient messaged less than the pair spacing ago."""
@@ -186,21 +200,38 @@ class ChannelRunner:
             self._last_sent = {k: v for k, v in self._last_sent.items() if now - v < spacing}
         return ready
 
-    async def _send_one(self, access: ChannelAccess, message: Message) -> SendResult:
+    async def _send_one(
+        self, access: ChannelAccess, message: Message, header: HeaderOrError | None
+    ) -> SendResult:
         started = self.deps.clock.now()
+        if isinstance(header, ProviderError):  # its file could not be made available
+            return SendResult(message, started, started, error=header)
         try:
-            receipt = await self.deps.provider.send_template(access, outbound(message))
+            receipt = await self.deps.provider.send_template(access, outbound(message, header))
             return SendResult(message, started, self.deps.clock.now(), receipt=receipt)
         except ProviderError as error:
             return SendResult(message, started, self.deps.clock.now(), error=error)
+
+    async def _forget_lost_media(self, access: ChannelAccess, sent: list[SendResult]) -> None:
+        lost = {
+            r.message.header_media_id
+            for r in sent
+            if r.error is not None
+            and r.error.kind is ErrorKind.MEDIA_GONE
+            and r.message.header_media_id is not None
+        }
+        for media_id in lost:
+            await self.deps.media.forget(access, media_id)
 
     async def _record(self, channel: Channel, sent: list[SendResult]) -> None:
         planned = results.plan(sent, self.deps.settings.retry, self.deps.rng)
         async with self.deps.sessions() as session:
             await results.apply(session, planned)
             await apply_side_effects(session, channel, planned.decisions, self.deps.clock.now())
+            await record_states(session, planned.changed_ids(), self.deps.clock.now())
             await session.commit()
         for result, decision in planned.decisions:
+            _count(channel.id, result, decision)
             if decision.slow_sender:
                 self.pacer.hold(1.0)
             if result.error is not None and result.error.kind is ErrorKind.AUTH:
@@ -210,7 +241,7 @@ class ChannelRunner:
                 )
 
 
-def outbound(message: Message) -> OutboundMessage:
+def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMessage:
     content = message.content
     return OutboundMessage(
         to=message.phone_number,
@@ -222,5 +253,18 @@ def outbound(message: Message) -> OutboundMessage:
             ButtonValue(int(b["index"]), str(b["sub_type"]), str(b["value"]))
             for b in content.get("buttons") or ()
         ),
+        header=header,
         otp_code=content.get("otp_code"),
     )
+
+
+def _count(channel_id: int, result: SendResult, decision: Decision) -> None:
+    channel = str(channel_id)
+    if result.error is None:
+        PROVIDER_SENDS.labels(channel, "accepted").inc()
+        MESSAGES.labels("sent").inc()
+        return
+    PROVIDER_SENDS.labels(channel, result.error.kind.value).inc()
+    PROVIDER_ERRORS.labels(channel, str(result.error.code or result.error.kind.value)).inc()
+    if decision.outcome is Outcome.FAILED:
+        MESSAGES.labels("failed").inc()

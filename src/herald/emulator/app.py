@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from herald.emulator import control, messages, templates
+from herald.emulator import control, media, messages, templates
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.errors import MetaError
 from herald.emulator.state import EmulatorState
@@ -22,6 +22,7 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
     app.include_router(control.router)
     app.include_router(templates.router)
     app.include_router(messages.router)
+    app.include_router(media.router)  # last: its /{version}/{media_id} would shadow nothing else
 
     async def meta_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, MetaError)

@@ -20,6 +20,11 @@ class EmulatorConfig:
     timeout_rate: float = 0.0  # share of sends answered only after ``timeout_seconds``
     timeout_seconds: float = 15.0
     duplicate_statuses: bool = False  # send every status webhook twice
+    # Answers Meta's clients must survive: "accepted_html" takes the message but answers 200
+    # with an HTML page; "error_html" refuses it with a 502 HTML page (a proxy in the way).
+    malformed_answers: str | None = None
+    malformed_rate: float = 0.0
+    webhook_delay_seconds: float = 0.0  # a slow sender: wait this long before each POST
     reorder_statuses: bool = False  # send read before delivered
     failing_numbers: dict[str, int] = field(default_factory=dict)  # number → status error code
     refusing_numbers: dict[str, int] = field(default_factory=dict)  # number → send error code

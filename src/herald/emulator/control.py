@@ -26,6 +26,9 @@ TUNABLE = {
     "timeout_rate",
     "timeout_seconds",
     "duplicate_statuses",
+    "malformed_answers",
+    "malformed_rate",
+    "webhook_delay_seconds",
     "reorder_statuses",
     "failing_numbers",
     "refusing_numbers",
@@ -110,6 +113,22 @@ async def map_phone_number(phone_number_id: str, request: Request) -> dict[str, 
     return {"phone_number_id": phone_number_id, "waba_id": waba_id}
 
 
+@router.get("/media")
+async def media(request: Request) -> list[dict[str, Any]]:
+    """Every upload, so tests can count how often a file went up."""
+    return [m.as_json() for m in state_of(request).media.values()]
+
+
+@router.post("/media/{media_id}/expire", response_model=None)
+async def expire_media(media_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """Make a media id unknown to sends, as Meta does after 30 days."""
+    found = state_of(request).media.get(media_id)
+    if found is None:
+        return JSONResponse({"error": "media not found"}, status_code=404)
+    found.expired = True
+    return found.as_json()
+
+
 @router.get("/webhooks")
 async def webhooks(request: Request) -> list[dict[str, Any]]:
     return [asdict(d) for d in state_of(request).webhooks.log]
@@ -174,6 +193,16 @@ async def inbound(request: Request) -> dict[str, str]:
         },
     )
     return {"id": wamid}
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, bool]:
+    """Forget accepted sends and refusals (templates, media and settings stay): benchmarks
+    measure one phase at a time."""
+    state = state_of(request)
+    state.messages.clear()
+    state.refused.clear()
+    return {"reset": True}
 
 
 @router.post("/drain")

@@ -13,9 +13,12 @@ MESSAGES = {
     131000: "Something went wrong",
     131026: "Message undeliverable",
     131047: "Re-engagement message",
+    131008: "Required parameter is missing",
+    131053: "Media upload error: the media id is unknown or expired",
     131056: "(Business Account, Consumer Account) pair rate limit hit",
     132000: "Number of parameters does not match the expected number of params",
     132001: "Template name does not exist in the translation",
+    132012: "Parameter format does not match format in the created template",
     132015: "Template is Paused",
     132016: "Template is Disabled",
 }

@@ -9,9 +9,11 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
 
 from herald.emulator.auth import require_token
 from herald.emulator.errors import MESSAGES, MetaError
+from herald.emulator.media import check_header
 from herald.emulator.state import EmulatedMessage, EmulatorState
 
 router = APIRouter(dependencies=[Depends(require_token)])
@@ -36,8 +38,8 @@ def _body_parameters(template: dict[str, Any]) -> int:
     return 0
 
 
-@router.post("/{version}/{phone_number_id}/messages")
-async def send(phone_number_id: str, request: Request) -> dict[str, Any]:
+@router.post("/{version}/{phone_number_id}/messages", response_model=None)
+async def send(phone_number_id: str, request: Request) -> dict[str, Any] | HTMLResponse:
     state = state_of(request)
     config = state.config
     try:
@@ -48,6 +50,10 @@ async def send(phone_number_id: str, request: Request) -> dict[str, Any]:
         await asyncio.sleep(config.latency_seconds)
     if random.random() < config.error_rate:  # noqa: S311 - fault injection, not security
         raise _refuse(state, 131000, "injected server error", status=500)
+    malformed = config.malformed_answers if random.random() < config.malformed_rate else None  # noqa: S311
+    if malformed == "error_html":
+        state.refuse(502)
+        return HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502)
     if state.over_throughput(phone_number_id):
         raise _refuse(state, 130429, "throughput limit of this phone number reached")
     if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp":
@@ -71,6 +77,9 @@ async def send(phone_number_id: str, request: Request) -> dict[str, Any]:
     expected, given = known.body_parameter_count(), _body_parameters(template)
     if expected != given:
         raise _refuse(state, 132000, f"body expects {expected} parameter(s), got {given}")
+    header_problem = check_header(state, known, template, phone_number_id)
+    if header_problem is not None:
+        raise _refuse(state, header_problem, MESSAGES.get(header_problem, "invalid header"))
     if state.over_pair_rate(phone_number_id, to):
         raise _refuse(state, 131056, "too many messages to this recipient")
 
@@ -89,6 +98,8 @@ async def send(phone_number_id: str, request: Request) -> dict[str, Any]:
     _schedule_statuses(state, message, known.waba_id)
     if random.random() < config.timeout_rate:  # noqa: S311 - fault injection
         await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
+    if malformed == "accepted_html":  # taken, but the answer is unreadable
+        return HTMLResponse("<html><body>OK</body></html>", status_code=200)
     return {
         "messaging_product": "whatsapp",
         "contacts": [{"input": to, "wa_id": to}],

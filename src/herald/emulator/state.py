@@ -8,10 +8,13 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.webhooks import WebhookSender
+
+if TYPE_CHECKING:
+    from herald.emulator.media import EmulatedMedia
 
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
@@ -85,6 +88,7 @@ class EmulatorState:
         self.messages: list[EmulatedMessage] = []
         self.refused: dict[int, int] = {}  # error code → how many sends were refused with it
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
+        self.media: dict[str, EmulatedMedia] = {}
         self._ids = itertools.count(int(time.time()) * 1000)
         self._buckets: dict[str, Bucket] = {}
         self._last_to: dict[tuple[str, str], float] = {}
@@ -94,6 +98,7 @@ class EmulatorState:
             url=lambda: self.config.webhook_url,
             enabled=lambda: self.config.webhooks_enabled,
             max_attempts=lambda: self.config.webhook_max_attempts,
+            delay=lambda: self.config.webhook_delay_seconds,
         )
 
     # --- ids and timers ----------------------------------------------------------------------

@@ -32,6 +32,7 @@ class WebhookSender:
     url: Callable[[], str | None]
     enabled: Callable[[], bool]
     max_attempts: Callable[[], int]
+    delay: Callable[[], float] = lambda: 0.0
     log: list[Delivery] = field(default_factory=list)
     _queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
     _task: asyncio.Task[None] | None = None
@@ -84,6 +85,8 @@ class WebhookSender:
 
     async def _deliver(self, body: dict[str, Any]) -> None:
         assert self._http is not None
+        if self.delay():
+            await asyncio.sleep(self.delay())
         raw = json.dumps(body, separators=(",", ":")).encode()
         signature = hmac.new(self.app_secret().encode(), raw, hashlib.sha256).hexdigest()
         delivery = Delivery(body)

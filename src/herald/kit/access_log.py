@@ -1,4 +1,5 @@
-"""One log line per request: method, route template, status, time; never the query string."""
+"""One log line and the HTTP metrics per request: method, route template, status, time; never
+the query string."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import time
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from herald.kit.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 log = structlog.get_logger("herald.http")
 
@@ -30,11 +33,16 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            route = scope.get("route")
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None)
+            # Unmatched paths share one label: a scan of random URLs must not grow the metrics.
+            label = route or "unmatched"
+            HTTP_REQUESTS.labels(scope["method"], label, str(status)).inc()
+            HTTP_DURATION.labels(scope["method"], label).observe(elapsed)
             log.info(
                 "http.request",
                 method=scope["method"],
-                route=getattr(route, "path", None) or scope["path"],
+                route=route or scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
             )

@@ -52,5 +52,7 @@ def signature_matches(secret: str, body: bytes, signature_header: str | None) ->
     """``sha256=<hex>`` over the raw body, compared in constant time."""
     if not signature_header or not signature_header.startswith("sha256="):
         return False
+    if not signature_header.isascii():  # compare_digest refuses non-ASCII text
+        return False
     expected = hmac_sha256_hex(secret, body)
     return hmac.compare_digest(expected, signature_header.removeprefix("sha256=").lower())

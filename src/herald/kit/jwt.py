@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,15 +20,32 @@ class TokenClaims:
     issued_at: int
     expires_at: int
     token_id: str
+    # Which credentials it was issued under: the user's tokens_valid_after, in microseconds
+    # (0 before any password change). Whole-second ``iat`` cannot order a token and a password
+    # change within the same second; this can.
+    credentials_version: int
 
 
-def issue_token(secret: str, user_id: int, now: datetime, ttl_seconds: int) -> str:
+_USER_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_USER_ID = 2**63 - 1
+
+
+def credentials_version(tokens_valid_after: datetime | None) -> int:
+    if tokens_valid_after is None:
+        return 0
+    return int(tokens_valid_after.timestamp() * 1_000_000)
+
+
+def issue_token(
+    secret: str, user_id: int, now: datetime, ttl_seconds: int, credentials: int = 0
+) -> str:
     issued_at = int(now.timestamp())
     claims = {
         "sub": str(user_id),
         "iat": issued_at,
         "exp": issued_at + ttl_seconds,
         "jti": uuid.uuid4().hex,
+        "cv": credentials,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -50,11 +68,16 @@ def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
     issued_at, expires_at, subject = claims["iat"], claims["exp"], claims["sub"]
     if not (isinstance(issued_at, int) and isinstance(expires_at, int)):
         raise TokenInvalid()
-    if not (isinstance(subject, str) and subject.isdigit()):
+    if not (isinstance(subject, str) and _USER_ID.fullmatch(subject)):
+        raise TokenInvalid()
+    if int(subject) > MAX_USER_ID:
+        raise TokenInvalid()
+    version = claims.get("cv", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
         raise TokenInvalid()
     moment = int(now.timestamp())
     if issued_at > moment + 5:  # a token from the future was not issued by this server's clock
         raise TokenInvalid("The token was issued in the future.")
     if expires_at <= moment:
         raise TokenExpired()
-    return TokenClaims(int(subject), issued_at, expires_at, str(claims["jti"]))
+    return TokenClaims(int(subject), issued_at, expires_at, str(claims["jti"]), version)

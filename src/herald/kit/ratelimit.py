@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from herald.errors import RateLimited
 
 
 class Limiter:
-    def __init__(self, storage_url: str) -> None:
-        storage = storage_from_string(storage_url)
+    def __init__(self, storage_url: str, key_prefix: str = "herald") -> None:
+        options = {} if storage_url.startswith("async+memory") else {"key_prefix": key_prefix}
+        storage = storage_from_string(storage_url, **options)
         if not isinstance(storage, Storage):
             raise ValueError(f"rate-limit storage {storage_url!r} must be async (async+memory://)")
         self._storage = storage
@@ -29,9 +34,55 @@ class Limiter:
     async def hit(self, limit: RateLimitItem, *keys: str) -> None:
         await self._strategy.hit(limit, *keys)
 
+    async def spend(self, limit: RateLimitItem, *keys: str) -> tuple[bool, int, float]:
+        """Take one unit: (allowed, remaining, reset time as a Unix timestamp)."""
+        allowed = await self._strategy.hit(limit, *keys)
+        stats = await self._strategy.get_window_stats(limit, *keys)
+        return allowed, stats.remaining, stats.reset_time
+
     async def clear(self, limit: RateLimitItem, *keys: str) -> None:
         await self._strategy.clear(limit, *keys)
 
 
 def parse_limit(text: str) -> RateLimitItem:
     return parse(text)
+
+
+def burst_limit(per_second: float, burst: int) -> RateLimitItem:
+    """A token bucket of ``burst`` refilled at ``per_second``, as ``limits`` can express it: at
+    most ``burst`` requests in any window of ``burst / per_second`` seconds (moving window)."""
+    return RateLimitItemPerSecond(burst, max(1, round(burst / per_second)))
+
+
+async def spend_user_budget(
+    request: Any, limiter: Limiter, limit: RateLimitItem, user: int
+) -> None:
+    allowed, remaining, reset = await limiter.spend(limit, "user", str(user))
+    request.state.rate_limit_headers = [
+        (b"x-ratelimit-limit", str(limit.amount).encode()),
+        (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+        (b"x-ratelimit-reset", str(max(0, math.ceil(reset - time.time()))).encode()),
+    ]
+    if not allowed:
+        raise RateLimited(max(1, math.ceil(reset - time.time())))
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the caller's X-RateLimit-* headers to every answer, errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get("rate_limit_headers")
+                if extra:
+                    message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

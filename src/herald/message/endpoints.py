@@ -12,7 +12,9 @@ from herald.contact import service as contacts
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.errors import ValidationFailed
 from herald.kit.jsend import JSendResponse, Success
+from herald.kit.metrics import MESSAGES
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
+from herald.kit.phone import digits_only
 from herald.message import idempotency, service
 from herald.message.output import message_out
 from herald.message.schemas import (
@@ -71,7 +73,13 @@ async def _accept(
             return JSendResponse(stored.body, status_code=stored.status)
         raise
     runtime.dispatch_pending.set()
+    MESSAGES.labels("queued").inc(_queued_count(answer))
     return JSendResponse(answer, status_code=202)
+
+
+def _queued_count(answer: dict[str, Any]) -> int:
+    data = answer.get("data") or {}
+    return int(data.get("queued", 1)) if isinstance(data, dict) else 1
 
 
 def _accepted_body(message: Any) -> dict[str, Any]:
@@ -231,7 +239,7 @@ async def history(
         "state": state,
         "template_id": template_id,
         "contact_id": contact_id,
-        "phone_number": phone_number.lstrip("+").replace(" ", "") if phone_number else None,
+        "phone_number": digits_only(phone_number) if phone_number else None,
         "from": created_from,
         "to": created_to,
     }
@@ -256,6 +264,7 @@ async def cancel_message(
 ) -> Success[MessageOut]:
     message = await service.cancel(session, user.id, message_id, runtime.clock.now())
     await session.commit()
+    MESSAGES.labels("cancelled").inc()
     return Success(message="Message cancelled", data=message_out(message))
 
 

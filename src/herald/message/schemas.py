@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
 
 Param = Annotated[str, StringConstraints(max_length=1024)]
@@ -23,10 +24,30 @@ class RecipientFields(RequestBody):
 
     body_params: list[Param] | None = Field(default=None, max_length=100)
     buttons: list[ButtonParam] | None = Field(default=None, max_length=10)
-    header_media_id: int | None = Field(default=None, ge=1)
+    header_media_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class SendV2(RecipientFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "to": "21696816277",
+                    "country_code": "TN",
+                    "body_params": ["Sam", "ORD-2026-00041"],
+                },
+                {
+                    "to": "21696816277",
+                    "country_code": "TN",
+                    "body_params": ["Sam", "INV-2026-04"],
+                    "header_media_id": 12,
+                    "buttons": [{"index": 0, "sub_type": "url", "value": "INV-2026-04"}],
+                    "idempotency_key": "order-41-confirmation",
+                },
+            ]
+        }
+    )
+
     to: str = Field(min_length=1, max_length=32)
     country_code: str = Field(min_length=2, max_length=2)
     otp_code: str | None = Field(default=None, min_length=1, max_length=15)
@@ -35,8 +56,8 @@ class SendV2(RecipientFields):
 
 
 class SendV1(RecipientFields):
-    template_id: int = Field(ge=1)
-    contact_id: int | None = Field(default=None, ge=1)
+    template_id: int = Field(ge=1, le=MAX_ID)
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     phone_number: str | None = Field(default=None, min_length=1, max_length=32)
     country_code: str | None = Field(default=None, min_length=2, max_length=2)
     otp_code: str | None = Field(default=None, min_length=1, max_length=15)
@@ -45,7 +66,7 @@ class SendV1(RecipientFields):
 
 
 class SendTemplateV1(RecipientFields):
-    contact_id: int = Field(ge=1)
+    contact_id: int = Field(ge=1, le=MAX_ID)
     otp_code: str | None = Field(default=None, min_length=1, max_length=15)
     idempotency_key: IdempotencyKey | None = None
     send_at: datetime | None = None
@@ -57,6 +78,21 @@ class BulkRecipient(RecipientFields):
 
 
 class SendBulk(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipients": [
+                        {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "A1"]},
+                        {"to": "4915112345678", "country_code": "DE", "body_params": ["Lea", "A2"]},
+                    ],
+                    "send_at": "2026-12-01T09:00:00Z",
+                    "skip_invalid": True,
+                }
+            ]
+        }
+    )
+
     recipients: list[BulkRecipient] = Field(min_length=1, max_length=10_000)
     send_at: datetime | None = None
     skip_invalid: bool = False

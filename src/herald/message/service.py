@@ -10,20 +10,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.callback.repository import record_states
 from herald.channel import repository as channels
 from herald.channel.service import ChannelMissing
 from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
 from herald.kit.pagination import PageParams, fetch_page
+from herald.media import service as media_service
 from herald.message import repository
 from herald.message.schemas import BulkRecipient, RecipientFields, Rejected, SendBulk
 from herald.message.validation import (
-    MediaNotFound,
     Prepared,
     RecipientOptedOut,
+    check_header_media,
     check_sendable,
     prepare,
 )
-from herald.models import Message, Template
+from herald.models import MediaAsset, Message, Template
 from herald.models.message import BULK, QUEUED, TRANSACTIONAL
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
@@ -67,10 +69,12 @@ def check_send_at(send_at: datetime | None, now: datetime) -> datetime | None:
     return send_at if send_at > now else None
 
 
-async def check_media(session: AsyncSession, user_id: int, prepared: Prepared) -> None:
-    """Header media must be the caller's; stored media arrive with the media feature."""
-    if "header_media_id" in prepared.content:
-        raise MediaNotFound(data={"header_media_id": prepared.content["header_media_id"]})
+async def header_assets(
+    session: AsyncSession, user_id: int, prepared: Sequence[Prepared]
+) -> dict[int, MediaAsset]:
+    """The caller's files that these recipients' headers name, fetched in one query."""
+    wanted = {p.content["header_media_id"] for p in prepared if "header_media_id" in p.content}
+    return await media_service.for_sending(session, user_id, wanted)
 
 
 def new_row(
@@ -97,6 +101,7 @@ def new_row(
         "whatsapp_bulk_group_id": group_id,
         "priority": priority,
         "content": prepared.content,
+        "header_media_id": prepared.content.get("header_media_id"),
         "state": QUEUED,
         "created_at": now,
         "scheduled_at": scheduled_at,
@@ -129,7 +134,7 @@ async def send_one(
     check_sendable(template)
     scheduled_at = check_send_at(send_at, now)
     prepared = prepare(template, fields, otp_code, to, country)
-    await check_media(session, user_id, prepared)
+    check_header_media(template, prepared, await header_assets(session, user_id, [prepared]))
     if await repository.opted_out(session, user_id, [prepared.phone.digits]):
         raise RecipientOptedOut()
     await _channel_of(session, template)
@@ -178,12 +183,19 @@ async def send_bulk(
 async def _prepare_all(
     session: AsyncSession, user_id: int, template: Template, recipients: Sequence[BulkRecipient]
 ) -> tuple[list[Prepared], list[Rejected]]:
-    accepted: list[tuple[int, Prepared]] = []
+    checked: list[tuple[int, Prepared]] = []
     rejected: list[Rejected] = []
     for index, recipient in enumerate(recipients):
         try:
             prepared = prepare(template, recipient, None, recipient.to, recipient.country_code)
-            await check_media(session, user_id, prepared)
+            checked.append((index, prepared))
+        except HeraldError as exc:
+            rejected.append(Rejected(index=index, code=exc.code, message=exc.message))
+    assets = await header_assets(session, user_id, [p for _, p in checked])
+    accepted: list[tuple[int, Prepared]] = []
+    for index, prepared in checked:
+        try:
+            check_header_media(template, prepared, assets)
             accepted.append((index, prepared))
         except HeraldError as exc:
             rejected.append(Rejected(index=index, code=exc.code, message=exc.message))
@@ -223,6 +235,7 @@ async def cancel(session: AsyncSession, user_id: int, message_id: int, now: date
             f"Only queued messages can be cancelled; this one is {message.state}.",
             data={"state": message.state},
         )
+    await record_states(session, [message.id], now)
     await session.refresh(message)
     return message
 

@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.callback.repository import record_states
 from herald.channel import repository as channels
+from herald.kit.metrics import MESSAGES
 from herald.models import Channel, InboundMessage, Message
 from herald.models.message import DELIVERED, FAILED, READ, SENDING, SENT
 from herald.opt_out import repository as opt_outs
@@ -47,7 +49,7 @@ async def apply_messages_change(
     session: AsyncSession, waba_id: str, value: dict[str, Any], now: datetime
 ) -> int:
     metadata = value.get("metadata") or {}
-    channel = await channels.by_phone_number_id(session, str(metadata.get("phone_number_id")))
+    channel = await _channel(session, str(metadata.get("phone_number_id")))
     if channel is None or channel.waba_id != waba_id:
         return 0
     changed = 0
@@ -58,6 +60,23 @@ async def apply_messages_change(
         if isinstance(inbound, dict):
             await record_inbound(session, channel, inbound, now)
     return changed
+
+
+async def _channel(session: AsyncSession, phone_number_id: str) -> Channel | None:
+    """The channel of a number, looked up once per transaction (a delivery from Meta carries
+    up to a hundred changes of the same number)."""
+    known: dict[str, Channel | None] = session.info.setdefault("channels_by_number", {})
+    if phone_number_id not in known:
+        known[phone_number_id] = await channels.by_phone_number_id(session, phone_number_id)
+    return known[phone_number_id]
+
+
+async def record_changed_states(session: AsyncSession, now: datetime) -> None:
+    """Queue the status callbacks of every message whose state this transaction changed, in
+    one statement (see ``apply_status``)."""
+    changed: list[int] = session.info.pop("changed_message_ids", [])
+    if changed:
+        await record_states(session, changed, now)
 
 
 async def _find(session: AsyncSession, channel: Channel, status: dict[str, Any]) -> Message | None:
@@ -125,6 +144,10 @@ async def apply_status(
     if after == before:
         return 0
     message.updated_at = now
+    if after[0] != before[0]:
+        # Callbacks are queued once per transaction by record_changed_states.
+        session.info.setdefault("changed_message_ids", []).append(message.id)
+        MESSAGES.labels(message.state).inc()
     return 1
 
 

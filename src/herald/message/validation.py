@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from herald.errors import HeraldError, NotFound, ValidationFailed
+from herald.errors import HeraldError, ValidationFailed
 from herald.kit.phone import PhoneNumber, normalise
+from herald.media.service import MediaNotFound
 from herald.message.schemas import ButtonParam, RecipientFields
-from herald.models import Template
+from herald.models import MediaAsset, Template
 
 SUB_TYPE_OF = {"URL": "url", "QUICK_REPLY": "quick_reply", "COPY_CODE": "copy_code"}
 MAX_COUPON_CODE = 15
@@ -32,11 +33,6 @@ class HeaderMediaRequired(HeraldError):
 
 class HeaderMediaMismatch(HeraldError):
     code = "header_media_mismatch"
-
-
-class MediaNotFound(NotFound):
-    code = "media_not_found"
-    message = "Media not found."
 
 
 class OtpCodeInvalid(HeraldError):
@@ -159,3 +155,21 @@ def _check_buttons(template: Template, given: list[ButtonParam]) -> list[dict[st
                 data={"index": index},
             )
     return [p.model_dump() for p in sorted(seen.values(), key=lambda p: p.index)]
+
+
+def check_header_media(
+    template: Template, prepared: Prepared, assets: dict[int, MediaAsset]
+) -> None:
+    """The header file is the caller's (``assets`` holds only theirs) and of the header's kind."""
+    media_id = prepared.content.get("header_media_id")
+    if media_id is None:
+        return
+    asset = assets.get(media_id)
+    if asset is None:
+        raise MediaNotFound(data={"header_media_id": media_id})
+    expected = str(template.header_format).lower()
+    if asset.kind != expected:
+        raise HeaderMediaMismatch(
+            f"The template's header is {template.header_format}; media {media_id} is {asset.kind}.",
+            data={"header_format": template.header_format, "media_type": asset.kind},
+        )

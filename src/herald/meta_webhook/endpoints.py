@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from herald.deps import RuntimeDep, SessionDep
 from herald.kit.jsend import Success
+from herald.kit.metrics import WEBHOOKS_RECEIVED
 from herald.meta_webhook import service
 
 router = APIRouter(tags=["webhooks"])
@@ -33,5 +34,6 @@ async def receive(
     new = await service.ingest(session, runtime.cipher, raw, signature, runtime.clock.now())
     await session.commit()
     if new:
+        WEBHOOKS_RECEIVED.inc()
         runtime.webhooks_pending.set()
     return Success(message="Received", data={"duplicate": not new})

@@ -11,7 +11,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.kit.clock import Clock
-from herald.message.statuses import apply_messages_change
+from herald.kit.metrics import WEBHOOK_LAG, WEBHOOKS_APPLIED
+from herald.message.statuses import apply_messages_change, record_changed_states
 from herald.meta_webhook import repository
 from herald.models import WebhookEvent
 from herald.template.service import apply_provider_event
@@ -39,7 +40,11 @@ async def apply_event(session: AsyncSession, event: WebhookEvent, now: datetime)
             handler = HANDLERS.get(str(change.get("field")))
             if handler is not None:
                 await handler(session, str(entry.get("id")), change["value"], now)
+    await session.flush()
+    await record_changed_states(session, now)
     event.processed_at = now
+    WEBHOOKS_APPLIED.inc()
+    WEBHOOK_LAG.observe(max(0.0, (now - event.received_at).total_seconds()))
 
 
 async def process_pending(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +26,18 @@ class VerifyTokenMismatch(Forbidden):
     message = "hub.verify_token does not match any channel."
 
 
-def waba_ids(envelope: Any) -> list[str]:
+_WABA_ID = re.compile(r"[0-9]{1,20}")
+MAX_ACCOUNTS_PER_DELIVERY = 100  # Meta sends one; a few are tolerated, thousands are an attack
+
+
+def waba_ids(envelope: Any) -> set[str]:
+    """The accounts a delivery speaks for; SignatureInvalid when one is not an account id."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get("entry"), list):
-        return []
-    return [str(e["id"]) for e in envelope["entry"] if isinstance(e, dict) and "id" in e]
+        return set()
+    ids = {str(e.get("id")) for e in envelope["entry"] if isinstance(e, dict)}
+    if len(ids) > MAX_ACCOUNTS_PER_DELIVERY or not all(_WABA_ID.fullmatch(i) for i in ids):
+        raise SignatureInvalid()
+    return ids
 
 
 async def ingest(
@@ -41,10 +50,18 @@ async def ingest(
         envelope = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise MalformedJson() from None
-    candidates = await channels.by_waba_ids(session, waba_ids(envelope))
-    secrets = {channel_service.app_secret(c, cipher) for c in candidates}
-    if not any(signature_matches(secret, raw, signature) for secret in secrets):
+    accounts = waba_ids(envelope)
+    if not accounts:
         raise SignatureInvalid()
+    candidates = await channels.by_waba_ids(session, sorted(accounts))
+    # Every account the delivery names must be vouched for by the secret of one of its own
+    # channels: a user who knows their app secret must not sign entries for someone else's.
+    for account in accounts:
+        secrets = {
+            channel_service.app_secret(c, cipher) for c in candidates if c.waba_id == account
+        }
+        if not any(signature_matches(secret, raw, signature) for secret in secrets):
+            raise SignatureInvalid()
     return await repository.insert_once(session, sha256_hex(raw), raw.decode(), now)
 
 

@@ -1,9 +1,12 @@
 """Every table, imported here so that ``Base.metadata`` is complete for Alembic."""
 
 from herald.models.base import Base
+from herald.models.callback import CallbackDelivery, CallbackEndpoint
 from herald.models.channel import Channel
 from herald.models.contact import Contact, ContactTag
+from herald.models.media import MediaAsset, ProviderMedia
 from herald.models.message import Attempt, IdempotencyKey, InboundMessage, Message, OptOut
+from herald.models.secret_key import SecretKey
 from herald.models.template import Template
 from herald.models.user import User
 from herald.models.webhook_event import WebhookEvent
@@ -11,13 +14,18 @@ from herald.models.webhook_event import WebhookEvent
 __all__ = [
     "Attempt",
     "Base",
+    "CallbackDelivery",
+    "CallbackEndpoint",
     "Channel",
     "Contact",
     "ContactTag",
     "IdempotencyKey",
     "InboundMessage",
+    "MediaAsset",
     "Message",
     "OptOut",
+    "ProviderMedia",
+    "SecretKey",
     "Template",
     "User",
     "WebhookEvent",

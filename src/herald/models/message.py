@@ -46,6 +46,13 @@ class Message(IdMixin, Base):
             postgresql_where=text("state = 'sending'"),
             sqlite_where=text("state = 'sending'"),
         ),
+        # "Is this file still needed?" before a media asset is deleted.
+        Index(
+            "ix_messages_header_media_id",
+            "header_media_id",
+            postgresql_where=text("header_media_id IS NOT NULL"),
+            sqlite_where=text("header_media_id IS NOT NULL"),
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(
@@ -68,6 +75,9 @@ class Message(IdMixin, Base):
     priority: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=TRANSACTIONAL)
     # What the provider payload is built from: body params, buttons, header media, OTP.
     content: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    # Also in ``content``; a column so that deleting a file can ask which messages need it. No
+    # foreign key: a sent message keeps the id of a file deleted after it left.
+    header_media_id: Mapped[int | None] = mapped_column(BigId)
     state: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_title: Mapped[str | None] = mapped_column(Text)

@@ -11,7 +11,7 @@ from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.errors import Conflict, NotFound
 from herald.kit.jsend import Success
 from herald.kit.pagination import Page, PageParamsDep, fetch_page, make_page
-from herald.kit.phone import normalise
+from herald.kit.phone import digits_only, normalise
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
 from herald.opt_out import repository
 
@@ -66,7 +66,7 @@ async def add_opt_out(
 async def remove_opt_out(
     number: Annotated[str, Path(max_length=32)], user: CurrentUser, session: SessionDep
 ) -> Success[dict[str, str]]:
-    digits = number.strip().lstrip("+").replace(" ", "")
+    digits = digits_only(number)
     if not await repository.remove(session, user.id, digits):
         raise OptOutNotFound()
     await session.commit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol
 
 
@@ -20,6 +21,8 @@ class ErrorKind(StrEnum):
     SENDER_LIMITED = "sender_limited"  # spam or per-user marketing limit: fail, back off
     OPTED_OUT = "opted_out"  # the user stopped marketing messages: fail, add to opt-outs
     AUTH = "auth"  # token or permission: fail, pause the channel, alert the operator
+    MEDIA_GONE = "media_gone"  # the provider lost the header file: upload it again, retry
+    MEDIA_MISSING = "media_missing"  # Herald no longer has the header file: fail
     UNKNOWN_OUTCOME = "unknown_outcome"  # the request left; whether it took effect is unknown
 
 
@@ -47,6 +50,8 @@ _BY_CODE: dict[int, ErrorKind] = {
     **dict.fromkeys((132015, 132016), ErrorKind.TEMPLATE_UNAVAILABLE),
     **dict.fromkeys((131048, 131049), ErrorKind.SENDER_LIMITED),
     131050: ErrorKind.OPTED_OUT,
+    # The header's media id is unknown or expired at the provider: upload again, then retry.
+    131053: ErrorKind.MEDIA_GONE,
     **dict.fromkeys((190, 0, 10), ErrorKind.AUTH),
 }
 
@@ -166,12 +171,16 @@ class Provider(Protocol):
     ) -> ProviderTemplate: ...
 
     def list_templates(
-        self, channel: ChannelAccess, name: str | None = None
+        self, channel: ChannelAccess, name: str | None = None, page_size: int = 100
     ) -> AsyncIterator[ProviderTemplate]: ...
 
     async def delete_template(
         self, channel: ChannelAccess, name: str, provider_id: str | None = None
     ) -> None: ...
+
+    async def upload_media(
+        self, channel: ChannelAccess, path: Path, mime_type: str, filename: str
+    ) -> str: ...
 
 
 JsonObject = dict[str, Any]

@@ -21,12 +21,15 @@ class RuleBroken(ValidationFailed):
         )
 
 
+_ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
+
+
 def placeholder_numbers(text: str, field: str) -> list[int]:
     """The numbers of ``{{n}}`` placeholders in order; anything else in braces is refused."""
     numbers = []
     for match in _ANY_PLACEHOLDER.finditer(text):
         inner = match.group(1).strip()
-        if not inner.isdigit():
+        if not _ASCII_NUMBER.fullmatch(inner):  # not isdigit(): superscripts are digits too
             raise RuleBroken(
                 field,
                 "placeholder_format",
