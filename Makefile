@@ -32,7 +32,14 @@ lint: $(TEST_INSTALLED)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict sdk/python/src bench
 
-test: lint
+# The console's browser tests drive Debian's Chromium (a browser downloaded by Playwright itself
+# is not an option: only package registries are reachable).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the console's browser tests"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
 # The benchmarks of docs/benchmarks.md (installs wrk from Debian if missing; `--quick` took

@@ -12,6 +12,7 @@ from herald.api import mount_routes
 from herald.background import BackgroundLoops
 from herald.channel.service import EmulatorDefaults
 from herald.config import Settings
+from herald.console.endpoints import install_console
 from herald.errors import install_error_handlers
 from herald.kit.access_log import AccessLogMiddleware
 from herald.kit.body_limit import BodyLimitMiddleware
@@ -55,6 +56,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         redoc_url=None,
     )
     mount_routes(app)
+    install_console(app)
     install_openapi(app)
     if mounted_emulator is not None:
         app.mount(EMULATOR_MOUNT, mounted_emulator)

@@ -1,7 +1,8 @@
 """FastAPI dependencies: the runtime, a database session, and the authenticated user.
 
-A caller is a user authenticated by a login token (``Authorization: Bearer``) or, for shop
-plugins, by a secret key in the three plugin headers. Either way the user must be enabled and
+A caller is a user authenticated by a login token (``Authorization: Bearer``, or the web
+console's session cookie with its CSRF token) or, for shop plugins, by a secret key in the three
+plugin headers. Either way the user must be enabled and
 have API access, and each request spends one unit of the user's rate-limit budget.
 """
 
@@ -13,6 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.console import repository as ended_sessions
+from herald.console.session import SESSION_COOKIE, require_csrf
 from herald.errors import ApiAccessDisabled, Forbidden, TokenInvalid, TokenMissing
 from herald.kit.jwt import credentials_version, read_token
 from herald.kit.ratelimit import spend_user_budget
@@ -56,7 +59,14 @@ def bearer_token(request: Request) -> str:
 
 
 async def _user_from_token(request: Request, runtime: Runtime, session: AsyncSession) -> User:
-    claims = read_token(runtime.jwt_secret, bearer_token(request), runtime.clock.now())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and not request.headers.get("authorization"):  # the console, in a browser
+        claims = read_token(runtime.jwt_secret, cookie, runtime.clock.now())
+        require_csrf(request, runtime.jwt_secret, claims.token_id)
+        if await ended_sessions.is_ended(session, claims.token_id):
+            raise TokenInvalid("This console session was logged out.")
+    else:
+        claims = read_token(runtime.jwt_secret, bearer_token(request), runtime.clock.now())
     user = await users.get(session, claims.user_id)
     if user is None or user.is_disabled:
         raise TokenInvalid()

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from herald import errors as e
 from herald.callback.service import CallbackNotFound
 from herald.channel.service import ChannelMissing
+from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
 from herald.deps import SecretKeyNotAllowed, current_user
 from herald.media.intake import MediaTooLarge, UnsupportedMediaType
@@ -53,6 +54,7 @@ AUTHENTICATED: Errors = [
     ApiKeyInvalid,
     ApiKeyHeadersIncomplete,
     e.ApiAccessDisabled,
+    CsrfTokenInvalid,
     e.RateLimited,
 ]
 EVERY_ROUTE: Errors = [e.MethodNotAllowed, e.InternalError]
@@ -133,6 +135,9 @@ a known path with another method answers 405 `method_not_allowed`.
 
 Authenticate with `Authorization: Bearer <token>` from `POST /api/login_check`, or, for shop
 plugins, with the three headers `x-api-key`, `x-platform-type` and `x-base-uri` of a secret key.
+The web console (`/console/`) calls this API with its `herald_session` cookie instead; a request
+so authenticated that can change something must also carry the page's `X-CSRF-Token`, or it is
+403 `csrf_token_invalid`.
 Every authenticated answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 `X-RateLimit-Reset`; over the limit, 429 `rate_limited` with `Retry-After`.
 """
@@ -208,6 +213,7 @@ def install_openapi(app: FastAPI) -> None:
             "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
             "platformType": {"type": "apiKey", "in": "header", "name": "x-platform-type"},
             "baseUri": {"type": "apiKey", "in": "header", "name": "x-base-uri"},
+            "consoleSession": {"type": "apiKey", "in": "cookie", "name": "herald_session"},
         }
         for route in routes:
             kinds = list(ROUTE_ERRORS.get(route.endpoint.__name__, []))
@@ -227,6 +233,7 @@ def install_openapi(app: FastAPI) -> None:
                     operation["security"] = [
                         {"bearer": []},
                         {"apiKey": [], "platformType": [], "baseUri": []},
+                        {"consoleSession": []},
                     ]
         app.openapi_schema = schema
         return schema

@@ -447,6 +447,27 @@ async def test_history_filters(
     )
 
 
+async def test_history_time_filters_without_an_offset_are_utc_and_extremes_are_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template
+) -> None:
+    await client.post(send_path(template), json=SAM, headers=auth)
+    for params, total in (
+        ({"from": "2000-01-01T00:00"}, 1),  # no offset: UTC
+        ({"to": "2000-01-01"}, 0),
+        ({"from": "2000-01-01T00:00:00+02:00", "to": "9999-12-31T00:00:00Z"}, 1),
+    ):
+        listed = await client.get("/api/whatsapp/", params=params, headers=auth)
+        assert listed.status_code == 200, (params, listed.text)
+        assert listed.json()["data"]["pagination"]["total"] == total, params
+    for field, value in (
+        ("from", "0001-01-01T00:00:00+01:00"),
+        ("to", "9999-12-31T23:59:59-01:00"),
+    ):
+        refused = await client.get("/api/whatsapp/", params={field: value}, headers=auth)
+        assert_error(refused, 400, "validation_failed")
+        assert refused.json()["data"]["errors"][0]["field"] == field
+
+
 async def test_another_users_message_and_group_are_404(
     client: httpx.AsyncClient, auth: dict[str, str], bob_auth: dict[str, str], template: Template
 ) -> None:

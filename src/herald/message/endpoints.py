@@ -240,8 +240,8 @@ async def history(
         "template_id": template_id,
         "contact_id": contact_id,
         "phone_number": digits_only(phone_number) if phone_number else None,
-        "from": created_from,
-        "to": created_to,
+        "from": service.history_bound(created_from, "from"),
+        "to": service.history_bound(created_to, "to"),
     }
     messages, total = await service.history(session, user.id, params, filters)
     return Success(

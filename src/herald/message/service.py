@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -216,6 +216,19 @@ async def get(session: AsyncSession, user_id: int, message_id: int) -> Message:
     if message is None:
         raise MessageNotFound()
     return message
+
+
+def history_bound(moment: datetime | None, field: str) -> datetime | None:
+    """A ``from``/``to`` filter in UTC: a time without an offset is taken as UTC, and one that
+    leaves the representable range once in UTC is refused rather than failing the query."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed.single(field, "is outside the range of dates") from None
 
 
 async def history(

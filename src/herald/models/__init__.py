@@ -3,6 +3,7 @@
 from herald.models.base import Base
 from herald.models.callback import CallbackDelivery, CallbackEndpoint
 from herald.models.channel import Channel
+from herald.models.console_session import EndedSession
 from herald.models.contact import Contact, ContactTag
 from herald.models.media import MediaAsset, ProviderMedia
 from herald.models.message import Attempt, IdempotencyKey, InboundMessage, Message, OptOut
@@ -19,6 +20,7 @@ __all__ = [
     "Channel",
     "Contact",
     "ContactTag",
+    "EndedSession",
     "IdempotencyKey",
     "InboundMessage",
     "MediaAsset",
