@@ -56,10 +56,8 @@ class Results(dict[str, object]):
         super().__setitem__(key, value)
 
 
-def run_all(runs: int, quick: bool) -> dict[str, object]:
+def intake_and_ingest(results: dict[str, object], runs: int, quick: bool) -> None:
     seconds = 5 if quick else 10
-    results: dict[str, object] = Results()
-
     for kind in ("sqlite", "postgresql"):
         with s.stack(kind) as installation:
             [account] = prepare(installation)
@@ -81,6 +79,8 @@ def run_all(runs: int, quick: bool) -> dict[str, object]:
             )[0]
             results[f"upload_{kind}"] = s.upload_memory(api, account)
 
+
+def dispatch(results: dict[str, object], runs: int, quick: bool) -> None:
     with s.stack("postgresql") as installation:
         accounts = prepare(installation, users=2, throughput=1000)
         s._api(installation)
@@ -95,6 +95,8 @@ def run_all(runs: int, quick: bool) -> dict[str, object]:
         s._api(installation)
         results["worker_cpu_80"] = s.worker_cpu_at(installation, account, 80, 20)
 
+
+def pacing(results: dict[str, object], runs: int, quick: bool) -> None:
     for kind in ("sqlite", "postgresql"):
         with s.stack(kind) as installation:
             [account] = prepare(installation)
@@ -104,6 +106,9 @@ def run_all(runs: int, quick: bool) -> dict[str, object]:
                     installation, account, rate, 5 if quick else 10
                 )
 
+
+def history(results: dict[str, object], runs: int, quick: bool) -> None:
+    seconds = 5 if quick else 10
     for kind in ("postgresql", "sqlite"):
         with s.stack(kind) as installation:
             [account] = prepare(installation)
@@ -116,6 +121,21 @@ def run_all(runs: int, quick: bool) -> dict[str, object]:
                 **median_of(runs, lambda: s.history(api, account, group, seconds))[0],
                 "rows": float(rows),
             }
+
+
+SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
+    "intake": intake_and_ingest,
+    "dispatch": dispatch,
+    "pacing": pacing,
+    "history": history,
+}
+
+
+def run_all(runs: int, quick: bool, only: str = "all") -> dict[str, object]:
+    results: dict[str, object] = Results()
+    for name, section in SECTIONS.items():
+        if only in ("all", name):
+            section(results, runs, quick)
     return results
 
 
@@ -255,7 +275,8 @@ def write(section: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["all"])
+    # One section alone prints its figures and leaves docs/benchmarks.md as it is.
+    parser.add_argument("what", choices=["all", *SECTIONS])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shorter runs, smaller data")
     args = parser.parse_args()
@@ -263,7 +284,10 @@ def main() -> None:
     if args.runs != 3:
         command += f" --runs {args.runs}"
     started = time.perf_counter()
-    results = run_all(args.runs, args.quick)
+    results = run_all(args.runs, args.quick, args.what)
+    if args.what != "all":
+        print(json.dumps(results, indent=1, default=str))
+        return
     section = render(results, command, time.perf_counter() - started)
     write(section)
     print(section)

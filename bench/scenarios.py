@@ -321,6 +321,13 @@ def webhook_ingest(api: Process, bodies: Path, seconds: int) -> Figures:
 # 6. history -------------------------------------------------------------------------------------
 
 
+# What Herald keeps as it inserts (``message_totals``), kept here for rows written in SQL.
+TOTALS = (
+    "INSERT INTO message_totals (user_id, total) SELECT user_id, count(*) FROM messages "
+    "GROUP BY user_id ON CONFLICT (user_id) DO UPDATE SET total = excluded.total"
+)
+
+
 async def fill_history(database_url: str, account: Account, rows: int) -> str:
     """``rows`` messages for one user, one bulk group of 1,000 among them (SQL, not the API)."""
     group = "bench-group-0000-0000-000000000001"
@@ -345,6 +352,7 @@ async def fill_history(database_url: str, account: Account, rows: int) -> str:
                 + values.replace("{now}", "strftime('%Y-%m-%d %H:%M:%f', 'now')")
                 + " FROM s"
             )
+            await connection.execute(TOTALS)
             await connection.commit()
         return group
     connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
@@ -354,6 +362,7 @@ async def fill_history(database_url: str, account: Account, rows: int) -> str:
             + values.replace("{now}", "now()")
             + f" FROM generate_series(1, {rows}) AS n"
         )
+        await connection.execute(TOTALS)
         await connection.execute("VACUUM ANALYZE messages")
     finally:
         await connection.close()

@@ -17,6 +17,8 @@ from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
 from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
 from herald.media.storage import MediaStore, open_store
+from herald.meta_webhook.inbox import WebhookInbox
+from herald.meta_webhook.service import AccountSecrets
 from herald.provider.base import Provider
 from herald.provider.cloud_api import CloudApiProvider, new_session
 
@@ -34,6 +36,8 @@ class Runtime:
     provider: Provider
     emulator: EmulatorDefaults | None
     media_store: MediaStore
+    webhook_secrets: AccountSecrets
+    webhook_inbox: WebhookInbox
     # Set when a new webhook event is stored, so the processor wakes before its next poll.
     webhooks_pending: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a send is accepted, so the dispatcher wakes before its next poll.
@@ -66,20 +70,26 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
     """Build everything a process shares (engine, HTTP client, provider) and close it after."""
     engine = create_engine(settings.resolved_database_url, settings.database_pool_size)
     http = new_session(settings.provider_timeout_seconds)
+    sessions = session_factory(engine)
+    cipher = Cipher(settings.resolved_encryption_keys())
+    inbox = WebhookInbox(sessions)
     try:
         yield Runtime(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             clock=clock or SystemClock(),
             limiter=Limiter(settings.resolved_rate_limit_storage_url, settings.redis_key_prefix),
             jwt_secret=settings.resolved_jwt_secret(),
-            cipher=Cipher(settings.resolved_encryption_keys()),
+            cipher=cipher,
             http=http,
             provider=CloudApiProvider(http),
             emulator=emulator_defaults(settings),
             media_store=open_store(settings),
+            webhook_secrets=AccountSecrets(sessions, cipher),
+            webhook_inbox=inbox,
         )
     finally:
+        await inbox.aclose()
         await http.close()
         await engine.dispose()

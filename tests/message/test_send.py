@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 
+from herald import migrate
 from herald.config import Settings
 from herald.kit.clock import FrozenClock
 from herald.models import Template, User
@@ -466,6 +468,41 @@ async def test_history_time_filters_without_an_offset_are_utc_and_extremes_are_r
         refused = await client.get("/api/whatsapp/", params={field: value}, headers=auth)
         assert_error(refused, 400, "validation_failed")
         assert refused.json()["data"]["errors"][0]["field"] == field
+
+
+async def test_the_unfiltered_total_counts_single_and_bulk_sends_and_survives_a_migration(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    bob_auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+) -> None:
+    for number in ("21696816277", "21696816278"):
+        answer = await client.post(send_path(template), json={**SAM, "to": number}, headers=auth)
+        assert answer.status_code == 202, answer.text
+    recipients = [{**SAM, "to": f"2169681{n:04d}"} for n in range(5)]
+    bulk = await client.post(
+        f"/api/v2/whatsapp/templates/{template.id}/send-bulk",
+        json={"recipients": recipients},
+        headers=auth,
+    )
+    assert bulk.status_code == 202, bulk.text
+
+    async def totals() -> tuple[int, int]:
+        mine = (await client.get("/api/whatsapp/?limit=3", headers=auth)).json()["data"]
+        bobs = (await client.get("/api/whatsapp/", headers=bob_auth)).json()["data"]
+        assert len(mine["items"]) == 3
+        return mine["pagination"]["total"], bobs["pagination"]["total"]
+
+    assert await totals() == (7, 0)
+    assert await count_rows(db, "messages") == 7
+    # Installed before the totals existed: the migration starts them from the messages.
+    async with db.engine.begin() as connection:
+        await connection.run_sync(
+            lambda sync: command.downgrade(migrate.alembic_config(sync), "0007")
+        )
+    await migrate.upgrade(db.engine)
+    assert await totals() == (7, 0)
 
 
 async def test_another_users_message_and_group_are_404(

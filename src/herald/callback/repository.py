@@ -58,6 +58,20 @@ _ANNOUNCES = (
 )
 
 
+# A UNION ALL rather than VALUES: SQLite cannot name the columns of a VALUES list. Built once:
+# it is the same on every call.
+_ANNOUNCED = union_all(
+    *(
+        select(
+            literal(current).label("current"),
+            literal(step).label("step"),
+            literal(announced).label("announced"),
+        )
+        for current, step, announced in _ANNOUNCES
+    )
+).subquery("announces")
+
+
 async def record_states(session: AsyncSession, message_ids: Sequence[int], now: datetime) -> None:
     """Queue the current state of these messages, and any state they skipped on the way, for
     every endpoint of their users.
@@ -70,31 +84,20 @@ async def record_states(session: AsyncSession, message_ids: Sequence[int], now: 
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # A UNION ALL rather than VALUES: SQLite cannot name the columns of a VALUES list.
-    announces = union_all(
-        *(
-            select(
-                literal(current).label("current"),
-                literal(step).label("step"),
-                literal(announced).label("announced"),
-            )
-            for current, step, announced in _ANNOUNCES
-        )
-    ).subquery("announces")
     chosen = (
         select(
             CallbackEndpoint.id,
             Message.id,
-            announces.c.announced,
+            _ANNOUNCED.c.announced,
             _literal(now),
             _literal(now),
             _literal(0),
         )
         .join(CallbackEndpoint, CallbackEndpoint.user_id == Message.user_id)
-        .join(announces, announces.c.current == Message.state)
+        .join(_ANNOUNCED, _ANNOUNCED.c.current == Message.state)
         .where(Message.id.in_(list(message_ids)))
         # Ids are handed out in this order, and delivery follows ids (``due_heads``).
-        .order_by(CallbackEndpoint.id, Message.id, announces.c.step)
+        .order_by(CallbackEndpoint.id, Message.id, _ANNOUNCED.c.step)
     )
     statement = (
         insert(CallbackDelivery)

@@ -67,6 +67,9 @@ class DispatchDeps:
     rng: random.Random = field(default_factory=random.Random)
 
 
+MIN_CHUNK = 5
+
+
 class ChannelRunner:
     def __init__(self, deps: DispatchDeps, channel_id: int, owner: str) -> None:
         self.deps = deps
@@ -143,7 +146,11 @@ class ChannelRunner:
 
     async def _send(self, channel: Channel, batch: list[Message]) -> None:
         access = channel_service.access(channel, self.deps.cipher)
-        chunk_size = max(1, min(self.deps.settings.chunk, channel.throughput_per_second // 20))
+        # About 50 ms of sending, but at least a few messages: at a low rate, a chunk of one
+        # would pay two commits per message and fall behind the channel's throughput.
+        chunk_size = min(
+            self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 20)
+        )
         token = self._lease_token
         for start in range(0, len(batch), chunk_size):
             chunk = await self._space_recipients(batch[start : start + chunk_size])

@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import Message, OptOut
+from herald.models import Message, MessageTotal, OptOut
 from herald.models.message import CANCELLED, QUEUED
 
 INSERT_BATCH = 1000
+FILTERS = ("whatsapp_bulk_group_id", "state", "template_id", "contact_id", "phone_number")
 
 
 async def get(session: AsyncSession, user_id: int, message_id: int) -> Message | None:
@@ -25,13 +27,26 @@ async def get(session: AsyncSession, user_id: int, message_id: int) -> Message |
 async def add(session: AsyncSession, message: Message) -> Message:
     session.add(message)
     await session.flush()
+    await _count(session, message.user_id, 1)
     return message
 
 
-async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def insert_many(session: AsyncSession, user_id: int, rows: Sequence[dict[str, Any]]) -> None:
     """Multi-row INSERTs in batches: a 10,000-recipient bulk send is ten statements, not 10,000."""
     for start in range(0, len(rows), INSERT_BATCH):
         await session.execute(insert(Message), list(rows[start : start + INSERT_BATCH]))
+    await _count(session, user_id, len(rows))
+
+
+async def _count(session: AsyncSession, user_id: int, added: int) -> None:
+    """Add to the user's total, after the inserts: the row stays locked only until the commit."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(MessageTotal).values(user_id=user_id, total=added)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id"], set_={"total": MessageTotal.total + added}
+        )
+    )
 
 
 async def opted_out(session: AsyncSession, user_id: int, numbers: Sequence[str]) -> set[str]:
@@ -48,16 +63,46 @@ async def opted_out(session: AsyncSession, user_id: int, numbers: Sequence[str])
     return found
 
 
-def history_query(user_id: int, filters: dict[str, Any]) -> Select[Any]:
-    query = select(Message).where(Message.user_id == user_id)
-    for name in ("whatsapp_bulk_group_id", "state", "template_id", "contact_id", "phone_number"):
+def _filtered(query: Select[Any], user_id: int, filters: dict[str, Any]) -> Select[Any]:
+    query = query.where(Message.user_id == user_id)
+    for name in FILTERS:
         if filters.get(name) is not None:
             query = query.where(getattr(Message, name) == filters[name])
     if filters.get("from") is not None:
         query = query.where(Message.created_at >= filters["from"])
     if filters.get("to") is not None:
         query = query.where(Message.created_at <= filters["to"])
-    return query.order_by(Message.id.desc())
+    return query
+
+
+async def history_page(
+    session: AsyncSession, user_id: int, filters: dict[str, Any], limit: int, offset: int
+) -> tuple[Sequence[Message], int]:
+    """One page, newest first, and the total.
+
+    The page's ids come first from the index alone, then only those rows: a deep page skips
+    its offset in the index instead of reading every skipped row. Without filters, the total
+    is the user's counter rather than a count of all their messages.
+    """
+    ids_query = _filtered(select(Message.id), user_id, filters)
+    page_ids = list(
+        (
+            await session.execute(ids_query.order_by(Message.id.desc()).limit(limit).offset(offset))
+        ).scalars()
+    )
+    rows: Sequence[Message] = []
+    if page_ids:
+        found = await session.execute(
+            select(Message).where(Message.id.in_(page_ids)).order_by(Message.id.desc())
+        )
+        rows = found.scalars().all()
+    if any(filters.get(name) is not None for name in (*FILTERS, "from", "to")):
+        counted = select(func.count()).select_from(ids_query.subquery())
+        total = (await session.execute(counted)).scalar_one()
+    else:
+        kept = select(MessageTotal.total).where(MessageTotal.user_id == user_id)
+        total = (await session.execute(kept)).scalar_one_or_none() or 0
+    return rows, int(total)
 
 
 async def count_by_state(session: AsyncSession, user_id: int, group_id: str) -> dict[str, int]:

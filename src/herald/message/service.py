@@ -14,7 +14,7 @@ from herald.callback.repository import record_states
 from herald.channel import repository as channels
 from herald.channel.service import ChannelMissing
 from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
-from herald.kit.pagination import PageParams, fetch_page
+from herald.kit.pagination import PageParams
 from herald.media import service as media_service
 from herald.message import repository
 from herald.message.schemas import BulkRecipient, RecipientFields, Rejected, SendBulk
@@ -176,7 +176,7 @@ async def send_bulk(
         new_row(user_id, template, prepared, group_id, BULK, scheduled_at, policy, now)
         for prepared in accepted
     ]
-    await repository.insert_many(session, rows)
+    await repository.insert_many(session, user_id, rows)
     return group_id, len(rows), rejected
 
 
@@ -234,7 +234,7 @@ def history_bound(moment: datetime | None, field: str) -> datetime | None:
 async def history(
     session: AsyncSession, user_id: int, params: PageParams, filters: dict[str, Any]
 ) -> tuple[Sequence[Message], int]:
-    return await fetch_page(session, repository.history_query(user_id, filters), params)
+    return await repository.history_page(session, user_id, filters, params.limit, params.offset)
 
 
 async def cancel(session: AsyncSession, user_id: int, message_id: int, now: datetime) -> Message:

@@ -26,13 +26,12 @@ async def verify_subscription(
 
 
 @router.post("/webhooks/whatsapp")
-async def receive(
-    request: Request, session: SessionDep, runtime: RuntimeDep
-) -> Success[dict[str, bool]]:
+async def receive(request: Request, runtime: RuntimeDep) -> Success[dict[str, bool]]:
     raw = await request.body()
     signature = request.headers.get("x-hub-signature-256")
-    new = await service.ingest(session, runtime.cipher, raw, signature, runtime.clock.now())
-    await session.commit()
+    new = await service.ingest(
+        runtime.webhook_secrets, runtime.webhook_inbox, raw, signature, runtime.clock.now()
+    )
     if new:
         WEBHOOKS_RECEIVED.inc()
         runtime.webhooks_pending.set()

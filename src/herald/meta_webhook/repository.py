@@ -12,17 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.models import WebhookEvent
 
 
-async def insert_once(session: AsyncSession, body_sha256: str, payload: str, now: datetime) -> bool:
-    """Store the event unless the same body was stored before; True when it is new."""
+async def insert_new(session: AsyncSession, rows: Sequence[tuple[str, str, datetime]]) -> set[str]:
+    """Store these deliveries (body digest, body, received at) in one statement, skipping
+    bodies stored before; the digests that were new."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(WebhookEvent)
-        .values(body_sha256=body_sha256, payload=payload, received_at=now, attempts=0)
+        .values(
+            [
+                {"body_sha256": digest, "payload": payload, "received_at": at, "attempts": 0}
+                for digest, payload, at in rows
+            ]
+        )
         .on_conflict_do_nothing(index_elements=["body_sha256"])
-        .returning(WebhookEvent.id)
+        .returning(WebhookEvent.body_sha256)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    return set((await session.execute(statement)).scalars())
 
 
 async def pending_ids(session: AsyncSession, limit: int) -> Sequence[int]:

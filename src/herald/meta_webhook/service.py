@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.errors import Forbidden, MalformedJson, Unauthenticated
 from herald.kit.crypto import Cipher, sha256_hex, signature_matches
-from herald.meta_webhook import repository
+from herald.meta_webhook.inbox import WebhookInbox
 
 
 class SignatureInvalid(Unauthenticated):
@@ -28,6 +29,8 @@ class VerifyTokenMismatch(Forbidden):
 
 _WABA_ID = re.compile(r"[0-9]{1,20}")
 MAX_ACCOUNTS_PER_DELIVERY = 100  # Meta sends one; a few are tolerated, thousands are an attack
+SECRETS_TTL_SECONDS = 5.0
+MAX_KEPT_ACCOUNTS = 10_000
 
 
 def waba_ids(envelope: Any) -> set[str]:
@@ -40,8 +43,52 @@ def waba_ids(envelope: Any) -> set[str]:
     return ids
 
 
+class AccountSecrets:
+    """The app secrets that may sign for each business account, read from the channels and
+    kept for a few seconds, so that checking a delivery reads nothing from the database.
+
+    A channel's new app secret (or a removed channel) takes effect within ``ttl`` seconds.
+    Accounts no channel has are not kept: made-up ids cannot fill the memory.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: Cipher,
+        ttl: float = SECRETS_TTL_SECONDS,
+    ) -> None:
+        self._sessions = sessions
+        self._cipher = cipher
+        self._ttl = ttl
+        self._known: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def of(self, accounts: set[str]) -> dict[str, frozenset[str]]:
+        now = time.monotonic()
+        missing = [a for a in accounts if a not in self._known or self._known[a][0] <= now]
+        if missing:
+            async with self._sessions() as session:
+                found = await channels.by_waba_ids(session, sorted(missing))
+            if len(self._known) > MAX_KEPT_ACCOUNTS:
+                self._known.clear()
+            for account in missing:
+                secrets = frozenset(
+                    channel_service.app_secret(c, self._cipher)
+                    for c in found
+                    if c.waba_id == account
+                )
+                if secrets:
+                    self._known[account] = (now + self._ttl, secrets)
+                else:
+                    self._known.pop(account, None)
+        return {a: self._known[a][1] if a in self._known else frozenset() for a in accounts}
+
+
 async def ingest(
-    session: AsyncSession, cipher: Cipher, raw: bytes, signature: str | None, now: datetime
+    secrets: AccountSecrets,
+    inbox: WebhookInbox,
+    raw: bytes,
+    signature: str | None,
+    now: datetime,
 ) -> bool:
     """Verify and store one delivery; True when it is new, False for a repeated delivery."""
     if not signature:
@@ -53,16 +100,12 @@ async def ingest(
     accounts = waba_ids(envelope)
     if not accounts:
         raise SignatureInvalid()
-    candidates = await channels.by_waba_ids(session, sorted(accounts))
     # Every account the delivery names must be vouched for by the secret of one of its own
     # channels: a user who knows their app secret must not sign entries for someone else's.
-    for account in accounts:
-        secrets = {
-            channel_service.app_secret(c, cipher) for c in candidates if c.waba_id == account
-        }
-        if not any(signature_matches(secret, raw, signature) for secret in secrets):
+    for account_secrets in (await secrets.of(accounts)).values():
+        if not any(signature_matches(secret, raw, signature) for secret in account_secrets):
             raise SignatureInvalid()
-    return await repository.insert_once(session, sha256_hex(raw), raw.decode(), now)
+    return await inbox.store(sha256_hex(raw), raw.decode(), now)
 
 
 async def verify_subscription(

@@ -6,7 +6,14 @@ from herald.models.channel import Channel
 from herald.models.console_session import EndedSession
 from herald.models.contact import Contact, ContactTag
 from herald.models.media import MediaAsset, ProviderMedia
-from herald.models.message import Attempt, IdempotencyKey, InboundMessage, Message, OptOut
+from herald.models.message import (
+    Attempt,
+    IdempotencyKey,
+    InboundMessage,
+    Message,
+    MessageTotal,
+    OptOut,
+)
 from herald.models.secret_key import SecretKey
 from herald.models.template import Template
 from herald.models.user import User
@@ -25,6 +32,7 @@ __all__ = [
     "InboundMessage",
     "MediaAsset",
     "Message",
+    "MessageTotal",
     "OptOut",
     "ProviderMedia",
     "SecretKey",
