@@ -2,8 +2,8 @@
 
 A caller is a user authenticated by a login token (``Authorization: Bearer``, or the web
 console's session cookie with its CSRF token) or, for shop plugins, by a secret key in the three
-plugin headers. Either way the user must be enabled and
-have API access, and each request spends one unit of the user's rate-limit budget.
+plugin headers. Either way the user must be enabled and have API access, and each request
+spends one unit of the user's rate-limit budget.
 """
 
 from __future__ import annotations

@@ -53,9 +53,8 @@ class WebhookInbox:
                     rows = [(d.digest, d.payload, d.received_at) for d in batch]
                     new = await repository.insert_new(session, rows)
                     await session.commit()
-            except (
-                Exception
-            ) as failure:  # each request answers it (a 503 when the database is down)
+            # Each waiting request answers with the failure (a 503 when the database is down).
+            except Exception as failure:
                 for delivery in batch:
                     if not delivery.stored.done():
                         delivery.stored.set_exception(failure)
