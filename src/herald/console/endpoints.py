@@ -7,6 +7,7 @@ follows exactly the API's rules and error codes. Lists use the API's paging and 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from herald.console.rendering import (
     CONSOLE,
     FOLDER,
     LoginRequired,
+    Viewer,
     ViewerDep,
     not_found,
     render,
@@ -73,6 +75,22 @@ def _page_links(request: Request, page: int, pages_count: int) -> dict[str, str 
 PageNumber = Annotated[int, Query(ge=1, le=10_000_000)]
 
 
+def _listing(
+    request: Request,
+    who: Viewer,
+    page_file: str,
+    found: tuple[Sequence[Any], int],
+    params: PageParams,
+    out: Callable[[Any], Any],
+    **extra: Any,
+) -> Response:
+    """A paged list page: the rows as the API shows them, and links to the pages around."""
+    rows, total = found
+    listing = make_page([out(row) for row in rows], total, params)
+    links = _page_links(request, params.page, listing.pagination.pages)
+    return render(request, page_file, who, listing=listing, links=links, **extra)
+
+
 @router.get(f"{CONSOLE}/templates", response_class=HTMLResponse)
 async def templates_page(
     request: Request,
@@ -84,19 +102,19 @@ async def templates_page(
 ) -> Response:
     params = PageParams(page=page, limit=PAGE_SIZE)
     chosen = state if state in TEMPLATE_STATES else None
-    found, total = await templates.list_page(
+    found = await templates.list_page(
         session, who.user.id, params, cast(State | None, chosen), None, name or None
     )
-    listing = make_page([TemplateOut.of(t) for t in found], total, params)
-    return render(
+    return _listing(
         request,
-        "templates.html",
         who,
-        listing=listing,
+        "templates.html",
+        found,
+        params,
+        TemplateOut.of,
         states=TEMPLATE_STATES,
         state=chosen,
         name=name or "",
-        links=_page_links(request, page, listing.pagination.pages),
     )
 
 
@@ -231,15 +249,10 @@ async def keys_page(
     request: Request, who: ViewerDep, session: SessionDep, page: PageNumber = 1
 ) -> Response:
     params = PageParams(page=page, limit=PAGE_SIZE)
-    found, total = await secret_keys.list_page(session, who.user.id, params)
-    listing = make_page([SecretKeyOut.model_validate(k) for k in found], total, params)
-    return render(
-        request,
-        "keys.html",
-        who,
-        listing=listing,
-        platforms=[p.value for p in PlatformType],
-        links=_page_links(request, page, listing.pagination.pages),
+    found = await secret_keys.list_page(session, who.user.id, params)
+    platforms = [p.value for p in PlatformType]
+    return _listing(
+        request, who, "keys.html", found, params, SecretKeyOut.model_validate, platforms=platforms
     )
 
 
@@ -248,15 +261,8 @@ async def callbacks_page(
     request: Request, who: ViewerDep, session: SessionDep, page: PageNumber = 1
 ) -> Response:
     params = PageParams(page=page, limit=PAGE_SIZE)
-    found, total = await callbacks.list_page(session, who.user.id, params)
-    listing = make_page([CallbackOut.model_validate(c) for c in found], total, params)
-    return render(
-        request,
-        "callbacks.html",
-        who,
-        listing=listing,
-        links=_page_links(request, page, listing.pagination.pages),
-    )
+    found = await callbacks.list_page(session, who.user.id, params)
+    return _listing(request, who, "callbacks.html", found, params, CallbackOut.model_validate)
 
 
 def install_console(app: FastAPI) -> None:
