@@ -29,7 +29,13 @@ def free_port() -> int:
 def served(db: DatabaseUnderTest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
     # The port as an operator sets it (the built-in emulator's address derives from it).
-    env = {"HERALD_DATA_DIR": str(tmp_path), "HERALD_PORT": str(port)}
+    env = {
+        "HERALD_DATA_DIR": str(tmp_path),
+        "HERALD_PORT": str(port),
+        # Long enough for `herald templates reject` (a new process) to come first on a slow
+        # machine; the walk-through waits for the first template's approval all the same.
+        "HERALD_EMULATOR_APPROVE_AFTER_SECONDS": "8",
+    }
     if db.kind == "postgresql":
         env["HERALD_DATABASE_URL"] = db.url
     log = (tmp_path / "serve.log").open("w")
