@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -503,6 +504,20 @@ async def test_the_unfiltered_total_counts_single_and_bulk_sends_and_survives_a_
         )
     await migrate.upgrade(db.engine)
     assert await totals() == (7, 0)
+
+
+async def test_concurrent_retries_with_one_key_queue_one_message_and_all_get_its_answer(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template, db: DatabaseUnderTest
+) -> None:
+    """A client that retries while its first request is still running: every attempt answers
+    202 with the same message, never a 500, and one message is queued."""
+    headers = {**auth, "Idempotency-Key": "order-41"}
+    answers = await asyncio.gather(
+        *(client.post(send_path(template), json=SAM, headers=headers) for _ in range(6))
+    )
+    assert [a.status_code for a in answers] == [202] * 6, [a.text for a in answers]
+    assert len({a.json()["data"]["message"]["id"] for a in answers}) == 1
+    assert await count_rows(db, "messages") == 1
 
 
 async def test_another_users_message_and_group_are_404(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -42,6 +43,12 @@ def _policy(runtime: Runtime) -> service.SendPolicy:
     return service.SendPolicy(deadline=runtime.settings.send_deadline)
 
 
+# Requests of one process with the same idempotency key run one after the other: a client
+# retrying while its first request is still running then gets that request's stored answer
+# instead of racing it to the key's row. (Across processes the key's primary key decides.)
+_running_keys: dict[tuple[int, str], tuple[asyncio.Lock, int]] = {}
+
+
 async def _accept(
     request: Request,
     body: Any,
@@ -52,8 +59,33 @@ async def _accept(
     work: Any,
 ) -> JSendResponse:
     """Run ``work`` (which queues and returns the JSend body) at most once per idempotency key."""
-    now = runtime.clock.now()
     key = key or getattr(body, "idempotency_key", None)
+    if not key:
+        return await _accept_once(request, body, key, user, session, runtime, work)
+    name = (user.id, key)
+    lock, users_of_lock = _running_keys.get(name, (asyncio.Lock(), 0))
+    _running_keys[name] = (lock, users_of_lock + 1)
+    try:
+        async with lock:
+            return await _accept_once(request, body, key, user, session, runtime, work)
+    finally:
+        lock, users_of_lock = _running_keys[name]
+        if users_of_lock == 1:
+            del _running_keys[name]
+        else:
+            _running_keys[name] = (lock, users_of_lock - 1)
+
+
+async def _accept_once(
+    request: Request,
+    body: Any,
+    key: str | None,
+    user: User,
+    session: Any,
+    runtime: Runtime,
+    work: Any,
+) -> JSendResponse:
+    now = runtime.clock.now()
     fingerprint = idempotency.request_hash(request.url.path, body.model_dump(mode="json"))
     if key:
         stored = await idempotency.replay(session, user.id, key, fingerprint, now)
