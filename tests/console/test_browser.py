@@ -173,7 +173,7 @@ async def test_a_new_user_creates_a_template_sends_it_and_sees_it_read(tab: Watc
     for name in ("templates", "channels"):
         await page.get_by_role("link", name=name.capitalize(), exact=True).click()
         await tab.shot(name)
-    await expect(page.get_by_text("80")).to_be_visible()  # the channel's throughput
+    await expect(page.get_by_text("80", exact=True)).to_be_visible()  # the throughput
 
     await page.get_by_role("button", name="Log out").click()
     await expect(page).to_have_url(re.compile(r"/console/login$"))
