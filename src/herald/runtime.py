@@ -17,6 +17,7 @@ from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
 from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
 from herald.media.storage import MediaStore, open_store
+from herald.message.idempotency import KeyLocks
 from herald.meta_webhook.inbox import WebhookInbox
 from herald.meta_webhook.service import AccountSecrets
 from herald.provider.base import Provider
@@ -42,6 +43,7 @@ class Runtime:
     webhooks_pending: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a send is accepted, so the dispatcher wakes before its next poll.
     dispatch_pending: asyncio.Event = field(default_factory=asyncio.Event)
+    idempotency_locks: KeyLocks = field(default_factory=KeyLocks)
 
     def __post_init__(self) -> None:
         self.login_failures_per_username = parse_limit(self.settings.login_failures_per_username)

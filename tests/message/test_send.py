@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 
 from herald import migrate
+from herald.app import create_app
 from herald.config import Settings
 from herald.kit.clock import FrozenClock
 from herald.models import Template, User
@@ -518,6 +519,45 @@ async def test_concurrent_retries_with_one_key_queue_one_message_and_all_get_its
     assert [a.status_code for a in answers] == [202] * 6, [a.text for a in answers]
     assert len({a.json()["data"]["message"]["id"] for a in answers}) == 1
     assert await count_rows(db, "messages") == 1
+
+
+async def test_retries_with_one_key_racing_across_processes_queue_one_message(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    """Two Herald processes (two apps, each with its own engine and key locks) receive the same
+    retried send at once: the key's row decides, the loser replays the winner's answer."""
+    other_app = create_app(settings, clock=clock)
+    async with (
+        other_app.router.lifespan_context(other_app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=other_app, raise_app_exceptions=False),
+            base_url="http://herald.test",
+        ) as other,
+    ):
+        for attempt in range(5):
+            headers = {**auth, "Idempotency-Key": f"order-{attempt}"}
+            answers = await asyncio.gather(
+                *(
+                    (client if n % 2 else other).post(send_path(template), json=SAM, headers=headers)
+                    for n in range(4)
+                )
+            )
+            # SQLite has one writer: a loser that read before the winner committed may be told
+            # to retry (503), which then replays. PostgreSQL always replays at once.
+            retried = [
+                await client.post(send_path(template), json=SAM, headers=headers)
+                if a.status_code == 503 and db.kind == "sqlite"
+                else a
+                for a in answers
+            ]
+            assert [a.status_code for a in retried] == [202] * 4, [a.text for a in retried]
+            assert len({a.json()["data"]["message"]["id"] for a in retried}) == 1
+    assert await count_rows(db, "messages") == 5
 
 
 async def test_another_users_message_and_group_are_404(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.contact import service as contacts
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
@@ -43,37 +43,21 @@ def _policy(runtime: Runtime) -> service.SendPolicy:
     return service.SendPolicy(deadline=runtime.settings.send_deadline)
 
 
-# Requests of one process with the same idempotency key run one after the other: a client
-# retrying while its first request is still running then gets that request's stored answer
-# instead of racing it to the key's row. (Across processes the key's primary key decides.)
-_running_keys: dict[tuple[int, str], tuple[asyncio.Lock, int]] = {}
-
-
 async def _accept(
     request: Request,
     body: Any,
     key: str | None,
     user: User,
-    session: Any,
+    session: AsyncSession,
     runtime: Runtime,
     work: Any,
 ) -> JSendResponse:
     """Run ``work`` (which queues and returns the JSend body) at most once per idempotency key."""
     key = key or getattr(body, "idempotency_key", None)
     if not key:
+        return await _accept_once(request, body, None, user, session, runtime, work)
+    async with runtime.idempotency_locks.hold(user.id, key):
         return await _accept_once(request, body, key, user, session, runtime, work)
-    name = (user.id, key)
-    lock, users_of_lock = _running_keys.get(name, (asyncio.Lock(), 0))
-    _running_keys[name] = (lock, users_of_lock + 1)
-    try:
-        async with lock:
-            return await _accept_once(request, body, key, user, session, runtime, work)
-    finally:
-        lock, users_of_lock = _running_keys[name]
-        if users_of_lock == 1:
-            del _running_keys[name]
-        else:
-            _running_keys[name] = (lock, users_of_lock - 1)
 
 
 async def _accept_once(
@@ -81,27 +65,29 @@ async def _accept_once(
     body: Any,
     key: str | None,
     user: User,
-    session: Any,
+    session: AsyncSession,
     runtime: Runtime,
     work: Any,
 ) -> JSendResponse:
     now = runtime.clock.now()
+    user_id = user.id  # read now: a rollback below expires the user's attributes
     fingerprint = idempotency.request_hash(request.url.path, body.model_dump(mode="json"))
     if key:
-        stored = await idempotency.replay(session, user.id, key, fingerprint, now)
+        stored = await idempotency.replay(session, user_id, key, fingerprint, now)
         if stored is not None:
             return JSendResponse(stored.body, status_code=stored.status)
     answer = await work(now)
-    if key:
-        await idempotency.remember(
-            session, user.id, key, fingerprint, idempotency.StoredAnswer(202, answer), now
-        )
     try:
+        if key:
+            await idempotency.remember(
+                session, user_id, key, fingerprint, idempotency.StoredAnswer(202, answer), now
+            )
         await session.commit()
     except IntegrityError:
-        # The same key committed first from a concurrent request: answer as it did.
+        # Another process stored the same key first (PostgreSQL raises when the key is flushed,
+        # once that process commits): drop this attempt's message and answer as it did.
         await session.rollback()
-        if key and (stored := await idempotency.replay(session, user.id, key, fingerprint, now)):
+        if key and (stored := await idempotency.replay(session, user_id, key, fingerprint, now)):
             return JSendResponse(stored.body, status_code=stored.status)
         raise
     runtime.dispatch_pending.set()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +35,31 @@ def request_hash(route: str, body: dict[str, Any]) -> str:
     """What makes two requests "the same": the route and the body, key left out."""
     canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
     return sha256_hex(route.encode() + b"\n" + orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS))
+
+
+@dataclass
+class KeyLocks:
+    """Requests of one process with the same key run one after the other, so a client retrying
+    while its first request still runs gets that request's stored answer. Across processes the
+    key's primary key decides (``remember`` raises IntegrityError for the loser, which replays).
+    On SQLite this also spares the loser a write that could only fail."""
+
+    _held: dict[tuple[int, str], tuple[asyncio.Lock, int]] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def hold(self, user_id: int, key: str) -> AsyncIterator[None]:
+        name = (user_id, key)
+        lock, holders = self._held.get(name, (asyncio.Lock(), 0))
+        self._held[name] = (lock, holders + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, holders = self._held[name]
+            if holders == 1:
+                del self._held[name]
+            else:
+                self._held[name] = (lock, holders - 1)
 
 
 async def replay(
