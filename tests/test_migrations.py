@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from herald import migrate
 from herald.models import Base
-from tests.conftest import DatabaseUnderTest
+from tests.conftest import DatabaseUnderTest, add_user
 
 
 async def test_migrations_reach_head(db: DatabaseUnderTest) -> None:
@@ -28,3 +31,39 @@ async def test_models_and_migrations_do_not_disagree(db: DatabaseUnderTest) -> N
 async def test_upgrade_twice_is_harmless(db: DatabaseUnderTest) -> None:
     await migrate.upgrade(db.engine)
     assert await migrate.current_revision(db.engine) == migrate.head_revision()
+
+
+async def test_message_totals_keep_their_sum_across_the_shard_migration(
+    db: DatabaseUnderTest,
+) -> None:
+    """0009 split each user's total into shards; down and up again, the sum is what it was."""
+    await db.clean()
+    user = await add_user(db, "shards@example.com")
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO message_totals (user_id, shard, total) VALUES (:u, 3, 5), (:u, 7, 2)"),
+            {"u": user.id},
+        )
+
+    def to(revision: str) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            action = command.downgrade if revision != "head" else command.upgrade
+            action(migrate.alembic_config(connection), revision)
+
+        return run
+
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(to("0008"))
+        async with db.engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT user_id, total FROM message_totals"))).all()
+        assert [tuple(row) for row in rows] == [(user.id, 7)]
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(to("head"))
+    async with db.engine.connect() as connection:
+        rows = (
+            await connection.execute(text("SELECT user_id, shard, total FROM message_totals"))
+        ).all()
+    assert [tuple(row) for row in rows] == [(user.id, 0, 7)]
+    await db.clean()

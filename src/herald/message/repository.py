@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Message, MessageTotal, OptOut
-from herald.models.message import CANCELLED, QUEUED
+from herald.models.message import CANCELLED, QUEUED, TOTAL_SHARDS
 
 INSERT_BATCH = 1000
 FILTERS = ("whatsapp_bulk_group_id", "state", "template_id", "contact_id", "phone_number")
@@ -39,12 +40,14 @@ async def insert_many(session: AsyncSession, user_id: int, rows: Sequence[dict[s
 
 
 async def _count(session: AsyncSession, user_id: int, added: int) -> None:
-    """Add to the user's total, after the inserts: the row stays locked only until the commit."""
+    """Add to one of the user's total shards (see ``MessageTotal``), after the inserts."""
     upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = upsert(MessageTotal).values(user_id=user_id, total=added)
+    # Not a secret: spreading concurrent writers over the shards only needs them to differ.
+    shard = random.randrange(TOTAL_SHARDS)  # noqa: S311
+    statement = upsert(MessageTotal).values(user_id=user_id, shard=shard, total=added)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["user_id"], set_={"total": MessageTotal.total + added}
+            index_elements=["user_id", "shard"], set_={"total": MessageTotal.total + added}
         )
     )
 
@@ -100,7 +103,7 @@ async def history_page(
         counted = select(func.count()).select_from(ids_query.subquery())
         total = (await session.execute(counted)).scalar_one()
     else:
-        kept = select(MessageTotal.total).where(MessageTotal.user_id == user_id)
+        kept = select(func.sum(MessageTotal.total)).where(MessageTotal.user_id == user_id)
         total = (await session.execute(kept)).scalar_one_or_none() or 0
     return rows, int(total)
 

@@ -145,14 +145,25 @@ class IdempotencyKey(Base):
 
 class MessageTotal(Base):
     """How many messages a user has: the history's unfiltered total without counting a
-    million rows on every page. Kept in the transaction that inserts them."""
+    million rows on every page. Kept in the transaction that inserts them.
+
+    The count is split over ``TOTAL_SHARDS`` rows per user, each insert adding to one chosen at
+    random: the row is locked until its transaction commits, and a single row would make all of
+    one user's concurrent sends wait for each other's commits. The total is their sum.
+    """
 
     __tablename__ = "message_totals"
 
     user_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+    shard: Mapped[int] = mapped_column(
+        SmallInteger, primary_key=True, default=0, server_default=text("0")
+    )
     total: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+TOTAL_SHARDS = 32
 
 
 class OptOut(Base):
