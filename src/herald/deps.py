@@ -32,7 +32,7 @@ from herald.user import repository as users
 PLUGIN_HEADERS = ("x-api-key", "x-platform-type", "x-base-uri")
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -7,7 +7,7 @@ from fastapi import Request
 from herald.emulator.errors import MetaError
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """Every Graph route needs the configured access token, as Meta's does."""
     expected = request.app.state.emulator.config.access_token
     header = request.headers.get("authorization", "")

@@ -29,7 +29,7 @@ class PageParams:
         return (self.page - 1) * self.limit
 
 
-def page_params(
+async def page_params(
     page: int | None = Query(default=None, ge=1, le=10_000_000),
     current_page: int | None = Query(default=None, alias="currentPage", ge=1, le=10_000_000),
     limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
-from herald.channel import repository as channels
 from herald.channel.service import ChannelMissing
 from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
 from herald.kit.pagination import PageParams
@@ -113,8 +112,9 @@ def new_row(
     }
 
 
-async def _channel_of(session: AsyncSession, template: Template) -> None:
-    if template.channel_id is None or await channels.get(session, template.channel_id) is None:
+def _check_channel(template: Template) -> None:
+    # A deleted channel sets its templates' channel_id to NULL (the foreign key's ON DELETE).
+    if template.channel_id is None:
         raise ChannelMissing()
 
 
@@ -137,7 +137,7 @@ async def send_one(
     check_header_media(template, prepared, await header_assets(session, user_id, [prepared]))
     if await repository.opted_out(session, user_id, [prepared.phone.digits]):
         raise RecipientOptedOut()
-    await _channel_of(session, template)
+    _check_channel(template)
     row = new_row(
         user_id,
         template,
@@ -163,7 +163,7 @@ async def send_bulk(
     """Validate every recipient, then queue the valid ones in batched INSERTs."""
     check_sendable(template)
     scheduled_at = check_send_at(body.send_at, now)
-    await _channel_of(session, template)
+    _check_channel(template)
     accepted, rejected = await _prepare_all(session, user_id, template, body.recipients)
     if rejected and not body.skip_invalid:
         raise RecipientsInvalid(

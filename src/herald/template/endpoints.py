@@ -18,7 +18,7 @@ router = APIRouter(tags=["templates"])
 TemplateId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def provider_context(runtime: RuntimeDep) -> service.ProviderContext:
+async def provider_context(runtime: RuntimeDep) -> service.ProviderContext:
     return service.ProviderContext(runtime.provider, runtime.cipher, runtime.emulator)
 
 
