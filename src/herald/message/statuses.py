@@ -43,6 +43,7 @@ STOP_WORDS = {
     "alto",
 }
 OPTED_OUT_CODE = 131050
+PREFETCH_BATCH = 500  # wamids per query (one parameter each: under SQLite's limit)
 
 
 async def apply_messages_change(
@@ -79,11 +80,38 @@ async def record_changed_states(session: AsyncSession, now: datetime) -> None:
         await record_states(session, changed, now)
 
 
+async def prefetch_messages(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    """Load (and lock, on PostgreSQL) in one query the messages that these ``messages`` changes'
+    statuses name by wamid, for ``_find``. Locked in id order, as the dispatcher updates."""
+    wamids = {
+        str(status.get("id"))
+        for value in values
+        for status in (value.get("statuses") or [])
+        if isinstance(status, dict) and status.get("id")
+    }
+    known: dict[str, Message] = session.info.setdefault("messages_by_wamid", {})
+    wanted = sorted(wamids - known.keys())
+    for start in range(0, len(wanted), PREFETCH_BATCH):
+        query = (
+            select(Message)
+            .where(Message.provider_message_id.in_(wanted[start : start + PREFETCH_BATCH]))
+            .order_by(Message.id)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        for message in (await session.execute(query)).scalars():
+            if message.provider_message_id is not None:
+                known[message.provider_message_id] = message
+
+
 async def _find(session: AsyncSession, channel: Channel, status: dict[str, Any]) -> Message | None:
     """The message a status is about, locked (PostgreSQL) so that the dispatcher's own update of
     the same row waits for this one instead of racing it."""
     lock = session.get_bind().dialect.name == "postgresql"
     wamid = str(status.get("id") or "")
+    prefetched = session.info.get("messages_by_wamid", {}).get(wamid)
+    if prefetched is not None and prefetched.channel_id == channel.id:
+        return prefetched  # type: ignore[no-any-return]
     query = select(Message).where(Message.channel_id == channel.id)
     if wamid:
         by_wamid = query.where(Message.provider_message_id == wamid).limit(1)

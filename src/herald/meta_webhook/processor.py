@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.kit.clock import Clock
 from herald.kit.metrics import WEBHOOK_LAG, WEBHOOKS_APPLIED
-from herald.message.statuses import apply_messages_change, record_changed_states
+from herald.message.statuses import (
+    apply_messages_change,
+    prefetch_messages,
+    record_changed_states,
+)
 from herald.meta_webhook import repository
 from herald.models import WebhookEvent
 from herald.template.service import apply_provider_event
@@ -29,22 +34,43 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def apply_event(session: AsyncSession, event: WebhookEvent, now: datetime) -> None:
-    envelope = orjson.loads(event.payload)
-    for entry in envelope.get("entry") or []:
+def _changes(event: WebhookEvent) -> list[tuple[str, str, dict[str, Any]]]:
+    """(field, WABA id, value) of each change the event carries; malformed parts are skipped."""
+    found = []
+    for entry in orjson.loads(event.payload).get("entry") or []:
         if not isinstance(entry, dict):
             continue
         for change in entry.get("changes") or []:
-            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
-                continue
-            handler = HANDLERS.get(str(change.get("field")))
+            if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                found.append((str(change.get("field")), str(entry.get("id")), change["value"]))
+    return found
+
+
+async def apply_events(session: AsyncSession, events: Sequence[WebhookEvent], clock: Clock) -> None:
+    """Apply events in order, in the caller's transaction. The messages their statuses name
+    are loaded together first, and the changed rows are written and their callbacks queued
+    once at the end: a batch costs a few statements, not a few per status."""
+    parsed = [(event, _changes(event)) for event in events]
+    await prefetch_messages(
+        session,
+        [value for _, changes in parsed for field, _, value in changes if field == "messages"],
+    )
+    for event, changes in parsed:
+        now = clock.now()
+        for field, waba_id, value in changes:
+            handler = HANDLERS.get(field)
             if handler is not None:
-                await handler(session, str(entry.get("id")), change["value"], now)
+                await handler(session, waba_id, value, now)
+        event.processed_at = now
+        # Statuses of prefetched messages apply without I/O: let the dispatcher, which shares
+        # this event loop, keep its pace between events.
+        await asyncio.sleep(0)
     await session.flush()
-    await record_changed_states(session, now)
-    event.processed_at = now
-    WEBHOOKS_APPLIED.inc()
-    WEBHOOK_LAG.observe(max(0.0, (now - event.received_at).total_seconds()))
+    await record_changed_states(session, clock.now())
+    for event, _ in parsed:
+        assert event.processed_at is not None
+        WEBHOOKS_APPLIED.inc()
+        WEBHOOK_LAG.observe(max(0.0, (event.processed_at - event.received_at).total_seconds()))
 
 
 async def process_pending(
@@ -60,8 +86,7 @@ async def process_pending(
         if not ids:
             return 0
         try:
-            for event in await repository.claim(session, ids):
-                await apply_event(session, event, clock.now())
+            await apply_events(session, await repository.claim(session, ids), clock)
             await session.commit()
             return len(ids)
         except Exception:
@@ -80,7 +105,7 @@ async def _process_alone(
             return
         event = events[0]
         try:
-            await apply_event(session, event, clock.now())
+            await apply_events(session, [event], clock)
             await session.commit()
             return
         except Exception as exc:
