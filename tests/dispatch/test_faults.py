@@ -81,9 +81,16 @@ async def test_pair_rate_errors_delay_that_recipient_only(
 async def test_the_channel_throughput_is_never_exceeded(
     live: Live, live_ana: dict[str, str]
 ) -> None:
-    """A channel at 20/s against an emulator enforcing 20/s: no 130429, rate as configured."""
+    """A channel at 20/s against an emulator enforcing 20/s: no 130429, rate as configured.
+
+    The emulator tolerates a quarter second of burst rather than its default tenth: it shares
+    two cores with PostgreSQL, Herald and this test, and a stall of its own event loop makes
+    sends that left Herald evenly spaced look simultaneous. Herald's own spacing is checked
+    below, on every one-second window."""
     template = await approved_template(live, live_ana)
-    await live.emulator.patch("/_emulator/config", json={"throughput_per_second": 20})
+    await live.emulator.patch(
+        "/_emulator/config", json={"throughput_per_second": 20, "throughput_burst_seconds": 0.25}
+    )
     engine = create_engine(live.settings.resolved_database_url)
     async with session_factory(engine)() as session:
         for channel in await repository.list_all(session):

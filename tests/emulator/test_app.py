@@ -324,6 +324,22 @@ async def test_throughput_above_the_limit_is_130429(emulator: Emulator) -> None:
     assert stats["refused"] == {"130429": len(refused)}
 
 
+async def test_the_tolerated_burst_is_configurable(emulator: Emulator) -> None:
+    """At 1/s a tenth of a second holds one send; five seconds hold five at once."""
+    await approve(emulator)
+
+    async def accepted_at_once(burst: float) -> int:
+        await emulator.http.patch(
+            "/_emulator/config",
+            json={"throughput_per_second": 1, "throughput_burst_seconds": burst},
+        )
+        answers = [await send(emulator, send_payload(to=f"49152000000{n:02d}")) for n in range(8)]
+        return sum(a.status_code == 200 for a in answers)
+
+    assert await accepted_at_once(0.1) == 1
+    assert await accepted_at_once(5.0) == 5
+
+
 async def test_a_second_message_to_one_recipient_too_soon_is_131056(emulator: Emulator) -> None:
     await approve(emulator)
     await emulator.http.patch("/_emulator/config", json={"pair_rate_seconds": 60})

@@ -13,6 +13,7 @@ class EmulatorConfig:
     webhook_max_attempts: int = 5
     # Sending: limits Meta enforces, and faults to inject.
     throughput_per_second: float | None = None  # per phone number id; None = unlimited
+    throughput_burst_seconds: float = 0.1  # sends that may arrive together: this much of the rate
     pair_rate_seconds: float | None = None  # min spacing to one recipient; None = off
     status_delays: tuple[float, float, float] = (0.02, 0.02, 0.02)  # → sent, delivered, read
     latency_seconds: float = 0.0

@@ -19,6 +19,7 @@ TUNABLE = {
     "webhook_url",
     "webhook_max_attempts",
     "throughput_per_second",
+    "throughput_burst_seconds",
     "pair_rate_seconds",
     "status_delays",
     "latency_seconds",

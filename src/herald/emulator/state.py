@@ -64,15 +64,21 @@ class EmulatedMessage:
 
 @dataclass
 class Bucket:
-    """Meta-like throughput check: a token bucket with a tenth of a second of burst."""
+    """Meta-like throughput check: a token bucket holding ``burst_seconds`` of the rate (a tenth
+    of a second by default)."""
 
     rate: float
+    burst_seconds: float = 0.1
     tokens: float = 0.0
     updated: float = field(default_factory=time.monotonic)
 
+    @property
+    def capacity(self) -> float:
+        return max(1.0, self.rate * self.burst_seconds)
+
     def take(self) -> bool:
         now = time.monotonic()
-        capacity = max(1.0, self.rate / 10)
+        capacity = self.capacity
         self.tokens = min(capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1.0:
@@ -185,9 +191,11 @@ class EmulatorState:
         rate = self.config.throughput_per_second
         if rate is None:
             return False
+        burst = self.config.throughput_burst_seconds
         bucket = self._buckets.get(phone_number_id)
-        if bucket is None or bucket.rate != rate:
-            bucket = self._buckets[phone_number_id] = Bucket(rate, tokens=max(1.0, rate / 10))
+        if bucket is None or (bucket.rate, bucket.burst_seconds) != (rate, burst):
+            bucket = self._buckets[phone_number_id] = Bucket(rate, burst)
+            bucket.tokens = bucket.capacity
         return not bucket.take()
 
     def over_pair_rate(self, phone_number_id: str, to: str) -> bool:
