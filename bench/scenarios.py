@@ -322,9 +322,11 @@ def webhook_ingest(api: Process, bodies: Path, seconds: int) -> Figures:
 
 
 # What Herald keeps as it inserts (``message_totals``), kept here for rows written in SQL.
+# The per-user totals (``MessageTotal``) recounted after filling: one shard holds the count.
 TOTALS = (
-    "INSERT INTO message_totals (user_id, total) SELECT user_id, count(*) FROM messages "
-    "GROUP BY user_id ON CONFLICT (user_id) DO UPDATE SET total = excluded.total"
+    "DELETE FROM message_totals",
+    "INSERT INTO message_totals (user_id, shard, total) "
+    "SELECT user_id, 0, count(*) FROM messages GROUP BY user_id",
 )
 
 
@@ -352,7 +354,8 @@ async def fill_history(database_url: str, account: Account, rows: int) -> str:
                 + values.replace("{now}", "strftime('%Y-%m-%d %H:%M:%f', 'now')")
                 + " FROM s"
             )
-            await connection.execute(TOTALS)
+            for statement in TOTALS:
+                await connection.execute(statement)
             await connection.commit()
         return group
     connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
@@ -362,7 +365,8 @@ async def fill_history(database_url: str, account: Account, rows: int) -> str:
             + values.replace("{now}", "now()")
             + f" FROM generate_series(1, {rows}) AS n"
         )
-        await connection.execute(TOTALS)
+        for statement in TOTALS:
+            await connection.execute(statement)
         await connection.execute("VACUUM ANALYZE messages")
     finally:
         await connection.close()
