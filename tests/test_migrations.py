@@ -41,7 +41,9 @@ async def test_message_totals_keep_their_sum_across_the_shard_migration(
     user = await add_user(db, "shards@example.com")
     async with db.engine.begin() as connection:
         await connection.execute(
-            text("INSERT INTO message_totals (user_id, shard, total) VALUES (:u, 3, 5), (:u, 7, 2)"),
+            text(
+                "INSERT INTO message_totals (user_id, shard, total) VALUES (:u, 3, 5), (:u, 7, 2)"
+            ),
             {"u": user.id},
         )
 
@@ -56,7 +58,9 @@ async def test_message_totals_keep_their_sum_across_the_shard_migration(
         async with db.engine.begin() as connection:
             await connection.run_sync(to("0008"))
         async with db.engine.connect() as connection:
-            rows = (await connection.execute(text("SELECT user_id, total FROM message_totals"))).all()
+            rows = (
+                await connection.execute(text("SELECT user_id, total FROM message_totals"))
+            ).all()
         assert [tuple(row) for row in rows] == [(user.id, 7)]
     finally:
         async with db.engine.begin() as connection:

@@ -543,7 +543,9 @@ async def test_retries_with_one_key_racing_across_processes_queue_one_message(
             headers = {**auth, "Idempotency-Key": f"order-{attempt}"}
             answers = await asyncio.gather(
                 *(
-                    (client if n % 2 else other).post(send_path(template), json=SAM, headers=headers)
+                    (client if n % 2 else other).post(
+                        send_path(template), json=SAM, headers=headers
+                    )
                     for n in range(4)
                 )
             )
