@@ -82,7 +82,9 @@ async def record_changed_states(session: AsyncSession, now: datetime) -> None:
 
 async def prefetch_messages(session: AsyncSession, values: list[dict[str, Any]]) -> None:
     """Load (and lock, on PostgreSQL) in one query the messages that these ``messages`` changes'
-    statuses name by wamid, for ``_find``. Locked in id order, as the dispatcher updates."""
+    statuses name by wamid, for ``_find``. Locked in id order, so that two workers' batches take
+    the rows they share in the same order; a deadlock with the dispatcher fails the batch, whose
+    events are then applied one by one (``process_pending``)."""
     wamids = {
         str(status.get("id"))
         for value in values
