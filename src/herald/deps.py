@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.console import repository as ended_sessions
 from herald.console.session import SESSION_COOKIE, require_csrf
 from herald.errors import ApiAccessDisabled, Forbidden, TokenInvalid, TokenMissing
-from herald.kit.jwt import credentials_version, read_token
+from herald.kit.jwt import TokenClaims, credentials_version, read_token
 from herald.kit.ratelimit import spend_user_budget
 from herald.models import User
 from herald.runtime import Runtime
@@ -63,10 +63,18 @@ async def _user_from_token(request: Request, runtime: Runtime, session: AsyncSes
     if cookie and not request.headers.get("authorization"):  # the console, in a browser
         claims = read_token(runtime.jwt_secret, cookie, runtime.clock.now())
         require_csrf(request, runtime.jwt_secret, claims.token_id)
-        if await ended_sessions.is_ended(session, claims.token_id):
-            raise TokenInvalid("This console session was logged out.")
-    else:
-        claims = read_token(runtime.jwt_secret, bearer_token(request), runtime.clock.now())
+        return await token_holder(session, claims, console_session=True)
+    claims = read_token(runtime.jwt_secret, bearer_token(request), runtime.clock.now())
+    return await token_holder(session, claims, console_session=False)
+
+
+async def token_holder(
+    session: AsyncSession, claims: TokenClaims, *, console_session: bool
+) -> User:
+    """The user a valid login token names, while the token still stands: the user exists and
+    is enabled, the password has not changed since, and (console) the session was not ended."""
+    if console_session and await ended_sessions.is_ended(session, claims.token_id):
+        raise TokenInvalid("This console session was logged out.")
     user = await users.get(session, claims.user_id)
     if user is None or user.is_disabled:
         raise TokenInvalid()

@@ -10,14 +10,12 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from herald.console import repository as ended_sessions
 from herald.console.explain import explain, known_words
 from herald.console.session import SESSION_COOKIE, csrf_token
-from herald.deps import RuntimeDep, SessionDep
+from herald.deps import RuntimeDep, SessionDep, token_holder
 from herald.errors import HeraldError
-from herald.kit.jwt import credentials_version, read_token
+from herald.kit.jwt import read_token
 from herald.models import User
-from herald.user import repository as users
 
 CONSOLE = "/console"
 FOLDER = Path(__file__).parent
@@ -54,17 +52,10 @@ async def viewer(request: Request, runtime: RuntimeDep, session: SessionDep) -> 
         raise LoginRequired(here)
     try:
         claims = read_token(runtime.jwt_secret, token, runtime.clock.now())
+        user = await token_holder(session, claims, console_session=True)
     except HeraldError:
         raise LoginRequired(here) from None
-    if await ended_sessions.is_ended(session, claims.token_id):
-        raise LoginRequired(here)
-    user = await users.get(session, claims.user_id)
-    if (
-        user is None
-        or user.is_disabled
-        or not user.has_api_access
-        or claims.credentials_version != credentials_version(user.tokens_valid_after)
-    ):
+    if not user.has_api_access:
         raise LoginRequired(here)
     csrf = csrf_token(runtime.jwt_secret, claims.token_id)
     return Viewer(user, csrf, claims.token_id, claims.expires_at)
