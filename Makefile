@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_INSTALLED := $(VENV)/.installed-test
+BENCH_INSTALLED := $(VENV)/.installed-bench
 
 .PHONY: install run test test-fast lint format clean bench
 
@@ -44,7 +45,11 @@ test: lint $(CHROMIUM)
 
 # The benchmarks of docs/benchmarks.md (installs wrk from Debian if missing; `--quick` took
 # 4 minutes here, the full run several times that).
-bench: $(TEST_INSTALLED)
+$(BENCH_INSTALLED): pyproject.toml $(TEST_INSTALLED)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+bench: $(BENCH_INSTALLED)
 	$(BIN)/python -m bench all
 
 format: $(TEST_INSTALLED)
