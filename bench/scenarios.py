@@ -302,16 +302,30 @@ def signed_bodies(account: Account, count: int, folder: Path) -> Path:
     return path
 
 
+def noop(api: Process, seconds: int) -> Figures:
+    assert api.url is not None
+    cpu = api.cpu_seconds()
+    result = wrk.run(f"{api.url}/healthz", wrk.GET_WITH_TOKEN, seconds=seconds)
+    served = result.requests_per_second * seconds
+    return {
+        "noop_rps": result.requests_per_second,
+        "api_cpu_ms_per_request": (api.cpu_seconds() - cpu) * 1000 / max(served, 1),
+    }
+
+
 def webhook_ingest(api: Process, bodies: Path, seconds: int) -> Figures:
     assert api.url is not None
+    cpu = api.cpu_seconds()
     result = wrk.run(
         f"{api.url}/webhooks/whatsapp",
         wrk.SIGNED_BODIES,
         seconds=seconds,
         env={"BENCH_BODIES": str(bodies)},
     )
+    served = result.requests_per_second * seconds
     return {
         "acks_per_second": result.requests_per_second,
+        "api_cpu_ms_per_ack": (api.cpu_seconds() - cpu) * 1000 / max(served, 1),
         "p50_ms": result.p50_ms,
         "p99_ms": result.p99_ms,
         "errors": float(result.non_2xx + result.errors),
