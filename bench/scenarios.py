@@ -322,7 +322,7 @@ def webhook_ingest(api: Process, bodies: Path, seconds: int) -> Figures:
         seconds=seconds,
         env={"BENCH_BODIES": str(bodies)},
     )
-    served = result.requests_per_second * seconds
+    cpu_ms_per_ack = (api.cpu_seconds() - cpu) * 1000 / max(result.requests_per_second * seconds, 1)
     # At 64 connections kept busy, the median is 64 / throughput (Little's law): a second, short
     # run with 8 connections shows the time one delivery waits when the server keeps up.
     few = wrk.run(
@@ -334,7 +334,7 @@ def webhook_ingest(api: Process, bodies: Path, seconds: int) -> Figures:
     )
     return {
         "acks_per_second": result.requests_per_second,
-        "api_cpu_ms_per_ack": (api.cpu_seconds() - cpu) * 1000 / max(served, 1),
+        "api_cpu_ms_per_ack": cpu_ms_per_ack,
         "p50_ms": result.p50_ms,
         "p99_ms": result.p99_ms,
         "errors": float(result.non_2xx + result.errors + few.non_2xx + few.errors),
