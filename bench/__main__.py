@@ -80,6 +80,23 @@ def intake_and_ingest(results: dict[str, object], runs: int, quick: bool) -> Non
             results[f"upload_{kind}"] = s.upload_memory(api, account)
 
 
+def webhooks(results: dict[str, object], runs: int, quick: bool) -> None:
+    """Webhook ingest alone, beside the no-op route, with the API's CPU time per ack (steadier
+    than throughput on a shared machine)."""
+    seconds = 5 if quick else 10
+    for kind in ("sqlite", "postgresql"):
+        with s.stack(kind) as installation:
+            [account] = prepare(installation)
+            api = s._api(installation)
+            bodies = s.signed_bodies(
+                account, 40_000 if not quick else 10_000, installation.data_dir
+            )
+            results[f"noop_{kind}"] = median_of(runs, lambda: s.noop(api, seconds))[0]
+            results[f"webhooks_{kind}"] = median_of(
+                runs, lambda: s.webhook_ingest(api, bodies, seconds)
+            )[0]
+
+
 def dispatch(results: dict[str, object], runs: int, quick: bool) -> None:
     with s.stack("postgresql") as installation:
         accounts = prepare(installation, users=2, throughput=1000)
@@ -125,6 +142,7 @@ def history(results: dict[str, object], runs: int, quick: bool) -> None:
 
 SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "intake": intake_and_ingest,
+    "webhooks": webhooks,
     "dispatch": dispatch,
     "pacing": pacing,
     "history": history,

@@ -14,14 +14,12 @@ from herald.channel.service import EmulatorDefaults
 from herald.config import Settings
 from herald.console.endpoints import install_console
 from herald.errors import install_error_handlers
-from herald.kit.access_log import AccessLogMiddleware
-from herald.kit.body_limit import BodyLimitMiddleware
 from herald.kit.clock import Clock
-from herald.kit.nul_guard import RejectNulMiddleware
-from herald.kit.ratelimit import RateLimitHeadersMiddleware
+from herald.kit.edge import EdgeMiddleware
 from herald.media.endpoints import MEDIA_PATH
 from herald.media.intake import MULTIPART_OVERHEAD
 from herald.media.kinds import MAX_SIZE
+from herald.meta_webhook.endpoints import FAST_ROUTES
 from herald.openapi import install_openapi
 from herald.runtime import emulator_defaults, open_runtime
 
@@ -61,10 +59,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     if mounted_emulator is not None:
         app.mount(EMULATOR_MOUNT, mounted_emulator)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, limit_for=_body_limits(settings))
-    app.add_middleware(RejectNulMiddleware)
-    app.add_middleware(RateLimitHeadersMiddleware)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(EdgeMiddleware, limit_for=_body_limits(settings), fast_routes=FAST_ROUTES)
     return app
 
 

@@ -260,9 +260,26 @@ def database_unavailable(exc: BaseException) -> bool:
     )
 
 
+def error_answer(exc: BaseException, method: str, path: str) -> Any:
+    """The JSend answer for a HeraldError or a crash: shared by the framework's handlers and the
+    pure-ASGI routes that run outside them (``POST /webhooks/whatsapp``)."""
+    import structlog
+
+    from herald.kit.jsend import error_response
+
+    if isinstance(exc, HeraldError):
+        return error_response(exc.status, exc.code, exc.message, exc.data, exc.headers)
+    log = structlog.get_logger("herald.errors")
+    if database_unavailable(exc):
+        log.warning("http.database_unavailable", error=type(exc).__name__)
+        unavailable = ServiceUnavailable("The database is unavailable; retry shortly.")
+        return error_response(503, unavailable.code, unavailable.message, None, unavailable.headers)
+    log.exception("http.unhandled_error", method=method, path=path, exc_info=exc)
+    return error_response(500, InternalError.code, InternalError.message)
+
+
 def install_error_handlers(app: Any) -> None:
     """Register the handlers that render HeraldError, framework errors and crashes as JSend."""
-    import structlog
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import Request
@@ -270,11 +287,9 @@ def install_error_handlers(app: Any) -> None:
     from herald.kit.jsend import error_response
     from herald.kit.routes import allowed_methods, alternative_path
 
-    log = structlog.get_logger("herald.errors")
-
-    async def herald_error(_: Request, exc: Exception) -> Any:
+    async def herald_error(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, HeraldError)
-        return error_response(exc.status, exc.code, exc.message, exc.data, exc.headers)
+        return error_answer(exc, request.method, request.url.path)
 
     async def request_validation(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, RequestValidationError)
@@ -316,14 +331,7 @@ def install_error_handlers(app: Any) -> None:
         return error_response(exc.status_code, "http_error", str(exc.detail), None, headers)
 
     async def unexpected(request: Request, exc: Exception) -> Any:
-        if database_unavailable(exc):
-            log.warning("http.database_unavailable", error=type(exc).__name__)
-            unavailable = ServiceUnavailable("The database is unavailable; retry shortly.")
-            return error_response(
-                503, unavailable.code, unavailable.message, None, unavailable.headers
-            )
-        log.exception("http.unhandled_error", method=request.method, path=request.url.path)
-        return error_response(500, InternalError.code, InternalError.message)
+        return error_answer(exc, request.method, request.url.path)
 
     app.add_exception_handler(HeraldError, herald_error)
     app.add_exception_handler(RequestValidationError, request_validation)

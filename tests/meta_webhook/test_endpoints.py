@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
+from herald.app import create_app
 from herald.channel import service as channels
 from herald.config import Settings
 from herald.db import session_factory
@@ -211,3 +215,84 @@ async def test_the_subscription_handshake(
         },
     )
     assert_error(wrong, 403, "verify_token_mismatch")
+
+
+# POST /webhooks/whatsapp is served outside FastAPI's routing (kit.edge): the edges the
+# framework gave it still hold, in the same JSend shapes.
+
+LIMIT = 1_048_576  # Settings.max_json_body_bytes
+
+
+async def test_a_chunked_body_over_the_limit_is_413_and_stores_nothing(
+    client: httpx.AsyncClient, db: DatabaseUnderTest
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(LIMIT // 65_536 + 2):
+            yield b" " * 65_536
+
+    answer = await client.post(
+        "/webhooks/whatsapp",
+        content=chunks(),
+        headers={"X-Hub-Signature-256": "sha256=00", "Content-Type": "application/json"},
+    )
+    assert_error(answer, 413, "payload_too_large")
+    assert await count_rows(db, "webhook_events") == 0
+
+
+async def test_a_declared_length_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
+    body = b" " * (LIMIT + 1)
+    answer = await client.post("/webhooks/whatsapp", content=body, headers=sign(body))
+    assert_error(answer, 413, "payload_too_large")
+
+
+async def test_a_nul_in_the_signature_header_is_400(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/webhooks/whatsapp", content=b"{}", headers={"X-Hub-Signature-256": "sha256=\x00"}
+    )
+    assert_error(answer, 400, "validation_failed")
+
+
+async def test_the_answer_is_the_jsend_envelope(
+    client: httpx.AsyncClient, pending_template: Template
+) -> None:
+    body = template_event(waba(pending_template), "777", "APPROVED")
+    answer = await client.post("/webhooks/whatsapp", content=body, headers=sign(body))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    assert json.loads(answer.content) == {
+        "status": "success",
+        "message": "Received",
+        "data": {"duplicate": False},
+    }
+
+
+async def test_deliveries_are_counted_under_their_route(
+    client: httpx.AsyncClient, pending_template: Template
+) -> None:
+    body = template_event(waba(pending_template), "777", "APPROVED")
+    await client.post("/webhooks/whatsapp", content=body, headers=sign(body))
+    await client.post("/webhooks/whatsapp", content=b"{}", headers=sign(b"{}"))
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/webhooks/whatsapp",status="200"' in metrics
+    assert 'route="/webhooks/whatsapp",status="401"' in metrics
+
+
+async def test_a_database_that_is_down_is_503_not_500(
+    settings: Settings, clock: FrozenClock, pending_template: Template
+) -> None:
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        engine = app.state.runtime.engine
+
+        def refuse(*_: object) -> None:
+            raise OperationalError("INSERT", {}, ConnectionError("the database went away"))
+
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://herald.test") as c:
+            body = template_event(waba(pending_template), "777", "APPROVED")
+            event.listen(engine.sync_engine, "before_cursor_execute", refuse)
+            try:
+                answer = await c.post("/webhooks/whatsapp", content=body, headers=sign(body))
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", refuse)
+    assert_error(answer, 503, "service_unavailable")

@@ -3,9 +3,9 @@ and no legitimate path, query or header needs one."""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from herald.kit.jsend import error_response
+from herald.kit.jsend import JSendResponse, error_response
 
 
 def has_nul(scope: Scope) -> str | None:
@@ -22,18 +22,10 @@ def has_nul(scope: Scope) -> str | None:
     return None
 
 
-class RejectNulMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (where := has_nul(scope)) is not None:
-            response = error_response(
-                400,
-                "validation_failed",
-                f"{where}: must not contain a NUL character",
-                {"errors": [{"field": where, "message": "must not contain a NUL character"}]},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+def nul_rejected(where: str) -> JSendResponse:
+    return error_response(
+        400,
+        "validation_failed",
+        f"{where}: must not contain a NUL character",
+        {"errors": [{"field": where, "message": "must not contain a NUL character"}]},
+    )

@@ -10,7 +10,6 @@ from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald.errors import RateLimited
 
@@ -58,6 +57,7 @@ async def spend_user_budget(
     request: Any, limiter: Limiter, limit: RateLimitItem, user: int
 ) -> None:
     allowed, remaining, reset = await limiter.spend(limit, "user", str(user))
+    # Added to the answer, errors included, by kit.edge.EdgeMiddleware.
     request.state.rate_limit_headers = [
         (b"x-ratelimit-limit", str(limit.amount).encode()),
         (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
@@ -65,24 +65,3 @@ async def spend_user_budget(
     ]
     if not allowed:
         raise RateLimited(max(1, math.ceil(reset - time.time())))
-
-
-class RateLimitHeadersMiddleware:
-    """Adds the caller's X-RateLimit-* headers to every answer, errors included."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra = scope.get("state", {}).get("rate_limit_headers")
-                if extra:
-                    message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
