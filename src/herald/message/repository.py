@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,34 +78,58 @@ def _filtered(query: Select[Any], user_id: int, filters: dict[str, Any]) -> Sele
     return query
 
 
+# What a history item shows (``output.message_json``): read as plain rows, not ORM objects.
+HISTORY_COLUMNS = (
+    Message.id,
+    Message.whatsapp_bulk_group_id,
+    Message.template_id,
+    Message.template_name,
+    Message.contact_id,
+    Message.phone_number,
+    Message.country_code,
+    Message.state,
+    Message.error_code,
+    Message.error_title,
+    Message.error_detail,
+    Message.provider_message_id,
+    Message.created_at,
+    Message.scheduled_at,
+    Message.sent_at,
+    Message.delivered_at,
+    Message.read_at,
+    Message.failed_at,
+)
+
+
 async def history_page(
     session: AsyncSession, user_id: int, filters: dict[str, Any], limit: int, offset: int
-) -> tuple[Sequence[Message], int]:
-    """One page, newest first, and the total.
+) -> tuple[Sequence[Row[Any]], int]:
+    """One page, newest first, and the total, in one statement (one round trip, one snapshot).
 
-    The page's ids come first from the index alone, then only those rows: a deep page skips
+    The page's ids come from the index alone, then only those rows are read: a deep page skips
     its offset in the index instead of reading every skipped row. Without filters, the total
-    is the user's counter rather than a count of all their messages.
+    is the user's counter rather than a count of all their messages; with filters it counts
+    over the same index path as the page. Each row carries the total (a scalar subquery, run
+    once); only a page past the end needs a second statement for it.
     """
     ids_query = _filtered(select(Message.id), user_id, filters)
-    page_ids = list(
-        (
-            await session.execute(ids_query.order_by(Message.id.desc()).limit(limit).offset(offset))
-        ).scalars()
-    )
-    rows: Sequence[Message] = []
-    if page_ids:
-        found = await session.execute(
-            select(Message).where(Message.id.in_(page_ids)).order_by(Message.id.desc())
-        )
-        rows = found.scalars().all()
     if any(filters.get(name) is not None for name in (*FILTERS, "from", "to")):
-        counted = select(func.count()).select_from(ids_query.subquery())
-        total = (await session.execute(counted)).scalar_one()
+        total_query = select(func.count()).select_from(ids_query.subquery())
     else:
-        kept = select(func.sum(MessageTotal.total)).where(MessageTotal.user_id == user_id)
-        total = (await session.execute(kept)).scalar_one_or_none() or 0
-    return rows, int(total)
+        total_query = select(func.coalesce(func.sum(MessageTotal.total), 0)).where(
+            MessageTotal.user_id == user_id
+        )
+    page_ids = ids_query.order_by(Message.id.desc()).limit(limit).offset(offset).correlate(None)
+    rows = (
+        await session.execute(
+            select(total_query.scalar_subquery().label("total"), *HISTORY_COLUMNS)
+            .where(Message.id.in_(page_ids))
+            .order_by(Message.id.desc())
+        )
+    ).all()
+    if rows:
+        return rows, int(rows[0].total)
+    return rows, int((await session.execute(total_query)).scalar_one())
 
 
 async def count_by_state(session: AsyncSession, user_id: int, group_id: str) -> dict[str, int]:
