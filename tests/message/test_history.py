@@ -35,9 +35,7 @@ async def send(client: httpx.AsyncClient, auth: dict[str, str], template: Templa
     return message_id
 
 
-async def history(
-    client: httpx.AsyncClient, auth: dict[str, str], **params: Any
-) -> dict[str, Any]:
+async def history(client: httpx.AsyncClient, auth: dict[str, str], **params: Any) -> dict[str, Any]:
     answer = await client.get("/api/whatsapp/", params=params, headers=auth)
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
