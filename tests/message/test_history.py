@@ -11,11 +11,15 @@ import pytest
 from sqlalchemy import text
 
 from herald.config import Settings
+from herald.db import session_factory
+from herald.deps import get_read_session
 from herald.kit.clock import FrozenClock
 from herald.models import Template, User
 from tests.conftest import DatabaseUnderTest, assert_error
 from tests.message.helpers import approved_template
 
+# Assigns the transaction an id if it has none: equal within one transaction, not across two.
+XID = "SELECT pg_current_xact_id()::text"
 SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
 
 
@@ -129,3 +133,18 @@ async def test_a_user_disabled_between_two_pages_is_refused_the_second(
             text("UPDATE users SET is_disabled = :yes WHERE id = :id"), {"yes": True, "id": ana.id}
         )
     assert_error(await client.get("/api/whatsapp/", headers=auth), 401, "token_invalid")
+
+
+async def test_a_read_session_on_postgresql_runs_each_statement_on_its_own(
+    db: DatabaseUnderTest,
+) -> None:
+    """No BEGIN and no ROLLBACK around a read-only route's statements (deps.ReadSessionDep)."""
+    if db.kind != "postgresql":
+        pytest.skip("SQLite starts no transaction for reads anyway")
+    async with session_factory(db.engine)() as plain:
+        same = [(await plain.execute(text(XID))).scalar_one() for _ in range(2)]
+    async with session_factory(db.engine)() as session:
+        read = await get_read_session(session)
+        apart = [(await read.execute(text(XID))).scalar_one() for _ in range(2)]
+    assert same[0] == same[1]  # one transaction
+    assert apart[0] != apart[1]  # a transaction per statement
