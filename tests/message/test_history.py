@@ -3,7 +3,7 @@ total beside every page, and authentication checked on each page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -13,7 +13,8 @@ from sqlalchemy import text
 from herald.config import Settings
 from herald.db import session_factory
 from herald.deps import get_read_session
-from herald.kit.clock import FrozenClock
+from herald.kit.clock import FrozenClock, iso_utc
+from herald.message.output import _when
 from herald.models import Template, User
 from tests.conftest import DatabaseUnderTest, assert_error
 from tests.message.helpers import approved_template
@@ -148,3 +149,15 @@ async def test_a_read_session_on_postgresql_runs_each_statement_on_its_own(
         apart = [(await read.execute(text(XID))).scalar_one() for _ in range(2)]
     assert same[0] == same[1]  # one transaction
     assert apart[0] != apart[1]  # a transaction per statement
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 1, 18, 5, 9, 999_999, tzinfo=UTC),
+        datetime(2026, 12, 1, 20, 5, 9, tzinfo=timezone(timedelta(hours=2))),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ],
+)
+def test_history_times_are_written_as_every_other_time(moment: datetime) -> None:
+    assert _when(moment) == iso_utc(moment)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Row
@@ -41,8 +41,17 @@ def message_out(message: Message | Row[Any]) -> MessageOut:
     )
 
 
+def _utc(moment: datetime) -> str:
+    """``iso_utc``, faster for what a UTC column reads back (aware, in UTC): a page has up to
+    120 times to write, and ``strftime`` was a third of writing its items. Any other value
+    takes ``iso_utc`` itself."""
+    if moment.tzinfo is UTC and moment.year >= 1000:  # below, strftime does not pad the year
+        return moment.isoformat(timespec="seconds")[:19] + "Z"
+    return iso_utc(moment)
+
+
 def _when(moment: datetime | None) -> str | None:
-    return iso_utc(moment) if moment is not None else None
+    return _utc(moment) if moment is not None else None
 
 
 def message_json(row: Row[Any]) -> dict[str, Any]:
@@ -67,7 +76,7 @@ def message_json(row: Row[Any]) -> dict[str, Any]:
             else None
         ),
         "provider_message_id": row.provider_message_id,
-        "created_at": iso_utc(row.created_at),
+        "created_at": _utc(row.created_at),
         "scheduled_at": _when(row.scheduled_at),
         "sent_date": _when(row.sent_at),
         "delivered_at": _when(row.delivered_at),
