@@ -52,7 +52,7 @@ async def get_read_session(session: SessionDep) -> AsyncSession:
     """The request's session, for a route that only reads with single statements.
 
     On PostgreSQL its statements run without a transaction: no BEGIN before the first and no
-    ROLLBACK at the end, two of a history page's four round trips. Each statement still sees
+    ROLLBACK at the end, two round trips of every request. Each statement still sees
     one snapshot, as it does in a READ COMMITTED transaction. (SQLite starts no transaction for
     reads anyway, and switching its isolation costs statements of its own.) It must come before
     ``CurrentUser`` among the route's parameters, so that it is set before authentication reads.
