@@ -48,6 +48,23 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def get_read_session(session: SessionDep) -> AsyncSession:
+    """The request's session, for a route that only reads with single statements.
+
+    On PostgreSQL its statements run without a transaction: no BEGIN before the first and no
+    ROLLBACK at the end, two round trips of every request. Each statement still sees
+    one snapshot, as it does in a READ COMMITTED transaction. (SQLite starts no transaction for
+    reads anyway, and switching its isolation costs statements of its own.) It must come before
+    ``CurrentUser`` among the route's parameters, so that it is set before authentication reads.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization")
     if not header:

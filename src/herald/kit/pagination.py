@@ -62,9 +62,25 @@ async def fetch_page(
     return rows.scalars().all(), total
 
 
+def _pages(total: int, params: PageParams) -> int:
+    return math.ceil(total / params.limit) if total else 0
+
+
 def make_page(items: list[T], total: int, params: PageParams) -> Page[T]:
-    pages = math.ceil(total / params.limit) if total else 0
     return Page(
         items=items,
-        pagination=Pagination(page=params.page, limit=params.limit, total=total, pages=pages),
+        pagination=Pagination(
+            page=params.page, limit=params.limit, total=total, pages=_pages(total, params)
+        ),
     )
+
+
+def page_json(items: list[dict[str, Any]], total: int, params: PageParams) -> dict[str, Any]:
+    """``make_page`` for items already in their JSON form, as ``Page`` renders it."""
+    pagination = {
+        "page": params.page,
+        "limit": params.limit,
+        "total": total,
+        "pages": _pages(total, params),
+    }
+    return {"items": items, "pagination": pagination}

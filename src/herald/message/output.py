@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import UTC, datetime
+from typing import Any, cast
 
+from sqlalchemy import Row
+
+from herald.kit.clock import iso_utc
 from herald.message.schemas import MessageError, MessageOut, MessageState
 from herald.models import Message
 
 
-def message_out(message: Message) -> MessageOut:
+def message_out(message: Message | Row[Any]) -> MessageOut:
+    """From a message, or from a history row (``repository.HISTORY_COLUMNS``)."""
     error = (
         MessageError(
             code=message.error_code, title=message.error_title, detail=message.error_detail
@@ -34,3 +39,47 @@ def message_out(message: Message) -> MessageOut:
         read_at=message.read_at,
         failed_at=message.failed_at,
     )
+
+
+def _utc(moment: datetime) -> str:
+    """``iso_utc``, faster for what a UTC column reads back (aware, in UTC): a page has up to
+    120 times to write, and ``strftime`` was a third of writing its items. Any other value
+    takes ``iso_utc`` itself."""
+    if moment.tzinfo is UTC and moment.year >= 1000:  # below, strftime does not pad the year
+        return moment.isoformat(timespec="seconds")[:19] + "Z"
+    return iso_utc(moment)
+
+
+def _when(moment: datetime | None) -> str | None:
+    return _utc(moment) if moment is not None else None
+
+
+def message_json(row: Row[Any]) -> dict[str, Any]:
+    """A history row (``repository.HISTORY_COLUMNS``) as ``MessageOut`` renders it in JSON.
+
+    Written out rather than validated through the model: building twenty models, validating
+    them again as the response model and dumping that was 5% of a request's samples under
+    load. ``tests/message/test_history.py`` holds it to the model's JSON, field for field.
+    """
+    return {
+        "id": row.id,
+        "whatsapp_bulk_group_id": row.whatsapp_bulk_group_id,
+        "template_id": row.template_id,
+        "template_name": row.template_name,
+        "contact_id": row.contact_id,
+        "phone_number": row.phone_number,
+        "country_code": row.country_code,
+        "state": row.state,
+        "error": (
+            {"code": row.error_code, "title": row.error_title, "detail": row.error_detail}
+            if row.error_code
+            else None
+        ),
+        "provider_message_id": row.provider_message_id,
+        "created_at": _utc(row.created_at),
+        "scheduled_at": _when(row.scheduled_at),
+        "sent_date": _when(row.sent_at),
+        "delivered_at": _when(row.delivered_at),
+        "read_at": _when(row.read_at),
+        "failed_at": _when(row.failed_at),
+    }

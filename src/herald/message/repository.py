@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Integer, Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,46 +67,83 @@ async def opted_out(session: AsyncSession, user_id: int, numbers: Sequence[str])
     return found
 
 
-def _filtered(query: Select[Any], user_id: int, filters: dict[str, Any]) -> Select[Any]:
-    query = query.where(Message.user_id == user_id)
-    for name in FILTERS:
-        if filters.get(name) is not None:
-            query = query.where(getattr(Message, name) == filters[name])
-    if filters.get("from") is not None:
-        query = query.where(Message.created_at >= filters["from"])
-    if filters.get("to") is not None:
-        query = query.where(Message.created_at <= filters["to"])
-    return query
+# What a history item shows (``output.message_json``): read as plain rows, not ORM objects.
+HISTORY_COLUMNS = (
+    Message.id,
+    Message.whatsapp_bulk_group_id,
+    Message.template_id,
+    Message.template_name,
+    Message.contact_id,
+    Message.phone_number,
+    Message.country_code,
+    Message.state,
+    Message.error_code,
+    Message.error_title,
+    Message.error_detail,
+    Message.provider_message_id,
+    Message.created_at,
+    Message.scheduled_at,
+    Message.sent_at,
+    Message.delivered_at,
+    Message.read_at,
+    Message.failed_at,
+)
+
+
+@functools.cache
+def _history_statements(given: tuple[str, ...]) -> tuple[Select[Any], Select[Any]]:
+    """The page (with its total) and the total alone, for one combination of filters.
+
+    Built once per combination, with bound parameters (at most 2**7 of them): building a
+    fresh statement and hashing it for the compiled cache cost more than compiling saved.
+    """
+    ids = select(Message.id).where(Message.user_id == bindparam("user_id"))
+    for name in given:
+        if name == "from":
+            ids = ids.where(Message.created_at >= bindparam(name))
+        elif name == "to":
+            ids = ids.where(Message.created_at <= bindparam(name))
+        else:
+            ids = ids.where(getattr(Message, name) == bindparam(name))
+    if given:
+        total = select(func.count()).select_from(ids.subquery())
+    else:  # the user's counter rather than a count of all their messages
+        total = select(func.coalesce(func.sum(MessageTotal.total), 0)).where(
+            MessageTotal.user_id == bindparam("user_id")
+        )
+    page_ids = (
+        ids.order_by(Message.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .correlate(None)
+    )
+    page = (
+        select(total.scalar_subquery().label("total"), *HISTORY_COLUMNS)
+        .where(Message.id.in_(page_ids))
+        .order_by(Message.id.desc())
+    )
+    return page, total
 
 
 async def history_page(
     session: AsyncSession, user_id: int, filters: dict[str, Any], limit: int, offset: int
-) -> tuple[Sequence[Message], int]:
-    """One page, newest first, and the total.
+) -> tuple[Sequence[Row[Any]], int]:
+    """One page, newest first, and the total, in one statement (one round trip, one snapshot).
 
-    The page's ids come first from the index alone, then only those rows: a deep page skips
-    its offset in the index instead of reading every skipped row. Without filters, the total
-    is the user's counter rather than a count of all their messages.
+    The page's ids come from the index alone, then only those rows are read: a deep page skips
+    its offset in the index instead of reading every skipped row. Each row carries the total
+    (a scalar subquery, run once); only a page past the end needs a second statement for it.
+    Core on the session's connection: the ORM's execution layer adds nothing to plain rows.
     """
-    ids_query = _filtered(select(Message.id), user_id, filters)
-    page_ids = list(
-        (
-            await session.execute(ids_query.order_by(Message.id.desc()).limit(limit).offset(offset))
-        ).scalars()
-    )
-    rows: Sequence[Message] = []
-    if page_ids:
-        found = await session.execute(
-            select(Message).where(Message.id.in_(page_ids)).order_by(Message.id.desc())
-        )
-        rows = found.scalars().all()
-    if any(filters.get(name) is not None for name in (*FILTERS, "from", "to")):
-        counted = select(func.count()).select_from(ids_query.subquery())
-        total = (await session.execute(counted)).scalar_one()
-    else:
-        kept = select(func.sum(MessageTotal.total)).where(MessageTotal.user_id == user_id)
-        total = (await session.execute(kept)).scalar_one_or_none() or 0
-    return rows, int(total)
+    given = tuple(name for name in (*FILTERS, "from", "to") if filters.get(name) is not None)
+    page, total = _history_statements(given)
+    values = {"user_id": user_id, "limit": limit, "offset": offset}
+    values.update((name, filters[name]) for name in given)
+    connection = await session.connection()
+    rows = (await connection.execute(page, values)).all()
+    if rows:
+        return rows, int(rows[0].total)
+    return rows, int((await connection.execute(total, values)).scalar_one())
 
 
 async def count_by_state(session: AsyncSession, user_id: int, group_id: str) -> dict[str, int]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
@@ -233,7 +234,7 @@ def history_bound(moment: datetime | None, field: str) -> datetime | None:
 
 async def history(
     session: AsyncSession, user_id: int, params: PageParams, filters: dict[str, Any]
-) -> tuple[Sequence[Message], int]:
+) -> tuple[Sequence[Row[Any]], int]:
     return await repository.history_page(session, user_id, filters, params.limit, params.offset)
 
 

@@ -1,0 +1,163 @@
+"""History answers (spec/api.md §5): items rendered as the message model renders them, the
+total beside every page, and authentication checked on each page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from herald.config import Settings
+from herald.db import session_factory
+from herald.deps import get_read_session
+from herald.kit.clock import FrozenClock, iso_utc
+from herald.message.output import _when
+from herald.models import Template, User
+from tests.conftest import DatabaseUnderTest, assert_error
+from tests.message.helpers import approved_template
+
+# Assigns the transaction an id if it has none: equal within one transaction, not across two.
+XID = "SELECT pg_current_xact_id()::text"
+SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
+
+
+@pytest.fixture
+async def template(
+    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
+) -> Template:
+    return await approved_template(db, ana, settings, clock.now())
+
+
+async def send(client: httpx.AsyncClient, auth: dict[str, str], template: Template) -> int:
+    answer = await client.post(
+        f"/api/v2/whatsapp/templates/{template.id}/send", json=SAM, headers=auth
+    )
+    assert answer.status_code == 202, answer.text
+    message_id: int = answer.json()["data"]["message"]["id"]
+    return message_id
+
+
+async def history(client: httpx.AsyncClient, auth: dict[str, str], **params: Any) -> dict[str, Any]:
+    answer = await client.get("/api/whatsapp/", params=params, headers=auth)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def test_each_item_is_the_message_as_its_own_route_renders_it(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    clock: FrozenClock,
+) -> None:
+    plain = await send(client, auth, template)
+    failed = await send(client, auth, template)
+    delivered = await send(client, auth, template)
+    moment = clock.now() + timedelta(minutes=3)
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE messages SET state = 'failed', error_code = '131026', "
+                "error_title = 'Message undeliverable', error_detail = NULL, failed_at = :at, "
+                "provider_message_id = 'wamid.failed' WHERE id = :id"
+            ),
+            {"at": moment, "id": failed},
+        )
+        await connection.execute(
+            text(
+                "UPDATE messages SET state = 'read', sent_at = :at, delivered_at = :at, "
+                "read_at = :at, scheduled_at = :at, provider_message_id = 'wamid.read' "
+                "WHERE id = :id"
+            ),
+            {"at": moment, "id": delivered},
+        )
+    body = await history(client, auth)
+    assert body["status"] == "success"
+    assert body["message"] == "Messages"
+    assert body["data"]["pagination"] == {"page": 1, "limit": 20, "total": 3, "pages": 1}
+    assert [item["id"] for item in body["data"]["items"]] == [delivered, failed, plain]
+    for item in body["data"]["items"]:
+        one = await client.get(f"/api/whatsapp/{item['id']}/", headers=auth)
+        assert list(item.items()) == list(one.json()["data"].items())  # values and key order
+    failed_item = body["data"]["items"][1]
+    assert failed_item["error"] == {
+        "code": "131026",
+        "title": "Message undeliverable",
+        "detail": None,
+    }
+    assert failed_item["failed_at"] == moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert body["data"]["items"][0]["sent_date"] == failed_item["failed_at"]
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+async def test_a_page_past_the_end_is_empty_and_still_has_the_total(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template, filtered: bool
+) -> None:
+    for _ in range(3):
+        await send(client, auth, template)
+    params: dict[str, Any] = {"state": "queued"} if filtered else {}
+    body = await history(client, auth, page=3, limit=2, **params)
+    assert body["data"] == {
+        "items": [],
+        "pagination": {"page": 3, "limit": 2, "total": 3, "pages": 2},
+    }
+    last = await history(client, auth, page=2, limit=2, **params)
+    assert len(last["data"]["items"]) == 1
+    assert last["data"]["pagination"]["total"] == 3
+
+
+async def test_no_messages_is_an_empty_first_page(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body = await history(client, auth)
+    assert body["data"] == {
+        "items": [],
+        "pagination": {"page": 1, "limit": 20, "total": 0, "pages": 0},
+    }
+
+
+async def test_a_user_disabled_between_two_pages_is_refused_the_second(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    ana: User,
+) -> None:
+    await send(client, auth, template)
+    await history(client, auth)
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE users SET is_disabled = :yes WHERE id = :id"), {"yes": True, "id": ana.id}
+        )
+    assert_error(await client.get("/api/whatsapp/", headers=auth), 401, "token_invalid")
+
+
+async def test_a_read_session_on_postgresql_runs_each_statement_on_its_own(
+    db: DatabaseUnderTest,
+) -> None:
+    """No BEGIN and no ROLLBACK around a read-only route's statements (deps.ReadSessionDep)."""
+    if db.kind != "postgresql":
+        pytest.skip("SQLite starts no transaction for reads anyway")
+    async with session_factory(db.engine)() as plain:
+        same = [(await plain.execute(text(XID))).scalar_one() for _ in range(2)]
+    async with session_factory(db.engine)() as session:
+        read = await get_read_session(session)
+        apart = [(await read.execute(text(XID))).scalar_one() for _ in range(2)]
+    assert same[0] == same[1]  # one transaction
+    assert apart[0] != apart[1]  # a transaction per statement
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 1, 18, 5, 9, 999_999, tzinfo=UTC),
+        datetime(2026, 12, 1, 20, 5, 9, tzinfo=timezone(timedelta(hours=2))),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ],
+)
+def test_history_times_are_written_as_every_other_time(moment: datetime) -> None:
+    assert _when(moment) == iso_utc(moment)
