@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import json
+import os
 import statistics
 import tempfile
 import time
