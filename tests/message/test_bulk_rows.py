@@ -7,6 +7,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy import select, text
 
 from herald.config import Settings
@@ -16,7 +18,7 @@ from herald.kit.phone import normalise
 from herald.message import repository
 from herald.message.service import SendPolicy, common_columns, new_row, recipient_columns
 from herald.message.validation import Prepared
-from herald.models import Message, MessageTotal, User
+from herald.models import Message, MessageTotal, Template, User
 from herald.models.message import BULK
 from tests.conftest import DatabaseUnderTest, count_rows
 from tests.message.helpers import approved_template
@@ -73,3 +75,40 @@ async def test_bulk_rows_roll_back_with_their_transaction(
         await session.rollback()
     assert await count_rows(db, "messages") == 0
     assert await count_rows(db, "message_totals") == 0
+
+
+@pytest.fixture
+async def template(
+    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
+) -> Template:
+    return await approved_template(db, ana, settings, clock.now())
+
+
+async def test_a_bulk_send_skips_exactly_the_users_opted_out_numbers(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    bob_auth: dict[str, str],
+    template: Template,
+) -> None:
+    for number, who in (("21690000003", auth), ("21690000007", auth), ("21690000005", bob_auth)):
+        opted = await client.post(
+            "/api/v2/opt-outs", json={"number": number, "country_code": "TN"}, headers=who
+        )
+        assert opted.status_code in (200, 201), opted.text
+    recipients = [
+        {"to": f"2169{n:07d}", "country_code": "TN", "body_params": ["A", str(n)]}
+        for n in [*range(10), 3]  # a repeated opted-out number is refused at each index
+    ]
+    answer = await client.post(
+        f"/api/v2/whatsapp/templates/{template.id}/send-bulk",
+        json={"recipients": recipients, "skip_invalid": True},
+        headers=auth,
+    )
+    assert answer.status_code == 202, answer.text
+    data = answer.json()["data"]
+    assert data["queued"] == 8
+    assert [(r["index"], r["code"]) for r in data["rejected"]] == [
+        (3, "recipient_opted_out"),
+        (7, "recipient_opted_out"),
+        (10, "recipient_opted_out"),
+    ]

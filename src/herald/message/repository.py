@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -70,7 +82,29 @@ async def insert_many(
 
 def _converter(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
     processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return processor if processor is not None else _unchanged
+    if processor is None:
+        return _unchanged
+    if isinstance(column.type, JSON) and getattr(dialect, "_json_serializer", None) is None:
+        return lambda value: _json_text(value) if type(value) is dict else processor(value)
+    return processor
+
+
+def _make_json_text() -> Callable[[Any], str]:
+    """``json.dumps`` with its default arguments (what the JSON type writes), its encoder made
+    once: ``json.dumps`` builds a new one at every call, three quarters of the cost of a small
+    dict such as a message's content (~2 µs of ~2.6). Same text, byte for byte."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: nothing to gain
+        return json.dumps
+    default = json.JSONEncoder().default
+    # markers=None skips the circular-reference check: content is built by Herald, never cyclic.
+    encode = make(
+        None, default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_json_text = _make_json_text()
 
 
 def _unchanged(value: Any) -> Any:
@@ -105,6 +139,15 @@ async def _count(session: AsyncSession, user_id: int, added: int) -> None:
 async def opted_out(session: AsyncSession, user_id: int, numbers: Sequence[str]) -> set[str]:
     found: set[str] = set()
     unique = list(dict.fromkeys(numbers))
+    if session.get_bind().dialect.name == "postgresql" and len(unique) > 1:
+        # One array parameter instead of 1,000 bound values per statement to compile and send.
+        wanted = bindparam("numbers", unique, type_=postgresql.ARRAY(String(16)))
+        result = await session.execute(
+            select(OptOut.phone_number).where(
+                OptOut.user_id == user_id, OptOut.phone_number == any_(wanted)
+            )
+        )
+        return set(result.scalars())
     for start in range(0, len(unique), INSERT_BATCH):
         result = await session.execute(
             select(OptOut.phone_number).where(
