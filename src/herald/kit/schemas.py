@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, model_validator
+from pydantic_core import to_json
 
 from herald.kit.clock import iso_utc
 
@@ -21,10 +22,22 @@ class RequestBody(BaseModel):
     @classmethod
     def _no_nul_characters(cls, data: Any) -> Any:
         """PostgreSQL text cannot hold NUL; no field of Herald's needs one."""
-        where = _nul_path(data, "")
+        where = _nul_path(data, "") if _may_hold_nul(data) else None
         if where is not None:
             raise ValueError(f"{where or 'the body'} must not contain a NUL character")
         return data
+
+
+def _may_hold_nul(data: Any) -> bool:
+    """False only when no string in ``data`` holds a NUL, at C speed: JSON writes a NUL as
+    ``\\u0000`` and every string the walk below would look at is in the JSON. A match (even a
+    literal backslash-u0000) or data that cannot be written sends the caller to the walk,
+    which decides. The walk alone cost a 10,000-recipient bulk send ~70 ms (its body, then
+    each recipient again)."""
+    try:
+        return b"\\u0000" in to_json(data, serialize_unknown=True)
+    except (ValueError, TypeError, RecursionError):
+        return True
 
 
 def _nul_path(value: Any, path: str) -> str | None:

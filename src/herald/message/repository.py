@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import functools
+import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from herald.models import Message, MessageTotal, OptOut
 from herald.models.message import CANCELLED, QUEUED, TOTAL_SHARDS
@@ -33,11 +48,82 @@ async def add(session: AsyncSession, message: Message) -> Message:
     return message
 
 
-async def insert_many(session: AsyncSession, user_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """Multi-row INSERTs in batches: a 10,000-recipient bulk send is ten statements, not 10,000."""
-    for start in range(0, len(rows), INSERT_BATCH):
-        await session.execute(insert(Message), list(rows[start : start + INSERT_BATCH]))
+async def insert_many(
+    session: AsyncSession,
+    user_id: int,
+    common: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """Messages that share the ``common`` columns, one per row of the other columns (every row
+    has the same keys): one COPY on PostgreSQL, one executemany on SQLite.
+
+    The values are converted by the columns' own types, as an ORM insert would, but the
+    shared ones once per call rather than once per row: a 10,000-recipient bulk send spent
+    more time in the ORM's per-row work than in the database.
+    """
+    if rows:
+        connection = await session.connection()
+        dialect = connection.dialect
+        table = Message.metadata.tables[Message.__tablename__]
+        shared = [_converter(table.c[name], dialect)(value) for name, value in common.items()]
+        names = list(rows[0])
+        converters = [(name, _converter(table.c[name], dialect)) for name in names]
+        records = [(*shared, *[convert(row[name]) for name, convert in converters]) for row in rows]
+        columns = [*common, *names]
+        if dialect.name == "postgresql":
+            await _copy(connection, columns, records)
+        else:
+            quote = dialect.identifier_preparer.quote
+            # Only the table's own column names, quoted, go into the text; values are bound.
+            statement = (
+                f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+                f"VALUES ({', '.join('?' * len(columns))})"  # sqlite3's paramstyle: qmark
+            )
+            await connection.exec_driver_sql(statement, records)
     await _count(session, user_id, len(rows))
+
+
+def _converter(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None:
+        return _unchanged
+    if isinstance(column.type, JSON) and getattr(dialect, "_json_serializer", None) is None:
+        return lambda value: _json_text(value) if type(value) is dict else processor(value)
+    return processor
+
+
+def _make_json_text() -> Callable[[Any], str]:
+    """``json.dumps`` with its default arguments (what the JSON type writes), its encoder made
+    once: ``json.dumps`` builds a new one at every call, three quarters of the cost of a small
+    dict such as a message's content (~2 µs of ~2.6). Same text, byte for byte."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: nothing to gain
+        return json.dumps
+    default = json.JSONEncoder().default
+    # markers=None skips the circular-reference check: content is built by Herald, never cyclic.
+    encode = make(
+        None, default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_json_text = _make_json_text()
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+async def _copy(connection: AsyncConnection, columns: list[str], records: list[Any]) -> None:
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    # COPY goes to asyncpg directly; SQLAlchemy opens the database transaction at its first
+    # statement only. Outside one, the rows would be committed at once, before the answer.
+    if not raw.is_in_transaction():
+        await connection.execute(select(literal(1)))
+    if not raw.is_in_transaction():
+        raise RuntimeError("COPY outside the session's transaction")
+    await raw.copy_records_to_table(Message.__tablename__, records=records, columns=columns)
 
 
 async def _count(session: AsyncSession, user_id: int, added: int) -> None:
@@ -56,6 +142,15 @@ async def _count(session: AsyncSession, user_id: int, added: int) -> None:
 async def opted_out(session: AsyncSession, user_id: int, numbers: Sequence[str]) -> set[str]:
     found: set[str] = set()
     unique = list(dict.fromkeys(numbers))
+    if session.get_bind().dialect.name == "postgresql" and len(unique) > 1:
+        # One array parameter instead of 1,000 bound values per statement to compile and send.
+        wanted = bindparam("numbers", unique, type_=postgresql.ARRAY(String(16)))
+        result = await session.execute(
+            select(OptOut.phone_number).where(
+                OptOut.user_id == user_id, OptOut.phone_number == any_(wanted)
+            )
+        )
+        return set(result.scalars())
     for start in range(0, len(unique), INSERT_BATCH):
         result = await session.execute(
             select(OptOut.phone_number).where(

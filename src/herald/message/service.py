@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.callback.repository import record_states
 from herald.channel.service import ChannelMissing
 from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
+from herald.kit import collector
 from herald.kit.pagination import PageParams
 from herald.media import service as media_service
 from herald.message import repository
@@ -88,6 +89,23 @@ def new_row(
     now: datetime,
     contact_id: int | None = None,
 ) -> dict[str, Any]:
+    common = common_columns(
+        user_id, template, group_id, priority, scheduled_at, policy, now, contact_id
+    )
+    return {**common, **recipient_columns(prepared)}
+
+
+def common_columns(
+    user_id: int,
+    template: Template,
+    group_id: str,
+    priority: int,
+    scheduled_at: datetime | None,
+    policy: SendPolicy,
+    now: datetime,
+    contact_id: int | None = None,
+) -> dict[str, Any]:
+    """A new message's columns that every recipient of one send shares."""
     due = scheduled_at or now
     return {
         "user_id": user_id,
@@ -96,12 +114,8 @@ def new_row(
         "template_name": template.name,
         "template_language": template.language,
         "contact_id": contact_id,
-        "phone_number": prepared.phone.digits,
-        "country_code": prepared.phone.country_code,
         "whatsapp_bulk_group_id": group_id,
         "priority": priority,
-        "content": prepared.content,
-        "header_media_id": prepared.content.get("header_media_id"),
         "state": QUEUED,
         "created_at": now,
         "scheduled_at": scheduled_at,
@@ -110,6 +124,15 @@ def new_row(
         "attempts": 0,
         "pair_rate_hits": 0,
         "updated_at": now,
+    }
+
+
+def recipient_columns(prepared: Prepared) -> dict[str, Any]:
+    return {
+        "phone_number": prepared.phone.digits,
+        "country_code": prepared.phone.country_code,
+        "content": prepared.content,
+        "header_media_id": prepared.content.get("header_media_id"),
     }
 
 
@@ -161,10 +184,24 @@ async def send_bulk(
     policy: SendPolicy,
     now: datetime,
 ) -> tuple[str, int, list[Rejected]]:
-    """Validate every recipient, then queue the valid ones in batched INSERTs."""
+    """Validate every recipient, then queue the valid ones in one COPY (PostgreSQL) or one
+    executemany (SQLite)."""
     check_sendable(template)
     scheduled_at = check_send_at(body.send_at, now)
     _check_channel(template)
+    with collector.paused():
+        return await _queue_all(session, user_id, template, body, scheduled_at, policy, now)
+
+
+async def _queue_all(
+    session: AsyncSession,
+    user_id: int,
+    template: Template,
+    body: SendBulk,
+    scheduled_at: datetime | None,
+    policy: SendPolicy,
+    now: datetime,
+) -> tuple[str, int, list[Rejected]]:
     accepted, rejected = await _prepare_all(session, user_id, template, body.recipients)
     if rejected and not body.skip_invalid:
         raise RecipientsInvalid(
@@ -173,11 +210,9 @@ async def send_bulk(
             data={"rejected": [r.model_dump() for r in rejected]},
         )
     group_id = str(uuid.uuid4())
-    rows = [
-        new_row(user_id, template, prepared, group_id, BULK, scheduled_at, policy, now)
-        for prepared in accepted
-    ]
-    await repository.insert_many(session, user_id, rows)
+    common = common_columns(user_id, template, group_id, BULK, scheduled_at, policy, now)
+    rows = [recipient_columns(prepared) for prepared in accepted]
+    await repository.insert_many(session, user_id, common, rows)
     return group_id, len(rows), rejected
 
 
