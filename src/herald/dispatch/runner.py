@@ -70,6 +70,7 @@ class DispatchDeps:
 
 
 MIN_CHUNK = 5
+MAX_UNRECORDED = 2  # chunks' results waiting for the recording under way
 
 
 @dataclass
@@ -102,6 +103,7 @@ class ChannelRunner:
         self._claims = itertools.count(1)
         self._unrecorded: list[results.Planned] = []
         self._recording: asyncio.Task[None] | None = None
+        self._unsent: tuple[str, list[int]] | None = None  # marked in flight, not yet sending
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
@@ -109,13 +111,18 @@ class ChannelRunner:
         preparing = asyncio.create_task(self._prepare(chunks))
         try:
             while (chunk := await preparing) is not None:
+                self._unsent = None
                 preparing = asyncio.create_task(self._prepare(chunks))
                 self._results_in(chunk, await self._send_chunk(chunk))
+                if self._recording is not None and len(self._unrecorded) >= MAX_UNRECORDED:
+                    # The database is slower than the sending: wait for it rather than let
+                    # the results pile up unrecorded until their leases run out.
+                    await asyncio.wait([self._recording])
         finally:
-            # A chunk prepared but not sent stays in flight: the reaper settles it (as a crash).
             preparing.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await preparing
+            await self._give_back_unsent()
             await chunks.aclose()
             if self._recording is not None:  # what was sent is recorded, even when stopping
                 await self._recording
@@ -216,12 +223,28 @@ class ChannelRunner:
                     self.deps.settings.lease,
                 )
                 await session.commit()
+                self._unsent = (chunk.token, list(marked))
             for message in chunk.messages:
                 if message.id not in marked:  # it went back to the queue
                     self._last_sent.pop(message.phone_number, None)
             chunk.messages = [m for m in chunk.messages if m.id in marked]
             if chunk.messages:
                 return chunk
+
+    async def _give_back_unsent(self) -> None:
+        """The runner stops with a chunk marked but never sent: back to the queue. If that
+        fails too (the database is away), the reaper settles them as a crash would."""
+        if self._unsent is None:
+            return
+        (token, ids), self._unsent = self._unsent, None
+        try:
+            async with self.deps.sessions() as session:
+                await repository.unmark(session, ids, token, self.deps.clock.now())
+                await session.commit()
+        except Exception:
+            log.warning(
+                "dispatch.unsent_left_in_flight", channel_id=self.channel_id, count=len(ids)
+            )
 
     async def _space_recipients(self, token: str, chunk: Sequence[Message]) -> list[Message]:
         """Hold back messages to a recipient messaged less than the pair spacing ago (or
