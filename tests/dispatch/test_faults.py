@@ -174,3 +174,32 @@ async def test_a_slow_webhook_sender_still_ends_in_read(
     ]
     for group in groups:
         await _state_is(live, live_ana, group, "read")
+
+
+async def test_a_recipient_in_two_consecutive_chunks_is_spaced(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """The next chunk is prepared while one is being sent: a recipient of the chunk going out
+    is held back from it (pair spacing) even before their message has left."""
+    template = await approved_template(live, live_ana)
+    await live.emulator.patch("/_emulator/config", json={"pair_rate_seconds": 0.9})
+    numbers = [f"2169683{n:04d}" for n in range(9)]
+    numbers.insert(5, numbers[4])  # last of the first chunk (5 at 80/s), first of the next
+    answer = await live.herald.post(
+        f"/api/v2/whatsapp/templates/{template['id']}/send-bulk",
+        json={
+            "recipients": [
+                {"to": to, "country_code": "TN", "body_params": ["A", str(n)]}
+                for n, to in enumerate(numbers)
+            ]
+        },
+        headers=live_ana,
+    )
+    assert answer.status_code == 202, answer.text
+
+    async def all_sent() -> bool:
+        return len((await live.emulator.get("/_emulator/messages")).json()) == 10
+
+    await eventually(all_sent, timeout=20, message="10 sent")
+    stats = (await live.emulator.get("/_emulator/stats")).json()
+    assert stats["refused"].get("131056", 0) == 0

@@ -97,6 +97,26 @@ async def mark_in_flight(
     return set(result.scalars())
 
 
+async def unmark(
+    session: AsyncSession, ids: Sequence[int], lease_token: str, now: datetime
+) -> None:
+    """Give back messages marked in flight that were never sent (their runner stopped first):
+    they were not handed to the provider, so they are due again, not "outcome unknown"."""
+    await session.execute(
+        update(Message)
+        .where(
+            Message.id.in_(ids),
+            Message.state == SENDING,
+            Message.lease_owner == lease_token,
+            Message.in_flight_at.is_not(None),
+        )
+        .values(
+            state=QUEUED, in_flight_at=None, lease_owner=None, lease_expires_at=None, updated_at=now
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def requeue(
     session: AsyncSession, ids: Sequence[int], lease_token: str, at: datetime, now: datetime
 ) -> None:

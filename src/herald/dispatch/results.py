@@ -154,6 +154,19 @@ def plan(results: list[SendResult], policy: RetryPolicy, rng: random.Random) -> 
     return planned
 
 
+def combined(plans: list[Planned]) -> Planned:
+    """Several chunks' plans as one, to record in one transaction."""
+    merged = Planned([], [], [], [], [], [])
+    for planned in plans:
+        merged.accepted += planned.accepted
+        merged.retry += planned.retry
+        merged.fail += planned.fail
+        merged.unknown += planned.unknown
+        merged.attempts += planned.attempts
+        merged.decisions += planned.decisions
+    return merged
+
+
 def _code(error: ProviderError) -> str:
     return str(error.code) if error.code is not None else error.kind.value
 

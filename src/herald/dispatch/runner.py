@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -44,9 +45,10 @@ log = structlog.get_logger("herald.dispatch")
 @dataclass
 class DispatchSettings:
     claim_seconds: float = 1.0  # claim about this many seconds of sending at a time
-    # Messages marked in flight per commit, at most: a crash leaves at most this many with an
-    # unknown outcome. Sized to ~50 ms of sending (at least 1, at most 50).
-    chunk: int = 50
+    # Messages marked in flight per commit, at most; two chunks are in flight at a time (one
+    # sending, the next marked), so a crash leaves at most twice this many with an unknown
+    # outcome. Sized to ~25 ms of sending (at least MIN_CHUNK, at most 25).
+    chunk: int = 25
     lease: timedelta = timedelta(seconds=60)
     pair_spacing: timedelta = timedelta(seconds=6)
     idle_seconds: float = 5.0  # a runner with nothing due for this long lets its channel go
@@ -68,21 +70,66 @@ class DispatchDeps:
 
 
 MIN_CHUNK = 5
+MAX_UNRECORDED = 2  # chunks' results waiting for the recording under way
+
+
+@dataclass
+class _Chunk:
+    """Messages of one claim (``token``), marked in flight together and sent together."""
+
+    channel: Channel
+    access: ChannelAccess
+    token: str
+    messages: list[Message]
+    headers: dict[int, HeaderOrError] = field(default_factory=dict)
 
 
 class ChannelRunner:
+    """Sends as a pipeline: while one chunk goes out at the pacer's slots, the next chunk is
+    claimed and marked in flight and the previous one's results are recorded. A commit that
+    waits (behind another writer, on SQLite in the busy handler's sleeps) then overlaps the
+    sending instead of stopping it: the pacer may catch up only a few sends, so every wait in
+    between chunks used to be lost from the channel's rate."""
+
     def __init__(self, deps: DispatchDeps, channel_id: int, owner: str) -> None:
         self.deps = deps
         self.channel_id = channel_id
         self.owner = owner
         self.pacer = Pacer(80)
-        self._last_sent: dict[str, float] = {}  # recipient → monotonic time (pair spacing)
+        # recipient → monotonic time of the last send (pair spacing); ``inf`` while a message
+        # to them is marked but not yet sent, so the chunk prepared meanwhile holds them back.
+        self._last_sent: dict[str, float] = {}
         self._paused_until = 0.0
         self._claims = itertools.count(1)
-        self._lease_token = owner
+        self._unrecorded: list[results.Planned] = []
+        self._recording: asyncio.Task[None] | None = None
+        self._unsent: tuple[str, list[int]] | None = None  # marked in flight, not yet sending
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
+        chunks = self._chunks()
+        preparing = asyncio.create_task(self._prepare(chunks))
+        try:
+            while (chunk := await preparing) is not None:
+                self._unsent = None
+                preparing = asyncio.create_task(self._prepare(chunks))
+                self._results_in(chunk, await self._send_chunk(chunk))
+                if self._recording is not None and len(self._unrecorded) >= MAX_UNRECORDED:
+                    # The database is slower than the sending: wait for it rather than let
+                    # the results pile up unrecorded until their leases run out.
+                    await asyncio.wait([self._recording])
+        finally:
+            preparing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await preparing
+            await self._give_back_unsent()
+            await chunks.aclose()
+            if self._recording is not None:  # what was sent is recorded, even when stopping
+                await self._recording
+
+    async def _chunks(self) -> AsyncGenerator[_Chunk, None]:
+        """Chunks to send, claimed a batch (``claim_seconds`` of sending) at a time; ends when
+        nothing has been due for ``idle_seconds`` or the channel is gone."""
         idle_since = time.monotonic()
         while time.monotonic() - idle_since < self.deps.settings.idle_seconds:
             channel = await self._channel()
@@ -92,31 +139,39 @@ class ChannelRunner:
             if time.monotonic() < self._paused_until:
                 await asyncio.sleep(min(1.0, self._paused_until - time.monotonic()))
                 continue
-            batch = await self._claim(channel)
-            if batch:
-                await self._send(channel, batch)
-                idle_since = time.monotonic()
-            else:
+            token, batch = await self._claim(channel)
+            if not batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.deps.wake.wait(), self.deps.settings.poll_seconds)
+                continue
+            access = channel_service.access(channel, self.deps.cipher)
+            # About 25 ms of sending (two chunks are marked in flight at a time: a crash
+            # leaves at most ``chunk`` * 2 unsent with an unknown outcome), but at least a
+            # few messages: a chunk of one would pay two commits per message.
+            size = min(
+                self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 40)
+            )
+            for start in range(0, len(batch), size):
+                yield _Chunk(channel, access, token, batch[start : start + size])
+            idle_since = time.monotonic()
 
     async def _channel(self) -> Channel | None:
         async with self.deps.sessions() as session:
             return await channels.get(session, self.channel_id)
 
-    async def _claim(self, channel: Channel) -> list[Message]:
+    async def _claim(self, channel: Channel) -> tuple[str, list[Message]]:
         """Transactional sends first; the rest shared evenly between the due campaigns."""
         settings = self.deps.settings
         capacity = max(1, int(channel.throughput_per_second * settings.claim_seconds))
         now = self.deps.clock.now()
         # A token per claim: rows of an older claim whose lease ran out are never sent by it.
-        self._lease_token = f"{self.owner}:{next(self._claims)}"
+        token = f"{self.owner}:{next(self._claims)}"
         async with self.deps.sessions() as session:
             batch = list(
                 await repository.claim(
                     session,
                     self.channel_id,
-                    self._lease_token,
+                    token,
                     capacity,
                     now,
                     settings.lease,
@@ -130,7 +185,7 @@ class ChannelRunner:
                 claimed = await repository.claim(
                     session,
                     self.channel_id,
-                    self._lease_token,
+                    token,
                     min(share, remaining),
                     now,
                     settings.lease,
@@ -142,70 +197,91 @@ class ChannelRunner:
                 if remaining <= 0:
                     break
             await session.commit()
-        return batch
+        return token, batch
 
-    async def _send(self, channel: Channel, batch: list[Message]) -> None:
-        access = channel_service.access(channel, self.deps.cipher)
-        # About 50 ms of sending, but at least a few messages: at a low rate, a chunk of one
-        # would pay two commits per message and fall behind the channel's throughput.
-        chunk_size = min(
-            self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 20)
-        )
-        token = self._lease_token
-        for start in range(0, len(batch), chunk_size):
-            chunk = await self._space_recipients(batch[start : start + chunk_size])
-            if not chunk:
+    async def _prepare(self, chunks: AsyncIterator[_Chunk]) -> _Chunk | None:
+        """The next chunk, marked in flight and ready to send (None: the runner is done)."""
+        while True:
+            chunk = await anext(chunks, None)
+            if chunk is None:
+                return None
+            chunk.messages = await self._space_recipients(chunk.token, chunk.messages)
+            if not chunk.messages:
                 continue
             # Header files go up before the messages are marked in flight: an upload that takes
             # a while must not turn into "outcome unknown" if the process dies meanwhile.
-            headers = await self.deps.media.resolve(
-                access, (m.header_media_id for m in chunk if m.header_media_id is not None)
+            chunk.headers = await self.deps.media.resolve(
+                chunk.access,
+                (m.header_media_id for m in chunk.messages if m.header_media_id is not None),
             )
             async with self.deps.sessions() as session:
                 marked = await repository.mark_in_flight(
                     session,
-                    [m.id for m in chunk],
-                    token,
+                    [m.id for m in chunk.messages],
+                    chunk.token,
                     self.deps.clock.now(),
                     self.deps.settings.lease,
                 )
                 await session.commit()
-            chunk = [m for m in chunk if m.id in marked]  # the rest went back to the queue
-            tasks = []
-            for message in chunk:
-                header = headers.get(message.header_media_id or 0)
-                if not isinstance(header, ProviderError):
-                    await self.pacer.slot()
-                    self._last_sent[message.phone_number] = time.monotonic()
-                tasks.append(asyncio.create_task(self._send_one(access, message, header)))
-            sent = list(await asyncio.gather(*tasks))
-            await self._forget_lost_media(access, sent)
-            await self._record(channel, sent)
+                self._unsent = (chunk.token, list(marked))
+            for message in chunk.messages:
+                if message.id not in marked:  # it went back to the queue
+                    self._last_sent.pop(message.phone_number, None)
+            chunk.messages = [m for m in chunk.messages if m.id in marked]
+            if chunk.messages:
+                return chunk
 
-    async def _space_recipients(self, chunk: Sequence[Message]) -> list[Message]:
-        """Hold back messages to a recipient messaged less than the pair spacing ago."""
+    async def _give_back_unsent(self) -> None:
+        """The runner stops with a chunk marked but never sent: back to the queue. If that
+        fails too (the database is away), the reaper settles them as a crash would."""
+        if self._unsent is None:
+            return
+        (token, ids), self._unsent = self._unsent, None
+        try:
+            async with self.deps.sessions() as session:
+                await repository.unmark(session, ids, token, self.deps.clock.now())
+                await session.commit()
+        except Exception:
+            log.warning(
+                "dispatch.unsent_left_in_flight", channel_id=self.channel_id, count=len(ids)
+            )
+
+    async def _space_recipients(self, token: str, chunk: Sequence[Message]) -> list[Message]:
+        """Hold back messages to a recipient messaged less than the pair spacing ago (or
+        about to be, by the chunk being sent)."""
         spacing = self.deps.settings.pair_spacing.total_seconds()
         now = time.monotonic()
         ready, later = [], []
-        seen: set[str] = set()
         for message in chunk:
             last = self._last_sent.get(message.phone_number)
-            if message.phone_number in seen or (last is not None and now - last < spacing):
+            if last is not None and now - last < spacing:  # ``inf`` (being sent) included
                 later.append(message)
             else:
                 ready.append(message)
-                seen.add(message.phone_number)
+                self._last_sent[message.phone_number] = math.inf
         if later:
             now_utc = self.deps.clock.now()
             retry_at = now_utc + self.deps.settings.pair_spacing
             async with self.deps.sessions() as session:
-                await repository.requeue(
-                    session, [m.id for m in later], self._lease_token, retry_at, now_utc
-                )
+                await repository.requeue(session, [m.id for m in later], token, retry_at, now_utc)
                 await session.commit()
         if len(self._last_sent) > 100_000:
             self._last_sent = {k: v for k, v in self._last_sent.items() if now - v < spacing}
         return ready
+
+    async def _send_chunk(self, chunk: _Chunk) -> list[SendResult]:
+        tasks = []
+        for message in chunk.messages:
+            header = chunk.headers.get(message.header_media_id or 0)
+            if isinstance(header, ProviderError):
+                self._last_sent.pop(message.phone_number, None)  # nothing goes out
+            else:
+                await self.pacer.slot()
+                self._last_sent[message.phone_number] = time.monotonic()
+            tasks.append(asyncio.create_task(self._send_one(chunk.access, message, header)))
+        sent = list(await asyncio.gather(*tasks))
+        await self._forget_lost_media(chunk.access, sent)
+        return sent
 
     async def _send_one(
         self, access: ChannelAccess, message: Message, header: HeaderOrError | None
@@ -230,13 +306,30 @@ class ChannelRunner:
         for media_id in lost:
             await self.deps.media.forget(access, media_id)
 
-    async def _record(self, channel: Channel, sent: list[SendResult]) -> None:
+    def _results_in(self, chunk: _Chunk, sent: list[SendResult]) -> None:
+        """Act on a chunk's answers now (the pacer's hold, an auth pause), and queue them for
+        recording: one transaction at a time records whatever came in since the last began,
+        so a slow commit means fewer, larger ones rather than a stalled sender."""
         planned = results.plan(sent, self.deps.settings.retry, self.deps.rng)
-        async with self.deps.sessions() as session:
-            await results.apply(session, planned)
-            await apply_side_effects(session, channel, planned.decisions, self.deps.clock.now())
-            await record_states(session, planned.changed_ids(), self.deps.clock.now())
-            await session.commit()
+        self._react(chunk.channel, planned)
+        self._unrecorded.append(planned)
+        if self._recording is None or self._recording.done():
+            if self._recording is not None:
+                self._recording.result()  # a recording that failed stops the runner
+            self._recording = asyncio.create_task(self._record_pending(chunk.channel))
+
+    async def _record_pending(self, channel: Channel) -> None:
+        while self._unrecorded:
+            pending, self._unrecorded = self._unrecorded, []
+            planned = results.combined(pending)
+            async with self.deps.sessions() as session:
+                await results.apply(session, planned)
+                now = self.deps.clock.now()
+                await apply_side_effects(session, channel, planned.decisions, now)
+                await record_states(session, planned.changed_ids(), now)
+                await session.commit()
+
+    def _react(self, channel: Channel, planned: results.Planned) -> None:
         for result, decision in planned.decisions:
             _count(channel.id, result, decision)
             if decision.slow_sender:
