@@ -80,6 +80,18 @@ def intake_and_ingest(results: dict[str, object], runs: int, quick: bool) -> Non
             results[f"upload_{kind}"] = s.upload_memory(api, account)
 
 
+def single_sends(results: dict[str, object], runs: int, quick: bool) -> None:
+    """Single-send intake alone (no bulk, webhooks or uploads), for working on that target."""
+    seconds = 5 if quick else 10
+    for kind in ("sqlite", "postgresql"):
+        with s.stack(kind) as installation:
+            [account] = prepare(installation)
+            api = s._api(installation)
+            results[f"intake_{kind}"] = median_of(
+                runs, lambda: s.intake(installation, account, api, seconds)
+            )[0]
+
+
 def dispatch(results: dict[str, object], runs: int, quick: bool) -> None:
     with s.stack("postgresql") as installation:
         accounts = prepare(installation, users=2, throughput=1000)
@@ -125,6 +137,7 @@ def history(results: dict[str, object], runs: int, quick: bool) -> None:
 
 SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "intake": intake_and_ingest,
+    "single-sends": single_sends,
     "dispatch": dispatch,
     "pacing": pacing,
     "history": history,
@@ -134,7 +147,7 @@ SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
 def run_all(runs: int, quick: bool, only: str = "all") -> dict[str, object]:
     results: dict[str, object] = Results()
     for name, section in SECTIONS.items():
-        if only in ("all", name):
+        if only == name or (only == "all" and name != "single-sends"):  # a part of "intake"
             section(results, runs, quick)
     return results
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -29,7 +30,7 @@ from herald.message.schemas import (
     SendV2,
     StateCounts,
 )
-from herald.models import User
+from herald.models import Message, User
 from herald.runtime import Runtime
 from herald.template import service as templates
 
@@ -107,6 +108,37 @@ def _accepted_body(message: Any) -> dict[str, Any]:
     return Success(message="Message queued", data=data).model_dump(mode="json")
 
 
+async def _accept_single(
+    request: Request,
+    body: Any,
+    key: str | None,
+    user: User,
+    session: AsyncSession,
+    runtime: Runtime,
+    draft: Callable[[datetime], Awaitable[service.Draft]],
+) -> JSendResponse:
+    """One message: through the intake batcher (group commit) unless it carries an
+    idempotency key or a header file, which are stored in this request's transaction."""
+    user_id = user.id
+    if key or getattr(body, "idempotency_key", None):
+
+        async def work(now: datetime) -> dict[str, Any]:
+            return _accepted_body(await service.send_one(session, user_id, await draft(now)))
+
+        return await _accept(request, body, key, user, session, runtime, work)
+    drafted = await draft(runtime.clock.now())
+    if drafted.needs_media:
+        message = await service.send_one(session, user_id, drafted)
+        await session.commit()
+    else:
+        # The batch writes on a connection of its own: give this one back before waiting.
+        await session.close()
+        message = Message(id=await runtime.send_batcher.store(drafted.row), **drafted.row)
+    runtime.dispatch_pending.set()
+    MESSAGES.labels("queued").inc()
+    return JSendResponse(_accepted_body(message), status_code=202)
+
+
 @router.post(
     "/api/v2/whatsapp/templates/{template_id}/send",
     status_code=202,
@@ -121,10 +153,9 @@ async def send_v2(
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
 ) -> JSendResponse:
-    async def work(now: datetime) -> dict[str, Any]:
+    async def draft(now: datetime) -> service.Draft:
         template = await templates.get(session, user.id, template_id)
-        message = await service.send_one(
-            session,
+        return service.draft_one(
             user.id,
             template,
             body,
@@ -135,9 +166,8 @@ async def send_v2(
             _policy(runtime),
             now,
         )
-        return _accepted_body(message)
 
-    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+    return await _accept_single(request, body, idempotency_key, user, session, runtime, draft)
 
 
 @router.post("/api/whatsapp/", status_code=202, response_model=Success[Accepted])
@@ -156,15 +186,14 @@ async def send_v1(
             "contact_id", "give exactly one of contact_id, or phone_number with country_code"
         )
 
-    async def work(now: datetime) -> dict[str, Any]:
+    async def draft(now: datetime) -> service.Draft:
         template = await templates.get(session, user.id, body.template_id)
         if body.contact_id is not None:
             contact = await contacts.get(session, user.id, body.contact_id)
             to, country, contact_id = contact.number, contact.country_code, contact.id
         else:
             to, country, contact_id = str(body.phone_number), str(body.country_code), None
-        message = await service.send_one(
-            session,
+        return service.draft_one(
             user.id,
             template,
             body,
@@ -176,9 +205,8 @@ async def send_v1(
             now,
             contact_id,
         )
-        return _accepted_body(message)
 
-    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+    return await _accept_single(request, body, idempotency_key, user, session, runtime, draft)
 
 
 @router.post(
@@ -193,11 +221,10 @@ async def send_template_v1(
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
 ) -> JSendResponse:
-    async def work(now: datetime) -> dict[str, Any]:
+    async def draft(now: datetime) -> service.Draft:
         template = await templates.get(session, user.id, template_id)
         contact = await contacts.get(session, user.id, body.contact_id)
-        message = await service.send_one(
-            session,
+        return service.draft_one(
             user.id,
             template,
             body,
@@ -209,9 +236,8 @@ async def send_template_v1(
             now,
             contact.id,
         )
-        return _accepted_body(message)
 
-    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+    return await _accept_single(request, body, idempotency_key, user, session, runtime, draft)
 
 
 @router.post(
