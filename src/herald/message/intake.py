@@ -9,8 +9,13 @@ its batch committed (a 202 is a committed row), and with no load a batch is that
 timer, no added wait. Written here, like ``meta_webhook/inbox.py``, because it is a few lines
 over ``asyncio`` futures and no library does group commit for an async SQLAlchemy session.
 
-A batch that fails is written again one send per transaction, so one send whose template or
-channel was deleted meanwhile (a foreign key refuses its row) fails alone, with a 4xx.
+The batch's transaction also reads the state of its users and templates, so a send authorised
+or drafted from what this process remembered (``intake_cache``) is stored only if that still
+holds at its commit; the others are answered Stale and drafted again from the database.
+
+A batch that fails before its COMMIT is written again one send per transaction, so one send
+whose template or channel was deleted meanwhile (a foreign key refuses its row) fails alone,
+with a 4xx.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.channel.service import ChannelMissing
-from herald.errors import database_unavailable
+from herald.errors import ServiceUnavailable, database_unavailable
 from herald.message import intake_repository as repository
+from herald.message.intake_cache import Checks, IntakeCache, Stale
 from herald.message.validation import RecipientOptedOut
 from herald.template.service import TemplateNotFound
 
@@ -40,9 +46,10 @@ class _CommitFailed(Exception):
         self.cause = cause
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a batch may hold two equal sends
 class _Send:
     row: dict[str, Any]
+    checks: Checks
     stored: asyncio.Future[int]
 
     @property
@@ -51,18 +58,20 @@ class _Send:
 
 
 class SendBatcher:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: IntakeCache) -> None:
         self._sessions = sessions
+        self._cache = cache
         self._waiting: list[_Send] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def store(self, row: dict[str, Any]) -> int:
+    async def store(self, row: dict[str, Any], checks: Checks) -> int:
         """Store one message row (``service.new_row``) and return its id once committed.
 
-        Raises RecipientOptedOut, or the database's failure (a 503 when it is down).
+        Raises Stale when ``checks`` no longer hold at the batch's transaction,
+        RecipientOptedOut, or the database's failure (a 503 when it is down).
         """
         stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Send(row, stored))
+        self._waiting.append(_Send(row, checks, stored))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
         # Shielded: a client that hangs up does not take its send out of a batch.
@@ -95,29 +104,51 @@ class SendBatcher:
 
     async def _write(self, batch: Sequence[_Send]) -> None:
         async with self._sessions() as session:
-            refused = await repository.opted_out(session, [s.recipient for s in batch])
-            kept = [s for s in batch if s.recipient not in refused]
+            current = await self._current(session, batch)
+            refused = await repository.opted_out(session, [s.recipient for s in current])
+            kept = [s for s in current if s.recipient not in refused]
             ids = await repository.insert_rows(session, [s.row for s in kept]) if kept else []
             await repository.add_to_totals(session, Counter(s.row["user_id"] for s in kept))
             try:
                 await session.commit()
             except Exception as failure:
                 raise _CommitFailed(failure) from failure
+        verified = set(current)
         for send in batch:
-            if not send.stored.done() and send.recipient in refused:
+            if send.stored.done():
+                continue
+            if send not in verified:
+                send.stored.set_exception(Stale())
+            elif send.recipient in refused:
                 send.stored.set_exception(RecipientOptedOut())
         for send, message_id in zip(kept, ids, strict=True):
             if not send.stored.done():
                 send.stored.set_result(message_id)
 
+    async def _current(self, session: AsyncSession, batch: Sequence[_Send]) -> list[_Send]:
+        """The sends whose user still authorises them and whose template is as they saw it,
+        read in the transaction that stores them."""
+        users = await repository.user_states(session, {s.checks.user_id for s in batch})
+        templates = await repository.template_states(session, {s.checks.template_id for s in batch})
+        current = []
+        for send in batch:
+            checks = send.checks
+            user = users.get(checks.user_id)
+            authorised = user is not None and user.authorises(checks.token_credentials)
+            if authorised and templates.get(checks.template_id) == checks.template:
+                current.append(send)
+            else:
+                self._cache.forget(checks.user_id, checks.template_id)
+        return current
+
     async def _fail(self, send: _Send, failure: Exception) -> None:
         if send.stored.done():
             return
         if isinstance(failure, IntegrityError):
-            failure = await self._explain(send, failure)
+            failure = await self._explain(send)
         send.stored.set_exception(failure)
 
-    async def _explain(self, send: _Send, failure: IntegrityError) -> Exception:
+    async def _explain(self, send: _Send) -> Exception:
         """A foreign key refused the row: its template or channel was deleted after it was read."""
         try:
             async with self._sessions() as session:
@@ -130,7 +161,9 @@ class SendBatcher:
             return TemplateNotFound()
         if channel_id is None or channel_id != send.row["channel_id"]:
             return ChannelMissing()
-        return failure
+        # Another row it names (a contact) went meanwhile: a retry is answered from the
+        # current state.
+        return ServiceUnavailable("The send met a concurrent change; retry.", retry_after=1)
 
     async def aclose(self) -> None:
         """Let the batch being written finish (at shutdown)."""

@@ -11,7 +11,8 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import Message, MessageTotal, OptOut, Template
+from herald.message.intake_cache import TEMPLATE_FIELDS, UserState
+from herald.models import Message, MessageTotal, OptOut, Template, User
 from herald.models.message import TOTAL_SHARDS
 
 _INSERT = insert(Message).returning(Message.id, sort_by_parameter_order=True)
@@ -53,6 +54,26 @@ async def add_to_totals(session: AsyncSession, added: dict[int, int]) -> None:
                 index_elements=["user_id", "shard"], set_={"total": MessageTotal.total + count}
             )
         )
+
+
+async def user_states(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, UserState]:
+    result = await session.execute(
+        select(User.id, User.is_disabled, User.has_api_access, User.tokens_valid_after).where(
+            User.id.in_(set(user_ids))
+        )
+    )
+    return {int(row[0]): UserState.of(row[1], row[2], row[3]) for row in result.all()}
+
+
+async def template_states(
+    session: AsyncSession, template_ids: Iterable[int]
+) -> dict[int, tuple[Any, ...]]:
+    """Each template's ``TEMPLATE_FIELDS``, as ``intake_cache.template_fields`` gives them."""
+    columns = [getattr(Template, name) for name in TEMPLATE_FIELDS]
+    result = await session.execute(
+        select(Template.id, *columns).where(Template.id.in_(set(template_ids)))
+    )
+    return {int(row[0]): tuple(row[1:]) for row in result.all()}
 
 
 async def template_channel(
