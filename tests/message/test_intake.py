@@ -157,3 +157,12 @@ async def test_one_failing_send_does_not_fail_its_batch(
     assert getattr(results[5], "status", None) == 503, results[5]  # retryable, never a 500
     assert isinstance(results[6], Stale)
     assert await count_rows(db, "messages") == 5
+
+
+async def test_a_token_verified_before_still_expires(
+    client: httpx.AsyncClient, auth: dict[str, str], template: Template, clock: FrozenClock
+) -> None:
+    path = send_path(template)
+    assert (await client.post(path, json=SAM, headers=auth)).status_code == 202
+    clock.advance(timedelta(hours=2))
+    assert_error(await client.post(path, json=SAM, headers=auth), 401, "token_expired")
