@@ -42,8 +42,14 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    async with runtime.sessions() as session:
+    session = runtime.sessions()
+    try:
         yield session
+    finally:
+        # A session that never began a transaction holds nothing to release: closing it
+        # anyway is a greenlet switch per request on the sends that never touch it.
+        if session.in_transaction() or session.identity_map or session.new:
+            await session.close()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

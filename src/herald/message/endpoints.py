@@ -170,7 +170,8 @@ async def _batched(
     session: AsyncSession, runtime: Runtime, caller: Sender, drafted: service.Draft
 ) -> Message:
     # The batch writes on a connection of its own: give this one back before waiting.
-    await session.close()
+    if session.in_transaction():
+        await session.close()
     template = drafted.template  # detached now, and never changed: requests may share it
     runtime.intake_cache.remember_template(template)
     checks = Checks(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +15,13 @@ from herald.message.intake_cache import TEMPLATE_FIELDS, UserState
 from herald.models import Message, MessageTotal, OptOut, Template, User
 from herald.models.message import TOTAL_SHARDS
 
-_INSERT = insert(Message).returning(Message.id, sort_by_parameter_order=True)
+# Table columns, not ORM attributes: plain Core statements skip the ORM's compile and result
+# layers (the batch needs rows, never objects).
+_MESSAGES, _USERS, _TEMPLATES, _OPT_OUTS, _TOTALS = (
+    cast(Table, model.__table__)  # declared models are mapped to Tables
+    for model in (Message, User, Template, OptOut, MessageTotal)
+)
+_INSERT = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 
 
 async def opted_out(
@@ -26,8 +32,8 @@ async def opted_out(
     if not wanted:
         return set()
     result = await session.execute(
-        select(OptOut.user_id, OptOut.phone_number).where(
-            tuple_(OptOut.user_id, OptOut.phone_number).in_(wanted)
+        select(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).where(
+            tuple_(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).in_(wanted)
         )
     )
     return {(int(user), str(number)) for user, number in result.all()}
@@ -48,19 +54,19 @@ async def add_to_totals(session: AsyncSession, added: dict[int, int]) -> None:
         count = added[user_id]
         # Not a secret: spreading concurrent writers over the shards only needs them to differ.
         shard = random.randrange(TOTAL_SHARDS)  # noqa: S311
-        statement = upsert(MessageTotal).values(user_id=user_id, shard=shard, total=count)
+        statement = upsert(_TOTALS).values(user_id=user_id, shard=shard, total=count)
         await session.execute(
             statement.on_conflict_do_update(
-                index_elements=["user_id", "shard"], set_={"total": MessageTotal.total + count}
+                index_elements=["user_id", "shard"], set_={"total": _TOTALS.c.total + count}
             )
         )
 
 
 async def user_states(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, UserState]:
     result = await session.execute(
-        select(User.id, User.is_disabled, User.has_api_access, User.tokens_valid_after).where(
-            User.id.in_(set(user_ids))
-        )
+        select(
+            _USERS.c.id, _USERS.c.is_disabled, _USERS.c.has_api_access, _USERS.c.tokens_valid_after
+        ).where(_USERS.c.id.in_(set(user_ids)))
     )
     return {int(row[0]): UserState.of(row[1], row[2], row[3]) for row in result.all()}
 
@@ -69,9 +75,9 @@ async def template_states(
     session: AsyncSession, template_ids: Iterable[int]
 ) -> dict[int, tuple[Any, ...]]:
     """Each template's ``TEMPLATE_FIELDS``, as ``intake_cache.template_fields`` gives them."""
-    columns = [getattr(Template, name) for name in TEMPLATE_FIELDS]
+    columns = [_TEMPLATES.c[name] for name in TEMPLATE_FIELDS]
     result = await session.execute(
-        select(Template.id, *columns).where(Template.id.in_(set(template_ids)))
+        select(_TEMPLATES.c.id, *columns).where(_TEMPLATES.c.id.in_(set(template_ids)))
     )
     return {int(row[0]): tuple(row[1:]) for row in result.all()}
 
