@@ -80,6 +80,18 @@ def intake_and_ingest(results: dict[str, object], runs: int, quick: bool) -> Non
             results[f"upload_{kind}"] = s.upload_memory(api, account)
 
 
+def single_sends(results: dict[str, object], runs: int, quick: bool) -> None:
+    """Single-send intake alone (no bulk, webhooks or uploads), for working on that target."""
+    seconds = 5 if quick else 10
+    for kind in ("sqlite", "postgresql"):
+        with s.stack(kind) as installation:
+            [account] = prepare(installation)
+            api = s._api(installation)
+            results[f"intake_{kind}"] = median_of(
+                runs, lambda: s.intake(installation, account, api, seconds)
+            )[0]
+
+
 def webhooks(results: dict[str, object], runs: int, quick: bool) -> None:
     """Webhook ingest alone, beside the no-op route, with the API's CPU time per ack (steadier
     than throughput on a shared machine)."""
@@ -159,6 +171,7 @@ def history(results: dict[str, object], runs: int, quick: bool) -> None:
 
 SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "intake": intake_and_ingest,
+    "single-sends": single_sends,
     "webhooks": webhooks,
     "bulk": bulk,
     "dispatch": dispatch,
@@ -168,7 +181,7 @@ SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
 
 
 # Sections that repeat part of "intake" (for working on one scenario alone): not part of "all".
-ALONE = {"bulk", "webhooks"}
+ALONE = {"single-sends", "webhooks", "bulk"}
 
 
 def run_all(runs: int, quick: bool, only: str = "all") -> dict[str, object]:

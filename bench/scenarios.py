@@ -96,7 +96,9 @@ def _api(installation: Stack) -> Process:
 def intake(installation: Stack, account: Account, api: Process, seconds: int) -> Figures:
     assert api.url is not None
     bearer = token(api.url, account.email)
+    cpu_before = api.cpu_seconds()
     noop = wrk.run(f"{api.url}/healthz", wrk.GET_WITH_TOKEN, seconds=seconds)
+    cpu_noop = api.cpu_seconds()
     body = json.dumps({"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "A1"]})
     sends = wrk.run(
         f"{api.url}/api/v2/whatsapp/templates/{account.template_id}/send",
@@ -104,6 +106,9 @@ def intake(installation: Stack, account: Account, api: Process, seconds: int) ->
         seconds=seconds,
         env={"BENCH_BODY": body, "BENCH_TOKEN": bearer},
     )
+    cpu_sends = api.cpu_seconds()
+    noop_count = noop.requests_per_second * seconds
+    send_count = sends.requests_per_second * seconds
     return {
         "noop_rps": noop.requests_per_second,
         "send_rps": sends.requests_per_second,
@@ -111,6 +116,9 @@ def intake(installation: Stack, account: Account, api: Process, seconds: int) ->
         "send_p50_ms": sends.p50_ms,
         "send_p99_ms": sends.p99_ms,
         "send_errors": float(sends.non_2xx + sends.errors),
+        # The API process's CPU per request served: steadier than rates on a shared machine.
+        "noop_cpu_ms": (cpu_noop - cpu_before) * 1000 / max(1.0, noop_count),
+        "send_cpu_ms": (cpu_sends - cpu_noop) * 1000 / max(1.0, send_count),
     }
 
 

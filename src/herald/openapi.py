@@ -21,7 +21,7 @@ from herald.callback.service import CallbackNotFound
 from herald.channel.service import ChannelMissing
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
-from herald.deps import SecretKeyNotAllowed, current_user
+from herald.deps import SecretKeyNotAllowed, current_user, sender
 from herald.media.intake import MediaTooLarge, UnsupportedMediaType
 from herald.media.service import MediaInUse, MediaNotFound
 from herald.message.idempotency import IdempotencyConflict
@@ -174,7 +174,7 @@ def _needs_login(route: APIRoute) -> bool:
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()
-        if dependency.call is current_user:
+        if dependency.call is current_user or dependency.call is sender:
             return True
         pending.extend(dependency.dependencies)
     return False

@@ -18,6 +18,8 @@ from herald.kit.crypto import Cipher
 from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
 from herald.media.storage import MediaStore, open_store
 from herald.message.idempotency import KeyLocks
+from herald.message.intake import SendBatcher
+from herald.message.intake_cache import IntakeCache
 from herald.meta_webhook.inbox import WebhookInbox
 from herald.meta_webhook.service import AccountSecrets
 from herald.provider.base import Provider
@@ -39,6 +41,8 @@ class Runtime:
     media_store: MediaStore
     webhook_secrets: AccountSecrets
     webhook_inbox: WebhookInbox
+    send_batcher: SendBatcher
+    intake_cache: IntakeCache
     # Set when a new webhook event is stored, so the processor wakes before its next poll.
     webhooks_pending: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a send is accepted, so the dispatcher wakes before its next poll.
@@ -75,6 +79,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
     sessions = session_factory(engine)
     cipher = Cipher(settings.resolved_encryption_keys())
     inbox = WebhookInbox(sessions)
+    cache = IntakeCache()
+    batcher = SendBatcher(sessions, cache)
     try:
         yield Runtime(
             settings=settings,
@@ -90,8 +96,11 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
             media_store=open_store(settings),
             webhook_secrets=AccountSecrets(sessions, cipher),
             webhook_inbox=inbox,
+            send_batcher=batcher,
+            intake_cache=cache,
         )
     finally:
         await inbox.aclose()
+        await batcher.aclose()
         await http.close()
         await engine.dispose()

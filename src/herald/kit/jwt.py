@@ -75,9 +75,16 @@ def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
     version = claims.get("cv", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         raise TokenInvalid()
+    return check_times(
+        TokenClaims(int(subject), issued_at, expires_at, str(claims["jti"]), version), now
+    )
+
+
+def check_times(claims: TokenClaims, now: datetime) -> TokenClaims:
+    """The claims, if they are valid at ``now`` (also for claims verified earlier)."""
     moment = int(now.timestamp())
-    if issued_at > moment + 5:  # a token from the future was not issued by this server's clock
+    if claims.issued_at > moment + 5:  # a token from the future was not issued by this clock
         raise TokenInvalid("The token was issued in the future.")
-    if expires_at <= moment:
+    if claims.expires_at <= moment:
         raise TokenExpired()
-    return TokenClaims(int(subject), issued_at, expires_at, str(claims["jti"]), version)
+    return claims

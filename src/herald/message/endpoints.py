@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,13 +12,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.contact import service as contacts
-from herald.deps import CurrentUser, ReadSessionDep, RuntimeDep, SessionDep
-from herald.errors import ValidationFailed
+from herald.deps import (
+    CurrentUser,
+    ReadSessionDep,
+    RuntimeDep,
+    Sender,
+    SenderDep,
+    SessionDep,
+    verified_user,
+)
+from herald.errors import HeraldError, ServiceUnavailable, ValidationFailed
 from herald.kit.jsend import JSendResponse, Success
 from herald.kit.metrics import MESSAGES
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, page_json
 from herald.kit.phone import digits_only
 from herald.message import idempotency, service
+from herald.message.intake_cache import Checks, Stale, template_fields
 from herald.message.output import message_json, message_out
 from herald.message.schemas import (
     Accepted,
@@ -29,7 +40,7 @@ from herald.message.schemas import (
     SendV2,
     StateCounts,
 )
-from herald.models import User
+from herald.models import Message, Template, User
 from herald.runtime import Runtime
 from herald.template import service as templates
 
@@ -37,6 +48,7 @@ router = APIRouter(tags=["messages"])
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+STALE_RETRIES = 3  # fresh drafts of a send whose user or template changed before its batch
 
 
 def _policy(runtime: Runtime) -> service.SendPolicy:
@@ -107,6 +119,83 @@ def _accepted_body(message: Any) -> dict[str, Any]:
     return Success(message="Message queued", data=data).model_dump(mode="json")
 
 
+DraftFn = Callable[[datetime, bool], Awaitable[service.Draft]]
+"""Drafts the send at ``now``; ``fresh``: from the database, not from the process's memory."""
+
+
+async def _accept_single(
+    request: Request,
+    body: Any,
+    key: str | None,
+    caller: Sender,
+    session: AsyncSession,
+    runtime: Runtime,
+    draft: DraftFn,
+) -> JSendResponse:
+    """One message: through the intake batcher (group commit) unless it carries an
+    idempotency key or a header file, which are stored in this request's transaction."""
+    if key or getattr(body, "idempotency_key", None):
+        user = await verified_user(request, runtime, session)
+
+        async def work(now: datetime) -> dict[str, Any]:
+            return _accepted_body(await service.send_one(session, user.id, await draft(now, True)))
+
+        return await _accept(request, body, key, user, session, runtime, work)
+    message = await _store_single(request, caller, session, runtime, draft)
+    runtime.dispatch_pending.set()
+    MESSAGES.labels("queued").inc()
+    return JSendResponse(_accepted_body(message), status_code=202)
+
+
+async def _store_single(
+    request: Request, caller: Sender, session: AsyncSession, runtime: Runtime, draft: DraftFn
+) -> Message:
+    now = runtime.clock.now()
+    if caller.remembered:
+        try:
+            drafted: service.Draft | None = await draft(now, False)
+        except HeraldError:
+            drafted = None  # refused by what this process remembers: decided on a fresh read
+        if drafted is not None and not drafted.needs_media:
+            with suppress(Stale):
+                return await _batched(session, runtime, caller, drafted)
+    must_read_user = caller.remembered
+    for _ in range(STALE_RETRIES):
+        if must_read_user:
+            await verified_user(request, runtime, session)  # raises for a revoked caller
+        drafted = await draft(now, True)
+        if drafted.needs_media:
+            message = await service.send_one(session, caller.user_id, drafted)
+            await session.commit()
+            return message
+        with suppress(Stale):
+            return await _batched(session, runtime, caller, drafted)
+        must_read_user = True
+    raise ServiceUnavailable("The user or template kept changing; retry.", retry_after=1)
+
+
+async def _batched(
+    session: AsyncSession, runtime: Runtime, caller: Sender, drafted: service.Draft
+) -> Message:
+    # The batch writes on a connection of its own: give this one back before waiting.
+    if session.in_transaction():
+        await session.close()
+    template = drafted.template  # detached now, and never changed: requests may share it
+    runtime.intake_cache.remember_template(template)
+    checks = Checks(
+        caller.user_id, caller.token_credentials, template.id, template_fields(template)
+    )
+    return Message(id=await runtime.send_batcher.store(drafted.row, checks), **drafted.row)
+
+
+async def _template(
+    runtime: Runtime, session: AsyncSession, user_id: int, template_id: int, fresh: bool
+) -> Template:
+    if not fresh and (known := runtime.intake_cache.template(user_id, template_id)) is not None:
+        return known
+    return await templates.get(session, user_id, template_id)
+
+
 @router.post(
     "/api/v2/whatsapp/templates/{template_id}/send",
     status_code=202,
@@ -116,16 +205,15 @@ async def send_v2(
     template_id: ObjectId,
     body: SendV2,
     request: Request,
-    user: CurrentUser,
+    caller: SenderDep,
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
 ) -> JSendResponse:
-    async def work(now: datetime) -> dict[str, Any]:
-        template = await templates.get(session, user.id, template_id)
-        message = await service.send_one(
-            session,
-            user.id,
+    async def draft(now: datetime, fresh: bool) -> service.Draft:
+        template = await _template(runtime, session, caller.user_id, template_id, fresh)
+        return service.draft_one(
+            caller.user_id,
             template,
             body,
             body.otp_code,
@@ -135,16 +223,15 @@ async def send_v2(
             _policy(runtime),
             now,
         )
-        return _accepted_body(message)
 
-    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+    return await _accept_single(request, body, idempotency_key, caller, session, runtime, draft)
 
 
 @router.post("/api/whatsapp/", status_code=202, response_model=Success[Accepted])
 async def send_v1(
     body: SendV1,
     request: Request,
-    user: CurrentUser,
+    caller: SenderDep,
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
@@ -156,16 +243,15 @@ async def send_v1(
             "contact_id", "give exactly one of contact_id, or phone_number with country_code"
         )
 
-    async def work(now: datetime) -> dict[str, Any]:
-        template = await templates.get(session, user.id, body.template_id)
+    async def draft(now: datetime, fresh: bool) -> service.Draft:
+        template = await _template(runtime, session, caller.user_id, body.template_id, fresh)
         if body.contact_id is not None:
-            contact = await contacts.get(session, user.id, body.contact_id)
+            contact = await contacts.get(session, caller.user_id, body.contact_id)
             to, country, contact_id = contact.number, contact.country_code, contact.id
         else:
             to, country, contact_id = str(body.phone_number), str(body.country_code), None
-        message = await service.send_one(
-            session,
-            user.id,
+        return service.draft_one(
+            caller.user_id,
             template,
             body,
             body.otp_code,
@@ -176,9 +262,8 @@ async def send_v1(
             now,
             contact_id,
         )
-        return _accepted_body(message)
 
-    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+    return await _accept_single(request, body, idempotency_key, caller, session, runtime, draft)
 
 
 @router.post(
@@ -188,17 +273,16 @@ async def send_template_v1(
     template_id: ObjectId,
     body: SendTemplateV1,
     request: Request,
-    user: CurrentUser,
+    caller: SenderDep,
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
 ) -> JSendResponse:
-    async def work(now: datetime) -> dict[str, Any]:
-        template = await templates.get(session, user.id, template_id)
-        contact = await contacts.get(session, user.id, body.contact_id)
-        message = await service.send_one(
-            session,
-            user.id,
+    async def draft(now: datetime, fresh: bool) -> service.Draft:
+        template = await _template(runtime, session, caller.user_id, template_id, fresh)
+        contact = await contacts.get(session, caller.user_id, body.contact_id)
+        return service.draft_one(
+            caller.user_id,
             template,
             body,
             body.otp_code,
@@ -209,9 +293,8 @@ async def send_template_v1(
             now,
             contact.id,
         )
-        return _accepted_body(message)
 
-    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+    return await _accept_single(request, body, idempotency_key, caller, session, runtime, draft)
 
 
 @router.post(

@@ -142,8 +142,20 @@ def _check_channel(template: Template) -> None:
         raise ChannelMissing()
 
 
-async def send_one(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class Draft:
+    """A single send that passed every check that needs no database: its row, ready to store."""
+
+    template: Template
+    prepared: Prepared
+    row: dict[str, Any]
+
+    @property
+    def needs_media(self) -> bool:
+        return "header_media_id" in self.prepared.content
+
+
+def draft_one(
     user_id: int,
     template: Template,
     fields: RecipientFields,
@@ -154,13 +166,10 @@ async def send_one(
     policy: SendPolicy,
     now: datetime,
     contact_id: int | None = None,
-) -> Message:
+) -> Draft:
     check_sendable(template)
     scheduled_at = check_send_at(send_at, now)
     prepared = prepare(template, fields, otp_code, to, country)
-    check_header_media(template, prepared, await header_assets(session, user_id, [prepared]))
-    if await repository.opted_out(session, user_id, [prepared.phone.digits]):
-        raise RecipientOptedOut()
     _check_channel(template)
     row = new_row(
         user_id,
@@ -173,7 +182,18 @@ async def send_one(
         now,
         contact_id,
     )
-    return await repository.add(session, Message(**row))
+    return Draft(template, prepared, row)
+
+
+async def send_one(session: AsyncSession, user_id: int, draft: Draft) -> Message:
+    """Store a drafted send in the caller's transaction (idempotent sends, header media: the
+    file stays share-locked until the send commits). Other sends go through ``intake``."""
+    check_header_media(
+        draft.template, draft.prepared, await header_assets(session, user_id, [draft.prepared])
+    )
+    if await repository.opted_out(session, user_id, [draft.prepared.phone.digits]):
+        raise RecipientOptedOut()
+    return await repository.add(session, Message(**draft.row))
 
 
 async def send_bulk(
