@@ -61,7 +61,7 @@ async def _drop(name: str) -> None:
 
 
 async def _seed(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.resolved_database_url)
     await migrate.upgrade(engine)
     now = datetime.now(UTC)
     async with session_factory(engine)() as session:
