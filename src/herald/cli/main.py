@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from typing import Annotated
 
 import typer
@@ -93,7 +94,21 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+    freeze_startup_heap()
     uvicorn.Server(config).run()
+
+
+def freeze_startup_heap() -> None:
+    """Leave what startup made (modules, classes, the app) out of every later collection.
+
+    A full cyclic collection walks every tracked object, and the ~164,000 that importing
+    FastAPI, SQLAlchemy and pydantic and building the app leave behind live as long as the
+    process: measured here, one full collection took ~100 ms (every request in flight waits
+    for it: the p99 of cheap requests), ~0 once they are frozen. ``gc.freeze`` is the
+    standard library's answer for a long-running server.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @app.command("api")
@@ -134,6 +149,7 @@ def worker(
             finally:
                 await loops.stop()
 
+    freeze_startup_heap()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(work())
 
