@@ -308,7 +308,7 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
             "7",
             f"100 MB upload ({kind})",
             "adds < 20 MB",
-            f"{f(u['rss_before_mb'], 0)} → {f(u['rss_peak_mb'], 0)} MB (+{f(u['added_mb'], 0)})",
+            f"{f(u['rss_before_mb'], 0)} → {f(u['rss_peak_mb'], 0)} MB ({round(u['added_mb']):+d})",
             u["added_mb"] < 20,
         )
     lines += [
