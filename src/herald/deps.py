@@ -88,7 +88,7 @@ async def _user_from_token(request: Request, runtime: Runtime, session: AsyncSes
         claims = read_token(runtime.jwt_secret, cookie, runtime.clock.now())
         require_csrf(request, runtime.jwt_secret, claims.token_id)
         return await token_holder(session, claims, console_session=True)
-    claims = read_token(runtime.jwt_secret, bearer_token(request), runtime.clock.now())
+    claims = _bearer_claims(request, runtime)
     return await token_holder(session, claims, console_session=False)
 
 
