@@ -21,7 +21,6 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
     app.state.emulator = EmulatorState(config)
     app.include_router(control.router)
     app.include_router(templates.router)
-    app.include_router(messages.router)
     app.include_router(media.router)  # last: its /{version}/{media_id} would shadow nothing else
 
     async def meta_error(_: Request, exc: Exception) -> JSONResponse:
@@ -29,4 +28,5 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
         return exc.response()
 
     app.add_exception_handler(MetaError, meta_error)
+    app.add_middleware(messages.GraphSends)
     return app

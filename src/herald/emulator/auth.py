@@ -9,8 +9,12 @@ from herald.emulator.errors import MetaError
 
 async def require_token(request: Request) -> None:
     """Every Graph route needs the configured access token, as Meta's does."""
-    expected = request.app.state.emulator.config.access_token
-    header = request.headers.get("authorization", "")
+    check_token(
+        request.app.state.emulator.config.access_token, request.headers.get("authorization", "")
+    )
+
+
+def check_token(expected: object, header: str) -> None:
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     if not token or not hmac.compare_digest(token.encode(), str(expected).encode()):
         raise MetaError(190, "Invalid OAuth access token", status=401)

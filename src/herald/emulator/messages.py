@@ -4,26 +4,74 @@ answered with a wamid, followed by signed status webhooks."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import re
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from starlette.datastructures import Headers
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from herald.emulator.auth import require_token
+from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
 from herald.emulator.media import check_header
 from herald.emulator.state import EmulatedMessage, EmulatorState
 
-router = APIRouter(dependencies=[Depends(require_token)])
-
 UNAVAILABLE = {"PAUSED": 132015, "DISABLED": 132016}
 
+_SEND_PATH = re.compile(r"/[^/]+/(?P<phone_number_id>[^/]+)/messages")
 
-def state_of(request: Request) -> EmulatorState:
-    state: EmulatorState = request.app.state.emulator
-    return state
+
+class GraphSends:
+    """Serves the send route as plain ASGI, in front of the emulator's FastAPI app.
+
+    The emulator plays Meta on the same machine as Herald in the benchmarks, where every
+    millisecond it spends is taken from the worker it is measuring. Through FastAPI's routing,
+    dependency solving and response encoding a send cost it about 1.1 ms of CPU, some 85% of it
+    the framework's; the checks themselves are the same either way.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = _SEND_PATH.fullmatch(_route_path(scope))
+            if match is not None:
+                state: EmulatorState = scope["app"].state.emulator
+                try:
+                    check_token(
+                        state.config.access_token, Headers(scope=scope).get("authorization", "")
+                    )
+                    response = await answer_send(
+                        state, match["phone_number_id"], await _body(receive)
+                    )
+                except MetaError as exc:
+                    response = exc.response()
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the mount point when the emulator is mounted inside Herald."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
 
 
 def _refuse(state: EmulatorState, code: int, details: str, status: int = 400) -> MetaError:
@@ -38,12 +86,10 @@ def _body_parameters(template: dict[str, Any]) -> int:
     return 0
 
 
-@router.post("/{version}/{phone_number_id}/messages", response_model=None)
-async def send(phone_number_id: str, request: Request) -> dict[str, Any] | HTMLResponse:
-    state = state_of(request)
+async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -> Response:
     config = state.config
     try:
-        payload = await request.json()
+        payload = json.loads(body)
     except ValueError:
         raise MetaError(100, "the body is not JSON") from None
     if config.latency_seconds:
@@ -100,11 +146,12 @@ async def send(phone_number_id: str, request: Request) -> dict[str, Any] | HTMLR
         await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
     if malformed == "accepted_html":  # taken, but the answer is unreadable
         return HTMLResponse("<html><body>OK</body></html>", status_code=200)
-    return {
+    answer = {
         "messaging_product": "whatsapp",
         "contacts": [{"input": to, "wa_id": to}],
         "messages": [{"id": message.wamid, "message_status": "accepted"}],
     }
+    return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
 
 def _schedule_statuses(state: EmulatorState, message: EmulatedMessage, waba_id: str) -> None:
