@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -128,8 +130,6 @@ def worker(
     ] = None,
 ) -> None:
     """Scale-out: the dispatcher, webhook processing, template sync and callbacks, no API."""
-    import asyncio
-
     from prometheus_client import start_http_server
 
     from herald.background import BackgroundLoops
@@ -150,8 +150,23 @@ def worker(
                 await loops.stop()
 
     freeze_startup_heap()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(work())
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=fastest_event_loop()) as runner,
+    ):
+        runner.run(work())
+
+
+def fastest_event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (a dependency on Linux and macOS; `herald api` and `serve`
+    already run on it through uvicorn), else asyncio's own loop. Measured on the worker
+    dispatching to the emulator, interleaved: 2.37-2.55 ms of CPU a message on asyncio's loop,
+    1.93-2.19 ms on uvloop (docs/benchmarks.md)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    return uvloop.new_event_loop
 
 
 __all__ = ["app", "database_session"]
