@@ -108,6 +108,44 @@ async def test_expired_leases_requeue_unsent_and_flag_in_flight(
     assert (await _states(db))[0] == ("failed", True, "outcome_unknown")
 
 
+async def test_a_chunk_marked_but_never_sent_goes_back_to_the_queue(
+    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
+) -> None:
+    """What a runner that stops between marking a chunk and sending it gives back: due again
+    at once, not "outcome unknown"; only its own, still-marked messages."""
+    now = clock.now()
+    channel_id = await _queue(db, ana, settings, now, 3)
+    sessions = session_factory(db.engine)
+    async with sessions() as session:
+        claimed = await repository.claim(session, channel_id, "stopping:1", 3, now, LEASE, 0)
+        ids = [m.id for m in claimed]
+        assert await repository.mark_in_flight(session, ids[:2], "stopping:1", now, LEASE) == set(
+            ids[:2]
+        )
+        await session.commit()
+    async with sessions() as session:  # another claim's token gives back nothing
+        await repository.unmark(session, ids, "other:1", now)
+        await session.commit()
+    assert [state for state, _, _ in await _states(db)] == ["sending", "sending", "sending"]
+
+    async with sessions() as session:
+        await repository.unmark(session, ids, "stopping:1", now)
+        await session.commit()
+    # The two marked ones are queued again; the third was claimed but never marked, so it
+    # stays with its claim (its lease returns it, as for any claim).
+    assert await _states(db) == [
+        ("queued", False, None),
+        ("queued", False, None),
+        ("sending", False, None),
+    ]
+    async with sessions() as session:
+        again = await repository.claim(session, channel_id, "next:1", 3, now, LEASE, 0)
+    assert sorted(m.id for m in again) == ids[:2]
+    async with sessions() as session:  # and the reaper finds nothing unknown among them
+        counts = await repository.reap(session, now + timedelta(seconds=61), timedelta(hours=1))
+    assert counts["unknown"] == 0
+
+
 async def test_claims_take_due_messages_once(
     db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
 ) -> None:
