@@ -454,14 +454,21 @@ async def fill_history(database_url: str, account: Account, rows: int) -> str:
 
 
 def history(api: Process, account: Account, group: str, seconds: int) -> Figures:
+    """Page 1, page 5,000 by number and the same page by ``before_id``, a bulk group's page.
+
+    ``deep_over_first`` is the page by ``before_id`` (how a client walks deep lists);
+    ``deep_offset_over_first`` the page by number, which skips 99,980 index entries."""
     assert api.url is not None
     bearer = token(api.url, account.email)
+    cursor = _deep_cursor(api.url, bearer, 5000, 20)
     figures: Figures = {}
     for name, query in (
         ("page_1", "page=1&limit=20"),
         ("page_5000", "page=5000&limit=20"),
+        ("page_5000_cursor", f"before_id={cursor}&limit=20"),
         ("group", f"whatsapp_bulk_group_id={group}&limit=20"),
     ):
+        cpu_before = api.cpu_seconds()
         result = wrk.run(
             f"{api.url}/api/whatsapp/?{query}",
             wrk.GET_WITH_TOKEN,
@@ -473,8 +480,35 @@ def history(api: Process, account: Account, group: str, seconds: int) -> Figures
         figures[f"{name}_p99_ms"] = result.p99_ms
         figures[f"{name}_p50_ms"] = result.p50_ms
         figures[f"{name}_errors"] = float(result.non_2xx + result.errors)
-    figures["deep_over_first"] = figures["page_5000_p99_ms"] / figures["page_1_p99_ms"]
+        figures[f"{name}_rps"] = result.requests_per_second
+        # The API process's CPU per request (the database's is not in it).
+        requests = result.requests_per_second * seconds
+        figures[f"{name}_api_cpu_ms"] = (api.cpu_seconds() - cpu_before) * 1000 / max(requests, 1)
+    figures["deep_over_first"] = figures["page_5000_cursor_p99_ms"] / figures["page_1_p99_ms"]
+    figures["deep_offset_over_first"] = figures["page_5000_p99_ms"] / figures["page_1_p99_ms"]
     return figures
+
+
+def _deep_cursor(api_url: str, bearer: str, page: int, limit: int) -> int:
+    """The ``before_id`` of page ``page``: the previous page's ``next_before_id`` (the id of
+    its last message), checked to give the same messages as the page by number."""
+
+    def fetch(query: str) -> dict[str, Any]:
+        answer = httpx.get(
+            f"{api_url}/api/whatsapp/?{query}&limit={limit}",
+            headers={"Authorization": f"Bearer {bearer}"},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        data: dict[str, Any] = answer.json()["data"]
+        return data
+
+    cursor = fetch(f"page={page - 1}")["pagination"]["next_before_id"]
+    if not isinstance(cursor, int):
+        raise RuntimeError(f"page {page - 1} is not full: too few messages for page {page}")
+    if fetch(f"before_id={cursor}")["items"] != fetch(f"page={page}")["items"]:
+        raise RuntimeError(f"before_id={cursor} is not page {page}")
+    return cursor
 
 
 # 7. memory of a 100 MB upload ------------------------------------------------------------------

@@ -9,6 +9,7 @@ import httpx
 
 from herald import errors
 from herald.api import ROUTERS
+from herald.kit.pagination import MAX_ID
 from herald.openapi import ROUTE_ERRORS, documented_codes
 
 
@@ -89,6 +90,25 @@ async def test_bodies_answers_security_and_examples(client: httpx.AsyncClient) -
     assert "415" in upload["responses"]
     login = schema["paths"]["/api/login_check"]["post"]
     assert "security" not in login
+
+
+async def test_the_history_documents_paging_by_id(client: httpx.AsyncClient) -> None:
+    schema = await openapi(client)
+    history = schema["paths"]["/api/whatsapp/"]["get"]
+    [before_id] = [p for p in history["parameters"] if p["name"] == "before_id"]
+    assert (before_id["in"], before_id["required"]) == ("query", False)
+    assert {"type": "integer", "minimum": 1, "maximum": MAX_ID} in before_id["schema"]["anyOf"]
+    assert "next_before_id" in before_id["description"]
+    answer = history["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = schema["components"]["schemas"]
+    page = schemas[schemas[answer.rsplit("/", 1)[1]]["properties"]["data"]["$ref"].split("/")[-1]]
+    pagination = schemas[page["properties"]["pagination"]["$ref"].split("/")[-1]]
+    assert set(pagination["required"]) == {"page", "limit", "total", "pages", "next_before_id"}
+    for nullable in ("page", "next_before_id"):
+        assert {"type": "null"} in pagination["properties"][nullable]["anyOf"]
+    # The other lists keep the contract's pagination.
+    contacts = schema["paths"]["/api/contacts/"]["get"]
+    assert "before_id" not in {p["name"] for p in contacts["parameters"]}
 
 
 async def test_the_docs_page_is_served(client: httpx.AsyncClient) -> None:

@@ -78,7 +78,13 @@ async def test_each_item_is_the_message_as_its_own_route_renders_it(
     body = await history(client, auth)
     assert body["status"] == "success"
     assert body["message"] == "Messages"
-    assert body["data"]["pagination"] == {"page": 1, "limit": 20, "total": 3, "pages": 1}
+    assert body["data"]["pagination"] == {
+        "page": 1,
+        "limit": 20,
+        "total": 3,
+        "pages": 1,
+        "next_before_id": None,
+    }
     assert [item["id"] for item in body["data"]["items"]] == [delivered, failed, plain]
     for item in body["data"]["items"]:
         one = await client.get(f"/api/whatsapp/{item['id']}/", headers=auth)
@@ -103,7 +109,7 @@ async def test_a_page_past_the_end_is_empty_and_still_has_the_total(
     body = await history(client, auth, page=3, limit=2, **params)
     assert body["data"] == {
         "items": [],
-        "pagination": {"page": 3, "limit": 2, "total": 3, "pages": 2},
+        "pagination": {"page": 3, "limit": 2, "total": 3, "pages": 2, "next_before_id": None},
     }
     last = await history(client, auth, page=2, limit=2, **params)
     assert len(last["data"]["items"]) == 1
@@ -116,7 +122,7 @@ async def test_no_messages_is_an_empty_first_page(
     body = await history(client, auth)
     assert body["data"] == {
         "items": [],
-        "pagination": {"page": 1, "limit": 20, "total": 0, "pages": 0},
+        "pagination": {"page": 1, "limit": 20, "total": 0, "pages": 0, "next_before_id": None},
     }
 
 

@@ -52,6 +52,23 @@ class Page(BaseModel, Generic[T]):
     pagination: Pagination
 
 
+class KeysetPagination(BaseModel):
+    """The history's pagination (Herald's addition, in the OpenAPI document as written): `page`
+    is null on a page asked for by `before_id` (its number is not known without counting);
+    `next_before_id` is the `before_id` of the next page, null on a page that is not full."""
+
+    page: int | None
+    limit: int
+    total: int
+    pages: int
+    next_before_id: int | None
+
+
+class KeysetPage(BaseModel, Generic[T]):
+    items: list[T]
+    pagination: KeysetPagination
+
+
 async def fetch_page(
     session: AsyncSession, statement: Select[Any], params: PageParams
 ) -> tuple[Sequence[Any], int]:
@@ -75,12 +92,17 @@ def make_page(items: list[T], total: int, params: PageParams) -> Page[T]:
     )
 
 
-def page_json(items: list[dict[str, Any]], total: int, params: PageParams) -> dict[str, Any]:
-    """``make_page`` for items already in their JSON form, as ``Page`` renders it."""
+def keyset_page_json(
+    items: list[dict[str, Any]], total: int, params: PageParams, by_id: bool
+) -> dict[str, Any]:
+    """A ``KeysetPage`` for items already in their JSON form (each with its ``id``), as the
+    model renders it; ``by_id``: the page was asked for by ``before_id``, not by number."""
     pagination = {
-        "page": params.page,
+        "page": None if by_id else params.page,
         "limit": params.limit,
         "total": total,
         "pages": _pages(total, params),
+        # A full page may have more after it; a short one is the end of the list.
+        "next_before_id": items[-1]["id"] if len(items) == params.limit else None,
     }
     return {"items": items, "pagination": pagination}

@@ -24,7 +24,7 @@ from herald.deps import (
 from herald.errors import HeraldError, ServiceUnavailable, ValidationFailed
 from herald.kit.jsend import JSendResponse, Success
 from herald.kit.metrics import MESSAGES
-from herald.kit.pagination import MAX_ID, Page, PageParamsDep, page_json
+from herald.kit.pagination import MAX_ID, KeysetPage, PageParamsDep, keyset_page_json
 from herald.kit.phone import digits_only
 from herald.message import idempotency, service
 from herald.message.intake_cache import Checks, Stale, template_fields
@@ -326,11 +326,21 @@ async def send_bulk(
     return await _accept(request, body, idempotency_key, user, session, runtime, work)
 
 
-@router.get("/api/whatsapp/", response_model=Success[Page[MessageOut]])
+@router.get("/api/whatsapp/", response_model=Success[KeysetPage[MessageOut]])
 async def history(
+    request: Request,
     session: ReadSessionDep,  # before the user: authentication reads through it too
     user: CurrentUser,
     params: PageParamsDep,
+    before_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_ID,
+            description="Herald's addition: the `limit` newest messages with a smaller id "
+            "(follow `pagination.next_before_id`); not with a `page` other than 1.",
+        ),
+    ] = None,
     whatsapp_bulk_group_id: Annotated[str | None, Query(max_length=36)] = None,
     state: MessageState | None = None,
     template_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -348,10 +358,15 @@ async def history(
         "from": service.history_bound(created_from, "from"),
         "to": service.history_bound(created_to, "to"),
     }
-    rows, total = await service.history(session, user.id, params, filters)
+    if before_id is not None and params.page != 1:
+        # An offset from a cursor is ambiguous: which of the two would the client mean?
+        field = "page" if request.query_params.get("page") else "currentPage"
+        raise ValidationFailed.single(field, "must be 1 (or absent) with before_id")
+    rows, total = await service.history(session, user.id, params, filters, before_id)
     # Rendered once, straight to JSON: the response model documents the shape, and
     # ``message_json`` is held to it by the tests, instead of validating every page again.
-    page = page_json([message_json(row) for row in rows], total, params)
+    items = [message_json(row) for row in rows]
+    page = keyset_page_json(items, total, params, by_id=before_id is not None)
     return JSendResponse({"status": "success", "message": "Messages", "data": page})
 
 

@@ -189,8 +189,10 @@ HISTORY_COLUMNS = (
 def _history_statements(given: tuple[str, ...]) -> tuple[Select[Any], Select[Any]]:
     """The page (with its total) and the total alone, for one combination of filters.
 
-    Built once per combination, with bound parameters (at most 2**7 of them): building a
+    Built once per combination, with bound parameters (at most 2**8 of them): building a
     fresh statement and hashing it for the compiled cache cost more than compiling saved.
+    ``before_id`` among them bounds the page's ids instead of skipping an offset, and not the
+    total, which stays the whole filtered list's.
     """
     ids = select(Message.id).where(Message.user_id == bindparam("user_id"))
     for name in given:
@@ -198,42 +200,52 @@ def _history_statements(given: tuple[str, ...]) -> tuple[Select[Any], Select[Any
             ids = ids.where(Message.created_at >= bindparam(name))
         elif name == "to":
             ids = ids.where(Message.created_at <= bindparam(name))
-        else:
+        elif name != "before_id":
             ids = ids.where(getattr(Message, name) == bindparam(name))
-    if given:
+    if set(given) - {"before_id"}:
         total = select(func.count()).select_from(ids.subquery())
     else:  # the user's counter rather than a count of all their messages
         total = select(func.coalesce(func.sum(MessageTotal.total), 0)).where(
             MessageTotal.user_id == bindparam("user_id")
         )
-    page_ids = (
-        ids.order_by(Message.id.desc())
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-        .correlate(None)
-    )
+    page_ids = ids.order_by(Message.id.desc()).limit(bindparam("limit", type_=Integer))
+    if "before_id" in given:
+        # A range of the (user_id, id) index, or of (user_id, group, id): the page reads only
+        # its own entries however deep it is.
+        page_ids = page_ids.where(Message.id < bindparam("before_id"))
+    else:
+        page_ids = page_ids.offset(bindparam("offset", type_=Integer))
     page = (
         select(total.scalar_subquery().label("total"), *HISTORY_COLUMNS)
-        .where(Message.id.in_(page_ids))
+        .where(Message.id.in_(page_ids.correlate(None)))
         .order_by(Message.id.desc())
     )
     return page, total
 
 
 async def history_page(
-    session: AsyncSession, user_id: int, filters: dict[str, Any], limit: int, offset: int
+    session: AsyncSession,
+    user_id: int,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
+    before_id: int | None = None,
 ) -> tuple[Sequence[Row[Any]], int]:
     """One page, newest first, and the total, in one statement (one round trip, one snapshot).
 
     The page's ids come from the index alone, then only those rows are read: a deep page skips
-    its offset in the index instead of reading every skipped row. Each row carries the total
-    (a scalar subquery, run once); only a page past the end needs a second statement for it.
-    Core on the session's connection: the ORM's execution layer adds nothing to plain rows.
+    its offset in the index instead of reading every skipped row, and a page after
+    ``before_id`` (``offset`` unused) starts at that id in the index. Each row carries the
+    total (a scalar subquery, run once); only a page past the end needs a second statement
+    for it. Core on the session's connection: the ORM's execution layer adds nothing to plain
+    rows.
     """
     given = tuple(name for name in (*FILTERS, "from", "to") if filters.get(name) is not None)
+    if before_id is not None:
+        given += ("before_id",)
     page, total = _history_statements(given)
-    values = {"user_id": user_id, "limit": limit, "offset": offset}
-    values.update((name, filters[name]) for name in given)
+    values = {"user_id": user_id, "limit": limit, "offset": offset, "before_id": before_id}
+    values.update((name, filters[name]) for name in given if name != "before_id")
     connection = await session.connection()
     rows = (await connection.execute(page, values)).all()
     if rows:

@@ -288,9 +288,17 @@ def history_bound(moment: datetime | None, field: str) -> datetime | None:
 
 
 async def history(
-    session: AsyncSession, user_id: int, params: PageParams, filters: dict[str, Any]
+    session: AsyncSession,
+    user_id: int,
+    params: PageParams,
+    filters: dict[str, Any],
+    before_id: int | None = None,
 ) -> tuple[Sequence[Row[Any]], int]:
-    return await repository.history_page(session, user_id, filters, params.limit, params.offset)
+    """A page by number, or with ``before_id`` the ``limit`` newest messages older than it
+    (``params.page`` is then 1: the endpoint refuses both at once)."""
+    return await repository.history_page(
+        session, user_id, filters, params.limit, params.offset, before_id
+    )
 
 
 async def cancel(session: AsyncSession, user_id: int, message_id: int, now: datetime) -> Message:

@@ -69,11 +69,13 @@ def parse_page(data: Any) -> Page[Any]:
     if not isinstance(items, list) or not isinstance(info, dict):
         raise MalformedData("a page", data)
     try:
+        page, next_before_id = info["page"], info.get("next_before_id")
         pagination = Pagination(
-            page=int(info["page"]),
+            page=None if page is None else int(page),
             limit=int(info["limit"]),
             total=int(info["total"]),
             pages=int(info["pages"]),
+            next_before_id=None if next_before_id is None else int(next_before_id),
         )
     except (KeyError, TypeError, ValueError):
         raise MalformedData("a page", data) from None

@@ -80,12 +80,17 @@ class HeraldClient(Operations, SyncRunner):
         self, list_method: Callable[..., Page[T]], /, *, limit: int = 100, **filters: Any
     ) -> Iterator[T]:
         """Every item of a list, page after page: ``for c in client.iter_all(client.list_contacts,
-        tag="vip")``. Lists are newest first, so items created meanwhile may shift a page."""
-        page_number: int | None = 1
-        while page_number is not None:
-            page = list_method(page=page_number, limit=limit, **filters)
+        tag="vip")``. Lists are newest first, so items created meanwhile may shift a page; the
+        history is walked by ``before_id`` instead, which nothing shifts and stays fast deep."""
+        page = list_method(page=1, limit=limit, **filters)
+        while True:
             yield from page.items
-            page_number = page.next_page
+            if (before_id := page.pagination.next_before_id) is not None:
+                page = list_method(before_id=before_id, limit=limit, **filters)
+            elif (number := page.next_page) is not None:
+                page = list_method(page=number, limit=limit, **filters)
+            else:
+                return
 
     def close(self) -> None:
         self._http.close()

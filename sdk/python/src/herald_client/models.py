@@ -26,22 +26,28 @@ MediaType = Literal["image", "video", "document"]
 
 @dataclass(frozen=True)
 class Pagination:
-    page: int
+    """``page`` is None on a history page asked for by ``before_id``. ``next_before_id`` (the
+    history only, else None) is the ``before_id`` of the next page, None when this one is not
+    full."""
+
+    page: int | None
     limit: int
     total: int
     pages: int
+    next_before_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list; ``next_page`` is None on the last one."""
+    """One page of a list; ``next_page`` is None on the last one (and on a page by id)."""
 
     items: list[T]
     pagination: Pagination
 
     @property
     def next_page(self) -> int | None:
-        return self.pagination.page + 1 if self.pagination.page < self.pagination.pages else None
+        page = self.pagination.page
+        return page + 1 if page is not None and page < self.pagination.pages else None
 
 
 # --- authentication and profile -----------------------------------------------------------------
