@@ -15,7 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import history as h
 from bench import scenarios as s
+from bench import webhook_ingest as w
 from bench.setup import prepare
 
 Figures = dict[str, float]
@@ -71,11 +73,11 @@ def intake_and_ingest(results: dict[str, object], runs: int, quick: bool) -> Non
                     max(runs, 3), lambda: s.bulk_intake(api, account, next(offsets))
                 )[0]
             results[f"api_rss_mb_{kind}"] = float(max(api.rss_samples))
-            bodies = s.signed_bodies(
+            bodies = w.signed_bodies(
                 account, 40_000 if not quick else 10_000, installation.data_dir
             )
             results[f"webhooks_{kind}"] = median_of(
-                runs, lambda: s.webhook_ingest(api, bodies, seconds)
+                runs, lambda: w.webhook_ingest(api, bodies, seconds)
             )[0]
             results[f"upload_{kind}"] = s.upload_memory(api, account)
 
@@ -100,12 +102,12 @@ def webhooks(results: dict[str, object], runs: int, quick: bool) -> None:
         with s.stack(kind) as installation:
             [account] = prepare(installation)
             api = s._api(installation)
-            bodies = s.signed_bodies(
+            bodies = w.signed_bodies(
                 account, 40_000 if not quick else 10_000, installation.data_dir
             )
-            results[f"noop_{kind}"] = median_of(runs, lambda: s.noop(api, seconds))[0]
+            results[f"noop_{kind}"] = median_of(runs, lambda: w.noop(api, seconds))[0]
             results[f"webhooks_{kind}"] = median_of(
-                runs, lambda: s.webhook_ingest(api, bodies, seconds)
+                runs, lambda: w.webhook_ingest(api, bodies, seconds)
             )[0]
 
 
@@ -161,10 +163,10 @@ def history(results: dict[str, object], runs: int, quick: bool) -> None:
             api = s._api(installation)
             rows = 100_000 if quick else 1_000_000
             group = __import__("asyncio").run(
-                s.fill_history(installation.database_url, account, rows)
+                h.fill_history(installation.database_url, account, rows)
             )
             results[f"history_{kind}"] = {
-                **median_of(runs, lambda: s.history(api, account, group, seconds))[0],
+                **median_of(runs, lambda: h.history(api, account, group, seconds))[0],
                 "rows": float(rows),
             }
 
