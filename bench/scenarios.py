@@ -1,6 +1,6 @@
 """The scenarios of issue 7 (webhook ingest in webhook_ingest.py, history in history.py). Each
-returns figures for one run; __main__ repeats and takes
-medians. Processes run separately (API, worker, emulator), as in production."""
+returns figures for one run; __main__ repeats and takes medians. Processes run separately
+(API, worker, emulator), as in production."""
 
 from __future__ import annotations
 
