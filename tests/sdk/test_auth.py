@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,22 @@ PROFILE = "/api/user/"
 
 def bearer(recorder: AsyncWrapping, index: int) -> str:
     return recorder.requests[index].headers["Authorization"]
+
+
+async def test_calls_that_start_together_share_one_login(
+    sdk: AsyncHeraldClient, recorder: AsyncWrapping, fake_time: FakeTime, ana: User
+) -> None:
+    """A login is a password hash on the server: 20 first calls at once (an integrator's
+    burst on a new client) must not send 20 of them."""
+    profiles = await asyncio.gather(*(sdk.get_profile() for _ in range(20)))
+    assert {p["email"] for p in profiles} == {ana.email}
+    assert recorder.paths().count(LOGIN) == 1
+    assert recorder.paths()[0] == LOGIN
+    assert len({r.headers["Authorization"] for r in recorder.requests[1:]}) == 1
+
+    fake_time.now += 3550  # inside the renewal margin: again one login for the next burst
+    await asyncio.gather(*(sdk.get_profile() for _ in range(20)))
+    assert recorder.paths().count(LOGIN) == 2
 
 
 async def test_logs_in_on_first_use_and_again_within_a_minute_of_expiry(

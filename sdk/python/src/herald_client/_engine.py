@@ -121,15 +121,28 @@ class Engine:
                     self._password_changed(call.new_password)
                 return result
 
+    def needs_login(self) -> bool:
+        """Whether the next authenticated call would log in first (no token, or one about to
+        expire). The clients log in once for calls that start together, under a lock, rather
+        than once per call: a login is a password hash on the server."""
+        return isinstance(self._credentials, PasswordLogin) and (
+            self._token is None or self._clock() >= self._token_expires_at - REFRESH_MARGIN_SECONDS
+        )
+
+    def login(self) -> Flow[None]:
+        credentials = self._credentials
+        assert isinstance(credentials, PasswordLogin)
+        asked_at = self._clock()  # the token's lifetime starts no later than the request
+        token = yield from self.perform(login_call(credentials))
+        self._token = token["token"]
+        self._token_expires_at = asked_at + token["expires_in"]
+
     def _auth_headers(self) -> Flow[Mapping[str, str]]:
         credentials = self._credentials
         if isinstance(credentials, PluginKey):
             return credentials.headers()
-        if self._token is None or self._clock() >= self._token_expires_at - REFRESH_MARGIN_SECONDS:
-            asked_at = self._clock()  # the token's lifetime starts no later than the request
-            token = yield from self.perform(login_call(credentials))
-            self._token = token["token"]
-            self._token_expires_at = asked_at + token["expires_in"]
+        if self.needs_login():
+            yield from self.login()
         return {"Authorization": f"Bearer {self._token}"}
 
     def _token_expired(self, call: Call[T], error: HeraldApiError) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 import httpx
 
 from herald_client._call import Call, RequestSpec, Send
-from herald_client._engine import Engine, credentials_from
+from herald_client._engine import Engine, Flow, credentials_from
 from herald_client._operations import Operations, SyncRunner
 from herald_client._retry import RetryPolicy
 from herald_client._version import USER_AGENT
@@ -46,6 +47,7 @@ class HeraldClient(Operations, SyncRunner):
     ) -> None:
         credentials = credentials_from(email, password, api_key, platform_type, base_uri)
         self._engine = Engine(credentials, RetryPolicy(max_retries=max_retries), clock)
+        self._login_lock = threading.Lock()
         self._sleep = sleep
         self._http = httpx.Client(
             base_url=base_url,
@@ -55,7 +57,13 @@ class HeraldClient(Operations, SyncRunner):
         )
 
     def _run(self, call: Call[T]) -> T:
-        flow = self._engine.perform(call)
+        if call.authenticated and self._engine.needs_login():
+            with self._login_lock:  # calls that start together share one login
+                if self._engine.needs_login():
+                    self._drive(self._engine.login())
+        return self._drive(self._engine.perform(call))
+
+    def _drive(self, flow: Flow[T]) -> T:
         try:
             effect = next(flow)
             while True:
