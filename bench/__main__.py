@@ -248,7 +248,9 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
         f"Dispatch end to end, {d['messages']:,.0f} messages, one worker (PostgreSQL)",
         "≥ 1,000 msg/s",
         f"{f(d['sent_per_second'], 0)} sent/s, {f(d['read_per_second'], 0)} to `read`/s "
-        f"(worker {d['worker_cpu_share'] * 100:.0f}% of a core)",
+        f"(of a core: worker {d['worker_cpu_share'] * 100:.0f}%, "
+        f"emulator {d.get('emulator_cpu_share', float('nan')) * 100:.0f}%, "
+        f"API {d.get('api_cpu_share', float('nan')) * 100:.0f}%)",
         d["read_per_second"] >= 1000,
     )
     c = get("worker_cpu_80")
