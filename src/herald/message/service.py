@@ -18,13 +18,14 @@ from herald.kit import collector
 from herald.kit.pagination import PageParams
 from herald.media import service as media_service
 from herald.message import repository
-from herald.message.schemas import BulkRecipient, RecipientFields, Rejected, SendBulk
+from herald.message.schemas import BulkRecipientFields, BulkSend, RecipientFields, Rejected
 from herald.message.validation import (
     Prepared,
     RecipientOptedOut,
     check_header_media,
     check_sendable,
     prepare,
+    prepare_values,
 )
 from herald.models import MediaAsset, Message, Template
 from herald.models.message import BULK, QUEUED, TRANSACTIONAL
@@ -200,7 +201,7 @@ async def send_bulk(
     session: AsyncSession,
     user_id: int,
     template: Template,
-    body: SendBulk,
+    body: BulkSend,
     policy: SendPolicy,
     now: datetime,
 ) -> tuple[str, int, list[Rejected]]:
@@ -217,7 +218,7 @@ async def _queue_all(
     session: AsyncSession,
     user_id: int,
     template: Template,
-    body: SendBulk,
+    body: BulkSend,
     scheduled_at: datetime | None,
     policy: SendPolicy,
     now: datetime,
@@ -237,13 +238,24 @@ async def _queue_all(
 
 
 async def _prepare_all(
-    session: AsyncSession, user_id: int, template: Template, recipients: Sequence[BulkRecipient]
+    session: AsyncSession,
+    user_id: int,
+    template: Template,
+    recipients: Sequence[BulkRecipientFields],
 ) -> tuple[list[Prepared], list[Rejected]]:
     checked: list[tuple[int, Prepared]] = []
     rejected: list[Rejected] = []
     for index, recipient in enumerate(recipients):
         try:
-            prepared = prepare(template, recipient, None, recipient.to, recipient.country_code)
+            prepared = prepare_values(
+                template,
+                recipient.get("body_params"),
+                recipient.get("buttons"),
+                recipient.get("header_media_id"),
+                None,
+                recipient["to"],
+                recipient["country_code"],
+            )
             checked.append((index, prepared))
         except HeraldError as exc:
             rejected.append(Rejected(index=index, code=exc.code, message=exc.message))

@@ -65,24 +65,45 @@ def prepare(
     template: Template, fields: RecipientFields, otp_code: str | None, to: str, country: str
 ) -> Prepared:
     """Check one recipient against an APPROVED template (raises the first problem found)."""
+    return prepare_values(
+        template,
+        fields.body_params,
+        fields.buttons,
+        fields.header_media_id,
+        otp_code,
+        to,
+        country,
+    )
+
+
+def prepare_values(
+    template: Template,
+    body_params: list[str] | None,
+    buttons: list[ButtonParam] | None,
+    header_media_id: int | None,
+    otp_code: str | None,
+    to: str,
+    country: str,
+) -> Prepared:
+    """``prepare`` for a recipient given as its fields' values (a bulk recipient's dict)."""
     content: dict[str, Any] = {}
     if template.category == "AUTHENTICATION":
-        content["otp_code"] = _check_otp(fields, otp_code)
+        content["otp_code"] = _check_otp(body_params, buttons, otp_code)
     else:
         if otp_code is not None:
             raise OtpCodeInvalid("otp_code is only for AUTHENTICATION templates.")
-        content["body_params"] = _check_body_params(template, fields.body_params or [])
-        buttons = _check_buttons(template, fields.buttons or [])
-        if buttons:
-            content["buttons"] = buttons
+        content["body_params"] = _check_body_params(template, body_params or [])
+        checked = _check_buttons(template, buttons or [])
+        if checked:
+            content["buttons"] = checked
     if template.header_format in ("IMAGE", "VIDEO", "DOCUMENT"):
-        if fields.header_media_id is None:
+        if header_media_id is None:
             raise HeaderMediaRequired(
                 f"The template has a {template.header_format} header: give header_media_id.",
                 data={"header_format": template.header_format},
             )
-        content["header_media_id"] = fields.header_media_id
-    elif fields.header_media_id is not None:
+        content["header_media_id"] = header_media_id
+    elif header_media_id is not None:
         raise HeaderMediaMismatch(
             "The template has no media header; header_media_id does not apply.",
             data={"header_format": template.header_format},
@@ -90,8 +111,10 @@ def prepare(
     return Prepared(phone=normalise(to, country), content=content)
 
 
-def _check_otp(fields: RecipientFields, otp_code: str | None) -> str:
-    if fields.body_params or fields.buttons:
+def _check_otp(
+    body_params: list[str] | None, buttons: list[ButtonParam] | None, otp_code: str | None
+) -> str:
+    if body_params or buttons:
         raise OtpCodeInvalid(
             "AUTHENTICATION templates take otp_code, never body_params or buttons."
         )
