@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
@@ -14,8 +15,10 @@ from herald.errors import InvalidPhoneNumber
 _TOLERATED = re.compile(r"[\s\-().]")
 
 
-@dataclass(frozen=True)
-class PhoneNumber:
+class PhoneNumber(NamedTuple):
+    """A valid number (a named tuple: a bulk send makes 10,000, and a frozen dataclass costs
+    twice as much to build)."""
+
     digits: str  # E.164 without the leading +
     country_code: str  # ISO 3166 alpha-2, upper case
 
@@ -25,23 +28,37 @@ def normalise(raw: str, country_code: str) -> PhoneNumber:
     return _normalised(raw, country_code)
 
 
-# A pure function of its arguments; single sends go to the same few numbers again and again.
-@functools.lru_cache(maxsize=8192)
-def _normalised(raw: str, country_code: str) -> PhoneNumber:
+def normalise_uncached(raw: str, country_code: str) -> PhoneNumber:
+    """``normalise`` without its cache, for a bulk send: its numbers are mostly new ones, which
+    would only push the single sends' numbers out of the cache (and cost its bookkeeping)."""
     region = country_code.strip().upper()
-    if len(region) != 2 or region not in phonenumbers.SUPPORTED_REGIONS:
+    if len(region) != 2 or region not in _SUPPORTED_REGIONS:
         raise InvalidPhoneNumber(
             f"Unknown country_code {country_code!r}: use an ISO 3166 alpha-2 code such as 'TN'."
         )
-    stripped = _TOLERATED.sub("", raw.strip())
-    international = stripped.startswith(("+", "00"))
-    cleaned = stripped.removeprefix("+").removeprefix("00")
-    if not cleaned.isascii() or not cleaned.isdigit() or not 3 <= len(cleaned) <= 15:
+    if raw.isdigit() and raw.isascii() and raw[:1] != "0":
+        # The documented form: nothing for the steps below to strip (a leading 0 may be the
+        # 00 of an international prefix).
+        cleaned, international = raw, False
+    else:
+        stripped = _TOLERATED.sub("", raw.strip())
+        international = stripped.startswith(("+", "00"))
+        cleaned = stripped.removeprefix("+").removeprefix("00")
+        if not cleaned.isascii() or not cleaned.isdigit():
+            raise InvalidPhoneNumber(
+                "The phone number must be digits with the country's dial code."
+            )
+    if not 3 <= len(cleaned) <= 15:
         raise InvalidPhoneNumber("The phone number must be digits with the country's dial code.")
     digits = _e164_digits(cleaned, region, international)
     if digits is None:
         raise InvalidPhoneNumber(f"The number is not a valid {region} phone number.")
-    return PhoneNumber(digits=digits, country_code=region)
+    return PhoneNumber(digits, region)
+
+
+# A pure function of its arguments; single sends go to the same few numbers again and again.
+_normalised = functools.lru_cache(maxsize=8192)(normalise_uncached)
+_SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
 def _e164_digits(digits: str, region: str, international: bool) -> str | None:
@@ -57,7 +74,7 @@ def _e164_digits(digits: str, region: str, international: bool) -> str | None:
         country != _country_of(region) or not _valid_in(national, _rules(country, region))
     ):
         return None
-    return f"{country}{national}"
+    return digits  # the country code, then the national number, as written
 
 
 def _parse_for_region(
@@ -170,26 +187,38 @@ def _country_of(region: str) -> int:
     return int(phonenumbers.country_code_for_valid_region(region))
 
 
+# Each country calling code by its digits: looked up by a number's first digits, unparsed.
+_CALLING_CODES = {
+    str(code): (code, regions) for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()
+}
+
+
 def _valid_as_written(digits: str) -> tuple[int, str, str] | None:
     """(country code, national number, region) when ``+digits`` is surely a valid number (as
     ``is_valid_number`` decides: valid for the region it belongs to), else None."""
     if digits[0] == "0":
         return None
     for size in (1, 2, 3):
-        country = int(digits[:size])
-        regions = COUNTRY_CODE_TO_REGION_CODE.get(country)
-        if regions is not None:
+        found = _CALLING_CODES.get(digits[:size])
+        if found is not None:
             break
     else:
         return None
+    country, regions = found
     national = digits[size:]
     main = _rules(country, regions[0])
     if len(national) < 2 or main is None:
         return None
     if main.national_prefix is not None and main.national_prefix.match(national):
         return None  # parse might strip it: its rules for that are many, let it decide
-    region = regions[0] if len(regions) == 1 else _region_of(country, national, regions)
-    if region is None or not _valid_in(national, _rules(country, region)):
+    rules: _Rules | None = main
+    region = regions[0]
+    if len(regions) > 1:
+        found_region = _region_of(country, national, regions)
+        if found_region is None:
+            return None
+        region, rules = found_region, _rules(country, found_region)
+    if not _valid_in(national, rules):
         return None
     return country, national, region
 

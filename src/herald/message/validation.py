@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from herald.errors import HeraldError, ValidationFailed
 from herald.kit.phone import PhoneNumber, normalise
@@ -11,6 +12,7 @@ from herald.media.service import MediaNotFound
 from herald.message.schemas import ButtonParam, RecipientFields
 from herald.models import MediaAsset, Template
 
+MEDIA_HEADERS = ("IMAGE", "VIDEO", "DOCUMENT")
 SUB_TYPE_OF = {"URL": "url", "QUICK_REPLY": "quick_reply", "COPY_CODE": "copy_code"}
 MAX_COUPON_CODE = 15
 
@@ -45,12 +47,31 @@ class RecipientOptedOut(HeraldError):
     message = "The recipient opted out of this user's messages."
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A recipient that passed every check, with the content its payload is built from."""
 
     phone: PhoneNumber
     content: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRules:
+    """What recipients are checked against, read from a template once for the thousands of a
+    bulk send (each read of a mapped attribute goes through SQLAlchemy's instrumentation)."""
+
+    category: str
+    header_format: str | None
+    placeholder_count: int
+    buttons: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, template: Template) -> TemplateRules:
+        return cls(
+            template.category, template.header_format, template.placeholder_count, template.buttons
+        )
+
+
+Rules = Template | TemplateRules
 
 
 def check_sendable(template: Template) -> None:
@@ -77,15 +98,17 @@ def prepare(
 
 
 def prepare_values(
-    template: Template,
+    template: Rules,
     body_params: list[str] | None,
     buttons: list[ButtonParam] | None,
     header_media_id: int | None,
     otp_code: str | None,
     to: str,
     country: str,
+    numbers: Callable[[str, str], PhoneNumber] = normalise,
 ) -> Prepared:
-    """``prepare`` for a recipient given as its fields' values (a bulk recipient's dict)."""
+    """``prepare`` for a recipient given as its fields' values (a bulk recipient's dict);
+    ``numbers`` normalises its number."""
     content: dict[str, Any] = {}
     if template.category == "AUTHENTICATION":
         content["otp_code"] = _check_otp(body_params, buttons, otp_code)
@@ -96,7 +119,7 @@ def prepare_values(
         checked = _check_buttons(template, buttons or [])
         if checked:
             content["buttons"] = checked
-    if template.header_format in ("IMAGE", "VIDEO", "DOCUMENT"):
+    if template.header_format in MEDIA_HEADERS:
         if header_media_id is None:
             raise HeaderMediaRequired(
                 f"The template has a {template.header_format} header: give header_media_id.",
@@ -108,7 +131,7 @@ def prepare_values(
             "The template has no media header; header_media_id does not apply.",
             data={"header_format": template.header_format},
         )
-    return Prepared(phone=normalise(to, country), content=content)
+    return Prepared(numbers(to, country), content)
 
 
 def _check_otp(
@@ -125,7 +148,7 @@ def _check_otp(
     return otp_code
 
 
-def _check_body_params(template: Template, params: list[str]) -> list[str]:
+def _check_body_params(template: Rules, params: list[str]) -> list[str]:
     if len(params) != template.placeholder_count:
         raise BodyParamsMismatch(
             f"The template takes {template.placeholder_count} body parameter(s); "
@@ -138,8 +161,10 @@ def _check_body_params(template: Template, params: list[str]) -> list[str]:
     return list(params)
 
 
-def _check_buttons(template: Template, given: list[ButtonParam]) -> list[dict[str, Any]]:
+def _check_buttons(template: Rules, given: list[ButtonParam]) -> list[dict[str, Any]]:
     buttons = template.buttons
+    if not given and not buttons:
+        return []  # what the loops below make of nothing, without making it
     seen: dict[int, ButtonParam] = {}
     for param in given:
         if param.index >= len(buttons):
@@ -180,9 +205,7 @@ def _check_buttons(template: Template, given: list[ButtonParam]) -> list[dict[st
     return [p.model_dump() for p in sorted(seen.values(), key=lambda p: p.index)]
 
 
-def check_header_media(
-    template: Template, prepared: Prepared, assets: dict[int, MediaAsset]
-) -> None:
+def check_header_media(template: Rules, prepared: Prepared, assets: dict[int, MediaAsset]) -> None:
     """The header file is the caller's (``assets`` holds only theirs) and of the header's kind."""
     media_id = prepared.content.get("header_media_id")
     if media_id is None:
