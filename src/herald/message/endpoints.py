@@ -27,7 +27,7 @@ from herald.kit.large_body import large_body_route
 from herald.kit.metrics import MESSAGES
 from herald.kit.pagination import MAX_ID, KeysetPage, PageParamsDep, keyset_page_json
 from herald.kit.phone import digits_only
-from herald.message import bulk_body, idempotency, service
+from herald.message import bulk, bulk_body, idempotency, service
 from herald.message.bulk_body import BulkBody
 from herald.message.intake_cache import Checks, Stale, template_fields
 from herald.message.output import message_json, message_out
@@ -321,7 +321,7 @@ async def send_bulk(
 ) -> JSendResponse:
     async def work(now: datetime) -> dict[str, Any]:
         template = await templates.get(session, user.id, template_id)
-        group_id, queued, rejected = await service.send_bulk(
+        group_id, queued, rejected = await bulk.send_bulk(
             session, user.id, template, body, _policy(runtime), now
         )
         data = BulkAccepted(whatsapp_bulk_group_id=group_id, queued=queued, rejected=rejected)

@@ -14,21 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.callback.repository import record_states
 from herald.channel.service import ChannelMissing
 from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
-from herald.kit import collector
 from herald.kit.pagination import PageParams
 from herald.media import service as media_service
 from herald.message import repository
-from herald.message.schemas import BulkRecipientFields, BulkSend, RecipientFields, Rejected
+from herald.message.schemas import RecipientFields
 from herald.message.validation import (
     Prepared,
     RecipientOptedOut,
     check_header_media,
     check_sendable,
     prepare,
-    prepare_values,
 )
 from herald.models import MediaAsset, Message, Template
-from herald.models.message import BULK, QUEUED, TRANSACTIONAL
+from herald.models.message import QUEUED, TRANSACTIONAL
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 SCHEDULE_GRACE = timedelta(seconds=60)
@@ -128,16 +126,20 @@ def common_columns(
     }
 
 
+RECIPIENT_COLUMNS = ("phone_number", "country_code", "content", "header_media_id")
+
+
 def recipient_columns(prepared: Prepared) -> dict[str, Any]:
-    return {
-        "phone_number": prepared.phone.digits,
-        "country_code": prepared.phone.country_code,
-        "content": prepared.content,
-        "header_media_id": prepared.content.get("header_media_id"),
-    }
+    return dict(zip(RECIPIENT_COLUMNS, recipient_values(prepared), strict=True))
 
 
-def _check_channel(template: Template) -> None:
+def recipient_values(prepared: Prepared) -> tuple[Any, ...]:
+    """A new message's own columns (``RECIPIENT_COLUMNS``)."""
+    phone, content = prepared
+    return phone.digits, phone.country_code, content, content.get("header_media_id")
+
+
+def check_channel(template: Template) -> None:
     # A deleted channel sets its templates' channel_id to NULL (the foreign key's ON DELETE).
     if template.channel_id is None:
         raise ChannelMissing()
@@ -171,7 +173,7 @@ def draft_one(
     check_sendable(template)
     scheduled_at = check_send_at(send_at, now)
     prepared = prepare(template, fields, otp_code, to, country)
-    _check_channel(template)
+    check_channel(template)
     row = new_row(
         user_id,
         template,
@@ -195,88 +197,6 @@ async def send_one(session: AsyncSession, user_id: int, draft: Draft) -> Message
     if await repository.opted_out(session, user_id, [draft.prepared.phone.digits]):
         raise RecipientOptedOut()
     return await repository.add(session, Message(**draft.row))
-
-
-async def send_bulk(
-    session: AsyncSession,
-    user_id: int,
-    template: Template,
-    body: BulkSend,
-    policy: SendPolicy,
-    now: datetime,
-) -> tuple[str, int, list[Rejected]]:
-    """Validate every recipient, then queue the valid ones in one COPY (PostgreSQL) or one
-    executemany (SQLite)."""
-    check_sendable(template)
-    scheduled_at = check_send_at(body.send_at, now)
-    _check_channel(template)
-    with collector.paused():
-        return await _queue_all(session, user_id, template, body, scheduled_at, policy, now)
-
-
-async def _queue_all(
-    session: AsyncSession,
-    user_id: int,
-    template: Template,
-    body: BulkSend,
-    scheduled_at: datetime | None,
-    policy: SendPolicy,
-    now: datetime,
-) -> tuple[str, int, list[Rejected]]:
-    accepted, rejected = await _prepare_all(session, user_id, template, body.recipients)
-    if rejected and not body.skip_invalid:
-        raise RecipientsInvalid(
-            f"{len(rejected)} of {len(body.recipients)} recipients are invalid; nothing was "
-            "queued (send again without them, or with skip_invalid).",
-            data={"rejected": [r.model_dump() for r in rejected]},
-        )
-    group_id = str(uuid.uuid4())
-    common = common_columns(user_id, template, group_id, BULK, scheduled_at, policy, now)
-    rows = [recipient_columns(prepared) for prepared in accepted]
-    await repository.insert_many(session, user_id, common, rows)
-    return group_id, len(rows), rejected
-
-
-async def _prepare_all(
-    session: AsyncSession,
-    user_id: int,
-    template: Template,
-    recipients: Sequence[BulkRecipientFields],
-) -> tuple[list[Prepared], list[Rejected]]:
-    checked: list[tuple[int, Prepared]] = []
-    rejected: list[Rejected] = []
-    for index, recipient in enumerate(recipients):
-        try:
-            prepared = prepare_values(
-                template,
-                recipient.get("body_params"),
-                recipient.get("buttons"),
-                recipient.get("header_media_id"),
-                None,
-                recipient["to"],
-                recipient["country_code"],
-            )
-            checked.append((index, prepared))
-        except HeraldError as exc:
-            rejected.append(Rejected(index=index, code=exc.code, message=exc.message))
-    assets = await header_assets(session, user_id, [p for _, p in checked])
-    accepted: list[tuple[int, Prepared]] = []
-    for index, prepared in checked:
-        try:
-            check_header_media(template, prepared, assets)
-            accepted.append((index, prepared))
-        except HeraldError as exc:
-            rejected.append(Rejected(index=index, code=exc.code, message=exc.message))
-    opted = await repository.opted_out(session, user_id, [p.phone.digits for _, p in accepted])
-    kept = []
-    for index, prepared in accepted:
-        if prepared.phone.digits in opted:
-            refused = RecipientOptedOut()
-            rejected.append(Rejected(index=index, code=refused.code, message=refused.message))
-        else:
-            kept.append(prepared)
-    rejected.sort(key=lambda r: r.index)
-    return kept, rejected
 
 
 async def get(session: AsyncSession, user_id: int, message_id: int) -> Message:
