@@ -235,7 +235,10 @@ async def test_the_cursor_page_reads_a_range_of_the_index(db: DatabaseUnderTest)
     rendered = "\n".join(plan)
     if db.kind == "postgresql":
         assert "Seq Scan" not in rendered, rendered
-        assert "Index Only Scan Backward using ix_messages_user_id_id" in rendered, rendered
-        assert "(id < 1000)" in rendered, rendered
+        # The cursor is part of the index condition (a range of the index), whichever way the
+        # planner reads it on a table this small: an index-only scan backward at a million
+        # rows, a bitmap scan of the same index here.
+        assert "ix_messages_user_id_id" in rendered, rendered
+        assert "Index Cond: ((user_id = 1) AND (id < 1000))" in rendered, rendered
     else:
         assert "COVERING INDEX ix_messages_user_id_id (user_id=? AND id<?)" in rendered, rendered
