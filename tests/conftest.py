@@ -7,6 +7,7 @@ unreachable its half of the suite is skipped, except under ``CI=true``, where th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -146,13 +147,20 @@ def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
     return make_settings(db, tmp_path)
 
 
-@pytest.fixture
-async def client(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+@contextlib.asynccontextmanager
+async def app_client(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app of its own, started and stopped as a server would be."""
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://herald.test") as c:
             yield c
+
+
+@pytest.fixture
+async def client(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(settings, clock) as c:
+        yield c
 
 
 async def add_user(

@@ -19,7 +19,8 @@ from herald.kit.edge import EdgeMiddleware
 from herald.media.endpoints import MEDIA_PATH
 from herald.media.intake import MULTIPART_OVERHEAD
 from herald.media.kinds import MAX_SIZE
-from herald.meta_webhook.endpoints import FAST_ROUTES
+from herald.message.fast_send import FAST_SEND_V2
+from herald.meta_webhook.endpoints import FAST_RECEIVE
 from herald.openapi import install_openapi
 from herald.runtime import emulator_defaults, open_runtime
 
@@ -59,7 +60,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     if mounted_emulator is not None:
         app.mount(EMULATOR_MOUNT, mounted_emulator)
     install_error_handlers(app)
-    app.add_middleware(EdgeMiddleware, limit_for=_body_limits(settings), fast_routes=FAST_ROUTES)
+    fast_routes = (FAST_RECEIVE, FAST_SEND_V2) if settings.fast_routes else ()
+    app.add_middleware(EdgeMiddleware, limit_for=_body_limits(settings), fast_routes=fast_routes)
     return app
 
 

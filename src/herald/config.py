@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     emulator_app_secret: SecretStr | None = None
     emulator_verify_token: SecretStr | None = None
     background_tasks: bool = True
+    # The busiest routes (Meta's webhooks, single v2 sends) served as plain ASGI; off: every
+    # request through the framework (same answers, more CPU a request).
+    fast_routes: bool = True
     # Media for template headers: on local disk under data_dir/media, or an S3-compatible store.
     media_store: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None

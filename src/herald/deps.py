@@ -72,8 +72,8 @@ async def get_read_session(session: SessionDep) -> AsyncSession:
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization")
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header."""
     if not header:
         raise TokenMissing()
     scheme, _, token = header.partition(" ")
@@ -88,7 +88,7 @@ async def _user_from_token(request: Request, runtime: Runtime, session: AsyncSes
         claims = read_token(runtime.jwt_secret, cookie, runtime.clock.now())
         require_csrf(request, runtime.jwt_secret, claims.token_id)
         return await token_holder(session, claims, console_session=True)
-    claims = _bearer_claims(request, runtime)
+    claims = bearer_claims(request.headers.get("authorization"), runtime)
     return await token_holder(session, claims, console_session=False)
 
 
@@ -138,7 +138,7 @@ async def verified_user(request: Request, runtime: Runtime, session: AsyncSessio
 async def current_user(request: Request, runtime: RuntimeDep, session: SessionDep) -> User:
     """The caller, checked on every request; each request spends one unit of their budget."""
     user = await verified_user(request, runtime, session)
-    await spend_user_budget(request, runtime.limiter, runtime.user_rate_limit, user.id)
+    await spend_user_budget(request.scope, runtime.limiter, runtime.user_rate_limit, user.id)
     return user
 
 
@@ -159,12 +159,14 @@ class Sender:
 async def sender(request: Request, runtime: RuntimeDep, session: SessionDep) -> Sender:
     plugin = any(request.headers.get(name) for name in PLUGIN_HEADERS)
     if request.headers.get("authorization") and not plugin:
-        claims = _bearer_claims(request, runtime)
+        claims = bearer_claims(request.headers.get("authorization"), runtime)
         known = runtime.intake_cache.user(claims.user_id)
         remembered = known is not None and known.authorises(claims.credentials_version)
         if not remembered:
             runtime.intake_cache.remember_user(await verified_user(request, runtime, session))
-        await spend_user_budget(request, runtime.limiter, runtime.user_rate_limit, claims.user_id)
+        await spend_user_budget(
+            request.scope, runtime.limiter, runtime.user_rate_limit, claims.user_id
+        )
         return Sender(claims.user_id, claims.credentials_version, remembered)
     user = await current_user(request, runtime, session)
     return Sender(user.id, None, False)
@@ -173,10 +175,10 @@ async def sender(request: Request, runtime: RuntimeDep, session: SessionDep) -> 
 SenderDep = Annotated[Sender, Depends(sender)]
 
 
-def _bearer_claims(request: Request, runtime: Runtime) -> TokenClaims:
+def bearer_claims(authorization: str | None, runtime: Runtime) -> TokenClaims:
     """The bearer token's claims; a token whose signature this process verified before is not
     verified again (HMAC and JSON decoding were a twentieth of a send), only its times."""
-    token = bearer_token(request)
+    token = bearer_token(authorization)
     now = runtime.clock.now()
     verified = runtime.intake_cache.tokens.get(token)
     if verified is not None:

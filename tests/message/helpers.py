@@ -14,6 +14,11 @@ from herald.runtime import emulator_defaults
 from tests.conftest import DatabaseUnderTest
 
 ORDER_BODY = "Hello {{1}}, your order {{2}} is confirmed."
+SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
+
+
+def send_path(template: Template) -> str:
+    return f"/api/v2/whatsapp/templates/{template.id}/send"
 
 
 async def approved_template(

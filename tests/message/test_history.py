@@ -10,25 +10,16 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from herald.config import Settings
 from herald.db import session_factory
 from herald.deps import get_read_session
 from herald.kit.clock import FrozenClock, iso_utc
 from herald.message.output import _when
 from herald.models import Template, User
 from tests.conftest import DatabaseUnderTest, assert_error
-from tests.message.helpers import approved_template
+from tests.message.helpers import SAM
 
 # Assigns the transaction an id if it has none: equal within one transaction, not across two.
 XID = "SELECT pg_current_xact_id()::text"
-SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
-
-
-@pytest.fixture
-async def template(
-    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
-) -> Template:
-    return await approved_template(db, ana, settings, clock.now())
 
 
 async def send(client: httpx.AsyncClient, auth: dict[str, str], template: Template) -> int:

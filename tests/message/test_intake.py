@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import event, select
 
 from herald.config import Settings
@@ -20,20 +19,7 @@ from herald.message.intake_cache import Checks, IntakeCache, Stale, template_fie
 from herald.message.schemas import SendV2
 from herald.models import Message, MessageTotal, Template, User
 from tests.conftest import DatabaseUnderTest, add_user, assert_error, count_rows, login
-from tests.message.helpers import approved_template
-
-SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
-
-
-@pytest.fixture
-async def template(
-    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
-) -> Template:
-    return await approved_template(db, ana, settings, clock.now())
-
-
-def send_path(template: Template) -> str:
-    return f"/api/v2/whatsapp/templates/{template.id}/send"
+from tests.message.helpers import SAM, approved_template, send_path
 
 
 async def change(db: DatabaseUnderTest, table: Any, row_id: int, **values: Any) -> None:

@@ -16,20 +16,7 @@ from herald.config import Settings
 from herald.kit.clock import FrozenClock
 from herald.models import Template, User
 from tests.conftest import DatabaseUnderTest, assert_error, count_rows, login
-from tests.message.helpers import approved_template
-
-SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
-
-
-@pytest.fixture
-async def template(
-    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
-) -> Template:
-    return await approved_template(db, ana, settings, clock.now())
-
-
-def send_path(template: Template) -> str:
-    return f"/api/v2/whatsapp/templates/{template.id}/send"
+from tests.message.helpers import SAM, approved_template, send_path
 
 
 async def test_a_v2_send_is_queued_and_answers_202(

@@ -18,6 +18,7 @@ from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
 from herald.emulator.media import check_header
 from herald.emulator.state import EmulatedMessage, EmulatorState
+from herald.kit.plain_asgi import read_body
 
 UNAVAILABLE = {"PAUSED": 132015, "DISABLED": 132016}
 
@@ -41,13 +42,14 @@ class GraphSends:
             match = _SEND_PATH.fullmatch(_route_path(scope))
             if match is not None:
                 state: EmulatorState = scope["app"].state.emulator
+                body = await read_body(receive)
+                if body is None:
+                    return  # the client went away: no send, as Meta would see none
                 try:
                     check_token(
                         state.config.access_token, Headers(scope=scope).get("authorization", "")
                     )
-                    response = await answer_send(
-                        state, match["phone_number_id"], await _body(receive)
-                    )
+                    response = await answer_send(state, match["phone_number_id"], body)
                 except MetaError as exc:
                     response = exc.response()
                 await response(scope, receive, send)
@@ -60,18 +62,6 @@ def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
-
-
-async def _body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 def _refuse(state: EmulatorState, code: int, details: str, status: int = 400) -> MetaError:

@@ -10,8 +10,9 @@ limits.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,13 +22,26 @@ from herald.kit.body_limit import BodyTooLarge, content_length, too_large
 from herald.kit.jsend import error_response
 from herald.kit.nul_guard import has_nul, nul_rejected
 
+FastApp = Callable[[Scope, Receive, Send, ASGIApp], Awaitable[None]]
+"""A pure-ASGI route's handler; the last argument is the framework, for the requests the handler
+leaves to it (with the body handed on by ``kit.plain_asgi.replaying``)."""
+
 
 @dataclass(frozen=True)
 class FastRoute:
-    """A pure-ASGI route served before the framework's routing; ``path`` is its log label."""
+    """A pure-ASGI route served before the framework's routing, for ``method`` on the paths
+    ``pattern`` matches whole; ``path`` is its route template, the label of its logs and metrics
+    (the framework's route of the same template documents it in the OpenAPI schema)."""
 
+    method: str
     path: str
-    app: ASGIApp
+    app: FastApp
+    pattern: re.Pattern[str] | None = None  # None: ``path`` itself, nothing else
+
+    def serves(self, method: str, path: str) -> bool:
+        if method != self.method:
+            return False
+        return path == self.path if self.pattern is None else bool(self.pattern.fullmatch(path))
 
 
 class EdgeMiddleware:
@@ -39,11 +53,11 @@ class EdgeMiddleware:
         self,
         app: ASGIApp,
         limit_for: Callable[[str], int | None],
-        fast_routes: Mapping[tuple[str, str], FastRoute] | None = None,
+        fast_routes: Sequence[FastRoute] = (),
     ) -> None:
         self.app = app
         self.limit_for = limit_for
-        self.fast_routes = dict(fast_routes or {})
+        self.fast_routes = tuple(fast_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,13 +85,11 @@ class EdgeMiddleware:
             await nul_rejected(where)(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
-        app = self.app
-        fast = self.fast_routes.get((scope["method"], scope["path"]))
+        fast = next((r for r in self.fast_routes if r.serves(scope["method"], scope["path"])), None)
         if fast is not None:
             scope["route"] = fast
-            app = fast.app
         if limit is None:
-            await app(scope, receive, send)
+            await self._route(fast, scope, receive, send)
             return
         declared = content_length(scope)
         if declared is not None and declared > limit:
@@ -95,12 +107,20 @@ class EdgeMiddleware:
             return message
 
         if fast is None:
-            await app(scope, counted_receive, send)
+            await self.app(scope, counted_receive, send)
             return
         # The framework's handlers render BodyTooLarge for its routes; a fast route is outside.
         try:
-            await app(scope, counted_receive, send)
+            await fast.app(scope, counted_receive, send, self.app)
         except BodyTooLarge as refused:
             await error_response(413, "payload_too_large", str(refused.detail))(
                 scope, receive, send
             )
+
+    async def _route(
+        self, fast: FastRoute | None, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if fast is None:
+            await self.app(scope, receive, send)
+        else:
+            await fast.app(scope, receive, send, self.app)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,15 +19,14 @@ from herald.deps import (
     SessionDep,
     verified_user,
 )
-from herald.errors import HeraldError, ServiceUnavailable, ValidationFailed
+from herald.errors import ValidationFailed
 from herald.kit.jsend import JSendResponse, Success
 from herald.kit.large_body import large_body_route
 from herald.kit.metrics import MESSAGES
 from herald.kit.pagination import MAX_ID, KeysetPage, PageParamsDep, keyset_page_json
 from herald.kit.phone import digits_only
-from herald.message import bulk, bulk_body, idempotency, service
+from herald.message import bulk, bulk_body, idempotency, service, single
 from herald.message.bulk_body import BulkBody
-from herald.message.intake_cache import Checks, Stale, template_fields
 from herald.message.output import message_json, message_out
 from herald.message.schemas import (
     Accepted,
@@ -42,7 +39,7 @@ from herald.message.schemas import (
     SendV2,
     StateCounts,
 )
-from herald.models import Message, Template, User
+from herald.models import User
 from herald.runtime import Runtime
 from herald.template import service as templates
 
@@ -50,11 +47,6 @@ router = APIRouter(tags=["messages"])
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-STALE_RETRIES = 3  # fresh drafts of a send whose user or template changed before its batch
-
-
-def _policy(runtime: Runtime) -> service.SendPolicy:
-    return service.SendPolicy(deadline=runtime.settings.send_deadline)
 
 
 async def _accept(
@@ -125,17 +117,6 @@ def _queued_count(answer: dict[str, Any]) -> int:
     return int(data.get("queued", 1)) if isinstance(data, dict) else 1
 
 
-def _accepted_body(message: Any) -> dict[str, Any]:
-    data = Accepted(
-        message=message_out(message), whatsapp_bulk_group_id=message.whatsapp_bulk_group_id
-    )
-    return Success(message="Message queued", data=data).model_dump(mode="json")
-
-
-DraftFn = Callable[[datetime, bool], Awaitable[service.Draft]]
-"""Drafts the send at ``now``; ``fresh``: from the database, not from the process's memory."""
-
-
 async def _accept_single(
     request: Request,
     body: Any,
@@ -143,7 +124,7 @@ async def _accept_single(
     caller: Sender,
     session: AsyncSession,
     runtime: Runtime,
-    draft: DraftFn,
+    draft: single.DraftFn,
 ) -> JSendResponse:
     """One message: through the intake batcher (group commit) unless it carries an
     idempotency key or a header file, which are stored in this request's transaction."""
@@ -151,62 +132,15 @@ async def _accept_single(
         user = await verified_user(request, runtime, session)
 
         async def work(now: datetime) -> dict[str, Any]:
-            return _accepted_body(await service.send_one(session, user.id, await draft(now, True)))
+            return single.accepted_body(
+                await service.send_one(session, user.id, await draft(now, True))
+            )
 
         return await _accept(request, body, key, user, session, runtime, work)
-    message = await _store_single(request, caller, session, runtime, draft)
+    message = await single.store_single(request, caller, session, runtime, draft)
     runtime.dispatch_pending.set()
     MESSAGES.labels("queued").inc()
-    return JSendResponse(_accepted_body(message), status_code=202)
-
-
-async def _store_single(
-    request: Request, caller: Sender, session: AsyncSession, runtime: Runtime, draft: DraftFn
-) -> Message:
-    now = runtime.clock.now()
-    if caller.remembered:
-        try:
-            drafted: service.Draft | None = await draft(now, False)
-        except HeraldError:
-            drafted = None  # refused by what this process remembers: decided on a fresh read
-        if drafted is not None and not drafted.needs_media:
-            with suppress(Stale):
-                return await _batched(session, runtime, caller, drafted)
-    must_read_user = caller.remembered
-    for _ in range(STALE_RETRIES):
-        if must_read_user:
-            await verified_user(request, runtime, session)  # raises for a revoked caller
-        drafted = await draft(now, True)
-        if drafted.needs_media:
-            message = await service.send_one(session, caller.user_id, drafted)
-            await session.commit()
-            return message
-        with suppress(Stale):
-            return await _batched(session, runtime, caller, drafted)
-        must_read_user = True
-    raise ServiceUnavailable("The user or template kept changing; retry.", retry_after=1)
-
-
-async def _batched(
-    session: AsyncSession, runtime: Runtime, caller: Sender, drafted: service.Draft
-) -> Message:
-    # The batch writes on a connection of its own: give this one back before waiting.
-    if session.in_transaction():
-        await session.close()
-    template = drafted.template  # detached now, and never changed: requests may share it
-    runtime.intake_cache.remember_template(template)
-    checks = Checks(
-        caller.user_id, caller.token_credentials, template.id, template_fields(template)
-    )
-    return Message(id=await runtime.send_batcher.store(drafted.row, checks), **drafted.row)
-
-
-async def _template(
-    runtime: Runtime, session: AsyncSession, user_id: int, template_id: int, fresh: bool
-) -> Template:
-    if not fresh and (known := runtime.intake_cache.template(user_id, template_id)) is not None:
-        return known
-    return await templates.get(session, user_id, template_id)
+    return JSendResponse(single.accepted_body(message), status_code=202)
 
 
 @router.post(
@@ -223,20 +157,7 @@ async def send_v2(
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
 ) -> JSendResponse:
-    async def draft(now: datetime, fresh: bool) -> service.Draft:
-        template = await _template(runtime, session, caller.user_id, template_id, fresh)
-        return service.draft_one(
-            caller.user_id,
-            template,
-            body,
-            body.otp_code,
-            body.to,
-            body.country_code,
-            body.send_at,
-            _policy(runtime),
-            now,
-        )
-
+    draft = single.draft_v2(runtime, session, caller.user_id, template_id, body)
     return await _accept_single(request, body, idempotency_key, caller, session, runtime, draft)
 
 
@@ -257,7 +178,9 @@ async def send_v1(
         )
 
     async def draft(now: datetime, fresh: bool) -> service.Draft:
-        template = await _template(runtime, session, caller.user_id, body.template_id, fresh)
+        template = await single.template_for(
+            runtime, session, caller.user_id, body.template_id, fresh
+        )
         if body.contact_id is not None:
             contact = await contacts.get(session, caller.user_id, body.contact_id)
             to, country, contact_id = contact.number, contact.country_code, contact.id
@@ -271,7 +194,7 @@ async def send_v1(
             to,
             country,
             body.send_at,
-            _policy(runtime),
+            single.policy(runtime),
             now,
             contact_id,
         )
@@ -292,7 +215,7 @@ async def send_template_v1(
     idempotency_key: KeyHeader = None,
 ) -> JSendResponse:
     async def draft(now: datetime, fresh: bool) -> service.Draft:
-        template = await _template(runtime, session, caller.user_id, template_id, fresh)
+        template = await single.template_for(runtime, session, caller.user_id, template_id, fresh)
         contact = await contacts.get(session, caller.user_id, body.contact_id)
         return service.draft_one(
             caller.user_id,
@@ -302,7 +225,7 @@ async def send_template_v1(
             contact.number,
             contact.country_code,
             body.send_at,
-            _policy(runtime),
+            single.policy(runtime),
             now,
             contact.id,
         )
@@ -322,7 +245,7 @@ async def send_bulk(
     async def work(now: datetime) -> dict[str, Any]:
         template = await templates.get(session, user.id, template_id)
         group_id, queued, rejected = await bulk.send_bulk(
-            session, user.id, template, body, _policy(runtime), now
+            session, user.id, template, body, single.policy(runtime), now
         )
         data = BulkAccepted(whatsapp_bulk_group_id=group_id, queued=queued, rejected=rejected)
         return Success(message=f"{queued} message(s) queued", data=data).model_dump(mode="json")

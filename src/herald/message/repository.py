@@ -93,8 +93,10 @@ async def insert_rows(
     connection = await session.connection()
     dialect = connection.dialect
     table = Message.metadata.tables[Message.__tablename__]
-    shared = [(table.c[name], _converter(table.c[name], dialect)(v)) for name, v in common.items()]
-    converters = [_converter(table.c[name], dialect) for name in names]
+    shared = [
+        (table.c[name], column_converter(table.c[name], dialect)(v)) for name, v in common.items()
+    ]
+    converters = [column_converter(table.c[name], dialect) for name in names]
     # Most columns need no conversion (on PostgreSQL, only the JSON content does).
     converting = [(i, convert) for i, convert in enumerate(converters) if convert is not _unchanged]
 
@@ -141,7 +143,8 @@ async def delete_numbers(
         await session.execute(delete(Message).where(in_group, Message.phone_number.in_(batch)))
 
 
-def _converter(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
+def column_converter(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What the column's type does to a value before the driver sees it (identity: nothing)."""
     processor = column.type.dialect_impl(dialect).bind_processor(dialect)
     if processor is None:
         return _unchanged

@@ -7,13 +7,14 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from herald.deps import RuntimeDep, SessionDep
 from herald.errors import error_answer
 from herald.kit.edge import FastRoute
 from herald.kit.jsend import Success
 from herald.kit.metrics import WEBHOOKS_RECEIVED
+from herald.kit.plain_asgi import read_body, send_json
 from herald.meta_webhook import service
 from herald.runtime import Runtime
 
@@ -51,38 +52,29 @@ async def _ingest(runtime: Runtime, raw: bytes, signature: str | None) -> bool:
     return new
 
 
-_JSON = [(b"content-type", b"application/json")]
 _ANSWERS = {
     new: orjson.dumps({"status": "success", "message": "Received", "data": {"duplicate": not new}})
     for new in (True, False)
 }
 
 
-async def fast_receive(scope: Scope, receive: Receive, send: Send) -> None:
+async def fast_receive(scope: Scope, receive: Receive, send: Send, framework: ASGIApp) -> None:
     """``POST /webhooks/whatsapp`` as plain ASGI: Meta's deliveries are the busiest route, and
     FastAPI's routing, dependency solving and response model cost more than the delivery itself
     (py-spy). Same checks, same storage, same JSend answers as ``receive``; the body size limit,
     NUL rejection and access log are applied around it by ``kit.edge.EdgeMiddleware``."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return  # nobody is left to answer; nothing was stored
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
+    raw = await read_body(receive)
+    if raw is None:
+        return  # nobody is left to answer; nothing was stored
     signature = next(
         (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-hub-signature-256"), None
     )
     try:
-        new = await _ingest(scope["app"].state.runtime, b"".join(chunks), signature)
+        new = await _ingest(scope["app"].state.runtime, raw, signature)
     except Exception as failure:
         await error_answer(failure, scope["method"], scope["path"])(scope, receive, send)
         return
-    answer = _ANSWERS[new]
-    headers = [*_JSON, (b"content-length", str(len(answer)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": answer})
+    await send_json(send, 200, _ANSWERS[new])
 
 
-FAST_ROUTES = {("POST", WEBHOOK_PATH): FastRoute(WEBHOOK_PATH, fast_receive)}
+FAST_RECEIVE = FastRoute("POST", WEBHOOK_PATH, fast_receive)
