@@ -36,10 +36,18 @@ init = function(args)
 end
 -- With BENCH_DELAY_MS each connection waits that long after an answer before its next
 -- request: 64 connections then offer about 64 / (delay + latency) requests a second, a load
--- below the server's ceiling instead of the ceiling itself. (wrk only schedules through a
--- timer when `delay` is defined, so it is defined only when asked for.)
+-- below the server's ceiling instead of the ceiling itself. wrk waits whole milliseconds, so a
+-- fractional pause is dithered: the next whole millisecond up for that fraction of requests.
+-- (wrk only schedules through a timer when `delay` is defined, so it is defined only when
+-- asked for.)
 local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
-if pause then delay = function() return pause end end
+if pause then
+  local whole, fraction = math.floor(pause), pause - math.floor(pause)
+  delay = function()
+    if math.random() < fraction then return whole + 1 end
+    return whole
+  end
+end
 request = function()
   counter = counter + 1
   local item = items[(counter % #items) + 1]
