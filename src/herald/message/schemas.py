@@ -28,6 +28,10 @@ class RecipientFields(RequestBody):
     buttons: list[ButtonParam] | None = Field(default=None, max_length=10)
     header_media_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
+    def fingerprint_fields(self) -> dict[str, Any]:
+        """What an idempotency key's fingerprint is computed from: the send as JSON."""
+        return self.model_dump(mode="json")
+
 
 class SendV2(RecipientFields):
     model_config = ConfigDict(
