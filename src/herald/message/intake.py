@@ -128,14 +128,17 @@ class SendBatcher:
     async def _current(self, session: AsyncSession, batch: Sequence[_Send]) -> list[_Send]:
         """The sends whose user still authorises them and whose template is as they saw it,
         read in the transaction that stores them."""
-        users = await repository.user_states(session, {s.checks.user_id for s in batch})
-        templates = await repository.template_states(session, {s.checks.template_id for s in batch})
+        states = await repository.states(session, {s.checks.template_id for s in batch})
         current = []
         for send in batch:
             checks = send.checks
-            user = users.get(checks.user_id)
-            authorised = user is not None and user.authorises(checks.token_credentials)
-            if authorised and templates.get(checks.template_id) == checks.template:
+            owner, user, template = states.get(checks.template_id, (None, None, None))
+            authorised = (
+                owner == checks.user_id
+                and user is not None
+                and user.authorises(checks.token_credentials)
+            )
+            if authorised and template == checks.template:
                 current.append(send)
             else:
                 self._cache.forget(checks.user_id, checks.template_id)

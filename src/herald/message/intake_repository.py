@@ -39,11 +39,18 @@ _INSERT_NAMED = insert(_MESSAGES).returning(_MESSAGES.c.id, _MESSAGES.c.whatsapp
 _OPTED_OUT = select(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).where(
     tuple_(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).in_(bindparam("pairs", expanding=True))
 )
-_USER_STATES = select(
-    _USERS.c.id, _USERS.c.is_disabled, _USERS.c.has_api_access, _USERS.c.tokens_valid_after
-).where(_USERS.c.id.in_(bindparam("ids", expanding=True)))
-_TEMPLATE_STATES = select(_TEMPLATES.c.id, *(_TEMPLATES.c[name] for name in TEMPLATE_FIELDS)).where(
-    _TEMPLATES.c.id.in_(bindparam("ids", expanding=True))
+# Each template with its owner's authorising state: a send's template belongs to its user.
+_STATES = (
+    select(
+        _TEMPLATES.c.id,
+        _USERS.c.id,
+        _USERS.c.is_disabled,
+        _USERS.c.has_api_access,
+        _USERS.c.tokens_valid_after,
+        *(_TEMPLATES.c[name] for name in TEMPLATE_FIELDS),
+    )
+    .join(_USERS, _USERS.c.id == _TEMPLATES.c.user_id)
+    .where(_TEMPLATES.c.id.in_(bindparam("ids", expanding=True)))
 )
 
 
@@ -133,17 +140,16 @@ async def add_to_totals(session: AsyncSession, added: dict[int, int]) -> None:
         )
 
 
-async def user_states(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, UserState]:
-    result = await session.execute(_USER_STATES, {"ids": sorted(set(user_ids))})
-    return {int(row[0]): UserState.of(row[1], row[2], row[3]) for row in result.all()}
-
-
-async def template_states(
+async def states(
     session: AsyncSession, template_ids: Iterable[int]
-) -> dict[int, tuple[Any, ...]]:
-    """Each template's ``TEMPLATE_FIELDS``, as ``intake_cache.template_fields`` gives them."""
-    result = await session.execute(_TEMPLATE_STATES, {"ids": sorted(set(template_ids))})
-    return {int(row[0]): tuple(row[1:]) for row in result.all()}
+) -> dict[int, tuple[int, UserState, tuple[Any, ...]]]:
+    """By template: its owner, the owner's authorising state, and the template's
+    ``TEMPLATE_FIELDS`` (as ``intake_cache.template_fields`` gives them), in one query."""
+    result = await session.execute(_STATES, {"ids": sorted(set(template_ids))})
+    return {
+        int(row[0]): (int(row[1]), UserState.of(row[2], row[3], row[4]), tuple(row[5:]))
+        for row in result.all()
+    }
 
 
 async def template_channel(
