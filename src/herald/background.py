@@ -11,8 +11,8 @@ from datetime import timedelta
 import structlog
 
 from herald.callback.delivery import CallbackSender, new_http_client
+from herald.dispatch.deps import DispatchDeps, DispatchSettings
 from herald.dispatch.ownership import ownership_for
-from herald.dispatch.runner import DispatchDeps, DispatchSettings
 from herald.dispatch.worker import Dispatcher
 from herald.errors import database_unavailable
 from herald.media.provider_copies import ProviderCopies

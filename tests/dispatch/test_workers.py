@@ -1,8 +1,11 @@
-"""Several `herald worker` processes on PostgreSQL: none sends twice, the limit holds, and a
-worker killed with SIGKILL mid-send loses nothing."""
+"""`herald worker` processes: several on PostgreSQL send nothing twice, the limit holds, and a
+worker killed with SIGKILL mid-send loses nothing; one stopped with SIGTERM leaves nothing
+behind (both databases)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -42,6 +45,22 @@ async def cluster(
     """The API in-process (no dispatcher), the emulator, and the environment for workers."""
     if db.kind != "postgresql":
         pytest.skip("several dispatchers share one database on PostgreSQL only")
+    async with _cluster(db, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def one_worker_cluster(
+    db: DatabaseUnderTest, tmp_path: Path
+) -> AsyncIterator[tuple[Live, dict[str, str]]]:
+    async with _cluster(db, tmp_path) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def _cluster(
+    db: DatabaseUnderTest, tmp_path: Path
+) -> AsyncIterator[tuple[Live, dict[str, str]]]:
     herald_port = free_port()
     emulator_app = create_emulator_app(
         EmulatorConfig(
@@ -96,25 +115,9 @@ async def test_workers_share_channels_and_survive_a_sigkill(
     live, env = cluster
     groups = []
     for number, email in enumerate(("ana@example.com", "bob@example.com")):
-        auth = await live.auth_for(await add_user(db, email))
-        # Until a worker runs, template events wait in the database: process them by hand.
-        worker = start_worker(env, tmp_path / "bootstrap.log")
-        try:
-            template = await approved_template(live, auth)
-        finally:
-            worker.terminate()
-            worker.wait(10)
-        recipients = [
-            {"to": f"2169{number}{n:06d}", "country_code": "TN", "body_params": ["A", str(n)]}
-            for n in range(PER_CHANNEL)
-        ]
-        answer = await live.herald.post(
-            f"/api/v2/whatsapp/templates/{template['id']}/send-bulk",
-            json={"recipients": recipients},
-            headers=auth,
+        groups.append(
+            await _bulk_queued(live, env, db, tmp_path, email, f"2169{number}", PER_CHANNEL)
         )
-        assert answer.status_code == 202, answer.text[:300]
-        groups.append((auth, answer.json()["data"]["whatsapp_bulk_group_id"]))
 
     engine = create_engine(db.url)
     async with session_factory(engine)() as session:
@@ -200,5 +203,105 @@ async def _diagnose(db: DatabaseUnderTest) -> object:
                 )
             ).scalar_one()
             return {"states": [tuple(r) for r in states], "pending_webhooks": pending}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_worker_stopped_with_sigterm_records_its_sends_and_gives_back_the_rest(
+    one_worker_cluster: tuple[Live, dict[str, str]], db: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    """A deploy stops a worker mid-send: it exits cleanly, every message it sent is recorded,
+    everything it had claimed but not sent is due again at once (no lease to wait out, none
+    "outcome unknown"), and the next worker sends the rest once each."""
+    live, env = one_worker_cluster
+    total = 2_000
+    auth, group = await _bulk_queued(live, env, db, tmp_path, "ana@example.com", "2169", total)
+
+    # Lease and deadline far beyond the test: only a clean stop can free what it holds.
+    env = {**env, "HERALD_DISPATCH_LEASE_SECONDS": "600"}
+    worker = start_worker(env, tmp_path / "stopped.log")
+
+    async def some_sent() -> bool:
+        return (await live.emulator.get("/_emulator/stats")).json()["accepted"] > 300
+
+    await eventually(some_sent, timeout=60, message="sending started")
+    worker.send_signal(signal.SIGTERM)
+    # Waited for off the event loop: the emulator and the API serving its answers run on it.
+    assert await asyncio.to_thread(worker.wait, 30) == 0
+    sent_before = {
+        m["callback_data"] for m in (await live.emulator.get("/_emulator/messages")).json()
+    }
+    assert 300 < len(sent_before) < total
+    states = await _message_states(db)
+    assert "sending" not in states, states  # recorded, or back in the queue
+    assert states.get("queued", 0) == total - len(sent_before), states
+
+    worker = start_worker(env, tmp_path / "next.log")
+    try:
+
+        async def all_read() -> bool:
+            counts = (
+                await live.herald.get(f"/api/v2/whatsapp/bulk-groups/{group}", headers=auth)
+            ).json()["data"]["counts"]
+            return counts.get("read", 0) == total
+
+        await eventually(all_read, timeout=120, message="every message read")
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    sent = Counter(
+        m["callback_data"] for m in (await live.emulator.get("/_emulator/messages")).json()
+    )
+    assert len(sent) == total
+    assert max(sent.values()) == 1
+
+
+async def _bulk_queued(
+    live: Live,
+    env: dict[str, str],
+    db: DatabaseUnderTest,
+    tmp_path: Path,
+    email: str,
+    prefix: str,
+    count: int,
+) -> tuple[dict[str, str], str]:
+    """A new user's bulk send of ``count`` messages, queued: their auth and its group."""
+    auth = await live.auth_for(await add_user(db, email))
+    # Until a worker runs, template events wait in the database: process them by hand.
+    worker = start_worker(env, tmp_path / "bootstrap.log")
+    try:
+        template = await approved_template(live, auth)
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    recipients = [
+        {
+            "to": f"{prefix}{n:0{11 - len(prefix)}d}",
+            "country_code": "TN",
+            "body_params": ["A", str(n)],
+        }
+        for n in range(count)
+    ]
+    answer = await live.herald.post(
+        f"/api/v2/whatsapp/templates/{template['id']}/send-bulk",
+        json={"recipients": recipients},
+        headers=auth,
+    )
+    assert answer.status_code == 202, answer.text[:300]
+    return auth, answer.json()["data"]["whatsapp_bulk_group_id"]
+
+
+async def _message_states(db: DatabaseUnderTest) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from herald.models import Message
+
+    engine = create_engine(db.url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = await session.execute(
+                select(Message.state, func.count()).group_by(Message.state)
+            )
+            return {str(state): int(count) for state, count in rows.all()}
     finally:
         await engine.dispose()

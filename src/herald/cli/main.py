@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -154,7 +155,10 @@ def worker(
         typer.Option(help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics."),
     ] = None,
 ) -> None:
-    """Scale-out: the dispatcher, webhook processing, template sync and callbacks, no API."""
+    """Scale-out: the dispatcher, webhook processing, template sync and callbacks, no API.
+
+    SIGTERM (a deploy's stop) and Ctrl-C stop it cleanly: what was sent is recorded and what
+    was claimed but not sent goes back to the queue at once, none of it "outcome unknown"."""
     from prometheus_client import start_http_server
 
     from herald.background import BackgroundLoops
@@ -166,12 +170,22 @@ def worker(
         start_http_server(metrics_port, addr="127.0.0.1")
 
     async def work() -> None:
+        stopping = asyncio.Event()
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows' loop
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
         async with open_runtime(settings) as runtime:
             freeze_startup_heap()  # again, with the runtime's pools and caches made
             loops = BackgroundLoops(runtime)
             loops.start()
             try:
-                await loops.wait()
+                # Each loop is cancelled once, by stop(): a second cancel would cut short
+                # the dispatcher's own stopping (recording its sends, giving back the rest).
+                running = asyncio.ensure_future(loops.wait())
+                signalled = asyncio.ensure_future(stopping.wait())
+                await asyncio.wait([running, signalled], return_when=asyncio.FIRST_COMPLETED)
+                signalled.cancel()
+                if running.done():
+                    running.result()  # a loop that failed ends the worker with its error
             finally:
                 await loops.stop()
 

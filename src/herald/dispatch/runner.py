@@ -6,71 +6,35 @@ import asyncio
 import contextlib
 import itertools
 import math
-import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.callback.repository import record_states
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.dispatch import repository, results
+from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.effects import apply_side_effects
+from herald.dispatch.outbound import count_result, outbound
 from herald.dispatch.pacer import Pacer
-from herald.dispatch.policy import Decision, Outcome, RetryPolicy
 from herald.dispatch.results import SendResult
-from herald.kit.clock import Clock
-from herald.kit.crypto import Cipher
-from herald.kit.metrics import MESSAGES, PROVIDER_ERRORS, PROVIDER_SENDS
-from herald.media.provider_copies import HeaderOrError, ProviderCopies
+from herald.media.provider_copies import HeaderOrError
 from herald.models import Channel, Message
 from herald.models.message import BULK, TRANSACTIONAL
-from herald.provider.base import (
-    ButtonValue,
-    ChannelAccess,
-    ErrorKind,
-    HeaderMedia,
-    OutboundMessage,
-    Provider,
-    ProviderError,
-)
+from herald.provider.base import ChannelAccess, ErrorKind, ProviderError
 
 log = structlog.get_logger("herald.dispatch")
 
 
-@dataclass
-class DispatchSettings:
-    claim_seconds: float = 1.0  # claim about this many seconds of sending at a time
-    # Messages marked in flight per commit, at most; two chunks are in flight at a time (one
-    # sending, the next marked), so a crash leaves at most twice this many with an unknown
-    # outcome. Sized to ~25 ms of sending (at least MIN_CHUNK, at most 25).
-    chunk: int = 25
-    lease: timedelta = timedelta(seconds=60)
-    pair_spacing: timedelta = timedelta(seconds=6)
-    idle_seconds: float = 5.0  # a runner with nothing due for this long lets its channel go
-    poll_seconds: float = 0.5
-    unknown_outcome_deadline: timedelta = timedelta(hours=1)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-
-@dataclass
-class DispatchDeps:
-    sessions: async_sessionmaker[AsyncSession]
-    provider: Provider
-    cipher: Cipher
-    clock: Clock
-    settings: DispatchSettings
-    wake: asyncio.Event
-    media: ProviderCopies
-    rng: random.Random = field(default_factory=random.Random)
-
-
 MIN_CHUNK = 5
 MAX_UNRECORDED = 2  # chunks' results waiting for the recording under way
+CLAIM_AHEAD_SECONDS = 0.25
+
+
+_Claimed = tuple[Channel, str, list[Message]]  # the channel as read, the claim's token, its rows
 
 
 @dataclass
@@ -103,61 +67,117 @@ class ChannelRunner:
         self._claims = itertools.count(1)
         self._unrecorded: list[results.Planned] = []
         self._recording: asyncio.Task[None] | None = None
-        self._unsent: tuple[str, list[int]] | None = None  # marked in flight, not yet sending
+        # Marked in flight, not sent: the chunk prepared next and, once stopping, the rest of
+        # the chunk being paced (claim token, message ids).
+        self._unsent: list[tuple[str, list[int]]] = []
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
         chunks = self._chunks()
         preparing = asyncio.create_task(self._prepare(chunks))
+        answering: asyncio.Task[None] | None = None
+        chunk: _Chunk | None = None
+        requests: list[asyncio.Task[SendResult]] = []  # of the chunk being paced
         try:
             while (chunk := await preparing) is not None:
-                self._unsent = None
+                self._unsent.clear()
                 preparing = asyncio.create_task(self._prepare(chunks))
-                self._results_in(chunk, await self._send_chunk(chunk))
-                if self._recording is not None and len(self._unrecorded) >= MAX_UNRECORDED:
-                    # The database is slower than the sending: wait for it rather than let
-                    # the results pile up unrecorded until their leases run out.
-                    await asyncio.wait([self._recording])
+                await self._pace(chunk, requests)
+                # The next chunk's slots start while this one's answers come in: waiting for
+                # the slowest answer of each chunk left the pacer behind by more than it may
+                # catch up (a fifth of the time at 1,000/s). But one chunk's answers at a
+                # time: with more requests outstanding, a provider that slows down receives
+                # them in bursts (three chunks outstanding drew 15-39 130429s at 1,000/s).
+                if answering is not None:
+                    await asyncio.shield(answering)  # stopping must not cancel the answers
+                answering = asyncio.create_task(self._answers(chunk, requests))
+                requests = []
         finally:
             preparing.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await preparing
             await self._give_back_unsent()
             await chunks.aclose()
-            if self._recording is not None:  # what was sent is recorded, even when stopping
+            # What was sent is recorded, even when stopping (in the middle of a chunk too).
+            if answering is not None:
+                await answering
+            if chunk is not None and requests:
+                await self._answers(chunk, requests)
+            if self._recording is not None:
                 await self._recording
 
     async def _chunks(self) -> AsyncGenerator[_Chunk, None]:
         """Chunks to send, claimed a batch (``claim_seconds`` of sending) at a time; ends when
-        nothing has been due for ``idle_seconds`` or the channel is gone."""
+        nothing has been due for ``idle_seconds`` or the channel is gone. The next batch is
+        claimed while the last ``CLAIM_AHEAD_SECONDS`` of this one go out: a claim takes tens of
+        milliseconds, more than the pacer may catch up, and was a gap in every second's sending."""
         idle_since = time.monotonic()
-        while time.monotonic() - idle_since < self.deps.settings.idle_seconds:
+        ahead: asyncio.Task[_Claimed | None] | None = None
+        batch: list[Message] = []
+        token = ""
+        try:
+            while time.monotonic() - idle_since < self.deps.settings.idle_seconds:
+                claimed = await (ahead if ahead is not None else self._claim_due())
+                ahead = None
+                if claimed is None:
+                    return
+                channel, token, batch = claimed
+                if not batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self.deps.wake.wait(), self.deps.settings.poll_seconds
+                        )
+                    continue
+                access = channel_service.access(channel, self.deps.cipher)
+                # About 25 ms of sending (two chunks are marked in flight at a time: a crash
+                # leaves at most ``chunk`` * 2 unsent with an unknown outcome), but at least a
+                # few messages: a chunk of one would pay two commits per message.
+                size = min(
+                    self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 40)
+                )
+                lead = CLAIM_AHEAD_SECONDS * channel.throughput_per_second
+                for start in range(0, len(batch), size):
+                    if ahead is None and len(batch) - start <= lead:
+                        ahead = asyncio.create_task(self._claim_due())
+                    yield _Chunk(channel, access, token, batch[start : start + size])
+                idle_since = time.monotonic()
+        finally:
+            # Claimed but never marked in flight (the runner stops): due again now rather than
+            # when the lease runs out. Rows marked in flight are not touched.
+            unsent = {token: [m.id for m in batch]}
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    if (claimed := await ahead) is not None:
+                        unsent[claimed[1]] = [m.id for m in claimed[2]]
+            await self._give_back_claimed(unsent)
+
+    async def _claim_due(self) -> _Claimed | None:
+        """The channel as it is now and a claim of its due messages (None: it is gone)."""
+        channel = await self._channel()
+        while channel is not None and time.monotonic() < self._paused_until:
+            await asyncio.sleep(min(1.0, self._paused_until - time.monotonic()))
             channel = await self._channel()
-            if channel is None:
-                return
-            self.pacer.set_rate(channel.throughput_per_second)
-            if time.monotonic() < self._paused_until:
-                await asyncio.sleep(min(1.0, self._paused_until - time.monotonic()))
-                continue
-            token, batch = await self._claim(channel)
-            if not batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.deps.wake.wait(), self.deps.settings.poll_seconds)
-                continue
-            access = channel_service.access(channel, self.deps.cipher)
-            # About 25 ms of sending (two chunks are marked in flight at a time: a crash
-            # leaves at most ``chunk`` * 2 unsent with an unknown outcome), but at least a
-            # few messages: a chunk of one would pay two commits per message.
-            size = min(
-                self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 40)
-            )
-            for start in range(0, len(batch), size):
-                yield _Chunk(channel, access, token, batch[start : start + size])
-            idle_since = time.monotonic()
+        if channel is None:
+            return None
+        self.pacer.set_rate(channel.throughput_per_second)
+        token, batch = await self._claim(channel)
+        return channel, token, batch
 
     async def _channel(self) -> Channel | None:
         async with self.deps.sessions() as session:
             return await channels.get(session, self.channel_id)
+
+    async def _give_back_claimed(self, unsent: dict[str, list[int]]) -> None:
+        now = self.deps.clock.now()
+        try:
+            async with self.deps.sessions() as session:
+                for token, ids in unsent.items():
+                    if ids:
+                        await repository.requeue(session, ids, token, now, now)
+                await session.commit()
+        except Exception as exc:
+            log.warning("dispatch.claimed_left_leased", channel_id=self.channel_id, error=repr(exc))
 
     async def _claim(self, channel: Channel) -> tuple[str, list[Message]]:
         """Transactional sends first; the rest shared evenly between the due campaigns."""
@@ -223,7 +243,7 @@ class ChannelRunner:
                     self.deps.settings.lease,
                 )
                 await session.commit()
-                self._unsent = (chunk.token, list(marked))
+                self._unsent.append((chunk.token, list(marked)))
             for message in chunk.messages:
                 if message.id not in marked:  # it went back to the queue
                     self._last_sent.pop(message.phone_number, None)
@@ -232,18 +252,22 @@ class ChannelRunner:
                 return chunk
 
     async def _give_back_unsent(self) -> None:
-        """The runner stops with a chunk marked but never sent: back to the queue. If that
+        """The runner stops with messages marked but never sent: back to the queue. If that
         fails too (the database is away), the reaper settles them as a crash would."""
-        if self._unsent is None:
+        unsent, self._unsent = self._unsent, []
+        if not unsent:
             return
-        (token, ids), self._unsent = self._unsent, None
         try:
             async with self.deps.sessions() as session:
-                await repository.unmark(session, ids, token, self.deps.clock.now())
+                for token, ids in unsent:
+                    await repository.unmark(session, ids, token, self.deps.clock.now())
                 await session.commit()
-        except Exception:
+        except Exception as exc:
             log.warning(
-                "dispatch.unsent_left_in_flight", channel_id=self.channel_id, count=len(ids)
+                "dispatch.unsent_left_in_flight",
+                channel_id=self.channel_id,
+                count=sum(len(ids) for _, ids in unsent),
+                error=repr(exc),
             )
 
     async def _space_recipients(self, token: str, chunk: Sequence[Message]) -> list[Message]:
@@ -269,19 +293,30 @@ class ChannelRunner:
             self._last_sent = {k: v for k, v in self._last_sent.items() if now - v < spacing}
         return ready
 
-    async def _send_chunk(self, chunk: _Chunk) -> list[SendResult]:
-        tasks = []
-        for message in chunk.messages:
+    async def _pace(self, chunk: _Chunk, requests: list[asyncio.Task[SendResult]]) -> None:
+        """Start each of the chunk's requests at its slot, into ``requests``."""
+        for position, message in enumerate(chunk.messages):
             header = chunk.headers.get(message.header_media_id or 0)
             if isinstance(header, ProviderError):
                 self._last_sent.pop(message.phone_number, None)  # nothing goes out
             else:
-                await self.pacer.slot()
+                try:
+                    await self.pacer.slot()
+                except asyncio.CancelledError:  # stopping: the rest never left, give it back
+                    self._unsent.append((chunk.token, [m.id for m in chunk.messages[position:]]))
+                    raise
                 self._last_sent[message.phone_number] = time.monotonic()
-            tasks.append(asyncio.create_task(self._send_one(chunk.access, message, header)))
-        sent = list(await asyncio.gather(*tasks))
+            requests.append(asyncio.create_task(self._send_one(chunk.access, message, header)))
+
+    async def _answers(self, chunk: _Chunk, requests: list[asyncio.Task[SendResult]]) -> None:
+        """The chunk's answers, acted on and queued for recording."""
+        sent = list(await asyncio.gather(*requests))
         await self._forget_lost_media(chunk.access, sent)
-        return sent
+        self._results_in(chunk, sent)
+        if self._recording is not None and len(self._unrecorded) >= MAX_UNRECORDED:
+            # The database is slower than the sending: wait for it rather than let the
+            # results pile up unrecorded until their leases run out.
+            await asyncio.wait([self._recording])
 
     async def _send_one(
         self, access: ChannelAccess, message: Message, header: HeaderOrError | None
@@ -331,7 +366,7 @@ class ChannelRunner:
 
     def _react(self, channel: Channel, planned: results.Planned) -> None:
         for result, decision in planned.decisions:
-            _count(channel.id, result, decision)
+            count_result(channel.id, result, decision)
             if decision.slow_sender:
                 self.pacer.hold(1.0)
             if result.error is not None and result.error.kind is ErrorKind.AUTH:
@@ -339,32 +374,3 @@ class ChannelRunner:
                 log.error(
                     "channel.auth_failed", channel_id=channel.id, provider_code=result.error.code
                 )
-
-
-def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMessage:
-    content = message.content
-    return OutboundMessage(
-        to=message.phone_number,
-        template_name=message.template_name,
-        language=message.template_language,
-        callback_data=str(message.id),
-        body_params=tuple(content.get("body_params") or ()),
-        buttons=tuple(
-            ButtonValue(int(b["index"]), str(b["sub_type"]), str(b["value"]))
-            for b in content.get("buttons") or ()
-        ),
-        header=header,
-        otp_code=content.get("otp_code"),
-    )
-
-
-def _count(channel_id: int, result: SendResult, decision: Decision) -> None:
-    channel = str(channel_id)
-    if result.error is None:
-        PROVIDER_SENDS.labels(channel, "accepted").inc()
-        MESSAGES.labels("sent").inc()
-        return
-    PROVIDER_SENDS.labels(channel, result.error.kind.value).inc()
-    PROVIDER_ERRORS.labels(channel, str(result.error.code or result.error.kind.value)).inc()
-    if decision.outcome is Outcome.FAILED:
-        MESSAGES.labels("failed").inc()

@@ -12,8 +12,9 @@ import uuid
 import structlog
 
 from herald.dispatch import repository
+from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.ownership import Ownership
-from herald.dispatch.runner import ChannelRunner, DispatchDeps
+from herald.dispatch.runner import ChannelRunner
 
 log = structlog.get_logger("herald.dispatch")
 
