@@ -20,6 +20,7 @@ from herald.console.session import SESSION_COOKIE, require_csrf
 from herald.errors import ApiAccessDisabled, Forbidden, TokenInvalid, TokenMissing
 from herald.kit.jwt import TokenClaims, check_times, credentials_version, read_token
 from herald.kit.ratelimit import spend_user_budget
+from herald.message.intake_cache import UserState
 from herald.models import User
 from herald.runtime import Runtime
 from herald.secret_key.service import (
@@ -157,11 +158,9 @@ class Sender:
 
 
 async def sender(request: Request, runtime: RuntimeDep, session: SessionDep) -> Sender:
-    plugin = any(request.headers.get(name) for name in PLUGIN_HEADERS)
-    if request.headers.get("authorization") and not plugin:
-        claims = bearer_claims(request.headers.get("authorization"), runtime)
-        known = runtime.intake_cache.user(claims.user_id)
-        remembered = known is not None and known.authorises(claims.credentials_version)
+    caller = _bearer_caller(request, runtime)
+    if caller is not None:
+        claims, remembered = caller
         if not remembered:
             runtime.intake_cache.remember_user(await verified_user(request, runtime, session))
         await spend_user_budget(
@@ -173,6 +172,62 @@ async def sender(request: Request, runtime: RuntimeDep, session: SessionDep) -> 
 
 
 SenderDep = Annotated[Sender, Depends(sender)]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The caller of a read that confirms them in its own statement. ``token_credentials`` is
+    set when this process remembered a bearer token's user and did not read them: the read
+    then returns the user's state, which must still authorise the token (``confirm_reader``)."""
+
+    user_id: int
+    token_credentials: int | None
+
+
+async def reader(request: Request, runtime: RuntimeDep, session: SessionDep) -> Reader:
+    caller = _bearer_caller(request, runtime)
+    if caller is not None and caller[1]:
+        claims = caller[0]
+        await spend_user_budget(
+            request.scope, runtime.limiter, runtime.user_rate_limit, claims.user_id
+        )
+        return Reader(claims.user_id, claims.credentials_version)
+    user = await current_user(request, runtime, session)
+    if caller is not None:
+        runtime.intake_cache.remember_user(user)
+    return Reader(user.id, None)
+
+
+ReaderDep = Annotated[Reader, Depends(reader)]
+
+
+async def confirm_reader(
+    request: Request, runtime: Runtime, session: AsyncSession, found: UserState, caller: Reader
+) -> None:
+    """After a remembered caller's read: ``found`` is the user's state as the read saw it. If
+    it no longer authorises the token, the caller is read as on any request, which refuses
+    them with the error their state calls for. (A query-string error a remembered caller makes
+    is reported before this: it says nothing about anyone's data.)"""
+    if caller.token_credentials is not None and not found.authorises(caller.token_credentials):
+        runtime.intake_cache.forget_user(caller.user_id)
+        await verified_user(request, runtime, session)
+
+
+def remembered_bearer(authorization: str | None, runtime: Runtime) -> tuple[TokenClaims, bool]:
+    """A bearer token's claims, and whether this process remembers their user as authorising
+    them (the user need not be read). Raises as ``bearer_claims`` does."""
+    claims = bearer_claims(authorization, runtime)
+    known = runtime.intake_cache.user(claims.user_id)
+    return claims, known is not None and known.authorises(claims.credentials_version)
+
+
+def _bearer_caller(request: Request, runtime: Runtime) -> tuple[TokenClaims, bool] | None:
+    """``remembered_bearer`` of a request authenticated by a bearer token alone (no plugin
+    headers); None for other callers."""
+    authorization = request.headers.get("authorization")
+    if not authorization or any(request.headers.get(name) for name in PLUGIN_HEADERS):
+        return None
+    return remembered_bearer(authorization, runtime)
 
 
 def bearer_claims(authorization: str | None, runtime: Runtime) -> TokenClaims:

@@ -133,6 +133,43 @@ async def test_a_user_disabled_between_two_pages_is_refused_the_second(
     assert_error(await client.get("/api/whatsapp/", headers=auth), 401, "token_invalid")
 
 
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"is_disabled": True}, 401, "token_invalid"),
+        ({"has_api_access": False}, 403, "api_access_disabled"),
+        ({"tokens_valid_after": datetime(2030, 1, 1, tzinfo=UTC)}, 401, "token_invalid"),
+    ],
+)
+@pytest.mark.parametrize("empty", [False, True], ids=["page", "empty-page"])
+async def test_a_caller_remembered_by_the_process_is_confirmed_by_the_read_itself(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    ana: User,
+    change: dict[str, Any],
+    status: int,
+    code: str,
+    empty: bool,
+) -> None:
+    """After one read the process remembers the caller and reads the page without reading
+    them first; the page's statement (or, for an empty page, the total's) returns their state,
+    and a change since refuses them as a fresh read would, every time after."""
+    await send(client, auth, template)
+    params = {"state": "failed"} if empty else {}
+    first = await history(client, auth, **params)
+    again = await history(client, auth, **params)  # remembered
+    assert again == first
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            User.__table__.update().where(User.__table__.c.id == ana.id).values(**change)
+        )
+    for _ in range(2):
+        answer = await client.get("/api/whatsapp/", params=params, headers=auth)
+        assert_error(answer, status, code)
+
+
 async def test_a_read_session_on_postgresql_runs_each_statement_on_its_own(
     db: DatabaseUnderTest,
 ) -> None:

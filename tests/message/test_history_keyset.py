@@ -217,11 +217,14 @@ async def test_bad_cursors_are_refused(
     assert [error["field"] for error in body["data"]["errors"]] == [field]  # type: ignore[index]
 
 
-async def test_the_cursor_page_reads_a_range_of_the_index(db: DatabaseUnderTest) -> None:
+@pytest.mark.parametrize("with_caller", [False, True], ids=["read-caller", "remembered-caller"])
+async def test_the_cursor_page_reads_a_range_of_the_index(
+    db: DatabaseUnderTest, with_caller: bool
+) -> None:
     """The statement the history runs: the page's ids come from an index range that starts
     at the cursor, not from a walk past an offset (the timing at a million rows is the
-    benchmark's: docs/benchmarks.md)."""
-    page, _ = _history_statements(("before_id",))
+    benchmark's: docs/benchmarks.md), with or without the caller's state beside it."""
+    page, _ = _history_statements(("before_id",), with_caller)
     bound = page.params(user_id=1, limit=20, before_id=1000)
     async with db.engine.connect() as connection:
         sql = str(bound.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))

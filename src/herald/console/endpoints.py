@@ -164,7 +164,7 @@ async def messages_page(
 ) -> Response:
     filters, problems = _history_filters(request)
     params = PageParams(page=page, limit=PAGE_SIZE)
-    found, total = await messages.history(session, who.user.id, params, filters)
+    found, total, _ = await messages.history(session, who.user.id, params, filters)
     listing = make_page([message_out(m) for m in found], total, params)
     return render(
         request,

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.contact import service as contacts
 from herald.deps import (
     CurrentUser,
+    ReaderDep,
     ReadSessionDep,
     RuntimeDep,
     Sender,
     SenderDep,
     SessionDep,
+    confirm_reader,
     verified_user,
 )
 from herald.errors import ValidationFailed
@@ -260,8 +262,9 @@ router.add_api_route(
 @router.get("/api/whatsapp/", response_model=Success[KeysetPage[MessageOut]])
 async def history(
     request: Request,
-    session: ReadSessionDep,  # before the user: authentication reads through it too
-    user: CurrentUser,
+    runtime: RuntimeDep,
+    session: ReadSessionDep,  # before the caller: authentication reads through it too
+    caller: ReaderDep,
     params: PageParamsDep,
     before_id: Annotated[
         int | None,
@@ -293,7 +296,12 @@ async def history(
         # An offset from a cursor is ambiguous: which of the two would the client mean?
         field = "page" if request.query_params.get("page") else "currentPage"
         raise ValidationFailed.single(field, "must be 1 (or absent) with before_id")
-    rows, total = await service.history(session, user.id, params, filters, before_id)
+    remembered = caller.token_credentials is not None
+    rows, total, found = await service.history(
+        session, caller.user_id, params, filters, before_id, with_caller=remembered
+    )
+    if found is not None:
+        await confirm_reader(request, runtime, session, found, caller)
     # Rendered once, straight to JSON: the response model documents the shape, and
     # ``message_json`` is held to it by the tests, instead of validating every page again.
     items = [message_json(row) for row in rows]

@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from herald.deps import PLUGIN_HEADERS, Sender, bearer_claims
+from herald.deps import PLUGIN_HEADERS, Sender, remembered_bearer
 from herald.errors import HeraldError, error_answer
 from herald.kit.edge import FastRoute
 from herald.kit.metrics import MESSAGES
@@ -89,14 +89,11 @@ def _prepare(scope: Scope, raw: bytes, runtime: Runtime) -> _Send | None:
     if not authorization or content_type.split(b";")[0].strip().lower() != b"application/json":
         return None
     try:
-        claims = bearer_claims(authorization.decode("latin-1"), runtime)
+        claims, remembered = remembered_bearer(authorization.decode("latin-1"), runtime)
         body = _SEND_V2.validate_python(orjson.loads(raw))
     except (HeraldError, ValueError):  # ValueError: orjson's and pydantic's errors
         return None
-    known = runtime.intake_cache.user(claims.user_id)
-    if body.idempotency_key is not None or not (
-        known and known.authorises(claims.credentials_version)
-    ):
+    if body.idempotency_key is not None or not remembered:
         return None
     template = runtime.intake_cache.template(claims.user_id, template_id)
     if template is None:

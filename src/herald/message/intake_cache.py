@@ -98,6 +98,9 @@ class IntakeCache:
         self._room(self.tokens)
         self.tokens[token] = claims
 
+    def forget_user(self, user_id: int) -> None:
+        self.users.pop(user_id, None)
+
     def forget(self, user_id: int, template_id: int) -> None:
         self.users.pop(user_id, None)
         self.templates.pop((user_id, template_id), None)

@@ -37,7 +37,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from herald.kit.pg_copy import BinaryRows, field_encoder
-from herald.models import Message, MessageTotal, OptOut
+from herald.message.intake_cache import UserState
+from herald.models import Message, MessageTotal, OptOut, User
 from herald.models.message import CANCELLED, QUEUED, TOTAL_SHARDS
 
 INSERT_BATCH = 1000
@@ -253,9 +254,24 @@ HISTORY_COLUMNS = (
 )
 
 
+# The caller's authorising state, read with a page by a caller the process did not read
+# (``deps.Reader``): scalar subqueries, run once per statement, NULL if the user is gone.
+_CALLER = tuple(
+    select(column).where(User.id == bindparam("user_id")).scalar_subquery().label(f"caller_{name}")
+    for name, column in (
+        ("is_disabled", User.is_disabled),
+        ("has_api_access", User.has_api_access),
+        ("tokens_valid_after", User.tokens_valid_after),
+    )
+)
+
+
 @functools.cache
-def _history_statements(given: tuple[str, ...]) -> tuple[Select[Any], Select[Any]]:
-    """The page (with its total) and the total alone, for one combination of filters.
+def _history_statements(
+    given: tuple[str, ...], with_caller: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """The page (with its total) and the total alone, for one combination of filters, each
+    with the caller's state when ``with_caller``.
 
     Built once per combination, with bound parameters (at most 2**8 of them): building a
     fresh statement and hashing it for the compiled cache cost more than compiling saved.
@@ -283,12 +299,13 @@ def _history_statements(given: tuple[str, ...]) -> tuple[Select[Any], Select[Any
         page_ids = page_ids.where(Message.id < bindparam("before_id"))
     else:
         page_ids = page_ids.offset(bindparam("offset", type_=Integer))
+    caller = _CALLER if with_caller else ()
     page = (
-        select(total.scalar_subquery().label("total"), *HISTORY_COLUMNS)
+        select(total.scalar_subquery().label("total"), *caller, *HISTORY_COLUMNS)
         .where(Message.id.in_(page_ids.correlate(None)))
         .order_by(Message.id.desc())
     )
-    return page, total
+    return page, select(total.scalar_subquery().label("total"), *caller)
 
 
 async def history_page(
@@ -298,8 +315,10 @@ async def history_page(
     limit: int,
     offset: int,
     before_id: int | None = None,
-) -> tuple[Sequence[Row[Any]], int]:
-    """One page, newest first, and the total, in one statement (one round trip, one snapshot).
+    with_caller: bool = False,
+) -> tuple[Sequence[Row[Any]], int, UserState | None]:
+    """One page, newest first, and the total, in one statement (one round trip, one snapshot),
+    with ``with_caller`` the user's authorising state too (else None).
 
     The page's ids come from the index alone, then only those rows are read: a deep page skips
     its offset in the index instead of reading every skipped row, and a page after
@@ -311,14 +330,18 @@ async def history_page(
     given = tuple(name for name in (*FILTERS, "from", "to") if filters.get(name) is not None)
     if before_id is not None:
         given += ("before_id",)
-    page, total = _history_statements(given)
+    page, total = _history_statements(given, with_caller)
     values = {"user_id": user_id, "limit": limit, "offset": offset, "before_id": before_id}
     values.update((name, filters[name]) for name in given if name != "before_id")
     connection = await session.connection()
     rows = (await connection.execute(page, values)).all()
-    if rows:
-        return rows, int(rows[0].total)
-    return rows, int((await connection.execute(total, values)).scalar_one())
+    first = rows[0] if rows else (await connection.execute(total, values)).one()
+    caller = None
+    if with_caller:
+        caller = UserState.of(
+            first.caller_is_disabled, first.caller_has_api_access, first.caller_tokens_valid_after
+        )
+    return rows, int(first.total), caller
 
 
 async def count_by_state(session: AsyncSession, user_id: int, group_id: str) -> dict[str, int]:

@@ -17,6 +17,7 @@ from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
 from herald.kit.pagination import PageParams
 from herald.media import service as media_service
 from herald.message import repository
+from herald.message.intake_cache import UserState
 from herald.message.schemas import RecipientFields
 from herald.message.validation import (
     Prepared,
@@ -225,11 +226,13 @@ async def history(
     params: PageParams,
     filters: dict[str, Any],
     before_id: int | None = None,
-) -> tuple[Sequence[Row[Any]], int]:
+    with_caller: bool = False,
+) -> tuple[Sequence[Row[Any]], int, UserState | None]:
     """A page by number, or with ``before_id`` the ``limit`` newest messages older than it
-    (``params.page`` is then 1: the endpoint refuses both at once)."""
+    (``params.page`` is then 1: the endpoint refuses both at once); with ``with_caller`` the
+    user's authorising state as the same statement saw it."""
     return await repository.history_page(
-        session, user_id, filters, params.limit, params.offset, before_id
+        session, user_id, filters, params.limit, params.offset, before_id, with_caller
     )
 
 
