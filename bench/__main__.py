@@ -273,7 +273,14 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
                 f"Pacing at {rate}/s ({kind})",
                 "within 2%, no 130429",
                 f"{f(p['achieved'])}/s ({p['deviation_percent']:.1f}% off), "
-                f"{int(p['refused_130429'])} × 130429",
+                f"{int(p['refused_130429'])} × 130429"
+                + (
+                    f" (the bucket over Herald's send times: "
+                    f"{int(p.get('bucket_refusals_as_sent', -1))}, over the arrivals: "
+                    f"{int(p.get('bucket_refusals_as_arrived', -1))})"
+                    if p["refused_130429"]
+                    else ""
+                ),
                 p["deviation_percent"] <= 2 and p["refused_130429"] == 0,
             )
     for kind in ("sqlite", "postgresql"):

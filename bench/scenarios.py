@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +251,7 @@ def pacing(installation: Stack, account: Account, rate: int, seconds: int) -> Fi
     asyncio.run(_set_throughput(installation.database_url, rate))
     total = rate * seconds
     bulk_intake_partial(api, account, total)
+    started = datetime.now(UTC)
     worker = start_worker(installation)
     deadline = time.perf_counter() + seconds * 4 + 30
     while True:
@@ -264,12 +266,53 @@ def pacing(installation: Stack, account: Account, rate: int, seconds: int) -> Fi
     # The achieved rate over the whole send: messages after the first, over the time they took.
     achieved = (len(times) - 1) / (times[-1] - times[0])
     httpx.post(f"{emulator.url}/_emulator/reset", timeout=30)
+    # A refusal's cause: the same bucket over the times the sends left Herald (its attempts)
+    # and over the times they reached the emulator. Refusals by the second only mean the sends
+    # bunched on the way (the emulator's event loop gets to them late), not Herald's spacing.
+    sent_at = asyncio.run(_attempts_since(installation.database_url, started))
+    arrived_at = sorted(times + stats["throughput_refused_at"])
     return {
         "limit": float(rate),
         "achieved": achieved,
         "deviation_percent": abs(achieved - rate) / rate * 100,
         "refused_130429": float(stats["refused"].get("130429", 0)),
+        "bucket_refusals_as_sent": float(bucket_refusals(sent_at, rate)),
+        "bucket_refusals_as_arrived": float(bucket_refusals(arrived_at, rate)),
     }
+
+
+def bucket_refusals(times: list[float], rate: float, burst_seconds: float = 0.1) -> int:
+    """How many of these sends the emulator's token bucket (full at the first) would refuse."""
+    capacity = max(1.0, rate * burst_seconds)
+    tokens, last, refused = capacity, times[0] if times else 0.0, 0
+    for at in times:
+        tokens = min(capacity, tokens + (at - last) * rate)
+        last = at
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            refused += 1
+    return refused
+
+
+async def _attempts_since(database_url: str, started: datetime) -> list[float]:
+    """When each provider call since ``started`` left Herald (its attempts' start), in seconds."""
+    from sqlalchemy import select
+
+    from herald.db import create_engine
+    from herald.models import Attempt
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(Attempt.started_at)
+                .where(Attempt.started_at >= started)
+                .order_by(Attempt.started_at)
+            )
+            return [at.timestamp() for (at,) in rows.all()]
+    finally:
+        await engine.dispose()
 
 
 async def _set_throughput(database_url: str, rate: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
@@ -17,6 +16,7 @@ from herald.cli.common import EXIT_CONFIG, database_session, fail, out, run, set
 from herald.config import ConfigError, Settings
 from herald.db import create_engine, safe_url
 from herald.emulator.cli import run_emulator
+from herald.kit.heap import freeze_startup_heap
 from herald.logging import configure_logging
 
 if TYPE_CHECKING:
@@ -104,28 +104,6 @@ def serve(
     )
     freeze_startup_heap()
     _run_server(config)
-
-
-def freeze_startup_heap() -> None:
-    """Leave what startup made (modules, classes, the app) out of every later collection.
-
-    A full cyclic collection walks every tracked object, and the ~164,000 that importing
-    FastAPI, SQLAlchemy and pydantic and building the app leave behind live as long as the
-    process: measured here, one full collection took ~100 ms (every request in flight waits
-    for it: the p99 of cheap requests), ~0 once they are frozen. ``gc.freeze`` is the
-    standard library's answer for a long-running server. Called again once the process has
-    started (its pools, runtime and caches made), and the youngest generation collected every
-    ``YOUNG_COLLECTION`` allocations rather than 700: a single send allocates a few hundred
-    objects, so the default collected after every second or third one. Measured on single
-    sends (PostgreSQL, 64 clients, the API's CPU a send): 608 µs as before, 490 µs with the
-    second freeze, 410 µs with the larger threshold too (docs/benchmarks.md, "Intake").
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
-
-
-YOUNG_COLLECTION = 20_000  # objects; the garbage they can hold is a few MB at most
 
 
 def _run_server(config: uvicorn.Config) -> None:

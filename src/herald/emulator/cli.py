@@ -33,6 +33,7 @@ def run_emulator(
 
     from herald.emulator.app import create_emulator_app
     from herald.emulator.config import EmulatorConfig
+    from herald.kit.heap import freeze_heap
 
     config = EmulatorConfig(
         access_token=access_token,
@@ -42,6 +43,6 @@ def run_emulator(
         throughput_per_second=throughput,
         pair_rate_seconds=pair_rate,
     )
-    uvicorn.run(
-        create_emulator_app(config), host=host, port=port, log_config=None, access_log=False
-    )
+    application = create_emulator_app(config)
+    freeze_heap()
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
 from typing import Any
@@ -146,7 +147,7 @@ async def messages(request: Request, phone_number_id: str | None = None) -> list
             "template": m.template,
             "language": m.language,
             "callback_data": m.callback_data,
-            "payload": m.payload,
+            "payload": json.loads(m.body),
             "received_at": m.received_at,
         }
         for m in state.messages
@@ -160,6 +161,7 @@ async def stats(request: Request) -> dict[str, Any]:
     return {
         "accepted": len(state.messages),
         "refused": state.refused,
+        "throughput_refused_at": state.throughput_refused_at[-1000:],
         "webhooks": len(state.webhooks.log),
     }
 
@@ -198,11 +200,14 @@ async def inbound(request: Request) -> dict[str, str]:
 
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, bool]:
-    """Forget accepted sends and refusals (templates, media and settings stay): benchmarks
-    measure one phase at a time."""
+    """Forget accepted sends, refusals and the webhooks sent (templates, media and settings
+    stay): benchmarks measure one phase at a time, and a log kept across them made every full
+    collection of the emulator's heap longer."""
     state = state_of(request)
     state.messages.clear()
+    state.webhooks.log.clear()
     state.refused.clear()
+    state.throughput_refused_at.clear()
     return {"reset": True}
 
 

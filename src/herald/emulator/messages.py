@@ -127,7 +127,7 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         template=name,
         language=language,
         callback_data=str(callback) if callback is not None else None,
-        payload=payload,
+        body=body,
         received_at=time.monotonic(),
     )
     state.messages.append(message)

@@ -58,7 +58,9 @@ class EmulatedMessage:
     template: str
     language: str
     callback_data: str | None
-    payload: dict[str, Any]
+    # The request's JSON as it came: kept as bytes, not parsed, so that thousands of kept sends
+    # add nothing for the cyclic collector to walk (its full collections stalled the emulator).
+    body: bytes
     received_at: float  # monotonic
 
 
@@ -93,6 +95,9 @@ class EmulatorState:
         self.templates: dict[str, EmulatedTemplate] = {}
         self.messages: list[EmulatedMessage] = []
         self.refused: dict[int, int] = {}  # error code → how many sends were refused with it
+        # When each send over the throughput arrived (monotonic, as ``received_at``): with the
+        # accepted ones' times, a benchmark can tell the arrivals' burst from the sender's.
+        self.throughput_refused_at: list[float] = []
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
         self.media: dict[str, EmulatedMedia] = {}
         self._ids = itertools.count(int(time.time()) * 1000)
@@ -197,7 +202,10 @@ class EmulatorState:
         if bucket is None or (bucket.rate, bucket.burst_seconds) != (rate, burst):
             bucket = self._buckets[phone_number_id] = Bucket(rate, burst)
             bucket.tokens = bucket.capacity
-        return not bucket.take()
+        if bucket.take():
+            return False
+        self.throughput_refused_at.append(bucket.updated)
+        return True
 
     def over_pair_rate(self, phone_number_id: str, to: str) -> bool:
         spacing = self.config.pair_rate_seconds
