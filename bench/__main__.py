@@ -280,6 +280,13 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
                     f"{int(p.get('bucket_refusals_as_arrived', -1))})"
                     if p["refused_130429"]
                     else ""
+                )
+                + (
+                    f"; the machine {p['machine_busy_percent']:.0f}% busy, CPU a message: "
+                    f"worker {p['worker_cpu_ms']:.2f}, emulator {p['emulator_cpu_ms']:.2f}, "
+                    f"API {p['api_cpu_ms']:.2f}, the rest {p['other_cpu_ms']:.2f} ms"
+                    if rate == 1000 and "machine_busy_percent" in p
+                    else ""
                 ),
                 p["deviation_percent"] <= 2 and p["refused_130429"] == 0,
             )

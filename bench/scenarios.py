@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import tempfile
 import threading
 import time
@@ -254,11 +255,19 @@ def pacing(installation: Stack, account: Account, rate: int, seconds: int) -> Fi
     started = datetime.now(UTC)
     worker = start_worker(installation)
     deadline = time.perf_counter() + seconds * 4 + 30
+    # The CPU of each process and of the machine while the sending runs (from its first
+    # messages, not the worker's start), per message sent meanwhile.
+    first: tuple[int, list[float]] | None = None
     while True:
         stats = httpx.get(f"{emulator.url}/_emulator/stats", timeout=30).json()
+        if first is None and stats["accepted"] > 0:
+            first = stats["accepted"], _cpu_seconds(worker, emulator, api)
         if stats["accepted"] >= total or time.perf_counter() > deadline:
             break
         time.sleep(0.5)
+    assert first is not None, "nothing was sent"
+    cpu = [b - a for a, b in zip(first[1], _cpu_seconds(worker, emulator, api), strict=True)]
+    per_message_ms = [seconds * 1000 / max(1, stats["accepted"] - first[0]) for seconds in cpu]
     worker.stop()
     installation.worker = None
     received = httpx.get(f"{emulator.url}/_emulator/messages", timeout=120).json()
@@ -278,7 +287,26 @@ def pacing(installation: Stack, account: Account, rate: int, seconds: int) -> Fi
         "refused_130429": float(stats["refused"].get("130429", 0)),
         "bucket_refusals_as_sent": float(bucket_refusals(sent_at, rate)),
         "bucket_refusals_as_arrived": float(bucket_refusals(arrived_at, rate)),
+        "worker_cpu_ms": per_message_ms[0],
+        "emulator_cpu_ms": per_message_ms[1],
+        "api_cpu_ms": per_message_ms[2],
+        # Everything else that ran (PostgreSQL, the kernel, the harness), and the machine's
+        # two cores as a whole: the whole stack's CPU a message against what there is.
+        "other_cpu_ms": per_message_ms[3] - sum(per_message_ms[:3]),
+        "machine_busy_percent": cpu[3] / max(1e-9, cpu[4]) * 100,
     }
+
+
+def _cpu_seconds(*processes: Process) -> list[float]:
+    """Each process's CPU seconds, then the machine's busy CPU seconds and its elapsed CPU
+    seconds (all cores, from /proc/stat: busy is all but idle and iowait)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return [p.cpu_seconds() for p in processes] + [
+        (sum(fields) - idle) / ticks,
+        sum(fields) / ticks,
+    ]
 
 
 def bucket_refusals(times: list[float], rate: float, burst_seconds: float = 0.1) -> int:
