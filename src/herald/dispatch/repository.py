@@ -131,9 +131,14 @@ async def unmark(
 
 
 async def requeue(
-    session: AsyncSession, ids: Sequence[int], lease_token: str, at: datetime, now: datetime
+    session: AsyncSession,
+    ids: Sequence[int],
+    lease_token: str,
+    at: datetime | None,
+    now: datetime,
 ) -> None:
-    """Give this claim's unsent messages back to the queue, due at ``at``; no attempt counted."""
+    """Give this claim's unsent messages back to the queue, due at ``at`` (None: when they were
+    due, so they keep their place); no attempt counted."""
     await session.execute(
         update(Message)
         .where(
@@ -144,7 +149,7 @@ async def requeue(
         )
         .values(
             state=QUEUED,
-            next_attempt_at=at,
+            next_attempt_at=Message.next_attempt_at if at is None else at,
             lease_owner=None,
             lease_expires_at=None,
             updated_at=now,

@@ -169,12 +169,14 @@ class ChannelRunner:
             return await channels.get(session, self.channel_id)
 
     async def _give_back_claimed(self, unsent: dict[str, list[int]]) -> None:
+        if not any(unsent.values()):
+            return
         now = self.deps.clock.now()
         try:
             async with self.deps.sessions() as session:
                 for token, ids in unsent.items():
                     if ids:
-                        await repository.requeue(session, ids, token, now, now)
+                        await repository.requeue(session, ids, token, None, now)
                 await session.commit()
         except Exception as exc:
             log.warning("dispatch.claimed_left_leased", channel_id=self.channel_id, error=repr(exc))
