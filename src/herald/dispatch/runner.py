@@ -70,6 +70,8 @@ class ChannelRunner:
         # Marked in flight, not sent: the chunk prepared next and, once stopping, the rest of
         # the chunk being paced (claim token, message ids).
         self._unsent: list[tuple[str, list[int]]] = []
+        self._marking: asyncio.Future[set[int]] | None = None
+        self._claiming: asyncio.Future[tuple[str, list[Message]]] | None = None
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
@@ -96,6 +98,9 @@ class ChannelRunner:
             preparing.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await preparing
+            if self._marking is not None:
+                with contextlib.suppress(Exception):
+                    await self._marking
             await self._give_back_unsent()
             await chunks.aclose()
             # What was sent is recorded, even when stopping (in the middle of a chunk too).
@@ -122,6 +127,12 @@ class ChannelRunner:
                 if claimed is None:
                     return
                 channel, token, batch = claimed
+                if batch and time.monotonic() < self._paused_until:
+                    # Claimed ahead, before the provider refused the channel's credentials:
+                    # back to the queue; the next claim waits for the pause to end.
+                    await self._give_back_claimed({token: [m.id for m in batch]})
+                    batch = []
+                    continue
                 if not batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
@@ -142,14 +153,17 @@ class ChannelRunner:
                     yield _Chunk(channel, access, token, batch[start : start + size])
                 idle_since = time.monotonic()
         finally:
-            # Claimed but never marked in flight (the runner stops): due again now rather than
-            # when the lease runs out. Rows marked in flight are not touched.
+            # Claimed but never marked in flight (the runner stops): back in the queue at once,
+            # in their place, rather than when the lease runs out. Rows in flight stay as they are.
             unsent = {token: [m.id for m in batch]}
             if ahead is not None:
                 ahead.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    if (claimed := await ahead) is not None:
-                        unsent[claimed[1]] = [m.id for m in claimed[2]]
+                    await ahead
+            if self._claiming is not None:
+                with contextlib.suppress(Exception):
+                    last_token, last_batch = await self._claiming
+                    unsent[last_token] = [m.id for m in last_batch]
             await self._give_back_claimed(unsent)
 
     async def _claim_due(self) -> _Claimed | None:
@@ -161,7 +175,9 @@ class ChannelRunner:
         if channel is None:
             return None
         self.pacer.set_rate(channel.throughput_per_second)
-        token, batch = await self._claim(channel)
+        # Shielded like the mark: a stopping runner gives back what a claim under way took.
+        self._claiming = asyncio.ensure_future(self._claim(channel))
+        token, batch = await asyncio.shield(self._claiming)
         return channel, token, batch
 
     async def _channel(self) -> Channel | None:
@@ -236,22 +252,29 @@ class ChannelRunner:
                 chunk.access,
                 (m.header_media_id for m in chunk.messages if m.header_media_id is not None),
             )
-            async with self.deps.sessions() as session:
-                marked = await repository.mark_in_flight(
-                    session,
-                    [m.id for m in chunk.messages],
-                    chunk.token,
-                    self.deps.clock.now(),
-                    self.deps.settings.lease,
-                )
-                await session.commit()
-                self._unsent.append((chunk.token, list(marked)))
+            # Shielded, and awaited by a stopping runner before it gives back what is unsent:
+            # a stop in the middle of the commit must not leave rows marked and forgotten.
+            self._marking = asyncio.ensure_future(self._mark(chunk))
+            marked = await asyncio.shield(self._marking)
             for message in chunk.messages:
                 if message.id not in marked:  # it went back to the queue
                     self._last_sent.pop(message.phone_number, None)
             chunk.messages = [m for m in chunk.messages if m.id in marked]
             if chunk.messages:
                 return chunk
+
+    async def _mark(self, chunk: _Chunk) -> set[int]:
+        async with self.deps.sessions() as session:
+            marked = await repository.mark_in_flight(
+                session,
+                [m.id for m in chunk.messages],
+                chunk.token,
+                self.deps.clock.now(),
+                self.deps.settings.lease,
+            )
+            await session.commit()
+            self._unsent.append((chunk.token, list(marked)))
+        return marked
 
     async def _give_back_unsent(self) -> None:
         """The runner stops with messages marked but never sent: back to the queue. If that
