@@ -82,11 +82,12 @@ def at_rate(
     previous run (that run's cycle, 64 / its rate, less its pause), so a run or two reach the
     rate. The pause aims 2% over the rate, and the runs stop at the rate up to 5% over it (the
     figure is judged at the rate or more, never a little under it), with no pause left (the
-    saturated run again) or after four.
+    saturated run again) or after four; the figure is that of the try chosen below.
     """
     assert api.url is not None
     share_ms = 64 * 1000 / (rate * 1.02)
     pause = max(0.0, share_ms - latency_ms)
+    tries = []
     for _ in range(4):
         result = wrk.run(
             f"{api.url}/webhooks/whatsapp",
@@ -95,11 +96,19 @@ def at_rate(
             env={"BENCH_BODIES": str(bodies), "BENCH_DELAY_MS": f"{pause:.2f}"},
         )
         print(f"  webhooks at a rate: pause {pause:.2f} ms, {result.requests_per_second:,.0f}/s")
+        tries.append(result)
         if rate <= result.requests_per_second <= rate * 1.05 or pause == 0:
             break
         answer_ms = 64 * 1000 / max(result.requests_per_second, 1) - pause
         pause = max(0.0, share_ms - answer_ms)
-    return result.requests_per_second, result
+    # The answer times move with the load, so the tries may all miss the band: then the try
+    # closest over the rate (a harder load than the rate, never an easier one), else the fastest.
+    over = [r for r in tries if r.requests_per_second >= rate]
+    if over:
+        chosen = min(over, key=lambda r: r.requests_per_second)
+    else:
+        chosen = max(tries, key=lambda r: r.requests_per_second)
+    return chosen.requests_per_second, chosen
 
 
 def webhook_ingest(api: Process, bodies: Path, seconds: int) -> Figures:
