@@ -161,7 +161,7 @@ async def stats(request: Request) -> dict[str, Any]:
     return {
         "accepted": len(state.messages),
         "refused": state.refused,
-        "throughput_refused_at": state.throughput_refused_at[-1000:],
+        "throughput_refused_at": list(state.throughput_refused_at),
         "webhooks": len(state.webhooks.log),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import re
 import secrets
@@ -97,7 +98,8 @@ class EmulatorState:
         self.refused: dict[int, int] = {}  # error code → how many sends were refused with it
         # When each send over the throughput arrived (monotonic, as ``received_at``): with the
         # accepted ones' times, a benchmark can tell the arrivals' burst from the sender's.
-        self.throughput_refused_at: list[float] = []
+        # Bounded: a long-running emulator (the built-in one) that keeps refusing must not grow.
+        self.throughput_refused_at: collections.deque[float] = collections.deque(maxlen=10_000)
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
         self.media: dict[str, EmulatedMedia] = {}
         self._ids = itertools.count(int(time.time()) * 1000)
