@@ -19,9 +19,10 @@ from herald.provider.base import Provider
 @dataclass
 class DispatchSettings:
     claim_seconds: float = 1.0  # claim about this many seconds of sending at a time
-    # Messages marked in flight per commit, at most; two chunks are in flight at a time (one
-    # sending, the next marked), so a crash leaves at most twice this many with an unknown
-    # outcome. Sized to ~25 ms of sending (at least MIN_CHUNK, at most 25).
+    # Messages marked in flight per commit, at most. Two chunks are marked but not yet sent at
+    # a time (one sending, the next marked), so a crash leaves at most twice this many unsent
+    # with an unknown outcome; the previous chunk's requests have all left, and their status
+    # webhooks settle them. Sized to ~25 ms of sending (at least MIN_CHUNK, at most 25).
     chunk: int = 25
     lease: timedelta = timedelta(seconds=60)
     pair_spacing: timedelta = timedelta(seconds=6)
