@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+
 import pytest
+from sqlalchemy import func, select
 
 from herald.channel import repository
 from herald.db import create_engine, session_factory
+from herald.kit.crypto import Cipher
+from herald.models import Message
 from tests.dispatch.test_end_to_end import SAM, approved_template, messages_of
 from tests.live_herald import Live, eventually
 
@@ -210,3 +216,55 @@ async def test_a_recipient_in_two_consecutive_chunks_is_spaced(
     await eventually(all_sent, timeout=20, message="10 sent")
     stats = (await live.emulator.get("/_emulator/stats")).json()
     assert stats["refused"].get("131056", 0) == 0
+
+
+async def test_refused_credentials_pause_the_channel_and_leave_the_rest_queued(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """Meta refuses the channel's access token (190): what went out meanwhile fails, and the
+    rest of the batch the channel had claimed (a second of sending) waits in the queue, in its
+    place and unleased, for the minute's pause to end instead of failing the same way."""
+    template = await approved_template(live, live_ana)
+    engine = create_engine(live.settings.resolved_database_url)
+    sessions = session_factory(engine)
+    cipher = Cipher(live.settings.resolved_encryption_keys())
+    async with sessions() as session:
+        for channel in await repository.list_all(session):
+            assert channel.throughput_per_second == 80  # chunks of 5, a batch of 80
+            channel.access_token_encrypted = cipher.encrypt("a-revoked-token")
+        await session.commit()
+    answer = await live.herald.post(
+        f"/api/v2/whatsapp/templates/{template['id']}/send-bulk",
+        json={
+            "recipients": [
+                {"to": f"2169684{n:04d}", "country_code": "TN", "body_params": ["A", str(n)]}
+                for n in range(60)
+            ]
+        },
+        headers=live_ana,
+    )
+    group = answer.json()["data"]["whatsapp_bulk_group_id"]
+
+    async def states() -> Counter[str]:
+        return Counter(m["state"] for m in await messages_of(live, live_ana, group))
+
+    async def some_failed() -> bool:
+        return (await states())["failed"] > 0
+
+    await eventually(some_failed, timeout=15, message="the first refusals recorded")
+    # All 60 would have gone out within 0.75 s at 80/s; the pause has 59 s left.
+    await asyncio.sleep(1.5)
+    messages = await messages_of(live, live_ana, group)
+    refused = [m for m in messages if m["state"] == "failed"]
+    # The chunk answered with 190, the one sent meanwhile and the one marked in flight.
+    assert 0 < len(refused) <= 15
+    assert {m["error"]["code"] for m in refused} == {"190"}
+    assert Counter(m["state"] for m in messages) == Counter(
+        {"failed": len(refused), "queued": 60 - len(refused)}
+    )
+    async with sessions() as session:
+        leased = await session.scalar(
+            select(func.count()).select_from(Message).where(Message.lease_owner.is_not(None))
+        )
+    await engine.dispose()
+    assert leased == 0

@@ -148,6 +148,11 @@ class ChannelRunner:
                 )
                 lead = CLAIM_AHEAD_SECONDS * channel.throughput_per_second
                 for start in range(0, len(batch), size):
+                    if time.monotonic() < self._paused_until:
+                        # The credentials were refused: the rest waits in the queue, in its
+                        # place, for the pause to end rather than fail the same way.
+                        await self._give_back_claimed({token: [m.id for m in batch[start:]]})
+                        break
                     if ahead is None and len(batch) - start <= lead:
                         ahead = asyncio.create_task(self._claim_due())
                     yield _Chunk(channel, access, token, batch[start : start + size])
