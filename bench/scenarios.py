@@ -32,6 +32,7 @@ from bench.procs import (
     start_worker,
 )
 from bench.setup import Account, token
+from herald.emulator.state import Bucket
 
 Figures = dict[str, float]
 
@@ -311,16 +312,11 @@ def _cpu_seconds(*processes: Process) -> list[float]:
 
 def bucket_refusals(times: list[float], rate: float, burst_seconds: float = 0.1) -> int:
     """How many of these sends the emulator's token bucket (full at the first) would refuse."""
-    capacity = max(1.0, rate * burst_seconds)
-    tokens, last, refused = capacity, times[0] if times else 0.0, 0
-    for at in times:
-        tokens = min(capacity, tokens + (at - last) * rate)
-        last = at
-        if tokens >= 1.0:
-            tokens -= 1.0
-        else:
-            refused += 1
-    return refused
+    if not times:
+        return 0
+    bucket = Bucket(rate, burst_seconds, updated=times[0])
+    bucket.tokens = bucket.capacity
+    return sum(not bucket.take(at) for at in times)
 
 
 async def _attempts_since(database_url: str, started: datetime) -> list[float]:
