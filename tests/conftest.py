@@ -131,6 +131,10 @@ def make_settings(db: DatabaseUnderTest, data_dir: Path, **overrides: Any) -> Se
         "jwt_secret": TEST_JWT_SECRET,
         "login_failures_per_username": "5/minute",
         "login_failures_per_address": "20/minute",
+        # Far above what a test's logins in a row reach on a fast machine (20 failed logins
+        # took under a second at one hour and met the default 10/second); the limit itself is
+        # tested with its own setting (tests/kit/test_ratelimit.py).
+        "login_requests_per_address": "1000/second",
         # Plain API tests: no emulator mounted, no background loops; tests that need them use
         # the `live` fixture (tests/live_herald.py).
         "emulator_url": "http://127.0.0.1:9/no-emulator",
