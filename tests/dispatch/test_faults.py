@@ -222,8 +222,8 @@ async def test_refused_credentials_pause_the_channel_and_leave_the_rest_queued(
     live: Live, live_ana: dict[str, str]
 ) -> None:
     """Meta refuses the channel's access token (190): what went out meanwhile fails, and the
-    rest of the batch the channel had claimed (a second of sending) waits in the queue, in its
-    place and unleased, for the minute's pause to end instead of failing the same way."""
+    rest of the batch the channel had claimed waits in the queue, in its place and unleased,
+    for the minute's pause to end instead of failing the same way."""
     template = await approved_template(live, live_ana)
     engine = create_engine(live.settings.resolved_database_url)
     sessions = session_factory(engine)
