@@ -238,7 +238,7 @@ async def test_a_dispatcher_stopped_with_sigterm_records_its_sends_and_gives_bac
     worker.send_signal(signal.SIGTERM)
     # Waited for off the event loop: the emulator and the API serving its answers run on it.
     # uvicorn, once shut down, raises the signal it caught again, so that `herald serve` ends
-    # as terminated by SIGTERM (which systemd and Kubernetes count as a clean stop).
+    # as terminated by SIGTERM (which systemd counts as a clean stop).
     exit_code = 0 if command == "worker" else -signal.SIGTERM
     assert await asyncio.to_thread(worker.wait, 30) == exit_code
     sent_before = {

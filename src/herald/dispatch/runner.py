@@ -127,12 +127,6 @@ class ChannelRunner:
                 if claimed is None:
                     return
                 channel, token, batch = claimed
-                if batch and time.monotonic() < self._paused_until:
-                    # Claimed ahead, before the provider refused the channel's credentials:
-                    # back to the queue; the next claim waits for the pause to end.
-                    await self._give_back_claimed({token: [m.id for m in batch]})
-                    batch = []
-                    continue
                 if not batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
@@ -149,8 +143,9 @@ class ChannelRunner:
                 lead = CLAIM_AHEAD_SECONDS * channel.throughput_per_second
                 for start in range(0, len(batch), size):
                     if time.monotonic() < self._paused_until:
-                        # The credentials were refused: the rest waits in the queue, in its
-                        # place, for the pause to end rather than fail the same way.
+                        # The credentials were refused (during this batch, or before a batch
+                        # claimed ahead came in): the rest goes back to the queue, in its
+                        # place, rather than fail too; the next claim waits for the pause.
                         await self._give_back_claimed({token: [m.id for m in batch[start:]]})
                         break
                     if ahead is None and len(batch) - start <= lead:
