@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from herald.cli.common import out
-from herald.kit.crypto import signature_matches
+from herald.cli.common import JsonOutput, emit
 
 app = typer.Typer(help="Status callbacks.", no_args_is_help=True)
 
@@ -21,10 +20,13 @@ def verify(
     body: Annotated[
         Path | None, typer.Argument(help="The raw body (a file; standard input when absent).")
     ] = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Exit 0 when SIGNATURE is the HMAC-SHA256 of the raw body with SECRET, 1 otherwise."""
+    from herald.kit.crypto import signature_matches
+
     raw = body.read_bytes() if body is not None else sys.stdin.buffer.read()
-    if not signature_matches(secret, raw, signature):
-        out.print("signature does NOT match", highlight=False)
+    matches = signature_matches(secret, raw, signature)
+    emit({"matches": matches}, "signature matches" if matches else "signature does NOT match")
+    if not matches:
         raise typer.Exit(1)
-    out.print("signature matches", highlight=False)

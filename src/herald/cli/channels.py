@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from herald.channel import service
-from herald.channel.service import ChannelFields
 from herald.cli.common import database_session, out, run, settings_or_exit
 from herald.kit.clock import SystemClock
-from herald.kit.crypto import Cipher
-from herald.models import Channel
-from herald.user import repository as users
-from herald.user.service import require as require_user
+
+if TYPE_CHECKING:
+    from herald.models import Channel
 
 app = typer.Typer(help="Manage users' WhatsApp channels (senders).", no_args_is_help=True)
 clock = SystemClock()
@@ -45,6 +42,12 @@ def add(
     display_number: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Attach a Cloud API sender to a user."""
+    # Imported here, not on top: `herald --help` stays quick.
+    from herald.channel import service
+    from herald.channel.service import ChannelFields
+    from herald.kit.crypto import Cipher
+    from herald.user.service import require as require_user
+
     settings = settings_or_exit()
     fields = ChannelFields(
         base_url=base_url or settings.graph_base_url,
@@ -73,6 +76,9 @@ def add(
 @app.command("list")
 def list_channels() -> None:
     """List every channel (without secrets)."""
+    from herald.channel import service
+    from herald.user import repository as users
+
     settings = settings_or_exit()
 
     async def work() -> list[tuple[Channel, str]]:
@@ -113,6 +119,9 @@ def update(
     display_number: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Change a channel's settings or rotate its secrets."""
+    from herald.channel import service
+    from herald.kit.crypto import Cipher
+
     settings = settings_or_exit()
 
     async def work() -> Channel:
@@ -142,6 +151,8 @@ def update(
 @app.command("remove")
 def remove(channel_id: int) -> None:
     """Remove a channel; its templates stay, detached, and messages keep their history."""
+    from herald.channel import service
+
     settings = settings_or_exit()
 
     async def work() -> None:

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import typer
 
-from herald.channel import repository as channels
-from herald.cli.common import database_session, out, run, settings_or_exit
-from herald.config import generate_encryption_key
-from herald.kit.crypto import Cipher
+from herald.cli.common import JsonOutput, database_session, emit, run, settings_or_exit
 
 app = typer.Typer(help="Encryption keys for provider secrets at rest.", no_args_is_help=True)
 
 
 @app.command("generate")
-def generate() -> None:
+def generate(as_json: JsonOutput = False) -> None:
     """Print a new key for HERALD_ENCRYPTION_KEYS."""
-    typer.echo(generate_encryption_key())
+    from herald.config import generate_encryption_key
+
+    key = generate_encryption_key()
+    emit({"key": key}, key)
 
 
 @app.command("rotate")
-def rotate() -> None:
+def rotate(as_json: JsonOutput = False) -> None:
     """Re-encrypt every stored secret with the first key of HERALD_ENCRYPTION_KEYS.
 
     Put the new key first and keep the old ones after it, run this, then drop the old keys.
     """
+    from herald.channel import repository as channels
+    from herald.kit.crypto import Cipher
+
     settings = settings_or_exit()
 
     async def work() -> int:
@@ -37,4 +40,4 @@ def rotate() -> None:
             return len(rows)
 
     count = run(settings, work)
-    out.print(f"Re-encrypted the secrets of {count} channel(s).", highlight=False)
+    emit({"channels": count}, f"Re-encrypted the secrets of {count} channel(s).")

@@ -1,28 +1,36 @@
-"""The ``herald`` command."""
+"""The ``herald`` command.
+
+Modules here import only typer and rich at the top; everything heavier (the database, the web
+framework, alembic, the features) is imported inside the command that needs it, so that
+`herald --help` and the commands that need neither the database nor the server start at once
+(docs/benchmarks.md, "CLI start-up")."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from herald import migrate
-from herald.cli import callbacks, channels, keys, send, templates, users
-from herald.cli.common import EXIT_CONFIG, database_session, fail, out, run, settings_or_exit
-from herald.config import ConfigError, Settings
-from herald.db import create_engine, safe_url
+from herald.cli import callbacks, channels, keys, media, send, templates, users
+from herald.cli.common import (
+    EXIT_CONFIG,
+    JsonOutput,
+    database_session,
+    emit,
+    fail,
+    run,
+    settings_or_exit,
+)
 from herald.emulator.cli import run_emulator
-from herald.kit.heap import freeze_startup_heap
-from herald.logging import configure_logging
 
 if TYPE_CHECKING:
+    import asyncio
     import socket
 
     import uvicorn
+
+    from herald.config import Settings
 
 app = typer.Typer(
     help="Herald: a self-hosted WhatsApp template-messaging gateway.", no_args_is_help=True
@@ -34,12 +42,16 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(templates.app, name="templates")
 app.add_typer(keys.app, name="keys")
 app.add_typer(callbacks.app, name="callbacks")
+app.add_typer(media.app, name="media")
 app.command("emulator", help="Run the Cloud API emulator on its own.")(run_emulator)
 app.command("send")(send.send)
 app.command("send-bulk")(send.send_bulk)
 
 
 def _upgrade(settings: Settings) -> str | None:
+    from herald import migrate
+    from herald.db import create_engine
+
     async def work() -> str | None:
         if settings.resolved_database_url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -54,13 +66,16 @@ def _upgrade(settings: Settings) -> str | None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
-    """Apply every pending migration."""
+def db_upgrade(as_json: JsonOutput = False) -> None:
+    """Apply every pending migration (creates the SQLite file and data directory if needed)."""
+    from herald.db import safe_url
+
     settings = settings_or_exit()
     revision = _upgrade(settings)
-    out.print(
-        f"Database {safe_url(settings.resolved_database_url)} is at revision {revision}.",
-        highlight=False,
+    database = safe_url(settings.resolved_database_url)
+    emit(
+        {"database": database, "revision": revision},
+        f"Database {database} is at revision {revision}.",
     )
 
 
@@ -79,6 +94,9 @@ def serve(
     import uvicorn
 
     from herald.app import create_app
+    from herald.config import ConfigError
+    from herald.kit.heap import freeze_startup_heap
+    from herald.logging import configure_logging
 
     settings = settings_or_exit()
     # The built-in emulator's addresses derive from the port: keep settings in step with it.
@@ -109,6 +127,8 @@ def serve(
 def _run_server(config: uvicorn.Config) -> None:
     import uvicorn
 
+    from herald.kit.heap import freeze_startup_heap
+
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)  # the app's lifespan has run: pools, runtime, caches
@@ -137,9 +157,15 @@ def worker(
 
     SIGTERM (a deploy's stop) and Ctrl-C stop it cleanly: what was sent is recorded and what
     was claimed but not sent goes back to the queue at once, none of it "outcome unknown"."""
+    import asyncio
+    import contextlib
+    import signal
+
     from prometheus_client import start_http_server
 
     from herald.background import BackgroundLoops
+    from herald.kit.heap import freeze_startup_heap
+    from herald.logging import configure_logging
     from herald.runtime import open_runtime
 
     settings = settings_or_exit()

@@ -3,16 +3,25 @@ credentials come from options or the environment, never from Herald's own settin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import httpx
 import typer
 
-from herald.cli.common import EXIT_CONFIG, EXIT_CONFLICT, EXIT_INVALID, EXIT_NOT_FOUND, fail
+from herald.cli.common import (
+    EXIT_CONFIG,
+    EXIT_CONFLICT,
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    fail,
+)
 
-EXIT_UNREACHABLE = 7
-EXIT_REFUSED = 8  # authentication, API access, rate limit or server error
+if TYPE_CHECKING:
+    import httpx
 
 Url = Annotated[str, typer.Option(envvar="HERALD_URL", help="Herald's address.")]
 Email = Annotated[str | None, typer.Option(envvar="HERALD_EMAIL", help="Log in as this user.")]
@@ -20,6 +29,7 @@ Password = Annotated[
     str | None, typer.Option(envvar="HERALD_PASSWORD", help="Password for --email.")
 ]
 Token = Annotated[str | None, typer.Option(envvar="HERALD_TOKEN", help="A login token instead.")]
+DEFAULT_URL = "http://127.0.0.1:8080"
 
 
 @dataclass
@@ -30,7 +40,9 @@ class Credentials:
     token: str | None
 
 
-def _fail_with(answer: httpx.Response) -> NoReturn:
+def _fail_with(answer: httpx.Response, line_of: Callable[[int], int] = lambda i: i + 2) -> NoReturn:
+    """End the command with the API's error. ``line_of`` turns a bulk send's recipient index
+    into the line of the CSV file it came from."""
     try:
         body = answer.json()
         code, message, data = body["code"], body["message"], body.get("data")
@@ -41,15 +53,17 @@ def _fail_with(answer: httpx.Response) -> NoReturn:
         detail = " (" + "; ".join(f"{e['field']}: {e['message']}" for e in data["errors"]) + ")"
     if isinstance(data, dict) and data.get("rejected"):  # a bulk send: name the first rows
         shown = data["rejected"][:10]
-        detail = " (" + "; ".join(f"row {r['index'] + 2}: {r['code']}" for r in shown) + ")"
+        detail = " (" + "; ".join(f"row {line_of(r['index'])}: {r['code']}" for r in shown) + ")"
     exit_code = {404: EXIT_NOT_FOUND, 409: EXIT_CONFLICT}.get(answer.status_code)
     if exit_code is None:
         exit_code = EXIT_INVALID if answer.status_code in (400, 413, 415) else EXIT_REFUSED
-    fail(f"{code}: {message}{detail}", exit_code)
+    fail(f"{code}: {message}{detail}", exit_code, code, data)
 
 
 class Remote:
     def __init__(self, credentials: Credentials, timeout: float = 60) -> None:
+        import httpx
+
         self.http = httpx.Client(base_url=credentials.url.rstrip("/"), timeout=timeout)
         self.credentials = credentials
         self._headers: dict[str, str] | None = None
@@ -82,17 +96,48 @@ class Remote:
         return token
 
     def request_raw(self, method: str, path: str, **options: Any) -> httpx.Response:
+        import httpx
+
         try:
             return self.http.request(method, path, **options)
         except httpx.TransportError as exc:
-            fail(f"cannot reach Herald at {self.http.base_url}: {exc}", EXIT_UNREACHABLE)
+            fail(
+                f"cannot reach Herald at {self.http.base_url} ({exc}). Is it running? Give its "
+                "address with --url or HERALD_URL.",
+                EXIT_UNREACHABLE,
+            )
 
-    def post(self, path: str, body: dict[str, Any], idempotency_key: str | None = None) -> Any:
-        headers = {
-            **self.headers(),
-            **({"Idempotency-Key": idempotency_key} if idempotency_key else {}),
-        }
-        answer = self.request_raw("POST", path, json=body, headers=headers)
+    def request(
+        self,
+        method: str,
+        path: str,
+        line_of: Callable[[int], int] = lambda i: i + 2,
+        **options: Any,
+    ) -> Any:
+        """The answer's ``data``; any error ends the command with the API's code and message."""
+        headers = {**self.headers(), **options.pop("headers", {})}
+        answer = self.request_raw(method, path, headers=headers, **options)
         if not answer.is_success:
-            _fail_with(answer)
+            _fail_with(answer, line_of)
         return answer.json()["data"]
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        line_of: Callable[[int], int] = lambda i: i + 2,
+    ) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.request("POST", path, line_of, json=body, headers=headers)
+
+    def upload(self, path: str, file: Path) -> Any:
+        """Send ``file`` as the multipart field ``file``, streamed from disk."""
+        try:
+            with file.open("rb") as content:
+                return self.request("POST", path, files={"file": (file.name, content)})
+        except OSError as exc:
+            fail(f"cannot read {file}: {exc.strerror or exc}", EXIT_INVALID)

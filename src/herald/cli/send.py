@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import csv
-import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from herald.cli.common import EXIT_INVALID, fail, out
-from herald.cli.remote import Credentials, Email, Password, Remote, Token, Url
+from herald.cli.common import EXIT_INVALID, JsonOutput, emit, err, fail, json_mode
+from herald.cli.recipients import COLUMNS_HELP, RecipientsFile, button_params, parse_button_option
+from herald.cli.remote import DEFAULT_URL, Credentials, Email, Password, Remote, Token, Url
 
 BULK_LIMIT = 10_000  # recipients per API call
-_PARAM_COLUMN = re.compile(r"^param(\d+)$")
+KEY_LIMIT = 255  # the API's longest idempotency key
+TEMPLATES = "/api/v2/whatsapp/templates"
+
+SendAt = Annotated[str | None, typer.Option(help="ISO 8601 time to send at.")]
+
+
+def _template(remote: Remote, template_id: int) -> dict[str, Any]:
+    template: dict[str, Any] = remote.get(f"{TEMPLATES}/{template_id}")
+    return template
 
 
 def send(
@@ -25,91 +31,195 @@ def send(
     param: Annotated[
         list[str] | None, typer.Option(help="A body parameter, in order (repeat).")
     ] = None,
-    header_media_id: Annotated[int | None, typer.Option(help="Uploaded header file.")] = None,
-    send_at: Annotated[str | None, typer.Option(help="ISO 8601 time to send at.")] = None,
-    idempotency_key: Annotated[str | None, typer.Option(help="Send at most once.")] = None,
-    url: Url = "http://127.0.0.1:8080",
+    button: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="INDEX=VALUE: the value of the template's button at INDEX, counted from 0 "
+            "(a URL button's variable, a copy-code button's code). Repeat for several."
+        ),
+    ] = None,
+    header_media_id: Annotated[
+        int | None, typer.Option(help="Uploaded header file (`herald media upload`).")
+    ] = None,
+    otp_code: Annotated[
+        str | None, typer.Option(help="The one-time code, for an AUTHENTICATION template.")
+    ] = None,
+    send_at: SendAt = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(help="Send at most once: the same key again within 24 h sends nothing new."),
+    ] = None,
+    as_json: JsonOutput = False,
+    url: Url = DEFAULT_URL,
     email: Email = None,
     password: Password = None,
     token: Token = None,
 ) -> None:
-    """Send one template message."""
+    """Send one template message (through a running Herald)."""
     body: dict[str, Any] = {"to": to, "country_code": country_code}
     if param:
         body["body_params"] = param
     if header_media_id is not None:
         body["header_media_id"] = header_media_id
+    if otp_code is not None:
+        body["otp_code"] = otp_code
     if send_at:
         body["send_at"] = send_at
+    values = dict(parse_button_option(option) for option in button or [])
     with Remote(Credentials(url, email, password, token)) as remote:
-        data = remote.post(f"/api/v2/whatsapp/templates/{template_id}/send", body, idempotency_key)
+        if values:
+            body["buttons"] = button_params(_template(remote, template_id), values)
+        data = remote.post(f"{TEMPLATES}/{template_id}/send", body, idempotency_key)
     message = data["message"]
-    out.print(
+    emit(
+        data,
         f"Queued message {message['id']} (state {message['state']}, "
         f"group {data['whatsapp_bulk_group_id']}).",
-        highlight=False,
     )
 
 
-def read_recipients(path: Path) -> list[dict[str, Any]]:
-    """Rows of ``to,country_code[,param1,param2,…][,header_media_id]`` (a header row first)."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as file:
-            rows = list(csv.DictReader(file))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        fail(f"cannot read {path}: {exc}", EXIT_INVALID)
-    if not rows or not {"to", "country_code"} <= set(rows[0]):
-        fail(f"{path} needs a header row with at least to,country_code", EXIT_INVALID)
-    params = sorted(
-        (int(m.group(1)), column)
-        for column in rows[0]
-        if column and (m := _PARAM_COLUMN.match(column.strip()))
-    )
-    recipients = []
-    for row in rows:
-        recipient: dict[str, Any] = {"to": row["to"], "country_code": row["country_code"]}
-        if params:
-            recipient["body_params"] = [row[column] or "" for _, column in params]
-        if row.get("header_media_id"):
-            try:
-                recipient["header_media_id"] = int(row["header_media_id"])
-            except ValueError:
-                fail(f"header_media_id must be a number: {row['header_media_id']!r}", EXIT_INVALID)
-        recipients.append(recipient)
-    return recipients
+def _chunk_key(key: str | None, first_line: int, last_line: int) -> str | None:
+    """The idempotency key of the request carrying lines ``first_line``..``last_line``: a row
+    always travels in the same request (10,000 rows each, in file order), so running the same
+    file again with the same key replays every request instead of sending it again."""
+    return f"{key}:rows-{first_line}-{last_line}" if key else None
 
 
 def send_bulk(
     template_id: Annotated[int, typer.Argument(help="The APPROVED template's id.")],
-    recipients_csv: Annotated[Path, typer.Argument(help="CSV: to,country_code,param1,…")],
+    recipients_csv: Annotated[
+        Path, typer.Argument(help=f"CSV with a header row; columns: {COLUMNS_HELP}.")
+    ],
     skip_invalid: Annotated[
         bool, typer.Option(help="Queue the valid rows and list the others.")
     ] = False,
-    send_at: Annotated[str | None, typer.Option(help="ISO 8601 time to send at.")] = None,
-    url: Url = "http://127.0.0.1:8080",
+    send_at: SendAt = None,
+    header_media_id: Annotated[
+        int | None,
+        typer.Option(help="Header file for every row without a header_media_id of its own."),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Send each row at most once: running the same file again with the same key "
+            "within 24 h sends nothing twice (each request's key is derived from this one and "
+            "its rows)."
+        ),
+    ] = None,
+    as_json: JsonOutput = False,
+    url: Url = DEFAULT_URL,
     email: Email = None,
     password: Password = None,
     token: Token = None,
 ) -> None:
     """Send a template to every row of a CSV file (10,000 recipients per request)."""
-    recipients = read_recipients(recipients_csv)
-    queued, rejected, groups = 0, [], []
-    with Remote(Credentials(url, email, password, token)) as remote, Progress() as progress:
+    rows = RecipientsFile(recipients_csv)
+    if not len(rows):
+        fail(f"{recipients_csv} has a header row but no recipients", EXIT_INVALID)
+    last_line = rows.line_of(len(rows) - 1)
+    longest = _chunk_key(idempotency_key, last_line, last_line)
+    if idempotency_key and longest and len(longest) > KEY_LIMIT:
+        allowed = KEY_LIMIT - (len(longest) - len(idempotency_key))
+        fail(
+            f"--idempotency-key is too long for this file: at most {allowed} characters",
+            EXIT_INVALID,
+        )
+    with Remote(Credentials(url, email, password, token)) as remote:
+        recipients = rows.recipients(_template(remote, template_id) if rows.buttons else None)
+        if header_media_id is not None:
+            recipients = [{"header_media_id": header_media_id, **r} for r in recipients]
+        options: dict[str, Any] = {"skip_invalid": skip_invalid}
+        if send_at:
+            options["send_at"] = send_at
+        done = _queue(
+            remote,
+            f"{TEMPLATES}/{template_id}/send-bulk",
+            rows,
+            recipients,
+            options,
+            idempotency_key,
+        )
+    emit(
+        {
+            "queued": done.queued,
+            "rejected": done.rejected,
+            "whatsapp_bulk_group_ids": done.groups,
+        },
+        lambda: _summary(done),
+    )
+
+
+@dataclass
+class _Queued:
+    queued: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+
+def _queue(
+    remote: Remote,
+    path: str,
+    rows: RecipientsFile,
+    recipients: list[dict[str, Any]],
+    options: dict[str, Any],
+    key: str | None,
+) -> _Queued:
+    """Send ``recipients`` in requests of ``BULK_LIMIT``; a refused request ends the command,
+    saying which rows the requests before it queued."""
+    from rich.progress import Progress
+
+    done = _Queued()
+    # On standard error, and gone once done: standard output is for the result alone.
+    with Progress(console=err, transient=True, disable=json_mode()) as progress:
         task = progress.add_task("Queuing", total=len(recipients))
         for start in range(0, len(recipients), BULK_LIMIT):
             chunk = recipients[start : start + BULK_LIMIT]
-            body: dict[str, Any] = {"recipients": chunk, "skip_invalid": skip_invalid}
-            if send_at:
-                body["send_at"] = send_at
-            data = remote.post(f"/api/v2/whatsapp/templates/{template_id}/send-bulk", body)
-            queued += data["queued"]
-            groups.append(data["whatsapp_bulk_group_id"])
-            rejected += [{**r, "row": start + r["index"] + 2} for r in data["rejected"]]
+
+            def line_of(index: int, start: int = start) -> int:
+                return rows.line_of(start + index)
+
+            chunk_key = _chunk_key(key, line_of(0), line_of(len(chunk) - 1))
+            try:
+                data = remote.post(path, {"recipients": chunk, **options}, chunk_key, line_of)
+            except typer.Exit:
+                if start:
+                    lines = (rows.line_of(0), rows.line_of(start - 1))
+                    _tell_what_was_queued(lines, done.groups, key)
+                raise
+            done.queued += data["queued"]
+            done.groups.append(data["whatsapp_bulk_group_id"])
+            done.rejected += [{**r, "row": line_of(r["index"])} for r in data["rejected"]]
             progress.advance(task, len(chunk))
+    return done
+
+
+def _tell_what_was_queued(lines: tuple[int, int], groups: list[str], key: str | None) -> None:
+    if json_mode():
+        return
+    again = (
+        "Run the same file again with the same --idempotency-key: the rows already queued are "
+        "not sent twice."
+        if key
+        else "Running the file again would send those rows twice: remove them first."
+    )
+    err.print(
+        f"Rows {lines[0]} to {lines[1]} were queued before this error (bulk groups "
+        f"{', '.join(groups)}). {again}",
+        highlight=False,
+    )
+
+
+def _summary(done: _Queued) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     summary = Table("queued", "rejected", "bulk groups")
-    summary.add_row(str(queued), str(len(rejected)), ", ".join(groups))
-    out.print(summary)
-    for refusal in rejected[:20]:
-        out.print(f"row {refusal['row']}: {refusal['code']}: {refusal['message']}", highlight=False)
-    if len(rejected) > 20:
-        out.print(f"… and {len(rejected) - 20} more", highlight=False)
+    summary.add_row(str(done.queued), str(len(done.rejected)), ", ".join(done.groups))
+    lines = [
+        Text(f"row {refusal['row']}: {refusal['code']}: {refusal['message']}")
+        for refusal in done.rejected[:20]
+    ]
+    if len(done.rejected) > 20:
+        lines.append(Text(f"… and {len(done.rejected) - 20} more"))
+    return Group(summary, *lines)

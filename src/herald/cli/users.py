@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from herald.cli.common import database_session, out, run, settings_or_exit
 from herald.kit.clock import SystemClock, iso_utc
-from herald.models import User
-from herald.user import service
+
+if TYPE_CHECKING:
+    from herald.models import User
 
 app = typer.Typer(help="Create users and manage their API access.", no_args_is_help=True)
 clock = SystemClock()
@@ -34,6 +35,8 @@ def create(
     lastname: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a user (API access is off unless --api-access is given)."""
+    from herald.user import service  # here, not on top: `herald --help` stays quick
+
     settings = settings_or_exit()
     secret = password if password is not None else _ask_password()
 
@@ -61,6 +64,8 @@ def create(
 @app.command("list")
 def list_users() -> None:
     """List every user."""
+    from herald.user import service  # here, not on top: `herald --help` stays quick
+
     settings = settings_or_exit()
 
     async def work() -> list[User]:
@@ -82,6 +87,8 @@ def list_users() -> None:
 
 
 def _change(email: str, action: str, change: str) -> None:
+    from herald.user import service
+
     settings = settings_or_exit()
     password = _ask_password() if action == "set-password" else ""
 
