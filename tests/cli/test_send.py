@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.cli.helpers import herald
@@ -125,3 +126,49 @@ def test_callbacks_verify(tmp_path: Path) -> None:
     assert piped.returncode == 0
     tampered = herald("callbacks", "verify", "--signature", good[:-1] + "0", str(body), env=env)
     assert tampered.returncode == 1
+
+
+def test_send_bulk_refuses_unknown_columns_by_name_before_sending(tmp_path: Path) -> None:
+    recipients = tmp_path / "recipients.csv"
+    unreachable = {"HERALD_URL": f"http://127.0.0.1:{free_port()}"}
+    for header, expected in (
+        ("to,country_code,param1,tracking_code", "unknown column 'tracking_code'"),
+        ("to,country_code,param1,param3", "param2 is missing"),
+        ("to,country_code,param1,param1", "column 'param1' appears twice"),
+        ("phone,country_code", "at least to,country_code"),
+    ):
+        recipients.write_text(f"{header}\n21696816277,TN,Sam,X\n")
+        done = herald("send-bulk", "1", str(recipients), env=unreachable)
+        assert done.returncode == 6, (header, done.stderr)
+        assert expected in done.stderr, done.stderr
+
+
+async def test_send_bulk_stopped_by_a_refused_request_says_what_was_queued(
+    live: Live, live_ana: dict[str, str], tmp_path: Path
+) -> None:
+    """The first 10,000 rows go in one request, the bad last row's request is refused: the
+    command says which rows were queued, and running it again with the same key sends none of
+    them twice."""
+    template = await approved_template(live, live_ana)
+    rows = ["to,country_code,param1,param2", ""]  # a blank line: rows keep their file lines
+    rows += [f"2169{n:07d},TN,Sam,ORD-{n}" for n in range(10_000)]
+    rows.append("123,TN,Bad,ORD-X")
+    recipients = tmp_path / "recipients.csv"
+    recipients.write_text("\n".join(rows) + "\n")
+    # Scheduled a day ahead: nothing leaves during the test.
+    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    command = ("send-bulk", str(template["id"]), str(recipients), "--send-at", later)
+    keyed = (*command, "--idempotency-key", "campaign-7")
+    for _ in range(2):
+        done = await asyncio.to_thread(herald, *keyed, env=credentials(live))
+        assert done.returncode == 6, done.stderr
+        assert "row 10003: invalid_phone_number" in done.stderr
+        assert "Rows 3 to 10002 were queued before this error" in done.stderr
+        assert "with the same --idempotency-key" in done.stderr
+        assert "Queuing" not in done.stdout
+    group = await live.herald.get(
+        "/api/whatsapp/", params={"template_id": template["id"], "limit": 1}, headers=live_ana
+    )
+    assert group.json()["data"]["pagination"]["total"] == 10_000, "the re-run sent nothing twice"
+    unkeyed = await asyncio.to_thread(herald, *command, env=credentials(live))
+    assert "Running the file again would send those rows twice" in unkeyed.stderr

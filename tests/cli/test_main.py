@@ -1,0 +1,69 @@
+"""The ``herald`` command itself: every command listed, a quick start, errors that say what
+to do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli.helpers import herald
+
+COMMANDS = [
+    "emulator", "send", "send-bulk", "serve", "api", "worker", "db", "users", "channels",
+    "templates", "keys", "callbacks", "media",
+]  # fmt: skip
+# What `herald --help` and the commands needing neither the database nor the server must not
+# load: each costs tenths of a second at every start.
+HEAVY = ["sqlalchemy", "fastapi", "alembic", "httpx", "pydantic", "cryptography", "herald.models"]
+
+
+def test_help_lists_every_command() -> None:
+    done = herald("--help", env={})
+    assert done.returncode == 0
+    listed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")]
+    assert sorted(COMMANDS) == sorted(c for c in listed if not c.startswith("-"))
+    templates = herald("templates", "--help", env={}).stdout
+    for command in ("create", "submit", "list", "wait", "approve", "reject"):
+        assert f" {command} " in templates
+
+
+def test_the_command_loads_nothing_heavy_until_a_command_needs_it() -> None:
+    script = (
+        "import sys\n"
+        "from herald.cli.main import app\n"
+        "try:\n"
+        "    app(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_missing_database_names_the_settings_and_db_upgrade(tmp_path: Path) -> None:
+    nowhere = tmp_path / "not-the-servers-data-dir"
+    missing = herald("users", "list", env={"HERALD_DATA_DIR": str(nowhere)})
+    assert missing.returncode == 5
+    assert "unable to open database file" in missing.stderr
+    assert f"HERALD_DATA_DIR (now {nowhere})" in " ".join(missing.stderr.split())
+    assert "herald db upgrade" in missing.stderr
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "herald.db").touch()
+    no_tables = herald("keys", "rotate", "--json", env={"HERALD_DATA_DIR": str(empty)})
+    assert no_tables.returncode == 5
+    error = json.loads(no_tables.stderr)
+    assert error["code"] == "configuration"
+    assert "run `herald db upgrade`" in error["message"]
+
+
+def test_commands_without_database_or_server_print_json() -> None:
+    key = herald("keys", "generate", "--json", env={})
+    assert key.returncode == 0
+    assert len(json.loads(key.stdout)["key"]) == 44

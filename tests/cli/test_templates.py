@@ -1,0 +1,140 @@
+"""The shop flow from the command line alone, as a new integrator meets it: create a template
+with a tracking button, submit it, wait for approval, send one order confirmation, then a CSV
+of 50 twice with the second run sending nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.cli.helpers import herald
+from tests.cli.test_send import credentials
+from tests.live_herald import Live
+
+TRACKING = "https://shop.example.com/track/{{1}}"
+
+
+async def _herald(live: Live, *args: str) -> Any:
+    return await asyncio.to_thread(herald, *args, env=credentials(live))
+
+
+def _json(done: Any) -> Any:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+async def _messages_of(live: Live, auth: dict[str, str], template_id: int) -> list[dict[str, Any]]:
+    answer = await live.herald.get(
+        "/api/whatsapp/", params={"template_id": template_id, "limit": 100}, headers=auth
+    )
+    items: list[dict[str, Any]] = answer.json()["data"]["items"]
+    return items
+
+
+async def test_an_order_confirmation_with_a_tracking_button_from_the_command_line_alone(
+    live: Live, live_ana: dict[str, str], tmp_path: Path
+) -> None:
+    created = _json(
+        await _herald(
+            live,
+            "templates",
+            "create",
+            "--name",
+            "order_confirmation",
+            "--language",
+            "en",
+            "--category",
+            "UTILITY",
+            "--body",
+            "Hello {{1}}, your order {{2}} is confirmed.",
+            "--url-button",
+            f"Track your order={TRACKING}",
+            "--json",
+        )
+    )
+    template_id = str(created["id"])
+    assert created["state"] == "DRAFT"
+    assert created["buttons"] == [{"type": "URL", "text": "Track your order", "url": TRACKING}]
+
+    not_submitted = await _herald(live, "templates", "wait", template_id)
+    assert not_submitted.returncode == 4
+    assert f"herald templates submit {template_id}" in not_submitted.stderr
+
+    submitted = _json(await _herald(live, "templates", "submit", template_id, "--json"))
+    assert submitted["state"] == "PENDING"
+    approved = await _herald(live, "templates", "wait", template_id, "--interval", "0.1")
+    assert approved.returncode == 0, approved.stderr
+    assert "APPROVED" in approved.stdout
+    listed = _json(await _herald(live, "templates", "list", "--state", "APPROVED", "--json"))
+    assert [t["id"] for t in listed] == [created["id"]]
+
+    send = ("send", template_id, "--to", "21696816277", "--country-code", "TN")
+    one = _json(
+        await _herald(
+            live, *send, "--param", "Sam", "--param", "ORD-41", "--button", "0=ORD-41", "--json"
+        )
+    )
+    assert one["message"]["state"] == "queued"
+    no_value = await _herald(live, *send, "--param", "Sam", "--param", "ORD-41", "--json")
+    assert no_value.returncode == 6
+    assert json.loads(no_value.stderr)["code"] == "invalid_button", no_value.stderr
+    no_button = await _herald(live, *send, "--param", "Sam", "--param", "X", "--button", "1=X")
+    assert no_button.returncode == 6
+    assert "no button 1" in no_button.stderr
+
+    rows = ["to,country_code,param1,param2,button0"]
+    rows += [f"2169681{n:04d},TN,Sam,ORD-{n},ORD-{n}" for n in range(50)]
+    orders = tmp_path / "orders.csv"
+    orders.write_text("\n".join(rows) + "\n")
+    bulk = ("send-bulk", template_id, str(orders), "--idempotency-key", "orders-2026-12-03")
+    first = _json(await _herald(live, *bulk, "--json"))
+    assert (first["queued"], first["rejected"]) == (50, [])
+    again = _json(await _herald(live, *bulk, "--json"))
+    assert again["whatsapp_bulk_group_ids"] == first["whatsapp_bulk_group_ids"]
+    messages = await _messages_of(live, live_ana, created["id"])
+    assert len(messages) == 51, "the second run sent nothing"
+
+    sent = (await live.emulator.get("/_emulator/messages")).json()
+    buttons = [
+        c["parameters"]
+        for m in sent
+        for c in m["payload"]["template"]["components"]
+        if c["type"] == "button"
+    ]
+    assert [{"type": "text", "text": "ORD-41"}] in buttons, "the button's value reached Meta"
+
+
+async def test_errors_as_json_carry_the_api_code_and_say_what_to_do(
+    live: Live, live_ana: dict[str, str], tmp_path: Path
+) -> None:
+    unknown = await _herald(
+        live, "templates", "create", "--name", "x", "--language", "en", "--category", "UTILITY",
+        "--body", "Hi", "--field", "colour=red", "--json",
+    )  # fmt: skip
+    assert unknown.returncode == 6
+    error = json.loads(unknown.stderr)
+    assert error["code"] == "validation_failed"
+    assert error["exit_code"] == 6
+    assert "colour" in error["message"]
+    assert unknown.stdout == ""
+
+    missing = await _herald(live, "templates", "submit", "999999", "--json")
+    assert missing.returncode == 3
+    assert json.loads(missing.stderr)["code"] == "template_not_found"
+
+
+def test_create_reads_the_fields_from_a_json_file_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    bad = tmp_path / "template.json"
+    bad.write_text('{"name": "order_confirmation",')
+    refused = herald("templates", "create", "--json-file", str(bad), env={})
+    assert refused.returncode == 6
+    assert "is not valid JSON" in refused.stderr
+    bad.write_text('["not", "an", "object"]')
+    listed = herald("templates", "create", "--json-file", str(bad), env={})
+    assert listed.returncode == 6
+    assert "one JSON object" in listed.stderr
+    pair = herald("templates", "create", "--url-button", "no-url", env={})
+    assert pair.returncode == 6
+    assert "--url-button takes TEXT=URL" in pair.stderr
