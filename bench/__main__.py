@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import cli_start as c
 from bench import history as h
 from bench import scenarios as s
 from bench import webhook_ingest as w
@@ -175,6 +176,10 @@ def history(results: dict[str, object], runs: int, quick: bool) -> None:
             }
 
 
+def cli(results: dict[str, object], runs: int, quick: bool) -> None:
+    results["cli_start"] = c.cli_start(runs)
+
+
 SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "intake": intake_and_ingest,
     "single-sends": single_sends,
@@ -183,6 +188,7 @@ SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "dispatch": dispatch,
     "pacing": pacing,
     "history": history,
+    "cli": cli,
 }
 
 
@@ -339,6 +345,18 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
             f"{f(u['rss_before_mb'], 0)} → {f(u['rss_peak_mb'], 0)} MB ({round(u['added_mb']):+d})",
             u["added_mb"] < 20,
         )
+    started = get("cli_start")
+    walls = {k.removesuffix("_s"): v for k, v in started.items() if not k.endswith("_cpu_s")}
+    row(
+        "8",
+        "CLI start: `--help`, `send --help`, `keys generate`, `callbacks verify`",
+        "< 0.5 s each",
+        ", ".join(
+            f"{name.replace('_', ' ')} {wall:.2f} s (CPU {started[name + '_cpu_s']:.2f} s)"
+            for name, wall in walls.items()
+        ),
+        max(wall for name, wall in walls.items() if name != "python_bare") < 0.5,
+    )
     lines += [
         "",
         "<details><summary>Raw figures</summary>",
