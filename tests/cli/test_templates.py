@@ -61,6 +61,11 @@ async def test_an_order_confirmation_with_a_tracking_button_from_the_command_lin
     not_submitted = await _herald(live, "templates", "wait", template_id)
     assert not_submitted.returncode == 4
     assert f"herald templates submit {template_id}" in not_submitted.stderr
+    send = ("send", template_id, "--to", "21696816277", "--country-code", "TN")
+    too_soon = await _herald(live, *send, "--param", "Sam", "--param", "ORD-41")
+    assert too_soon.returncode == 6
+    assert "template_not_approved" in too_soon.stderr
+    assert "herald templates wait" in too_soon.stderr
 
     submitted = _json(await _herald(live, "templates", "submit", template_id, "--json"))
     assert submitted["state"] == "PENDING"
@@ -70,7 +75,6 @@ async def test_an_order_confirmation_with_a_tracking_button_from_the_command_lin
     listed = _json(await _herald(live, "templates", "list", "--state", "APPROVED", "--json"))
     assert [t["id"] for t in listed] == [created["id"]]
 
-    send = ("send", template_id, "--to", "21696816277", "--country-code", "TN")
     one = _json(
         await _herald(
             live, *send, "--param", "Sam", "--param", "ORD-41", "--button", "0=ORD-41", "--json"

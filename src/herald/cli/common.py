@@ -102,7 +102,9 @@ def fail(
         }
         sys.stderr.write(json.dumps(error, ensure_ascii=False) + "\n")
     else:
-        err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -31,6 +31,21 @@ Password = Annotated[
 Token = Annotated[str | None, typer.Option(envvar="HERALD_TOKEN", help="A login token instead.")]
 DEFAULT_URL = "http://127.0.0.1:8080"
 
+# What to do about the API's errors that the command line can help with, by JSend ``code``.
+HINTS = {
+    "invalid_credentials": "Check --email and --password (HERALD_EMAIL, HERALD_PASSWORD).",
+    "token_expired": "Tokens last an hour: get a new one, or log in with --email/--password.",
+    "token_invalid": "Get a new token, or log in with --email/--password.",
+    "api_access_disabled": "An operator grants it: `herald users grant-api EMAIL`.",
+    "template_not_approved": "Submit it (`herald templates submit ID`) and wait for approval "
+    "(`herald templates wait ID`).",
+    "invalid_state": "Only a DRAFT or REJECTED template can be submitted.",
+    "media_not_found": "Upload the file first: `herald media upload FILE` prints its id.",
+    "idempotency_conflict": "This key was used with another request in the last 24 h: use a "
+    "new key, or send exactly the same request.",
+    "rate_limited": "Too many requests a second for this user: try again in a moment.",
+}
+
 
 @dataclass
 class Credentials:
@@ -57,7 +72,8 @@ def _fail_with(answer: httpx.Response, line_of: Callable[[int], int] = lambda i:
     exit_code = {404: EXIT_NOT_FOUND, 409: EXIT_CONFLICT}.get(answer.status_code)
     if exit_code is None:
         exit_code = EXIT_INVALID if answer.status_code in (400, 413, 415) else EXIT_REFUSED
-    fail(f"{code}: {message}{detail}", exit_code, code, data)
+    hint = f" {HINTS[code]}" if code in HINTS else ""
+    fail(f"{code}: {message}{detail}{hint}", exit_code, code, data)
 
 
 class Remote:
