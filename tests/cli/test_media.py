@@ -37,6 +37,13 @@ async def test_an_uploaded_invoice_goes_out_as_each_rows_header(
     )
     assert sent.returncode == 0, sent.stderr
     assert json.loads(sent.stdout)["queued"] == 2
+    one_for_all = tmp_path / "one-invoice-for-all.csv"
+    one_for_all.write_text("to,country_code,param1,param2\n21696816273,TN,Ana,INV-3\n")
+    shared = await asyncio.to_thread(
+        herald, "send-bulk", str(template_id), str(one_for_all), "--json",
+        "--header-media-id", str(media["media_id"]), env=credentials(live),
+    )  # fmt: skip
+    assert shared.returncode == 0, shared.stderr
     history = await live.herald.get(
         "/api/whatsapp/", params={"template_id": template_id}, headers=live_ana
     )

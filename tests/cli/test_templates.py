@@ -84,6 +84,9 @@ async def test_an_order_confirmation_with_a_tracking_button_from_the_command_lin
     no_value = await _herald(live, *send, "--param", "Sam", "--param", "ORD-41", "--json")
     assert no_value.returncode == 6
     assert json.loads(no_value.stderr)["code"] == "invalid_button", no_value.stderr
+    otp = await _herald(live, *send, "--param", "Sam", "--param", "X", "--otp-code", "482913")
+    assert otp.returncode == 6
+    assert "otp_code is only for AUTHENTICATION templates" in otp.stderr
     no_button = await _herald(live, *send, "--param", "Sam", "--param", "X", "--button", "1=X")
     assert no_button.returncode == 6
     assert "no button 1" in no_button.stderr
