@@ -453,6 +453,10 @@ async def test_history_time_filters_without_an_offset_are_utc_and_extremes_are_r
     for field, value in (
         ("from", "0001-01-01T00:00:00+01:00"),
         ("to", "9999-12-31T23:59:59-01:00"),
+        ("to", "0.5"),  # a number of seconds since 1970: no caller means that
+        ("from", "1700000000"),
+        ("from", "2000-01-01T00:00+0200"),  # not what the document's pattern says
+        ("to", "yesterday"),
     ):
         refused = await client.get("/api/whatsapp/", params={field: value}, headers=auth)
         assert_error(refused, 400, "validation_failed")
