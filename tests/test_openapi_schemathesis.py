@@ -37,7 +37,7 @@ CHECKS = (
     "use_after_free",
     "ensure_resource_availability",
 )
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 15
 SEED = 20261203
 RUN_TIMEOUT_SECONDS = 600
 
