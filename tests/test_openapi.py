@@ -180,6 +180,7 @@ async def test_every_operation_declares_the_jsend_error_body(client: httpx.Async
         for method, operation in operations.items():
             errors = [s for s in operation["responses"] if s[0] in "45"]
             assert "500" in errors, (method, path)
+            assert ("503" in errors) is (path != "/healthz"), (method, path)
             for status in errors:
                 content = operation["responses"][status]["content"]["application/json"]
                 assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}

@@ -70,6 +70,9 @@ AUTHENTICATED: Errors = [
     e.RateLimited,
 ]
 EVERY_ROUTE: Errors = [e.MethodNotAllowed, e.InternalError]
+# A database that is down, restarting or (SQLite) still locked after its timeout is a 503 on
+# every route that reads it: all but the liveness probe.
+WITHOUT_DATABASE = {"healthz"}
 WITH_BODY: Errors = [
     e.ValidationFailed,
     e.MalformedJson,
@@ -244,6 +247,8 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 def _error_kinds(route: APIRoute) -> Errors:
     kinds = list(ROUTE_ERRORS.get(route.endpoint.__name__, []))
     kinds += EVERY_ROUTE
+    if route.endpoint.__name__ not in WITHOUT_DATABASE:
+        kinds.append(e.ServiceUnavailable)
     if _needs_login(route):
         kinds += AUTHENTICATED
     if route.body_field is not None or route.endpoint.__name__ == "upload_media":
