@@ -301,6 +301,24 @@ async def test_scheduling_and_cancelling(
         400,
         "validation_failed",
     )
+    # The document says a date-time string; seconds since 1970 were taken for one.
+    in_two_hours = (clock.now() + timedelta(hours=2)).timestamp()
+    for number in (in_two_hours, int(in_two_hours)):
+        for path, body in (
+            (send_path(template), {**SAM, "send_at": number}),
+            (f"{send_path(template)}-bulk", {"recipients": [SAM], "send_at": number}),
+        ):
+            refused = await client.post(path, json=body, headers=auth)
+            errors = assert_error(refused, 400, "validation_failed")["data"]
+            assert errors == {
+                "errors": [
+                    {
+                        "field": "send_at",
+                        "message": "must be an ISO 8601 date-time string, "
+                        "such as 2026-12-01T09:00:00Z",
+                    }
+                ]
+            }
 
 
 async def test_v1_sends_by_contact_or_number(

@@ -33,6 +33,16 @@ def _iso_8601_only(value: Any) -> Any:
     return value
 
 
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):  # bool included
+        raise ValueError("must be an ISO 8601 date-time string, such as 2026-12-01T09:00:00Z")
+    return value
+
+
+# A time in a JSON body: a string, as documented (`format: date-time`); the parser alone would
+# also take a number as seconds since 1970.
+BodyMoment = Annotated[datetime, BeforeValidator(_not_a_number)]
+
 QueryMoment = Annotated[
     datetime,
     BeforeValidator(_iso_8601_only),
