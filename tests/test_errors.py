@@ -27,6 +27,21 @@ async def test_wrong_method_names_the_allowed_ones(client: httpx.AsyncClient) ->
     assert "POST" in answer.headers["allow"]
 
 
+@pytest.mark.parametrize("method", ["DELETE", "OPTIONS", "PUT"])
+async def test_a_literal_path_wins_over_a_path_parameter(
+    client: httpx.AsyncClient, auth: dict[str, str], method: str
+) -> None:
+    """`/api/whatsapp/templates/` is the template list, not message "templates" of
+    `/api/whatsapp/{message_id}/` (as in OpenAPI): its methods, and no other, are allowed."""
+    answer = await client.request(method, "/api/whatsapp/templates/", headers=auth)
+    body = assert_error(answer, 405, "method_not_allowed")
+    assert body["data"] == {"allowed": ["GET", "POST"]}
+    assert answer.headers["allow"] == "GET, POST"
+    # A message id that is not a number is still refused as such.
+    not_a_number = await client.delete("/api/whatsapp/template/", headers=auth)
+    assert_error(not_a_number, 400, "validation_failed")
+
+
 @pytest.mark.parametrize(
     ("method", "wrong", "right"),
     [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ from herald import errors
 from herald.api import ROUTERS
 from herald.kit.pagination import MAX_ID
 from herald.openapi import ROUTE_ERRORS, documented_codes
+from herald.openapi_operations import LINKS, OPERATION_IDS
 
 
 async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -50,11 +53,12 @@ async def test_every_route_is_documented_with_its_methods(client: httpx.AsyncCli
         for route in router.routes:
             methods = getattr(route, "methods", None) or ()
             for method in methods:
-                operation = schema["paths"].get(route.path, {}).get(method.lower())  # type: ignore[attr-defined]
-                assert operation is not None, f"{method} {route.path} is missing"  # type: ignore[attr-defined]
+                path = route.path_format  # type: ignore[attr-defined]
+                operation = schema["paths"].get(path, {}).get(method.lower())
+                assert operation is not None, f"{method} {path} is missing"
                 assert "422" not in operation["responses"]
                 successes = [s for s in operation["responses"] if s.startswith("2")]
-                assert successes, f"{method} {route.path} documents no success"  # type: ignore[attr-defined]
+                assert successes, f"{method} {path} documents no success"
 
 
 def test_every_route_declares_its_errors() -> None:
@@ -111,10 +115,110 @@ async def test_the_history_documents_paging_by_id(client: httpx.AsyncClient) -> 
     assert "before_id" not in {p["name"] for p in contacts["parameters"]}
 
 
-async def test_the_docs_page_is_served(client: httpx.AsyncClient) -> None:
+async def test_the_docs_page_is_served_with_its_assets_from_herald_itself(
+    client: httpx.AsyncClient,
+) -> None:
     answer = await client.get("/api/docs")
     assert answer.status_code == 200
     assert "/api/openapi.json" in answer.text
+    # Nothing from elsewhere: the page works on a machine without internet.
+    assert not re.findall(r"(?:src|href)=[\"']?(?:https?:)?//", answer.text), answer.text
+    assets = re.findall(r"(?:src|href)=[\"']?(/[^\"'>\s]+)", answer.text)
+    assert {Path(a).name for a in assets} >= {"swagger-ui-bundle.js", "swagger-ui.css"}
+    for asset in assets:
+        served = await client.get(asset)
+        assert served.status_code == 200, asset
+        assert len(served.content) > 1000, asset
+    bundle = await client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert "javascript" in bundle.headers["content-type"]
+    # Swagger UI 5 is the first to render OpenAPI 3.1.
+    assert re.search(rb'"5\.\d+\.\d+"', bundle.content)
+
+
+async def test_operation_ids_are_short_stable_and_unique(client: httpx.AsyncClient) -> None:
+    schema = await openapi(client)
+    found = {
+        (method.upper(), path): operation["operationId"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert found == OPERATION_IDS
+    assert len(set(found.values())) == len(found)
+    assert found[("POST", "/api/v2/whatsapp/templates")] == "templates_create"
+    assert found[("POST", "/api/v2/whatsapp/templates/{template_id}/send")] == "messages_send"
+    assert all(re.fullmatch(r"[a-z0-9_]{1,32}", op) for op in found.values()), found
+
+
+async def test_callbacks_are_called_callbacks_everywhere_but_in_the_contract_path(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = await openapi(client)
+    for method, operation in schema["paths"]["/api/v2/webhooks"].items():
+        assert operation["operationId"].startswith("callbacks_"), method
+        assert operation["tags"] == ["callbacks"]
+    for operation in schema["paths"]["/api/v2/webhooks/{callback_id}"].values():
+        assert operation["operationId"].startswith("callbacks_")
+        assert "callback_not_found" in operation["responses"]["404"]["description"]
+    names = set(schema["components"]["schemas"]) | {
+        op["operationId"] for ops in schema["paths"].values() for op in ops.values()
+    }
+    assert not [n for n in names if "webhook" in n.lower() and not n.startswith("meta_webhook")]
+
+
+async def test_every_operation_declares_the_jsend_error_body(client: httpx.AsyncClient) -> None:
+    schema = await openapi(client)
+    error_body = schema["components"]["schemas"]["ErrorBody"]
+    assert set(error_body["required"]) == {"status", "message", "code", "data"}
+    assert error_body["properties"]["status"] == {
+        "const": "error",
+        "title": "Status",
+        "type": "string",
+    }
+    # A union member without its items made openapi-python-client drop the schema.
+    assert {"items": {}, "type": "array"} in error_body["properties"]["data"]["anyOf"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            errors = [s for s in operation["responses"] if s[0] in "45"]
+            assert "500" in errors, (method, path)
+            assert ("503" in errors) is (path != "/healthz"), (method, path)
+            for status in errors:
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+
+
+async def test_every_route_that_authenticates_declares_its_security_and_401(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = await openapi(client)
+    history = schema["paths"]["/api/whatsapp/"]["get"]  # authenticates its own way (``reader``)
+    assert {"bearer": []} in history["security"]
+    assert "token_missing" in history["responses"]["401"]["content"]["application/json"]["examples"]
+    plugin = {"apiKey": [], "platformType": [], "baseUri": []}
+    assert plugin in history["security"]  # one credential: the three headers together
+    for name in plugin:
+        scheme = schema["components"]["securitySchemes"][name]
+        assert "api_key_headers_incomplete" in scheme["description"], name
+
+
+async def test_created_objects_link_to_the_operations_that_take_their_id(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = await openapi(client)
+    by_id = {
+        op["operationId"]: (path, op)
+        for path, ops in schema["paths"].items()
+        for op in ops.values()
+    }
+    assert set(LINKS) <= set(by_id)
+    for source, targets in LINKS.items():
+        _, operation = by_id[source]
+        [success] = [s for s in operation["responses"] if s.startswith("2")]
+        links = operation["responses"][success]["links"]
+        assert set(links) == set(targets)
+        for target, link in links.items():
+            path, _ = by_id[link["operationId"]]
+            for parameter in link["parameters"]:
+                assert "{" + parameter + "}" in path, (source, target, parameter)
 
 
 def test_route_errors_names_only_real_routes() -> None:

@@ -21,7 +21,7 @@ from herald.media.intake import MULTIPART_OVERHEAD
 from herald.media.kinds import MAX_SIZE
 from herald.message.fast_send import FAST_SEND_V2
 from herald.meta_webhook.endpoints import FAST_RECEIVE
-from herald.openapi import install_openapi
+from herald.openapi import OPENAPI, install_openapi
 from herald.runtime import emulator_defaults, open_runtime
 
 
@@ -50,8 +50,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,  # the other spelling of a route is a JSend 404, never a redirect
         strict_content_type=False,  # a JSON body without a Content-Type header is still JSON
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        openapi_url=OPENAPI,
+        docs_url=None,  # install_openapi serves /api/docs from local assets, not a CDN
         redoc_url=None,
     )
     mount_routes(app)

@@ -75,3 +75,18 @@ async def test_unmatched_paths_share_one_label(live: Live) -> None:
         == 3
     )
     assert not any("/no/such/path" in str(key) for key in after)
+
+
+async def test_a_route_is_labelled_as_the_document_spells_it(live: Live) -> None:
+    """`/api/whatsapp/{message_id:message_id}/` is declared with a convertor (a literal path
+    beside it wins); its label is the template without it, as in the OpenAPI document."""
+    before = await scrape(live)
+    answer = await live.herald.get("/api/whatsapp/5/")
+    assert answer.status_code == 401
+    after = await scrape(live)
+    labels = {"method": "GET", "route": "/api/whatsapp/{message_id}/", "status": "401"}
+    assert (
+        value(after, "herald_http_requests_total", **labels)
+        - value(before, "herald_http_requests_total", **labels)
+        == 1
+    )

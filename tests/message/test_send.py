@@ -301,6 +301,24 @@ async def test_scheduling_and_cancelling(
         400,
         "validation_failed",
     )
+    # The document says a date-time string; seconds since 1970 were taken for one.
+    in_two_hours = (clock.now() + timedelta(hours=2)).timestamp()
+    for number in (in_two_hours, int(in_two_hours)):
+        for path, body in (
+            (send_path(template), {**SAM, "send_at": number}),
+            (f"{send_path(template)}-bulk", {"recipients": [SAM], "send_at": number}),
+        ):
+            refused = await client.post(path, json=body, headers=auth)
+            errors = assert_error(refused, 400, "validation_failed")["data"]
+            assert errors == {
+                "errors": [
+                    {
+                        "field": "send_at",
+                        "message": "must be an ISO 8601 date-time string, "
+                        "such as 2026-12-01T09:00:00Z",
+                    }
+                ]
+            }
 
 
 async def test_v1_sends_by_contact_or_number(
@@ -453,6 +471,10 @@ async def test_history_time_filters_without_an_offset_are_utc_and_extremes_are_r
     for field, value in (
         ("from", "0001-01-01T00:00:00+01:00"),
         ("to", "9999-12-31T23:59:59-01:00"),
+        ("to", "0.5"),  # a number of seconds since 1970: no caller means that
+        ("from", "1700000000"),
+        ("from", "2000-01-01T00:00+0200"),  # not what the document's pattern says
+        ("to", "yesterday"),
     ):
         refused = await client.get("/api/whatsapp/", params={field: value}, headers=auth)
         assert_error(refused, 400, "validation_failed")

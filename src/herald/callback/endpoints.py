@@ -12,7 +12,7 @@ from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
 
-router = APIRouter(tags=["status callbacks"])
+router = APIRouter(tags=["callbacks"])
 
 CALLBACKS = "/api/v2/webhooks"
 CallbackId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -12,7 +12,9 @@ log = structlog.get_logger("herald.http")
 
 
 def log_request(scope: Scope, status: int, elapsed: float) -> None:
-    route = getattr(scope.get("route"), "path", None)
+    matched = scope.get("route")
+    # The template as the document spells it: without a parameter's convertor (`:message_id`).
+    route = getattr(matched, "path_format", None) or getattr(matched, "path", None)
     # Unmatched paths share one label: a scan of random URLs must not grow the metrics.
     label = route or "unmatched"
     HTTP_REQUESTS.labels(scope["method"], label, str(status)).inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 T = TypeVar("T")
@@ -18,10 +18,12 @@ class Success(BaseModel, Generic[T]):
 
 
 class ErrorBody(BaseModel):
-    status: Literal["error"] = "error"
-    message: str
-    code: str
-    data: dict[str, Any] | list[Any]
+    """Every error answer's shape (``error_response`` writes it; the OpenAPI document shows it)."""
+
+    status: Literal["error"]
+    message: str = Field(description="For people; may change between versions.")
+    code: str = Field(description="Stable snake_case identifier: decide on this.")
+    data: dict[str, Any] | list[Any] = Field(description="Details of the error, or [].")
 
 
 class JSendResponse(JSONResponse):

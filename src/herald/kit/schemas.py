@@ -2,15 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import to_json
 
 from herald.kit.clock import iso_utc
 
 ApiDateTime = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json")]
+
+# What a time given in a query string may look like: a date, or a date and time with or without
+# seconds, fraction and offset (without one it is UTC). The parser alone would also take a
+# number of seconds since 1970 (`?to=0.5`), which no caller means.
+ISO_8601_MOMENT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$"
+_ISO_8601_MOMENT = re.compile(ISO_8601_MOMENT)
+
+
+def _iso_8601_only(value: Any) -> Any:
+    if not isinstance(value, str) or not _ISO_8601_MOMENT.match(value):
+        raise ValueError("must be an ISO 8601 date or date-time, such as 2026-12-01T09:00:00Z")
+    return value
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):  # bool included
+        raise ValueError("must be an ISO 8601 date-time string, such as 2026-12-01T09:00:00Z")
+    return value
+
+
+# A time in a JSON body: a string, as documented (`format: date-time`); the parser alone would
+# also take a number as seconds since 1970.
+BodyMoment = Annotated[datetime, BeforeValidator(_not_a_number)]
+
+QueryMoment = Annotated[
+    datetime,
+    BeforeValidator(_iso_8601_only),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": ISO_8601_MOMENT,
+            "description": "ISO 8601 date or date-time; without an offset, UTC.",
+            "examples": ["2026-12-01T09:00:00Z"],
+        }
+    ),
+]
 
 
 class RequestBody(BaseModel):

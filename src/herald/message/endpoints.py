@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.convertors import register_url_convertor
 
 from herald.contact import service as contacts
 from herald.deps import (
@@ -27,6 +28,8 @@ from herald.kit.large_body import large_body_route
 from herald.kit.metrics import MESSAGES
 from herald.kit.pagination import MAX_ID, KeysetPage, PageParamsDep, keyset_page_json
 from herald.kit.phone import digits_only
+from herald.kit.routes import segment_except
+from herald.kit.schemas import QueryMoment
 from herald.message import bulk, bulk_body, idempotency, service, single
 from herald.message.bulk_body import BulkBody
 from herald.message.output import message_json, message_out
@@ -45,6 +48,9 @@ from herald.runtime import Runtime
 from herald.template import service as templates
 
 router = APIRouter(tags=["messages"])
+
+# `/api/whatsapp/templates/` is the template list, not message "templates": DELETE there is 405.
+register_url_convertor("message_id", segment_except("templates"))
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
@@ -280,8 +286,8 @@ async def history(
     template_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     phone_number: Annotated[str | None, Query(max_length=32)] = None,
-    created_from: Annotated[datetime | None, Query(alias="from")] = None,
-    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+    created_from: Annotated[QueryMoment | None, Query(alias="from")] = None,
+    created_to: Annotated[QueryMoment | None, Query(alias="to")] = None,
 ) -> JSendResponse:
     filters = {
         "whatsapp_bulk_group_id": whatsapp_bulk_group_id,
@@ -309,7 +315,7 @@ async def history(
     return JSendResponse({"status": "success", "message": "Messages", "data": page})
 
 
-@router.get("/api/whatsapp/{message_id}/")
+@router.get("/api/whatsapp/{message_id:message_id}/")
 async def get_message(
     message_id: ObjectId, user: CurrentUser, session: SessionDep
 ) -> Success[MessageOut]:
@@ -318,7 +324,7 @@ async def get_message(
     )
 
 
-@router.delete("/api/whatsapp/{message_id}/")
+@router.delete("/api/whatsapp/{message_id:message_id}/")
 async def cancel_message(
     message_id: ObjectId, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Success[MessageOut]:

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 from herald.kit.pagination import MAX_ID
-from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
+from herald.kit.schemas import ApiDateTime, ApiObject, BodyMoment, RequestBody
 
 Param = Annotated[str, StringConstraints(max_length=1024)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -58,7 +57,7 @@ class SendV2(RecipientFields):
     country_code: str = Field(min_length=2, max_length=2)
     otp_code: str | None = Field(default=None, min_length=1, max_length=15)
     idempotency_key: IdempotencyKey | None = None
-    send_at: datetime | None = None
+    send_at: BodyMoment | None = None
 
 
 class SendV1(RecipientFields):
@@ -68,14 +67,14 @@ class SendV1(RecipientFields):
     country_code: str | None = Field(default=None, min_length=2, max_length=2)
     otp_code: str | None = Field(default=None, min_length=1, max_length=15)
     idempotency_key: IdempotencyKey | None = None
-    send_at: datetime | None = None
+    send_at: BodyMoment | None = None
 
 
 class SendTemplateV1(RecipientFields):
     contact_id: int = Field(ge=1, le=MAX_ID)
     otp_code: str | None = Field(default=None, min_length=1, max_length=15)
     idempotency_key: IdempotencyKey | None = None
-    send_at: datetime | None = None
+    send_at: BodyMoment | None = None
 
 
 class BulkRecipient(RecipientFields):
@@ -100,7 +99,7 @@ class SendBulk(RequestBody):
     )
 
     recipients: list[BulkRecipient] = Field(min_length=1, max_length=10_000)
-    send_at: datetime | None = None
+    send_at: BodyMoment | None = None
     skip_invalid: bool = False
     idempotency_key: IdempotencyKey | None = None
 
@@ -136,7 +135,7 @@ class BulkSend:
     """
 
     recipients: Annotated[list[BulkRecipientFields], Field(min_length=1, max_length=10_000)]
-    send_at: datetime | None = None
+    send_at: BodyMoment | None = None
     skip_invalid: bool = False
     idempotency_key: IdempotencyKey | None = None
 

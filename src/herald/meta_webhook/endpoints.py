@@ -20,7 +20,7 @@ from herald.runtime import Runtime
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["meta webhooks"])
 
 
 @router.get(WEBHOOK_PATH, response_class=PlainTextResponse)
