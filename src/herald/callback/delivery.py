@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,9 +16,9 @@ import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from herald.callback import repository, urls
+from herald.callback import repository, signing, urls
 from herald.kit.clock import Clock, iso_utc
-from herald.kit.crypto import Cipher, hmac_sha256_hex
+from herald.kit.crypto import Cipher
 from herald.kit.metrics import CALLBACKS
 from herald.message.output import message_out
 from herald.models import CallbackDelivery, CallbackEndpoint, Message
@@ -122,12 +123,14 @@ class CallbackSender:
     ) -> Outcome:
         if endpoint is None or message is None:  # deleted meanwhile: nothing to tell
             return Outcome(delivery, status=204)
-        body = orjson.dumps(event_body(delivery, message))
-        signature = hmac_sha256_hex(self.cipher.decrypt(endpoint.secret_encrypted), body)
+        event = event_body(delivery, message)
+        body = orjson.dumps(event)
+        secrets = self._secrets_in_force(endpoint)
+        signed = signing.signed_headers(event["id"], self.clock.now(), body, secrets)
         async with self._slots:
             try:
                 target = await urls.check(endpoint.url, self.allow_loopback)
-                request = _pinned_request(target, body, signature, delivery, self.timeout_seconds)
+                request = _pinned_request(target, body, signed, delivery, self.timeout_seconds)
                 answer = await self.http.send(request)
                 await answer.aclose()
             except urls.CallbackUrlRefused as refused:
@@ -135,6 +138,14 @@ class CallbackSender:
             except httpx.HTTPError as exc:
                 return Outcome(delivery, error=type(exc).__name__)
         return Outcome(delivery, status=answer.status_code)
+
+    def _secrets_in_force(self, endpoint: CallbackEndpoint) -> list[str]:
+        """The current secret, then the one a rotation replaced until it expires."""
+        in_force = [self.cipher.decrypt(endpoint.secret_encrypted)]
+        expires_at = endpoint.previous_secret_expires_at
+        if endpoint.previous_secret_encrypted and expires_at and expires_at > self.clock.now():
+            in_force.append(self.cipher.decrypt(endpoint.previous_secret_encrypted))
+        return in_force
 
     async def _record(self, session: AsyncSession, outcome: Outcome) -> None:
         delivery, now = outcome.delivery, self.clock.now()
@@ -166,7 +177,7 @@ class CallbackSender:
 def _pinned_request(
     target: urls.Target,
     body: bytes,
-    signature: str,
+    signed: Mapping[str, str],
     delivery: CallbackDelivery,
     timeout: float,
 ) -> httpx.Request:
@@ -178,9 +189,9 @@ def _pinned_request(
         "Host": url.netloc.decode("ascii"),
         "Content-Type": "application/json",
         "User-Agent": "Herald-Callbacks/1",
-        "X-Herald-Signature": f"sha256={signature}",
         "X-Herald-Event": "message.status",
         "X-Herald-Delivery": str(delivery.id),
+        **signed,
     }
     extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
     extensions["timeout"] = {  # type: ignore[assignment]
