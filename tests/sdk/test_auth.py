@@ -175,8 +175,8 @@ async def test_a_secret_key_created_with_the_sdk_authenticates_a_plugin_client(
     assert created["secret_key"].startswith(created["key_prefix"])
     assert created["base_uri"] == "https://shop.example.com"
     listed = await sdk.list_secret_keys()
-    assert [key["id"] for key in listed.items] == [created["id"]]
-    assert "secret_key" not in listed.items[0]
+    assert [key["id"] for key in listed["items"]] == [created["id"]]
+    assert "secret_key" not in listed["items"][0]
 
     plugin = async_client(
         asgi_transport(herald),

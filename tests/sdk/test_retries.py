@@ -77,7 +77,7 @@ async def test_a_send_whose_answer_was_lost_is_queued_once(
     assert len(sends) == 2
     assert sends[0].headers["Idempotency-Key"] == sends[1].headers["Idempotency-Key"]
     assert await count_rows(db, "messages") == 1
-    assert [m["id"] for m in history.items] == [accepted["message"]["id"]]
+    assert [m["id"] for m in history["items"]] == [accepted["message"]["id"]]
     assert len(fake_time.sleeps) == 1
     assert 0.25 <= fake_time.sleeps[0] <= 0.5  # no Retry-After: first back-off step
 
