@@ -173,3 +173,15 @@ async def test_a_rotation_is_validated_and_scoped_to_its_user(
         404,
         "callback_not_found",
     )
+
+
+async def test_a_rotation_with_a_body_that_is_not_an_object_is_400(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    created = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/h"}, headers=auth)
+    rotate = f"{CALLBACKS}/{created.json()['data']['id']}/rotate-secret"
+    json_body = {**auth, "Content-Type": "application/json"}
+    for raw in (b'{"secret": ', b"[]", b'"whsec_x"', b"{}{}"):
+        answer = await client.post(rotate, content=raw, headers=json_body)
+        assert answer.status_code == 400, (raw, answer.text)
+        assert answer.json()["status"] == "error"
