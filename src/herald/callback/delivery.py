@@ -125,9 +125,11 @@ class CallbackSender:
             return Outcome(delivery, status=204)
         event = event_body(delivery, message)
         body = orjson.dumps(event)
-        secrets = self._secrets_in_force(endpoint)
-        signed = signing.signed_headers(event["id"], self.clock.now(), body, secrets)
         async with self._slots:
+            # Signed once a slot is free: webhook-timestamp is when the attempt leaves.
+            now = self.clock.now()
+            secrets = signing.secrets_in_force(endpoint, self.cipher, now)
+            signed = signing.signed_headers(event["id"], now, body, secrets)
             try:
                 target = await urls.check(endpoint.url, self.allow_loopback)
                 request = _pinned_request(target, body, signed, delivery, self.timeout_seconds)
@@ -138,14 +140,6 @@ class CallbackSender:
             except httpx.HTTPError as exc:
                 return Outcome(delivery, error=type(exc).__name__)
         return Outcome(delivery, status=answer.status_code)
-
-    def _secrets_in_force(self, endpoint: CallbackEndpoint) -> list[str]:
-        """The current secret, then the one a rotation replaced until it expires."""
-        in_force = [self.cipher.decrypt(endpoint.secret_encrypted)]
-        expires_at = endpoint.previous_secret_expires_at
-        if endpoint.previous_secret_encrypted and expires_at and expires_at > self.clock.now():
-            in_force.append(self.cipher.decrypt(endpoint.previous_secret_encrypted))
-        return in_force
 
     async def _record(self, session: AsyncSession, outcome: Outcome) -> None:
         delivery, now = outcome.delivery, self.clock.now()

@@ -18,7 +18,8 @@ from datetime import datetime
 
 from standardwebhooks import Webhook
 
-from herald.kit.crypto import hmac_sha256_hex
+from herald.kit.crypto import Cipher, hmac_sha256_hex
+from herald.models import CallbackEndpoint
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the marker of the format, not a secret
 LEGACY_SIGNATURE_HEADER = "X-Herald-Signature"
@@ -43,6 +44,15 @@ def signing_key(secret: str) -> bytes:
         if key:
             return key
     return secret.encode()
+
+
+def secrets_in_force(endpoint: CallbackEndpoint, cipher: Cipher, now: datetime) -> list[str]:
+    """The current secret, then the one a rotation replaced, until it expires."""
+    in_force = [cipher.decrypt(endpoint.secret_encrypted)]
+    expires_at = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and expires_at is not None and expires_at > now:
+        in_force.append(cipher.decrypt(endpoint.previous_secret_encrypted))
+    return in_force
 
 
 def signed_headers(
