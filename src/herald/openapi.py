@@ -135,6 +135,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "create_callback": [],
     "list_callbacks": [],
     "get_callback": [CallbackNotFound],
+    "rotate_callback_secret": [CallbackNotFound],
     "delete_callback": [CallbackNotFound],
     "verify_subscription": [VerifyTokenMismatch],
     "receive": [SignatureInvalid],

@@ -314,6 +314,13 @@ CASES = (
         lambda w: [{"key_id": w.bob.secret_key_id}],
     ),
     Case("GET", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
+    Case(
+        "POST",
+        "/api/v2/webhooks/{callback_id}/rotate-secret",
+        "callback_not_found",
+        _callback,
+        lambda _: {"secret": "mallory-secret-0123456789"},
+    ),
     Case("DELETE", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
 )
 

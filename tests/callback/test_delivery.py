@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import func, select
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from herald.db import create_engine, session_factory
 from herald.kit.crypto import Cipher
@@ -30,6 +32,8 @@ class Receiver:
     url: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
     signatures: list[tuple[bytes, str]] = field(default_factory=list)
+    deliveries: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
+    attempt_ids: list[str] = field(default_factory=list)  # webhook-id of every attempt
     refuse_first: int = 0
     hang_first: int = 0
     hang_seconds: float = 8.0
@@ -48,6 +52,7 @@ async def receiver() -> AsyncIterator[Receiver]:
     @app.post("/events")
     async def events(request: Request) -> Response:
         state.attempts += 1
+        state.attempt_ids.append(request.headers.get("webhook-id", ""))
         if state.redirect_to:
             return Response(status_code=307, headers={"Location": state.redirect_to})
         if state.refuse_first > 0:
@@ -59,6 +64,7 @@ async def receiver() -> AsyncIterator[Receiver]:
             return Response(status_code=204)
         raw = await request.body()
         state.signatures.append((raw, request.headers.get("x-herald-signature", "")))
+        state.deliveries.append((raw, dict(request.headers)))
         state.events.append(json.loads(raw))
         return Response(status_code=204)
 
@@ -95,9 +101,13 @@ async def test_sent_delivered_read_arrive_signed_and_in_order(
 
     await eventually(all_three, timeout=30, message="three callbacks arrive")
     assert receiver.states(message_id) == ["sent", "delivered", "read"]
-    for raw, signature in receiver.signatures:
+    for raw, signature in receiver.signatures:  # the legacy header, for older receivers
         expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
         assert signature == f"sha256={expected}"
+    for raw, headers in receiver.deliveries:  # Standard Webhooks, by its reference library
+        event = Webhook(secret).verify(raw, headers)
+        assert headers["webhook-id"] == event["id"]
+        assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
     sent, delivered, read = receiver.events
     assert sent["id"] == f"evt_{message_id}_sent"
     assert sent["type"] == "message.status"
@@ -123,6 +133,45 @@ async def test_a_receiver_that_fails_twice_still_gets_all_three_in_order(
     await eventually(all_three, timeout=30, message="retried callbacks arrive")
     assert receiver.states(message_id) == ["sent", "delivered", "read"]
     assert receiver.attempts == 5  # two refusals, then three deliveries
+    # Retries carry the event's id: a receiver deduplicates on webhook-id.
+    assert receiver.attempt_ids == [f"evt_{message_id}_sent"] * 3 + [
+        f"evt_{message_id}_delivered",
+        f"evt_{message_id}_read",
+    ]
+
+
+async def test_after_a_rotation_both_secrets_verify_until_the_overlap_ends(
+    live: Live, live_ana: dict[str, str], receiver: Receiver
+) -> None:
+    old = await register(live, live_ana, receiver.url)
+    callback_id = (await live.herald.get(CALLBACKS, headers=live_ana)).json()["data"]["items"][0]
+    rotate = f"{CALLBACKS}/{callback_id['id']}/rotate-secret"
+    rotated = await live.herald.post(rotate, headers=live_ana)
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["data"]["secret"]
+    first = await send(live, live_ana)
+
+    async def three_of(message_id: int) -> bool:
+        return len(receiver.states(message_id)) == 3
+
+    await eventually(lambda: three_of(first), timeout=30, message="callbacks arrive")
+    for raw, headers in receiver.deliveries:
+        assert len(headers["webhook-signature"].split(" ")) == 2
+        Webhook(new).verify(raw, headers)
+        Webhook(old).verify(raw, headers)  # a receiver not yet switched still accepts it
+        expected = hmac.new(new.encode(), raw, hashlib.sha256).hexdigest()
+        assert headers["x-herald-signature"] == f"sha256={expected}"
+
+    body = {"previous_secret_valid_for_seconds": 0}
+    newest = (await live.herald.post(rotate, json=body, headers=live_ana)).json()["data"]
+    receiver.deliveries.clear()
+    second = await send(live, live_ana)
+    await eventually(lambda: three_of(second), timeout=30, message="callbacks arrive")
+    for raw, headers in receiver.deliveries:
+        assert len(headers["webhook-signature"].split(" ")) == 1
+        Webhook(newest["secret"]).verify(raw, headers)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(new).verify(raw, headers)
 
 
 async def test_statuses_out_of_order_still_announce_every_state_in_order(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from sqlalchemy import select
 
 from herald.config import Settings
 from herald.db import session_factory
+from herald.kit.clock import FrozenClock, iso_utc
 from herald.kit.crypto import Cipher
 from herald.models import CallbackEndpoint
 from tests.conftest import DatabaseUnderTest, assert_error
@@ -103,3 +106,82 @@ async def test_another_users_callback_is_404(
     assert_error(answer, 404, "callback_not_found")
     assert (await client.get(CALLBACKS, headers=auth)).json()["data"]["items"] == []
     assert (await client.get(f"{CALLBACKS}/{bob_id}", headers=bob_auth)).status_code == 200
+
+
+async def test_rotating_keeps_the_replaced_secret_for_a_day_unless_told(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    created = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/h"}, headers=auth)
+    first = created.json()["data"]
+    assert first["previous_secret_expires_at"] is None
+    rotate = f"{CALLBACKS}/{first['id']}/rotate-secret"
+
+    answer = await client.post(rotate, headers=auth)  # no body: a generated secret, a day
+    assert answer.status_code == 200, answer.text
+    second = answer.json()["data"]
+    assert second["secret"].startswith("whsec_")
+    assert second["secret"] != first["secret"]
+    assert second["previous_secret_expires_at"] == iso_utc(clock.now() + timedelta(days=1))
+    cipher = Cipher(settings.resolved_encryption_keys())
+    async with session_factory(db.engine)() as session:
+        row = (await session.execute(select(CallbackEndpoint))).scalar_one()
+    assert cipher.decrypt(row.secret_encrypted) == second["secret"]
+    assert row.previous_secret_encrypted is not None
+    assert cipher.decrypt(row.previous_secret_encrypted) == first["secret"]
+    shown = (await client.get(f"{CALLBACKS}/{first['id']}", headers=auth)).json()["data"]
+    assert shown["previous_secret_expires_at"] == second["previous_secret_expires_at"]
+    assert "secret" not in shown
+
+    body = {"secret": "chosen-secret-0123456789", "previous_secret_valid_for_seconds": 600}
+    third = (await client.post(rotate, json=body, headers=auth)).json()["data"]
+    assert third["secret"] == "chosen-secret-0123456789"
+    assert third["previous_secret_expires_at"] == iso_utc(clock.now() + timedelta(minutes=10))
+    async with session_factory(db.engine)() as session:
+        row = (await session.execute(select(CallbackEndpoint))).scalar_one()
+    # Two valid at most: the first secret stopped when the second was replaced.
+    assert cipher.decrypt(row.previous_secret_encrypted or "") == second["secret"]
+
+    body = {"previous_secret_valid_for_seconds": 0}
+    fourth = (await client.post(rotate, json=body, headers=auth)).json()["data"]
+    assert fourth["previous_secret_expires_at"] is None
+    async with session_factory(db.engine)() as session:
+        row = (await session.execute(select(CallbackEndpoint))).scalar_one()
+    assert row.previous_secret_encrypted is None
+
+
+async def test_a_rotation_is_validated_and_scoped_to_its_user(
+    client: httpx.AsyncClient, auth: dict[str, str], bob_auth: dict[str, str]
+) -> None:
+    bobs = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/b"}, headers=bob_auth)
+    rotate = f"{CALLBACKS}/{bobs.json()['data']['id']}/rotate-secret"
+    assert_error(await client.post(rotate, headers=auth), 404, "callback_not_found")
+    for body in (
+        {"secret": "short"},
+        {"previous_secret_valid_for_seconds": 7 * 86_400 + 1},
+        {"previous_secret_valid_for_seconds": -1},
+        {"overlap": 5},
+    ):
+        assert_error(
+            await client.post(rotate, json=body, headers=bob_auth), 400, "validation_failed"
+        )
+    assert_error(
+        await client.post(f"{CALLBACKS}/424242/rotate-secret", headers=bob_auth),
+        404,
+        "callback_not_found",
+    )
+
+
+async def test_a_rotation_with_a_body_that_is_not_an_object_is_400(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    created = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/h"}, headers=auth)
+    rotate = f"{CALLBACKS}/{created.json()['data']['id']}/rotate-secret"
+    json_body = {**auth, "Content-Type": "application/json"}
+    for raw in (b'{"secret": ', b"[]", b'"whsec_x"', b"{}{}"):
+        answer = await client.post(rotate, content=raw, headers=json_body)
+        assert answer.status_code == 400, (raw, answer.text)
+        assert answer.json()["status"] == "error"

@@ -82,12 +82,9 @@ def async_client(
     credentials: dict[str, Any] = (
         {"email": user.email, "password": PASSWORD} if user is not None else {}
     )
+    defaults: dict[str, Any] = {"sleep": fake_time.async_sleep, "clock": fake_time.clock}
     return AsyncHeraldClient(
-        base_url,
-        transport=transport,
-        sleep=fake_time.async_sleep,
-        clock=fake_time.clock,
-        **{**credentials, **options},
+        base_url, transport=transport, **{**defaults, **credentials, **options}
     )
 
 

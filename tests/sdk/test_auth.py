@@ -1,19 +1,22 @@
-"""Logging in: lazily, again before the token expires, again on ``token_expired``; plugin keys."""
+"""Logging in: lazily, again before the token expires (a margin scaled to its lifetime), again
+on ``token_expired``; starting from a token; plugin keys."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from herald_client import AsyncHeraldClient, HeraldClient, Unauthorized
 
+from herald.app import create_app
 from herald.kit.clock import FrozenClock
 from herald.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, DatabaseUnderTest, make_settings
 from tests.sdk.conftest import FakeTime, asgi_transport, async_client
 from tests.sdk.transports import AsyncWrapping, Scripted, herald_error
 
@@ -175,8 +178,8 @@ async def test_a_secret_key_created_with_the_sdk_authenticates_a_plugin_client(
     assert created["secret_key"].startswith(created["key_prefix"])
     assert created["base_uri"] == "https://shop.example.com"
     listed = await sdk.list_secret_keys()
-    assert [key["id"] for key in listed.items] == [created["id"]]
-    assert "secret_key" not in listed.items[0]
+    assert [key["id"] for key in listed["items"]] == [created["id"]]
+    assert "secret_key" not in listed["items"][0]
 
     plugin = async_client(
         asgi_transport(herald),
@@ -200,6 +203,13 @@ async def test_a_secret_key_created_with_the_sdk_authenticates_a_plugin_client(
         {},
         {"email": "ana@example.com"},
         {"api_key": "hk_x", "platform_type": "custom"},
+        {"password": "x", "token": "ey.a.b"},
+        {
+            "token": "ey.a.b",
+            "api_key": "hk_x",
+            "platform_type": "custom",
+            "base_uri": "https://shop.example.com",
+        },
         {
             "email": "ana@example.com",
             "password": "x",
@@ -212,3 +222,60 @@ async def test_a_secret_key_created_with_the_sdk_authenticates_a_plugin_client(
 def test_exactly_one_way_to_authenticate(credentials: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="either email and password"):
         HeraldClient("http://herald.test", **credentials)
+
+
+async def test_at_the_shortest_token_lifetime_it_logs_in_about_once_a_minute(
+    db: DatabaseUnderTest, tmp_path: Path, clock: FrozenClock, fake_time: FakeTime, ana: User
+) -> None:
+    """Herald's tokens live 60 s at the least (HERALD_TOKEN_TTL_SECONDS): a read every 2 s for
+    3 minutes logs in every 54 s (a tenth of the lifetime kept as margin), and no request ever
+    leaves with an expired token."""
+    app = create_app(make_settings(db, tmp_path, token_ttl_seconds=60), clock=clock)
+    async with app.router.lifespan_context(app):
+        recorder = asgi_transport(app)
+        async with async_client(recorder, fake_time, ana) as sdk:
+            for _ in range(90):
+                await sdk.get_profile()
+                fake_time.now += 2  # the SDK's clock and Herald's move together
+                clock.advance(timedelta(seconds=2))
+
+    logins = [i for i, path in enumerate(recorder.paths()) if path == LOGIN]
+    assert len(logins) == 4  # at 0, 54, 108 and 162 s
+    assert recorder.paths().count(PROFILE) == 90
+    assert set(recorder.statuses) == {200}  # never a token_expired
+
+
+async def test_a_token_from_earlier_is_used_without_logging_in(
+    sdk: AsyncHeraldClient, herald: FastAPI, fake_time: FakeTime, clock: FrozenClock, ana: User
+) -> None:
+    assert sdk.token is None
+    await sdk.get_profile()
+    token = sdk.token
+    assert token is not None
+
+    recorder = asgi_transport(herald)
+    async with async_client(recorder, fake_time, token=token) as alone:
+        assert (await alone.get_profile())["email"] == ana.email
+        assert recorder.paths() == [PROFILE]
+        assert bearer(recorder, 0) == f"Bearer {token}"
+        clock.advance(timedelta(seconds=3601))
+        with pytest.raises(Unauthorized) as caught:  # nothing to log in again with
+            await alone.get_profile()
+    assert caught.value.code == "token_expired"
+    assert recorder.paths() == [PROFILE, PROFILE]
+
+
+async def test_a_token_with_the_password_logs_in_when_the_token_expires(
+    sdk: AsyncHeraldClient, herald: FastAPI, fake_time: FakeTime, clock: FrozenClock, ana: User
+) -> None:
+    await sdk.get_profile()
+    token = sdk.token
+    recorder = asgi_transport(herald)
+    async with async_client(recorder, fake_time, ana, token=token) as client:
+        await client.get_profile()
+        assert recorder.paths() == [PROFILE]  # the given token first
+        clock.advance(timedelta(seconds=3601))
+        await client.get_profile()
+        assert client.token != token
+    assert recorder.paths() == [PROFILE, PROFILE, LOGIN, PROFILE]
+    assert recorder.statuses == [200, 401, 200, 200]

@@ -116,7 +116,9 @@ async def test_an_answer_that_is_not_jsend_is_an_invalid_response(
     assert fake_time.sleeps == []
 
 
-async def test_an_unreachable_server_is_a_connection_error(fake_time: FakeTime) -> None:
+async def test_an_unreachable_server_is_a_connection_error_after_the_retries(
+    fake_time: FakeTime,
+) -> None:
     async with AsyncHeraldClient(
         f"http://127.0.0.1:{free_port()}",  # nothing listens there
         email="ana@example.com",
@@ -128,4 +130,8 @@ async def test_an_unreachable_server_is_a_connection_error(fake_time: FakeTime) 
             await sdk.get_profile()
     assert "ConnectError" in str(caught.value)
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
-    assert fake_time.sleeps == []
+    assert caught.value.sent is False
+    # Never connected, so repeating was safe: the 503 back-off, five times, then the error.
+    assert len(fake_time.sleeps) == 5
+    for step, slept in enumerate(fake_time.sleeps):
+        assert 0.25 * 2**step <= slept <= 0.5 * 2**step

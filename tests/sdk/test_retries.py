@@ -1,15 +1,25 @@
-"""429 and 503 are retried (Retry-After first, back-off otherwise); sends keep one
-Idempotency-Key across their retries; nothing else is retried."""
+"""429 and 503 are retried (Retry-After first, back-off otherwise), and so are dropped
+connections where repeating is safe (reads, keyed sends, requests that never left); sends keep
+one Idempotency-Key across their retries; nothing else is retried."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
-from herald_client import AsyncHeraldClient, NotFound, RateLimited, SendAccepted, ServerError
+from herald_client import (
+    AsyncHeraldClient,
+    HeraldConnectionError,
+    NotFound,
+    RateLimited,
+    SendAccepted,
+    ServerError,
+)
 
 from herald.config import Settings
 from herald.kit.clock import FrozenClock
@@ -18,7 +28,13 @@ from tests.conftest import DatabaseUnderTest, add_user, count_rows
 from tests.live_herald import Live
 from tests.message.helpers import approved_template
 from tests.sdk.conftest import FakeTime, asgi_transport, async_client, sync_client
-from tests.sdk.transports import AsyncWrapping, SyncWrapping, rate_limited, unavailable
+from tests.sdk.transports import (
+    AsyncWrapping,
+    SyncWrapping,
+    dropped,
+    rate_limited,
+    unavailable,
+)
 
 
 async def send_to_sam(sdk: AsyncHeraldClient, template_id: int, **options: Any) -> SendAccepted:
@@ -77,7 +93,7 @@ async def test_a_send_whose_answer_was_lost_is_queued_once(
     assert len(sends) == 2
     assert sends[0].headers["Idempotency-Key"] == sends[1].headers["Idempotency-Key"]
     assert await count_rows(db, "messages") == 1
-    assert [m["id"] for m in history.items] == [accepted["message"]["id"]]
+    assert [m["id"] for m in history["items"]] == [accepted["message"]["id"]]
     assert len(fake_time.sleeps) == 1
     assert 0.25 <= fake_time.sleeps[0] <= 0.5  # no Retry-After: first back-off step
 
@@ -173,3 +189,99 @@ async def test_the_sync_client_retries_a_429_from_a_worker_thread(
     assert fake_time.sleeps == [2.0, 2.0]
     assert recorder.paths() == ["/api/login_check"] * 3 + ["/api/user/"]
     assert recorder.statuses == [429, 429, 200, 200]
+
+
+async def test_a_send_whose_connection_dropped_is_repeated_unseen_and_queued_once(
+    herald: FastAPI,
+    fake_time: FakeTime,
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    """The connection resets after Herald queued the message: the SDK sends again with the
+    same Idempotency-Key, Herald answers as the first time, and the caller sees one success."""
+    template = await approved_template(db, ana, settings, clock.now())
+    path = send_path(template.id)
+    recorder = asgi_transport(herald, path, (dropped(forward=True), dropped(forward=True)))
+    async with async_client(recorder, fake_time, ana) as sdk:
+        accepted = await send_to_sam(sdk, template.id)
+
+    sends = recorder.to(path)
+    assert [recorder.statuses[recorder.requests.index(r)] for r in sends] == [0, 0, 202]
+    assert len({request.headers["Idempotency-Key"] for request in sends}) == 1
+    assert await count_rows(db, "messages") == 1
+    assert accepted["message"]["state"] == "queued"
+    first, second = fake_time.sleeps  # the back-off of a 503 without Retry-After
+    assert 0.25 <= first <= 0.5
+    assert 0.5 <= second <= 1.0
+
+
+async def test_a_read_whose_connection_dropped_is_repeated(
+    herald: FastAPI, fake_time: FakeTime, ana: User
+) -> None:
+    recorder = asgi_transport(herald, "/api/user/", (dropped(forward=True),))
+    async with async_client(recorder, fake_time, ana) as sdk:
+        assert (await sdk.get_profile())["email"] == ana.email
+    assert recorder.statuses[-2:] == [0, 200]
+
+
+async def test_a_lost_answer_to_an_unkeyed_create_is_raised_not_repeated(
+    herald: FastAPI, fake_time: FakeTime, db: DatabaseUnderTest, ana: User
+) -> None:
+    """Herald created the contact but the answer was lost: a second POST would be a second
+    try at creating it, so the caller is told and decides."""
+    recorder = asgi_transport(herald, "/api/contacts/", (dropped(forward=True),))
+    async with async_client(recorder, fake_time, ana) as sdk:
+        with pytest.raises(HeraldConnectionError) as caught:
+            await sdk.create_contact("21696816277", "TN")
+    assert caught.value.sent is True
+    assert isinstance(caught.value.__cause__, httpx.ReadError)
+    assert len(recorder.to("/api/contacts/")) == 1
+    assert fake_time.sleeps == []
+    assert await count_rows(db, "contacts") == 1
+
+
+async def test_any_call_is_repeated_when_its_connection_never_opened(
+    herald: FastAPI, fake_time: FakeTime, db: DatabaseUnderTest, ana: User
+) -> None:
+    recorder = asgi_transport(herald, "/api/contacts/", (dropped(forward=False),))
+    async with async_client(recorder, fake_time, ana) as sdk:
+        created = await sdk.create_contact("21696816277", "TN")
+    assert created["number"] == "21696816277"
+    assert recorder.statuses[-2:] == [0, 201]
+    assert await count_rows(db, "contacts") == 1
+
+
+async def test_connection_retries_stop_at_max_retries(
+    herald: FastAPI, fake_time: FakeTime, ana: User
+) -> None:
+    script = tuple(dropped(forward=True) for _ in range(3))
+    recorder = asgi_transport(herald, "/api/user/", script)
+    async with async_client(recorder, fake_time, ana, max_retries=2) as sdk:
+        with pytest.raises(HeraldConnectionError):
+            await sdk.get_profile()
+    assert len(recorder.to("/api/user/")) == 3
+    assert len(fake_time.sleeps) == 2
+
+
+async def test_the_sync_client_survives_a_dropped_send_on_the_live_server(
+    live: Live, db: DatabaseUnderTest, fake_time: FakeTime
+) -> None:
+    ana = await add_user(db, "ana@example.com")
+    template = await approved_template(db, ana, live.settings, datetime.now(UTC))
+    path = send_path(template.id)
+    recorder = SyncWrapping(path=path, script=(dropped(forward=True),))
+
+    def send() -> SendAccepted:
+        with sync_client(recorder, fake_time, ana, str(live.herald.base_url)) as sdk:
+            return sdk.send_template(
+                template.id, "21696816277", "TN", body_params=["Sam", "ORD-2026-00041"]
+            )
+
+    accepted = await asyncio.to_thread(send)
+    assert accepted["message"]["phone_number"] == "21696816277"
+    sends = recorder.to(path)
+    assert len(sends) == 2
+    assert sends[0].headers["Idempotency-Key"] == sends[1].headers["Idempotency-Key"]
+    assert await count_rows(db, "messages") == 1

@@ -87,7 +87,7 @@ async def test_a_send_through_the_sdk_reaches_read(live_sdk: AsyncHeraldClient) 
     group = await live_sdk.get_bulk_group(accepted["whatsapp_bulk_group_id"])
     assert (group["total"], group["counts"].get("read")) == (1, 1)
     listed = await live_sdk.list_messages(state="read", phone_number="21696816277")
-    assert [m["id"] for m in listed.items] == [queued["id"]]
+    assert [m["id"] for m in listed["items"]] == [queued["id"]]
 
 
 async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldClient) -> None:
@@ -102,7 +102,7 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
         webhook = await live_sdk.create_webhook(f"{receiver_url}/herald", secret=CALLBACK_SECRET)
         assert webhook["secret"] == CALLBACK_SECRET
         assert webhook["events"] == ["message.status"]
-        assert [w["id"] for w in (await live_sdk.list_webhooks()).items] == [webhook["id"]]
+        assert [w["id"] for w in (await live_sdk.list_webhooks())["items"]] == [webhook["id"]]
         assert "secret" not in await live_sdk.get_webhook(webhook["id"])
 
         template_id = await approve(live_sdk)
@@ -177,7 +177,7 @@ async def test_the_sync_client_sends_v1_and_bulk_from_a_worker_thread(
 
     await eventually(bulk_read, timeout=20, message="both bulk messages are read")
     grouped = await live_sdk.list_messages(whatsapp_bulk_group_id=group_id)
-    assert sorted(m["phone_number"] for m in grouped.items) == ["21696816273", "21696816274"]
+    assert sorted(m["phone_number"] for m in grouped["items"]) == ["21696816273", "21696816274"]
 
 
 async def test_a_scheduled_message_is_cancelled_once(
@@ -228,4 +228,4 @@ async def test_a_bulk_with_an_invalid_recipient_queues_nothing(
     assert [(r["index"], r["code"]) for r in caught.value.data["rejected"]] == [
         (1, "body_params_mismatch")
     ]
-    assert (await sdk.list_messages()).pagination.total == 0
+    assert (await sdk.list_messages())["pagination"]["total"] == 0

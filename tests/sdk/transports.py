@@ -1,6 +1,6 @@
 """Transports that wrap the real one: they record every request the SDK sends and can answer a
-few of them in Herald's place (a 429 or 503 exactly as Herald writes them), then let the rest
-through to the real server. Herald's own code is never replaced."""
+few of them in Herald's place (a 429 or 503 exactly as Herald writes them, or a connection that
+drops), then let the rest through to the real server. Herald's own code is never replaced."""
 
 from __future__ import annotations
 
@@ -12,11 +12,27 @@ import httpx
 
 @dataclass
 class Scripted:
-    """An answer given instead of Herald's. With ``forward`` the request reaches Herald first and
-    only its answer is replaced: an answer lost on the way back (a proxy's 503, say)."""
+    """An answer given instead of Herald's, or with ``drop`` a connection that fails (the
+    exception httpx raises). With ``forward`` the request reaches Herald first and only its
+    answer is replaced: an answer lost on the way back (a proxy's 503, a reset)."""
 
-    response: httpx.Response
+    response: httpx.Response | None = None
     forward: bool = False
+    drop: httpx.TransportError | None = None
+
+    def answer(self) -> httpx.Response:
+        if self.drop is not None:
+            raise self.drop
+        assert self.response is not None
+        return self.response
+
+
+def dropped(forward: bool) -> Scripted:
+    """A connection lost: after the request reached Herald (``forward``: its answer never
+    comes back, a reset), or before it left (refused)."""
+    if forward:
+        return Scripted(forward=True, drop=httpx.ReadError("connection reset by peer"))
+    return Scripted(drop=httpx.ConnectError("connection refused"))
 
 
 def herald_error(
@@ -68,6 +84,11 @@ class _Recorder:
             return self._script.pop(0)
         return None
 
+    def replace(self, scripted: Scripted) -> httpx.Response:
+        """Herald's answer as the script says: another one, or none (status 0: dropped)."""
+        self.statuses.append(0 if scripted.drop else scripted.answer().status_code)
+        return scripted.answer()
+
     def paths(self) -> list[str]:
         return [request.url.path for request in self.requests]
 
@@ -98,8 +119,7 @@ class AsyncWrapping(httpx.AsyncBaseTransport, _Recorder):
                 return real
             await real.aread()
             await real.aclose()
-        self.statuses.append(scripted.response.status_code)
-        return scripted.response
+        return self.replace(scripted)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -127,8 +147,7 @@ class SyncWrapping(httpx.BaseTransport, _Recorder):
                 return real
             real.read()
             real.close()
-        self.statuses.append(scripted.response.status_code)
-        return scripted.response
+        return self.replace(scripted)
 
     def close(self) -> None:
         self.inner.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,9 +16,9 @@ import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from herald.callback import repository, urls
+from herald.callback import repository, signing, urls
 from herald.kit.clock import Clock, iso_utc
-from herald.kit.crypto import Cipher, hmac_sha256_hex
+from herald.kit.crypto import Cipher
 from herald.kit.metrics import CALLBACKS
 from herald.message.output import message_out
 from herald.models import CallbackDelivery, CallbackEndpoint, Message
@@ -122,12 +123,16 @@ class CallbackSender:
     ) -> Outcome:
         if endpoint is None or message is None:  # deleted meanwhile: nothing to tell
             return Outcome(delivery, status=204)
-        body = orjson.dumps(event_body(delivery, message))
-        signature = hmac_sha256_hex(self.cipher.decrypt(endpoint.secret_encrypted), body)
+        event = event_body(delivery, message)
+        body = orjson.dumps(event)
         async with self._slots:
+            # Signed once a slot is free: webhook-timestamp is when the attempt leaves.
+            now = self.clock.now()
+            secrets = signing.secrets_in_force(endpoint, self.cipher, now)
+            signed = signing.signed_headers(event["id"], now, body, secrets)
             try:
                 target = await urls.check(endpoint.url, self.allow_loopback)
-                request = _pinned_request(target, body, signature, delivery, self.timeout_seconds)
+                request = _pinned_request(target, body, signed, delivery, self.timeout_seconds)
                 answer = await self.http.send(request)
                 await answer.aclose()
             except urls.CallbackUrlRefused as refused:
@@ -166,7 +171,7 @@ class CallbackSender:
 def _pinned_request(
     target: urls.Target,
     body: bytes,
-    signature: str,
+    signed: Mapping[str, str],
     delivery: CallbackDelivery,
     timeout: float,
 ) -> httpx.Request:
@@ -178,9 +183,9 @@ def _pinned_request(
         "Host": url.netloc.decode("ascii"),
         "Content-Type": "application/json",
         "User-Agent": "Herald-Callbacks/1",
-        "X-Herald-Signature": f"sha256={signature}",
         "X-Herald-Event": "message.status",
         "X-Herald-Delivery": str(delivery.id),
+        **signed,
     }
     extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
     extensions["timeout"] = {  # type: ignore[assignment]

@@ -7,7 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from herald.callback import service
-from herald.callback.schemas import CallbackCreate, CallbackCreated, CallbackOut
+from herald.callback.schemas import (
+    CallbackCreate,
+    CallbackCreated,
+    CallbackOut,
+    CallbackSecretRotate,
+)
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
@@ -51,6 +56,29 @@ async def get_callback(
 ) -> Success[CallbackOut]:
     endpoint = await service.get(session, user.id, callback_id)
     return Success(message="Callback", data=CallbackOut.model_validate(endpoint))
+
+
+@router.post(CALLBACKS + "/{callback_id}/rotate-secret")
+async def rotate_callback_secret(
+    callback_id: CallbackId,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: CallbackSecretRotate | None = None,
+) -> Success[CallbackCreated]:
+    """A new signing secret (shown once); the replaced one keeps signing, as a second
+    signature, for ``previous_secret_valid_for_seconds`` (a day unless told)."""
+    endpoint, secret = await service.rotate_secret(
+        session,
+        user.id,
+        callback_id,
+        body or CallbackSecretRotate(),
+        runtime.cipher,
+        runtime.clock.now(),
+    )
+    await session.commit()
+    shown = CallbackCreated(**CallbackOut.model_validate(endpoint).model_dump(), secret=secret)
+    return Success(message="Callback secret rotated", data=shown)
 
 
 @router.delete(CALLBACKS + "/{callback_id}")

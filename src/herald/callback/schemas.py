@@ -1,26 +1,44 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
 
 EventType = Literal["message.status"]
+DAY_SECONDS = 86_400
+MAX_OVERLAP_SECONDS = 7 * DAY_SECONDS
 
 
 def _every_event() -> list[EventType]:
     return ["message.status"]
 
 
-class CallbackCreate(RequestBody):
-    url: str = Field(min_length=1, max_length=2000, examples=["https://shop.example.com/herald"])
-    events: list[EventType] = Field(default_factory=_every_event, min_length=1)
-    secret: str | None = Field(
+def _secret_field() -> Any:
+    return Field(
         default=None,
         min_length=16,
         max_length=200,
-        description="Signs every delivery; generated (and shown once) when not given.",
+        description=(
+            "Signs every delivery; generated (whsec_ and base64, shown once) when not given."
+        ),
+    )
+
+
+class CallbackCreate(RequestBody):
+    url: str = Field(min_length=1, max_length=2000, examples=["https://shop.example.com/herald"])
+    events: list[EventType] = Field(default_factory=_every_event, min_length=1)
+    secret: str | None = _secret_field()
+
+
+class CallbackSecretRotate(RequestBody):
+    secret: str | None = _secret_field()
+    previous_secret_valid_for_seconds: int = Field(
+        default=DAY_SECONDS,
+        ge=0,
+        le=MAX_OVERLAP_SECONDS,
+        description="How long deliveries stay signed with the replaced secret too (0: not at all).",
     )
 
 
@@ -29,7 +47,10 @@ class CallbackOut(ApiObject):
     url: str
     events: list[str]
     created_at: ApiDateTime
+    previous_secret_expires_at: ApiDateTime | None = Field(
+        description="Until then deliveries also carry a signature made with the replaced secret."
+    )
 
 
 class CallbackCreated(CallbackOut):
-    secret: str = Field(description="Shown once; verify X-Herald-Signature with it.")
+    secret: str = Field(description="Shown once; verify webhook-signature with it.")

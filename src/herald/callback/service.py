@@ -1,16 +1,16 @@
 """Registering callback URLs: checked against internal targets, secret generated when none is
-given (and shown once), stored encrypted because every delivery is signed with it."""
+given (and shown once), stored encrypted because every delivery is signed with it; rotating
+that secret with the replaced one still signing for a while."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.callback import repository, urls
-from herald.callback.schemas import CallbackCreate
+from herald.callback import repository, signing, urls
+from herald.callback.schemas import CallbackCreate, CallbackSecretRotate
 from herald.errors import NotFound
 from herald.kit.crypto import Cipher
 from herald.kit.pagination import PageParams, fetch_page
@@ -31,7 +31,7 @@ async def create(
     now: datetime,
 ) -> tuple[CallbackEndpoint, str]:
     await urls.check(body.url, allow_loopback)
-    secret = body.secret or "whsec_" + secrets.token_urlsafe(32)
+    secret = body.secret or signing.generate_secret()
     endpoint = CallbackEndpoint(
         user_id=user_id,
         url=body.url,
@@ -47,6 +47,27 @@ async def get(session: AsyncSession, user_id: int, endpoint_id: int) -> Callback
     if endpoint is None:
         raise CallbackNotFound()
     return endpoint
+
+
+async def rotate_secret(
+    session: AsyncSession,
+    user_id: int,
+    endpoint_id: int,
+    body: CallbackSecretRotate,
+    cipher: Cipher,
+    now: datetime,
+) -> tuple[CallbackEndpoint, str]:
+    """A new secret signs from now on; the one it replaces keeps signing too (a second
+    signature) for ``previous_secret_valid_for_seconds``, so a receiver can switch in between.
+    A secret replaced earlier, still in its overlap, stops at once: two are valid at most."""
+    endpoint = await get(session, user_id, endpoint_id)
+    secret = body.secret or signing.generate_secret()
+    overlap = body.previous_secret_valid_for_seconds
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted if overlap else None
+    endpoint.previous_secret_expires_at = now + timedelta(seconds=overlap) if overlap else None
+    endpoint.secret_encrypted = cipher.encrypt(secret)
+    await session.flush()
+    return endpoint, secret
 
 
 async def list_page(

@@ -21,6 +21,12 @@ class CallbackEndpoint(IdMixin, Base):
     events: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     # Encrypted, not hashed: Herald signs every delivery with it.
     secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    # The secret a rotation replaced: deliveries are signed with it too until it expires, so a
+    # receiver can switch secrets without refusing a single delivery.
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime(), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 

@@ -2,13 +2,21 @@
 
 ``HeraldClient`` blocks, ``AsyncHeraldClient`` is for asyncio; both have the same methods.
 Errors are ``HeraldApiError`` subclasses chosen by HTTP status (``err.code`` is Herald's stable
-code) and ``HeraldConnectionError``; ``verify_signature`` checks status callbacks.
+code) and ``HeraldConnectionError``; ``construct_event`` checks a status callback and returns its
+event (``verify_signature`` checks the older ``X-Herald-Signature`` header).
 """
 
 from __future__ import annotations
 
 from herald_client._version import __version__
 from herald_client.async_client import AsyncHeraldClient
+from herald_client.callbacks import (
+    DEFAULT_TOLERANCE,
+    CallbackEvent,
+    MessageStatusEvent,
+    construct_event,
+    sign_event,
+)
 from herald_client.client import HeraldClient
 from herald_client.errors import (
     BadRequest,
@@ -20,7 +28,9 @@ from herald_client.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    ReviewTimeout,
     ServerError,
+    SignatureVerificationError,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -51,10 +61,12 @@ from herald_client.models import (
     TemplateHeaderSpec,
     Webhook,
     WebhookCreated,
+    next_page,
 )
 from herald_client.signature import SIGNATURE_HEADER, sign, verify_signature
 
 __all__ = [
+    "DEFAULT_TOLERANCE",
     "SIGNATURE_HEADER",
     "AsyncHeraldClient",
     "BadRequest",
@@ -62,6 +74,7 @@ __all__ = [
     "BulkGroup",
     "BulkRecipient",
     "ButtonParam",
+    "CallbackEvent",
     "Conflict",
     "Contact",
     "DeletedId",
@@ -75,6 +88,7 @@ __all__ = [
     "MediaDeleted",
     "Message",
     "MessageError",
+    "MessageStatusEvent",
     "NotFound",
     "OptOut",
     "OptOutRemoved",
@@ -83,10 +97,12 @@ __all__ = [
     "PayloadTooLarge",
     "Profile",
     "RateLimited",
+    "ReviewTimeout",
     "SecretKey",
     "SecretKeyCreated",
     "SendAccepted",
     "ServerError",
+    "SignatureVerificationError",
     "Template",
     "TemplateButton",
     "TemplateButtonSpec",
@@ -97,6 +113,9 @@ __all__ = [
     "Webhook",
     "WebhookCreated",
     "__version__",
+    "construct_event",
+    "next_page",
     "sign",
+    "sign_event",
     "verify_signature",
 ]

@@ -80,6 +80,14 @@ class Call(Generic[T]):
     # Set when the call changes the password: Herald then revokes every earlier token, so the
     # client must log in again with the new one.
     new_password: str | None = None
+    # Doing it twice is harmless although it is neither a read nor keyed (a login).
+    harmless_twice: bool = False
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether a request whose answer was lost may be sent again: a read, a call with an
+        ``Idempotency-Key`` (Herald replays its first answer), or one that is harmless twice."""
+        return self.method == "GET" or "Idempotency-Key" in self.headers or self.harmless_twice
 
     def request(self, auth: Mapping[str, str], file: FilePart | None) -> RequestSpec:
         return RequestSpec(

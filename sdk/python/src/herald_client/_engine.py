@@ -8,6 +8,7 @@ response parsing all live here, so the two clients cannot drift apart.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,16 +19,23 @@ import httpx
 from herald_client._call import Call, Effect, Reply, RequestSpec, Send, Sleep
 from herald_client._envelope import parse_object, read_envelope
 from herald_client._retry import RetryPolicy
-from herald_client.errors import HeraldApiError
+from herald_client.errors import HeraldApiError, HeraldConnectionError
 from herald_client.models import LoginToken
 
 T = TypeVar("T")
 Flow: TypeAlias = Generator[Effect, Reply, T]
 
 LOGIN_PATH = "/api/login_check"
-# Log in again this long before the token expires, so that a request never leaves with a token
-# that dies on the way (clock skew, slow networks, retries waiting out a 429).
+# Log in again a tenth of the token's lifetime before it expires, and at most a minute before,
+# so that a request never leaves with a token that dies on the way (clock skew, slow networks,
+# retries waiting out a 429). A fixed minute would log in before every call at Herald's
+# shortest lifetime (60 s); a tenth keeps that to one login a minute.
 REFRESH_MARGIN_SECONDS = 60.0
+REFRESH_MARGIN_SHARE = 0.1
+
+
+def refresh_margin(lifetime: float) -> float:
+    return min(REFRESH_MARGIN_SECONDS, lifetime * REFRESH_MARGIN_SHARE)
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,12 @@ class PluginKey:
         }
 
 
-Credentials: TypeAlias = PasswordLogin | PluginKey
+@dataclass(frozen=True)
+class TokenOnly:
+    """A token obtained elsewhere, with nothing to log in again with once it expires."""
+
+
+Credentials: TypeAlias = PasswordLogin | PluginKey | TokenOnly
 
 
 def credentials_from(
@@ -59,16 +72,21 @@ def credentials_from(
     api_key: str | None,
     platform_type: str | None,
     base_uri: str | None,
+    token: str | None,
 ) -> Credentials:
-    """Exactly one mode: ``email`` + ``password`` (JWT), or the three plugin-key values."""
+    """Exactly one mode: ``email`` + ``password`` (JWT; ``token`` to start from, optional),
+    ``token`` alone, or the three plugin-key values."""
     login = (email, password)
     plugin = (api_key, platform_type, base_uri)
     if all(login) and not any(plugin):
         return PasswordLogin(str(email), str(password))
-    if all(plugin) and not any(login):
+    if all(plugin) and not any(login) and not token:
         return PluginKey(str(api_key), str(platform_type), str(base_uri))
+    if token and not any(login) and not any(plugin):
+        return TokenOnly()
     raise ValueError(
-        "give either email and password, or api_key, platform_type and base_uri (not both)"
+        "give either email and password (and a token to start from, if you have one), "
+        "a token alone, or api_key, platform_type and base_uri"
     )
 
 
@@ -79,6 +97,7 @@ def login_call(credentials: PasswordLogin) -> Call[LoginToken]:
         parse_object,
         json={"username": credentials.email, "password": credentials.password},
         authenticated=False,
+        harmless_twice=True,  # a second token, the first simply unused
     )
 
 
@@ -86,23 +105,38 @@ class Engine:
     """The state of one client (credentials, token) and the flow of each call."""
 
     def __init__(
-        self, credentials: Credentials, retry: RetryPolicy, clock: Callable[[], float]
+        self,
+        credentials: Credentials,
+        retry: RetryPolicy,
+        clock: Callable[[], float],
+        token: str | None = None,
     ) -> None:
         self._credentials = credentials
         self._retry = retry
         self._clock = clock
-        self._token: str | None = None
-        self._token_expires_at = 0.0
+        self._token = token
+        # A given token's lifetime is unknown: it is used until Herald says ``token_expired``.
+        self._refresh_at = math.inf if token else 0.0
 
     def perform(self, call: Call[T]) -> Flow[T]:
-        """Authenticate if needed, send, retry 429/503, re-login once on ``token_expired``."""
+        """Authenticate if needed, send, retry 429/503 (and a lost connection when repeating is
+        safe), re-login once on ``token_expired``."""
         with ExitStack() as stack:
             file = stack.enter_context(call.upload.open()) if call.upload else None
             retries = 0
             logged_in_again = False
             while True:
                 auth = (yield from self._auth_headers()) if call.authenticated else {}
-                response = yield from _send(call.request(auth, file))
+                try:
+                    response = yield from _send(call.request(auth, file))
+                except HeraldConnectionError as lost:
+                    safe = call.repeatable or not lost.sent
+                    delay = self._retry.connection_delay(retries) if safe else None
+                    if delay is None:
+                        raise
+                    retries += 1
+                    yield Sleep(delay)
+                    continue
                 try:
                     data = read_envelope(response)
                 except HeraldApiError as error:
@@ -126,7 +160,7 @@ class Engine:
         expire). The clients log in once for calls that start together, under a lock, rather
         than once per call: a login is a password hash on the server."""
         return isinstance(self._credentials, PasswordLogin) and (
-            self._token is None or self._clock() >= self._token_expires_at - REFRESH_MARGIN_SECONDS
+            self._token is None or self._clock() >= self._refresh_at
         )
 
     def login(self) -> Flow[None]:
@@ -134,8 +168,13 @@ class Engine:
         assert isinstance(credentials, PasswordLogin)
         asked_at = self._clock()  # the token's lifetime starts no later than the request
         token = yield from self.perform(login_call(credentials))
+        lifetime = float(token["expires_in"])
         self._token = token["token"]
-        self._token_expires_at = asked_at + token["expires_in"]
+        self._refresh_at = asked_at + lifetime - refresh_margin(lifetime)
+
+    @property
+    def token(self) -> str | None:
+        return self._token
 
     def _auth_headers(self) -> Flow[Mapping[str, str]]:
         credentials = self._credentials
@@ -146,7 +185,7 @@ class Engine:
         return {"Authorization": f"Bearer {self._token}"}
 
     def _token_expired(self, call: Call[T], error: HeraldApiError) -> bool:
-        # Only a token this client obtained can be renewed; plugin keys never expire.
+        # Only a password renews a token; plugin keys never expire.
         return (
             call.authenticated
             and isinstance(self._credentials, PasswordLogin)
@@ -158,6 +197,16 @@ class Engine:
         if isinstance(self._credentials, PasswordLogin):
             self._credentials = PasswordLogin(self._credentials.email, password)
             self._token = None  # Herald revoked it with the change
+
+
+# Failures while connecting: the request never left, so any call may be repeated.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def connection_error(exc: httpx.RequestError) -> HeraldConnectionError:
+    """What the drivers throw into the flow when the transport fails."""
+    sent = not isinstance(exc, _NEVER_SENT)
+    return HeraldConnectionError(f"{type(exc).__name__}: {exc}", sent=sent)
 
 
 def _send(request: RequestSpec) -> Flow[httpx.Response]:

@@ -8,7 +8,7 @@ import httpx
 
 from herald_client._retry import parse_retry_after
 from herald_client.errors import INVALID_RESPONSE, HeraldApiError, api_error
-from herald_client.models import Page, Pagination
+from herald_client.models import Page, Pagination, next_page
 
 _SNIPPET = 200  # enough of a foreign body (a proxy's HTML page) to recognise it
 
@@ -79,4 +79,16 @@ def parse_page(data: Any) -> Page[Any]:
         )
     except (KeyError, TypeError, ValueError):
         raise MalformedData("a page", data) from None
+    # Herald's own keys, with next_before_id always present (None outside the history).
     return Page(items=items, pagination=pagination)
+
+
+def following(page: Page[Any]) -> dict[str, int] | None:
+    """The arguments that ask for the page after this one, None after the last. The history is
+    walked by ``before_id`` (nothing created meanwhile shifts it, and it stays fast deep); other
+    lists by number."""
+    before_id = page["pagination"]["next_before_id"]
+    if before_id is not None:
+        return {"before_id": before_id}
+    number = next_page(page)
+    return {"page": number} if number is not None else None

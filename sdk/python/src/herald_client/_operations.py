@@ -1,16 +1,19 @@
 """Every API method, declared once for both clients.
 
-Each method is an ``Operation`` wrapping a call builder from ``_routes_*``. Read from a
-``HeraldClient`` it is a plain method returning the result; read from an ``AsyncHeraldClient``
-it returns an awaitable of the same result. Type checkers see the builder's exact parameters in
-both cases, so the two clients share one list of signatures instead of two copies.
+Each method is an ``Operation`` wrapping a call builder from ``_routes_*``. Each client class
+gets a real method per operation when it is defined (``Operations.__init_subclass__``): a plain
+function on ``HeraldClient``, a coroutine function on ``AsyncHeraldClient``, each with the
+builder's parameters and docstring and the result type, so ``help()`` and
+``inspect.signature()`` show what is called. Type checkers read the ``Operation`` descriptor
+instead, which gives them the same signature, so the two clients share one list of signatures
+instead of two copies.
 """
 
 from __future__ import annotations
 
-import functools
+import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, get_args, overload
 
 from herald_client import _routes_account as account
 from herald_client import _routes_messaging as messaging
@@ -49,21 +52,52 @@ class Operation(Generic[P, T]):
     def __get__(self, client: AsyncRunner, owner: type[Any]) -> Callable[P, Awaitable[T]]: ...
 
     def __get__(self, client: SyncRunner | AsyncRunner | None, owner: type[Any]) -> Any:
-        if client is None:
-            return self
+        # Only reached on ``Operations`` itself: its subclasses hold real methods instead.
+        return self if client is None else self.method_for(owner).__get__(client, owner)
+
+    def method_for(self, owner: type[Any]) -> Callable[..., Any]:
+        """The method of ``owner`` (a sync or async client class) that runs this operation.
+
+        Building the call happens in it, once per method call: values chosen while building
+        (the generated Idempotency-Key) therefore stay the same across the call's retries.
+        """
         build = self._build
+        method: Callable[..., Any]
+        if issubclass(owner, AsyncRunner):
 
-        # Building the call happens here, once per method call: values chosen while building
-        # (the generated Idempotency-Key) therefore stay the same across the call's retries.
-        @functools.wraps(build)
-        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return client._run(build(*args, **kwargs))
+            async def method(client: AsyncRunner, /, *args: Any, **kwargs: Any) -> Any:
+                return await client._run(build(*args, **kwargs))
 
+        else:
+
+            def method(client: SyncRunner, /, *args: Any, **kwargs: Any) -> Any:
+                return client._run(build(*args, **kwargs))
+
+        signature = inspect.signature(build, eval_str=True)
+        (result,) = get_args(signature.return_annotation)  # Call[Profile] -> Profile
+        client = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        method.__signature__ = signature.replace(  # type: ignore[union-attr]
+            parameters=[client, *signature.parameters.values()], return_annotation=result
+        )
+        method.__annotations__ = {
+            **{p.name: p.annotation for p in signature.parameters.values()},
+            "return": result,
+        }
+        method.__name__ = build.__name__
+        method.__qualname__ = f"{owner.__qualname__}.{build.__name__}"
+        method.__module__ = owner.__module__
+        method.__doc__ = build.__doc__
         return method
 
 
 class Operations:
     """The methods of both clients, grouped as in Herald's API reference."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in vars(Operations).items():
+            if isinstance(value, Operation):
+                setattr(cls, name, value.method_for(cls))
 
     # profile
     get_profile = Operation(account.get_profile)
@@ -115,4 +149,5 @@ class Operations:
     create_webhook = Operation(account.create_webhook)
     list_webhooks = Operation(account.list_webhooks)
     get_webhook = Operation(account.get_webhook)
+    rotate_webhook_secret = Operation(account.rotate_webhook_secret)
     delete_webhook = Operation(account.delete_webhook)

@@ -47,6 +47,11 @@ class RetryPolicy:
             return error.retry_after
         return self.backoff(retries_done)
 
+    def connection_delay(self, retries_done: int) -> float | None:
+        """Seconds to wait before repeating a request whose connection failed, or None to give
+        up; the caller has checked that repeating it is safe."""
+        return None if retries_done >= self.max_retries else self.backoff(retries_done)
+
     def backoff(self, retries_done: int) -> float:
         """0.5 s, 1 s, 2 s ... capped at 30 s, each drawn from its upper half so that a crowd of
         clients spreads out but none retries at once."""

@@ -163,8 +163,8 @@ def revoke_secret_key(key_id: int) -> Call[SecretKey]:
 def create_webhook(
     url: str, events: Sequence[str] = ("message.status",), secret: str | None = None
 ) -> Call[WebhookCreated]:
-    """Register a URL that receives each status change, signed in ``X-Herald-Signature``
-    (check it with ``herald_client.verify_signature``). Without ``secret`` (16+ characters)
+    """Register a URL that receives each status change, signed the Standard Webhooks way
+    (check it with ``herald_client.construct_event``). Without ``secret`` (16+ characters)
     Herald generates one; either way it is in this answer only."""
     body = without_none(url=url, events=list(events), secret=secret)
     return Call("POST", "/api/v2/webhooks", parse_object, json=body)
@@ -176,6 +176,22 @@ def list_webhooks(*, page: int = 1, limit: int = DEFAULT_LIMIT) -> Call[Page[Web
 
 def get_webhook(webhook_id: int) -> Call[Webhook]:
     return Call("GET", f"/api/v2/webhooks/{int(webhook_id)}", parse_object)
+
+
+def rotate_webhook_secret(
+    webhook_id: int,
+    *,
+    secret: str | None = None,
+    previous_secret_valid_for_seconds: int | None = None,
+) -> Call[WebhookCreated]:
+    """A new signing secret (given, or generated: in this answer only). The replaced one keeps
+    signing too, as a second signature, for ``previous_secret_valid_for_seconds`` (Herald's
+    default a day, 0 to stop at once): switch your receiver to the new secret in that time."""
+    body = without_none(
+        secret=secret, previous_secret_valid_for_seconds=previous_secret_valid_for_seconds
+    )
+    path = f"/api/v2/webhooks/{int(webhook_id)}/rotate-secret"
+    return Call("POST", path, parse_object, json=body)
 
 
 def delete_webhook(webhook_id: int) -> Call[DeletedId]:

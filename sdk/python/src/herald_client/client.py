@@ -11,12 +11,14 @@ from typing import Any, TypeVar
 import httpx
 
 from herald_client._call import Call, RequestSpec, Send
-from herald_client._engine import Engine, Flow, credentials_from
+from herald_client._engine import Engine, Flow, connection_error, credentials_from
+from herald_client._envelope import following
 from herald_client._operations import Operations, SyncRunner
 from herald_client._retry import RetryPolicy
 from herald_client._version import USER_AGENT
+from herald_client._waiting import DEFAULT_POLL_INTERVAL, DEFAULT_REVIEW_TIMEOUT, review_steps
 from herald_client.errors import HeraldConnectionError
-from herald_client.models import Page
+from herald_client.models import Page, Template
 
 T = TypeVar("T")
 
@@ -25,9 +27,11 @@ class HeraldClient(Operations, SyncRunner):
     """Herald's API as blocking methods.
 
     Authenticate with ``email`` + ``password`` (logs in on first use and again before the
-    token expires) or, for shop plugins, ``api_key`` + ``platform_type`` + ``base_uri``.
-    429 and 503 answers are retried up to ``max_retries`` times; ``sleep`` and ``clock``
-    (seconds, monotonic) are injectable so that tests need not wait.
+    token expires; ``token`` starts from one obtained earlier), a ``token`` alone (used until it
+    expires), or, for shop plugins, ``api_key`` + ``platform_type`` + ``base_uri``.
+    429 and 503 answers are retried up to ``max_retries`` times, and so are lost connections
+    where repeating is safe (reads, sends: see ``HeraldConnectionError``); ``sleep`` and
+    ``clock`` (seconds, monotonic) are injectable so that tests need not wait.
     """
 
     def __init__(
@@ -36,6 +40,7 @@ class HeraldClient(Operations, SyncRunner):
         *,
         email: str | None = None,
         password: str | None = None,
+        token: str | None = None,
         api_key: str | None = None,
         platform_type: str | None = None,
         base_uri: str | None = None,
@@ -45,8 +50,9 @@ class HeraldClient(Operations, SyncRunner):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        credentials = credentials_from(email, password, api_key, platform_type, base_uri)
-        self._engine = Engine(credentials, RetryPolicy(max_retries=max_retries), clock)
+        credentials = credentials_from(email, password, api_key, platform_type, base_uri, token)
+        self._engine = Engine(credentials, RetryPolicy(max_retries=max_retries), clock, token)
+        self._clock = clock
         self._login_lock = threading.Lock()
         self._sleep = sleep
         self._http = httpx.Client(
@@ -55,6 +61,12 @@ class HeraldClient(Operations, SyncRunner):
             timeout=timeout,
             headers={"User-Agent": USER_AGENT},
         )
+
+    @property
+    def token(self) -> str | None:
+        """The access token in use (None before the first login): keep it to start another
+        client from it with ``token=``."""
+        return self._engine.token
 
     def _run(self, call: Call[T]) -> T:
         if call.authenticated and self._engine.needs_login():
@@ -68,7 +80,12 @@ class HeraldClient(Operations, SyncRunner):
             effect = next(flow)
             while True:
                 if isinstance(effect, Send):
-                    effect = flow.send(self._exchange(effect.request))
+                    try:
+                        response = self._exchange(effect.request)
+                    except HeraldConnectionError as lost:  # the flow decides: retry or raise
+                        effect = flow.throw(lost)
+                    else:
+                        effect = flow.send(response)
                 else:
                     self._sleep(effect.seconds)
                     effect = flow.send(None)
@@ -82,7 +99,31 @@ class HeraldClient(Operations, SyncRunner):
         try:
             return self._http.send(request.build(self._http))
         except httpx.RequestError as exc:  # connect, read, write, timeout, undecodable body
-            raise HeraldConnectionError(f"{type(exc).__name__}: {exc}") from exc
+            raise connection_error(exc) from exc
+
+    def wait_for_review(
+        self,
+        template_id: int,
+        *,
+        timeout: float = DEFAULT_REVIEW_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> Template:
+        """Read a submitted template every ``poll_interval`` seconds until it leaves PENDING
+        (APPROVED, REJECTED with ``rejection_reason``...) and return it; ``ReviewTimeout``
+        after ``timeout`` seconds. Meta usually decides within minutes, at most in 24 h."""
+        steps = review_steps(template_id, timeout, poll_interval, self._clock)
+        try:
+            step = next(steps)
+            while True:
+                if isinstance(step, Call):
+                    read: Template = self._run(step)
+                    step = steps.send(read)
+                else:
+                    self._sleep(step.seconds)
+                    step = steps.send(None)
+        except StopIteration as finished:
+            template: Template = finished.value
+            return template
 
     def iter_all(
         self, list_method: Callable[..., Page[T]], /, *, limit: int = 100, **filters: Any
@@ -92,13 +133,10 @@ class HeraldClient(Operations, SyncRunner):
         history is walked by ``before_id`` instead, which nothing shifts and stays fast deep."""
         page = list_method(page=1, limit=limit, **filters)
         while True:
-            yield from page.items
-            if (before_id := page.pagination.next_before_id) is not None:
-                page = list_method(before_id=before_id, limit=limit, **filters)
-            elif (number := page.next_page) is not None:
-                page = list_method(page=number, limit=limit, **filters)
-            else:
+            yield from page["items"]
+            if (arguments := following(page)) is None:
                 return
+            page = list_method(**arguments, limit=limit, **filters)
 
     def close(self) -> None:
         self._http.close()

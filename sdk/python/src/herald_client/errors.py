@@ -3,7 +3,10 @@ failures. Catch ``HeraldError`` for all of them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from herald_client.models import Template
 
 INVALID_RESPONSE = "invalid_response"
 
@@ -16,9 +19,30 @@ class HeraldConnectionError(HeraldError):
     """Herald could not be reached or its answer did not arrive whole (DNS, refused, reset,
     timeout, a body that cannot be decoded); the httpx exception is ``__cause__``.
 
-    Never retried by the client: a send whose answer was lost may have been queued, so the
-    caller decides (re-sending with the same ``idempotency_key`` is safe).
+    Raised once the client's retries are spent. They are made, with the back-off of 503s,
+    only where repeating cannot do the work twice: reads, calls that carry an
+    ``Idempotency-Key`` (every send), and any call whose connection failed before the
+    request left (``sent`` is False). A lost answer to anything else (``create_contact``,
+    say) may mean Herald did it, so the caller decides.
     """
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent  # False: the request certainly never reached Herald
+
+
+class ReviewTimeout(HeraldError, TimeoutError):
+    """``wait_for_review`` ran out of time; ``template`` is the last one read (still PENDING)."""
+
+    def __init__(self, template: Template) -> None:
+        super().__init__(f"template {template['id']} is still PENDING")
+        self.template = template
+
+
+class SignatureVerificationError(HeraldError):
+    """A status callback failed ``construct_event``: a header missing or malformed, no
+    signature made with the given secret(s), or a timestamp outside the tolerance (a replay).
+    Answer the request with 400 or 401 and do not act on it."""
 
 
 class HeraldApiError(HeraldError):

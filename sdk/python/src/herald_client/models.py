@@ -1,12 +1,12 @@
 """The shapes of Herald's ``data``: what each method returns and what some accept.
 
-Objects are ``TypedDict``s (plain dicts at run time, checked by type checkers) so that a field
-Herald adds later never breaks an older client. Times are ISO 8601 UTC strings ending in ``Z``.
+Every result is a ``TypedDict``: a plain dict at run time, with the keys and nesting of Herald's
+JSON answer, checked by type checkers, so that a field Herald adds later never breaks an older
+client. Times are ISO 8601 UTC strings ending in ``Z``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Generic, Literal, NotRequired, TypedDict, TypeVar
 
 T = TypeVar("T")
@@ -24,8 +24,7 @@ MediaType = Literal["image", "video", "document"]
 # --- paging -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Pagination:
+class Pagination(TypedDict):
     """``page`` is None on a history page asked for by ``before_id``. ``next_before_id`` (the
     history only, else None) is the ``before_id`` of the next page, None when this one is not
     full."""
@@ -34,20 +33,22 @@ class Pagination:
     limit: int
     total: int
     pages: int
-    next_before_id: int | None = None
+    next_before_id: int | None
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list; ``next_page`` is None on the last one (and on a page by id)."""
+class Page(TypedDict, Generic[T]):
+    """One page of a list: ``page["items"]``, ``page["pagination"]``; ``next_page(page)`` is
+    the number of the next one."""
 
     items: list[T]
     pagination: Pagination
 
-    @property
-    def next_page(self) -> int | None:
-        page = self.pagination.page
-        return page + 1 if page is not None and page < self.pagination.pages else None
+
+def next_page(page: Page[T]) -> int | None:
+    """The number of the page after this one; None on the last one (and on a page by id)."""
+    pagination = page["pagination"]
+    number = pagination["page"]
+    return number + 1 if number is not None and number < pagination["pages"] else None
 
 
 # --- authentication and profile -----------------------------------------------------------------
@@ -253,7 +254,10 @@ class Webhook(TypedDict):
     url: str
     events: list[str]
     created_at: str
+    # Until then deliveries also carry a signature made with the secret a rotation replaced.
+    previous_secret_expires_at: str | None
 
 
 class WebhookCreated(Webhook):
-    secret: str  # the one given, or the one Herald generated; shown in this answer only
+    # The one given, or the one Herald generated (whsec_ and base64); in this answer only.
+    secret: str

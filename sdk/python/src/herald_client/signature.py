@@ -1,5 +1,9 @@
-"""Checking Herald's status callbacks: ``X-Herald-Signature: sha256=<hex>``, the HMAC-SHA256 of
-the raw request body keyed with the callback's secret."""
+"""The older check of Herald's status callbacks: ``X-Herald-Signature: sha256=<hex>``, the
+HMAC-SHA256 of the raw request body keyed with the callback's (newest) secret.
+
+Herald still sends it for receivers written before, but it signs no timestamp, so a captured
+delivery verifies forever: use ``construct_event`` (``herald_client.callbacks``) instead.
+"""
 
 from __future__ import annotations
 
