@@ -176,12 +176,20 @@ class Contract:
         """The spec's path template and operation for a request; the most literal one wins
         (``/{Version}/{WABA-ID}/message_templates`` over ``/{Version}/{Media-ID}/...``)."""
         found = [
-            (template, self.spec["paths"][template][method.lower()])
+            template
             for pattern, template in self._paths
             if pattern.fullmatch(path) and method.lower() in self.spec["paths"][template]
         ]
-        found.sort(key=lambda item: -len(re.sub(r"\{[^}]+\}", "", item[0])))
-        return found[0] if found else None
+        if not found:
+            return None
+        template = max(found, key=lambda t: len(re.sub(r"\{[^}]+\}", "", t)))
+        item = self.spec["paths"][template]
+        operation = dict(item[method.lower()])
+        # The path's parameters apply to each of its operations, which may override them.
+        listed = [*item.get("parameters", []), *(operation.get("parameters") or [])]
+        merged = [self._resolve(p) for p in listed]
+        operation["parameters"] = list({(p["name"], p["in"]): p for p in merged}.values())
+        return template, operation
 
     def violations(self, request: RecordedRequest) -> list[str]:
         """What in ``request`` breaks the spec; empty when nothing does."""
@@ -206,7 +214,7 @@ class Contract:
     def _parameter_violations(
         self, request: RecordedRequest, operation: dict[str, Any]
     ) -> list[str]:
-        declared = [self._resolve(p) for p in operation.get("parameters", [])]
+        declared: list[dict[str, Any]] = operation["parameters"]
         query = {p["name"]: p["schema"] for p in declared if p["in"] == "query"}
         if request.method == "GET":
             query = {**PAGING, **query}
