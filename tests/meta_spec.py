@@ -13,6 +13,8 @@ import yaml
 SPEC_FILE = Path("shared/reference/meta/business-messaging-api_v23.0.yaml")
 ROOT = Path(__file__).resolve().parents[1]
 SEND_PATH = "/{Version}/{Phone-Number-ID}/messages"
+# Marketing Messages Lite takes the same template object: its examples are template sends too.
+MARKETING_PATH = "/{Version}/{Phone-Number-ID}/marketing_messages"
 
 
 def spec_path() -> Path | None:
@@ -43,8 +45,13 @@ def request_examples(path: str, method: str) -> dict[str, Any]:
 
 
 def template_send_examples() -> dict[str, dict[str, Any]]:
+    """Every template send the spec shows, by name (the marketing ones prefixed)."""
+    marketing = request_examples(MARKETING_PATH, "post")
     return {
         name: value
-        for name, value in request_examples(SEND_PATH, "post").items()
+        for name, value in [
+            *request_examples(SEND_PATH, "post").items(),
+            *((f"Marketing {name}", value) for name, value in marketing.items()),
+        ]
         if value.get("type") == "template"
     }
