@@ -56,10 +56,10 @@ def read_send(payload: Any) -> SentTemplate:
     if not isinstance(to, str) or not _PHONE.fullmatch(to):
         raise Refused(INVALID_PARAMETER, "to must be the recipient's phone number")
     name, language = template.get("name"), template.get("language")
-    code = language.get("code") if isinstance(language, dict) else None
+    language = language if isinstance(language, dict) else {}
+    code = language.get("code")
     if not isinstance(name, str) or not name or not isinstance(code, str) or not code:
         raise Refused(PARAMETER_MISSING, "template needs name and language.code")
-    assert isinstance(language, dict)
     if language.get("policy", "deterministic") != "deterministic":
         raise Refused(INVALID_PARAMETER, "language.policy must be deterministic")
     components = template.get("components", [])
