@@ -26,6 +26,7 @@ from tests.conftest import (
     add_user,
 )
 from tests.live import free_port, serve_app
+from tests.provider.contract import Recorder, provider_violations
 
 
 @dataclass
@@ -89,8 +90,10 @@ async def live(
             approve_after_seconds=0.3,
         )
     )
+    # Every Graph API request Herald makes in a live test is held against Meta's spec.
+    recorder = Recorder(emulator_app)
     try:
-        async with serve_app(emulator_app) as emulator_url:
+        async with serve_app(recorder) as emulator_url:
             settings = herald_settings(
                 db.url,
                 tmp_path,
@@ -110,6 +113,7 @@ async def live(
                 yield Live(herald=herald, emulator=emulator, settings=settings)
     finally:
         await emulator_app.state.emulator.aclose()
+    assert provider_violations(recorder.requests) == []
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ MESSAGES = {
     131026: "Message undeliverable",
     131047: "Re-engagement message",
     131008: "Required parameter is missing",
+    131009: "Parameter value is not valid",
     131053: "Media upload error: the media id is unknown or expired",
     131056: "(Business Account, Consumer Account) pair rate limit hit",
     132000: "Number of parameters does not match the expected number of params",

@@ -1,5 +1,6 @@
 """``/{version}/{phone_number_id}/media`` and ``/{version}/{media_id}``: uploads for template
-headers, and the header check of template sends. Only each file's digest and size are kept."""
+headers (a send's header is checked in send_template.py). Only each file's digest and size are
+kept."""
 
 from __future__ import annotations
 
@@ -13,17 +14,13 @@ from starlette.datastructures import UploadFile
 
 from herald.emulator.auth import require_token
 from herald.emulator.errors import MetaError
-from herald.emulator.state import EmulatedTemplate, EmulatorState
+from herald.emulator.state import EmulatorState
 
 router = APIRouter(dependencies=[Depends(require_token)])
 
 MB = 1024 * 1024
 LIMITS = {"image": 5 * MB, "video": 16 * MB, "application": 100 * MB, "text": 100 * MB}
-MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
 NOT_FOUND_SUBCODE = 33
-MEDIA_UNAVAILABLE = 131053
-FORMAT_MISMATCH = 132012
-PARAMETER_MISSING = 131008
 
 
 @dataclass
@@ -110,27 +107,3 @@ async def delete(media_id: str, request: Request) -> dict[str, bool]:
     _known(state, media_id)
     del state.media[media_id]
     return {"success": True}
-
-
-def check_header(
-    state: EmulatorState, template: EmulatedTemplate, sent: dict[str, Any], phone_number_id: str
-) -> int | None:
-    """The error code a send's header earns against its template, or None when it is right."""
-    header_format = next(
-        (c.get("format") for c in template.components if c.get("type") == "HEADER"), None
-    )
-    if header_format not in MEDIA_FORMATS:
-        return None
-    kind = str(header_format).lower()
-    headers = [
-        c for c in sent.get("components") or [] if isinstance(c, dict) and c.get("type") == "header"
-    ]
-    parameters = (headers[0].get("parameters") or [{}]) if headers else []
-    if not parameters or not isinstance(parameters[0], dict):
-        return PARAMETER_MISSING
-    if parameters[0].get("type") != kind or not isinstance(parameters[0].get(kind), dict):
-        return FORMAT_MISMATCH
-    media = state.media.get(str(parameters[0][kind].get("id")))
-    if media is None or media.expired or media.phone_number_id != phone_number_id:
-        return MEDIA_UNAVAILABLE
-    return None

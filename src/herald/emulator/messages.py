@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
-from herald.emulator.media import check_header
+from herald.emulator.send_shape import Refused, read_send
+from herald.emulator.send_template import check_against_template
 from herald.emulator.state import EmulatedMessage, EmulatorState
 from herald.kit.plain_asgi import read_body
 
@@ -69,13 +70,6 @@ def _refuse(state: EmulatorState, code: int, details: str, status: int = 400) ->
     return MetaError(code, details, status=status)
 
 
-def _body_parameters(template: dict[str, Any]) -> int:
-    for component in template.get("components") or []:
-        if isinstance(component, dict) and component.get("type") == "body":
-            return len(component.get("parameters") or [])
-    return 0
-
-
 async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -> Response:
     config = state.config
     try:
@@ -92,17 +86,14 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         return HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502)
     if state.over_throughput(phone_number_id):
         raise _refuse(state, 130429, "throughput limit of this phone number reached")
-    if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp":
-        raise MetaError(100, "messaging_product must be whatsapp")
-    template = payload.get("template")
-    to = str(payload.get("to") or "")
-    if payload.get("type") != "template" or not isinstance(template, dict) or not to.isdigit():
-        raise MetaError(100, "a template message needs to (digits) and template")
+    try:
+        sent = read_send(payload)
+    except Refused as exc:
+        raise MetaError(exc.code, exc.details) from None
+    to, name, language = sent.to, sent.name, sent.language
     if to in config.refusing_numbers:
         code = config.refusing_numbers[to]
         raise _refuse(state, code, MESSAGES.get(code, "refused"))
-    name = str(template.get("name") or "")
-    language = str((template.get("language") or {}).get("code") or "")
     known = state.find_template(name, language, state.waba_of(phone_number_id))
     if known is None or known.status in ("PENDING", "REJECTED"):
         raise _refuse(
@@ -110,12 +101,10 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         )
     if known.status in UNAVAILABLE:
         raise _refuse(state, UNAVAILABLE[known.status], f"template {name} is {known.status}")
-    expected, given = known.body_parameter_count(), _body_parameters(template)
-    if expected != given:
-        raise _refuse(state, 132000, f"body expects {expected} parameter(s), got {given}")
-    header_problem = check_header(state, known, template, phone_number_id)
-    if header_problem is not None:
-        raise _refuse(state, header_problem, MESSAGES.get(header_problem, "invalid header"))
+    try:
+        check_against_template(state, known, sent, phone_number_id)
+    except Refused as exc:
+        raise _refuse(state, exc.code, exc.details) from None
     if state.over_pair_rate(phone_number_id, to):
         raise _refuse(state, 131056, "too many messages to this recipient")
 
@@ -138,7 +127,7 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         return HTMLResponse("<html><body>OK</body></html>", status_code=200)
     answer = {
         "messaging_product": "whatsapp",
-        "contacts": [{"input": to, "wa_id": to}],
+        "contacts": [{"input": payload["to"], "wa_id": to}],
         "messages": [{"id": message.wamid, "message_status": "accepted"}],
     }
     return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")

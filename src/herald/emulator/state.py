@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -16,8 +15,6 @@ from herald.emulator.webhooks import WebhookSender
 
 if TYPE_CHECKING:
     from herald.emulator.media import EmulatedMedia
-
-_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
 
 @dataclass
@@ -43,12 +40,6 @@ class EmulatedTemplate:
         if self.rejected_reason:
             shown["rejected_reason"] = self.rejected_reason
         return shown
-
-    def body_parameter_count(self) -> int:
-        for component in self.components:
-            if component.get("type") == "BODY":
-                return len(set(_PLACEHOLDER.findall(str(component.get("text", "")))))
-        return 0
 
 
 @dataclass

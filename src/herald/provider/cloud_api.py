@@ -267,7 +267,9 @@ def send_payload(message: OutboundMessage) -> JsonObject:
         )
     for button in message.buttons:
         components.append(_button_component(button))
-    template: JsonObject = {"name": message.template_name, "language": {"code": message.language}}
+    # LanguageObject requires the policy; "deterministic" is the only one Meta has.
+    language = {"policy": "deterministic", "code": message.language}
+    template: JsonObject = {"name": message.template_name, "language": language}
     if components:
         template["components"] = components
     return {

@@ -1,0 +1,172 @@
+"""A template send against the template it names, as Meta stores templates (components as
+Meta's creation request gives them: HEADER with ``format``, BODY, FOOTER, BUTTONS). Each rule
+and where Meta's spec says so is listed in docs/emulator.md ("What a send is checked for")."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from herald.emulator.send_shape import (
+    PARAMETER_MISSING,
+    PARAMETER_VALUE_INVALID,
+    Refused,
+    SentTemplate,
+    button_index,
+)
+from herald.emulator.state import EmulatedTemplate, EmulatorState
+
+PARAMETER_COUNT_MISMATCH = 132000
+FORMAT_MISMATCH = 132012
+MEDIA_UNAVAILABLE = 131053
+
+MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+BODY_PARAMETER_TYPES = ("text", "currency", "date_time")  # BodyComponent.parameters
+COUPON_CODE_MAX_LENGTH = 15
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+# The send's sub_type for each button type of a template, and the one parameter type it takes.
+_SUB_TYPE = {
+    "QUICK_REPLY": "quick_reply",
+    "URL": "url",
+    "COPY_CODE": "copy_code",
+    "CATALOG": "catalog",
+    "FLOW": "flow",
+}
+_PARAMETER_TYPE = {
+    "quick_reply": "payload",
+    "url": "text",
+    "copy_code": "coupon_code",
+    "catalog": "action",
+    "flow": "action",
+}
+
+
+def check_against_template(
+    state: EmulatorState, template: EmulatedTemplate, sent: SentTemplate, phone_number_id: str
+) -> None:
+    """``Refused`` with Meta's code when ``sent`` does not fit ``template``."""
+    components = {str(c.get("type", "")).upper(): c for c in template.components}
+    _check_header(state, components.get("HEADER"), sent, phone_number_id)
+    _check_body(template, components.get("BODY"), sent)
+    buttons = (components.get("BUTTONS") or {}).get("buttons") or []
+    _check_buttons(template, [b for b in buttons if isinstance(b, dict)], sent)
+
+
+def _variables(text: Any) -> set[str]:
+    return set(_VARIABLE.findall(text)) if isinstance(text, str) else set()
+
+
+def _one_parameter(sent: SentTemplate, kind: str) -> dict[str, Any] | None:
+    """The parameter of the send's ``kind`` component, None when there is none; 132000 when
+    it has more than the one the template takes."""
+    found = sent.of_type(kind)
+    parameters = found[0].get("parameters", []) if found else []
+    if len(parameters) > 1:
+        raise Refused(PARAMETER_COUNT_MISMATCH, f"the {kind} takes one parameter")
+    return parameters[0] if parameters else None
+
+
+def _check_header(
+    state: EmulatorState, header: dict[str, Any] | None, sent: SentTemplate, phone_number_id: str
+) -> None:
+    header_format = str((header or {}).get("format", "")).upper()
+    takes_text = header_format == "TEXT" and bool(_variables((header or {}).get("text")))
+    if header_format not in (*MEDIA_FORMATS, "LOCATION") and not takes_text:
+        if any(c.get("parameters") for c in sent.of_type("header")):
+            raise Refused(PARAMETER_COUNT_MISMATCH, "the template's header takes no parameters")
+        return
+    parameter = _one_parameter(sent, "header")
+    if parameter is None:
+        raise Refused(PARAMETER_MISSING, f"the template's {header_format} header needs a parameter")
+    kind = "text" if takes_text else header_format.lower()
+    if parameter["type"] != kind:
+        raise Refused(FORMAT_MISMATCH, f"the template's header is {header_format}, not {kind}")
+    if header_format in MEDIA_FORMATS:
+        _check_header_media(state, kind, parameter[kind], phone_number_id)
+
+
+def _check_header_media(
+    state: EmulatorState, kind: str, media: dict[str, Any], phone_number_id: str
+) -> None:
+    if "id" not in media:
+        return  # a link: Meta fetches it when it delivers
+    known = state.media.get(str(media["id"]))
+    if known is None or known.expired or known.phone_number_id != phone_number_id:
+        raise Refused(MEDIA_UNAVAILABLE, "the media id is unknown, expired or another number's")
+    if kind == "document" and known.mime_type != "application/pdf":
+        # DocumentParameter: "Only PDF documents are supported for media-based message templates."
+        raise Refused(MEDIA_UNAVAILABLE, "a template's document header takes only a PDF")
+
+
+def _check_body(
+    template: EmulatedTemplate, body: dict[str, Any] | None, sent: SentTemplate
+) -> None:
+    bodies = sent.of_type("body")
+    parameters = [p for c in bodies for p in c.get("parameters", [])]
+    variables = _variables((body or {}).get("text"))
+    # An authentication template's wording is Meta's, with one variable: the code.
+    expected = 1 if template.category == "AUTHENTICATION" else len(variables)
+    if len(parameters) != expected:
+        raise Refused(
+            PARAMETER_COUNT_MISMATCH,
+            f"body expects {expected} parameter(s), got {len(parameters)}",
+        )
+    for parameter in parameters:
+        if parameter["type"] not in BODY_PARAMETER_TYPES:
+            raise Refused(FORMAT_MISMATCH, f"a body parameter cannot be {parameter['type']}")
+    # Named variables ({{first_name}}): each parameter says which one it fills.
+    named = template.category != "AUTHENTICATION" and not all(v.isdigit() for v in variables)
+    if named and {p.get("parameter_name") for p in parameters} != variables:
+        raise Refused(PARAMETER_COUNT_MISMATCH, "named parameters must match the body's variables")
+
+
+def _expected_sub_type(template: EmulatedTemplate, button: dict[str, Any]) -> str | None:
+    kind = str(button.get("type", "")).upper()
+    if template.category == "AUTHENTICATION" and kind in ("OTP", "COPY_CODE"):
+        return "url"  # the code goes in a url button at index 0, whatever the OTP type
+    return _SUB_TYPE.get(kind)
+
+
+def _takes_value(template: EmulatedTemplate, button: dict[str, Any]) -> bool:
+    sub_type = _expected_sub_type(template, button)
+    if template.category == "AUTHENTICATION" or sub_type == "copy_code":
+        return sub_type is not None
+    return sub_type == "url" and bool(_variables(button.get("url")))
+
+
+def _check_buttons(
+    template: EmulatedTemplate, buttons: list[dict[str, Any]], sent: SentTemplate
+) -> None:
+    given = {button_index(c): c for c in sent.of_type("button")}
+    for index, component in sorted(given.items()):
+        if index >= len(buttons):
+            raise Refused(
+                PARAMETER_VALUE_INVALID, f"no button at index {index} ({len(buttons)} in all)"
+            )
+        button = buttons[index]
+        expected = _expected_sub_type(template, button)
+        if expected is None or component["sub_type"].lower() != expected:
+            raise Refused(
+                FORMAT_MISMATCH,
+                f"button {index} is {button.get('type')}; sub_type {expected} is expected",
+            )
+        if expected == "url" and not _takes_value(template, button):
+            raise Refused(PARAMETER_COUNT_MISMATCH, f"button {index}'s URL takes no parameter")
+        parameter = _one_parameter_of(component)
+        if parameter["type"] != _PARAMETER_TYPE[expected]:
+            raise Refused(
+                FORMAT_MISMATCH,
+                f"a {expected} button takes a {_PARAMETER_TYPE[expected]} parameter",
+            )
+        if expected == "copy_code" and len(parameter["coupon_code"]) > COUPON_CODE_MAX_LENGTH:
+            raise Refused(PARAMETER_VALUE_INVALID, "a coupon code is at most 15 characters")
+    for index, button in enumerate(buttons):
+        if index not in given and _takes_value(template, button):
+            raise Refused(PARAMETER_MISSING, f"button {index} needs its value")
+
+
+def _one_parameter_of(component: dict[str, Any]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = component["parameters"]
+    if len(parameters) != 1:
+        raise Refused(PARAMETER_COUNT_MISMATCH, "a button takes one parameter")
+    return parameters[0]

@@ -1,0 +1,85 @@
+"""A request against the shape of the spec's examples, for operations whose schema is loose
+(template creation: ``type: object`` with example values). A member the request sends must
+appear in some example of the same kind, with the same JSON type; a member every example of
+that kind has, the request must have too. Kinds: an object in a list is known by its ``type``
+(and a HEADER by its ``format``, IMAGE, VIDEO and DOCUMENT being one kind: the spec shows no
+VIDEO header), and an AUTHENTICATION template is held to the AUTHENTICATION examples only (its
+shape is Meta's own), any other to the others. A kind the examples never show (a COPY_CODE
+button) is checked by the schema alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+
+
+def example_violations(request: Any, examples: list[Any]) -> list[str]:
+    authentication = isinstance(request, dict) and request.get("category") == "AUTHENTICATION"
+    alike = [
+        e
+        for e in examples
+        if isinstance(e, dict) and (e.get("category") == "AUTHENTICATION") == authentication
+    ]
+    return _conform(request, alike, "(body)")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", list: "array", dict: "object", type(None): "null"}[type(value)]
+
+
+def _kind(item: Any) -> tuple[str, str] | None:
+    if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        return None
+    kind = item["type"].upper()
+    fmt = str(item.get("format", "")).upper()
+    return kind, "MEDIA" if fmt in MEDIA_FORMATS else fmt
+
+
+def _has_variable(item: dict[str, Any]) -> bool:
+    return any("{{" in str(item.get(member, "")) for member in ("text", "url"))
+
+
+def _conform(ours: Any, examples: list[Any], where: str) -> list[str]:
+    if not examples:
+        return []
+    types = {_json_type(e) for e in examples}
+    if _json_type(ours) not in types:
+        return [
+            f"{where}: {_json_type(ours)}, where the examples have {' or '.join(sorted(types))}"
+        ]
+    if isinstance(ours, dict):
+        return _conform_object(ours, [e for e in examples if isinstance(e, dict)], where)
+    if isinstance(ours, list):
+        items = [item for e in examples if isinstance(e, list) for item in e]
+        problems: list[str] = []
+        for position, item in enumerate(ours):
+            kind = _kind(item)
+            alike = [e for e in items if _kind(e) == kind] if kind else items
+            if kind and not alike:
+                continue  # a kind no example shows: the schema alone decides
+            problems += _conform(item, alike, f"{where}[{position}]")
+        return problems
+    return []
+
+
+def _conform_object(ours: dict[str, Any], examples: list[dict[str, Any]], where: str) -> list[str]:
+    problems = [
+        f"{where}.{member}: no example of this kind has it"
+        for member in ours
+        if not any(member in e for e in examples)
+    ]
+    required = set.intersection(*(set(e) for e in examples))
+    if all(_has_variable(e) for e in examples) and not _has_variable(ours):
+        required.discard("example")  # the examples show variables' samples; ours has none
+    problems += [
+        f"{where}.{member}: every example has it" for member in sorted(required - set(ours))
+    ]
+    for member, value in ours.items():
+        alike = [e[member] for e in examples if member in e]
+        problems += _conform(value, alike, f"{where}.{member}")
+    return problems
