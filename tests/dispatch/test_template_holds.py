@@ -92,7 +92,9 @@ async def test_a_disabled_template_fails_its_queue_and_is_disabled(
 ) -> None:
     template = await approved_template(live, live_ana)
     group = await queue_bulk(live, live_ana, template["id"], 300, seconds_ahead=2)
-    await live.emulator.post(f"/_emulator/templates/{(await provider_template(live))['id']}/disable")
+    await live.emulator.post(
+        f"/_emulator/templates/{(await provider_template(live))['id']}/disable"
+    )
 
     async def all_failed() -> bool:
         return (await counts(live, live_ana, group)).get("failed") == 300
@@ -113,9 +115,7 @@ async def test_a_paused_template_holds_its_messages_until_reinstated(
 
     async def held() -> bool:
         async with db.engine.connect() as connection:
-            due = (
-                await connection.execute(select(Message.state, Message.next_attempt_at))
-            ).all()
+            due = (await connection.execute(select(Message.state, Message.next_attempt_at))).all()
         later = datetime.now(UTC) + timedelta(seconds=60)
         return all(state == "queued" and at > later for state, at in due)
 
