@@ -145,8 +145,8 @@ class TemplateHolds:
         refused_with = error.code or MISSING
         try:
             listed = [t async for t in self.provider.list_templates(access, name)]
-        except ProviderError as exc:
-            log.warning("dispatch.template_lookup_failed", kind=exc.kind, provider_code=exc.code)
+        except Exception as exc:  # any failure: the refusal alone decides, sending goes on
+            log.warning("dispatch.template_lookup_failed", error=type(exc).__name__)
             listed = None
         found = [t for t in listed or () if t.language == language]
         if listed is not None and not found:
