@@ -374,7 +374,7 @@ class ChannelRunner:
         except ProviderError as error:
             if not is_template_level(error):
                 return SendResult(message, started, self.deps.clock.now(), error=error)
-            verdict = await self.holds.refused(access, message, error)
+            verdict = await self.holds.refused(access, claim, message, error)
             return SendResult(message, started, self.deps.clock.now(), error=error, verdict=verdict)
 
     async def _forget_lost_media(self, access: ChannelAccess, sent: list[SendResult]) -> None:

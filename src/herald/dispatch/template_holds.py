@@ -30,9 +30,9 @@ log = structlog.get_logger("herald.dispatch")
 
 MISSING, PAUSED, DISABLED = 132001, 132015, 132016
 TEMPLATE_LEVEL = (MISSING, PAUSED, DISABLED)
-# A terminal verdict is kept this long for messages of the template still in the runner's
+# A recorded verdict is kept this long for messages of the template still in the runner's
 # pipeline; the queue's rows were settled in the database with the verdict itself.
-TERMINAL_HOLD_SECONDS = 60.0
+HOLD_KEPT_SECONDS = 60.0
 
 _TITLES = {
     MISSING: (
@@ -115,15 +115,17 @@ class TemplateHolds:
         return verdict
 
     def refused(
-        self, access: ChannelAccess, message: Message, error: ProviderError
+        self, access: ChannelAccess, claim: int, message: Message, error: ProviderError
     ) -> asyncio.Future[Verdict]:
         """The provider refused ``message`` for its template: hold the template (its other
-        messages wait for the verdict rather than being sent) and ask the provider about it."""
+        messages wait for the verdict rather than being sent) and ask the provider about it,
+        unless a look already under way (or one whose hold still covers the claim) answers."""
         key = key_of(message)
-        verdict = self._verdicts.get(key)
+        verdict = self.held(message, claim)
         if verdict is None:
             verdict = asyncio.ensure_future(self._look_up(access, key, error))
             self._verdicts[key] = verdict
+            self._expires.pop(key, None)
         return verdict
 
     def release(self, key: TemplateKey) -> None:
@@ -136,7 +138,7 @@ class TemplateHolds:
         verdict.recorded = True
         if verdict.holds:
             verdict.up_to_claim = last_claim
-        self._expires[verdict.key] = time.monotonic() + TERMINAL_HOLD_SECONDS
+        self._expires[verdict.key] = time.monotonic() + HOLD_KEPT_SECONDS
 
     async def _look_up(
         self, access: ChannelAccess, key: TemplateKey, error: ProviderError
