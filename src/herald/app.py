@@ -34,6 +34,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings, clock) as runtime:
             app.state.runtime = runtime
+            if mounted_emulator is not None:  # a mounted app gets no lifespan of its own
+                mounted_emulator.state.emulator.start()
             loops = BackgroundLoops(runtime)
             if settings.background_tasks:
                 loops.start()
@@ -95,5 +97,6 @@ def _builtin_emulator(settings: Settings, emulator: EmulatorDefaults | None) -> 
             app_secret=emulator.app_secret,
             webhook_url=f"http://127.0.0.1:{settings.port}/webhooks/whatsapp",
             approve_after_seconds=settings.emulator_approve_after_seconds,
+            state_path=str(settings.emulator_state_path),
         )
     )

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         return self.data_dir / "tmp"
 
     @property
+    def emulator_state_path(self) -> Path:
+        """Where the built-in emulator keeps what Meta would remember across restarts."""
+        return self.data_dir / "emulator" / "state.sqlite3"
+
+    @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
 

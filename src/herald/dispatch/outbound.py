@@ -32,7 +32,8 @@ def count_result(channel_id: int, result: SendResult, decision: Decision) -> Non
         PROVIDER_SENDS.labels(channel, "accepted").inc()
         MESSAGES.labels("sent").inc()
         return
-    PROVIDER_SENDS.labels(channel, result.error.kind.value).inc()
-    PROVIDER_ERRORS.labels(channel, str(result.error.code or result.error.kind.value)).inc()
+    if result.called:  # a held template's other messages never reached the provider
+        PROVIDER_SENDS.labels(channel, result.error.kind.value).inc()
+        PROVIDER_ERRORS.labels(channel, str(result.error.code or result.error.kind.value)).inc()
     if decision.outcome is Outcome.FAILED:
         MESSAGES.labels("failed").inc()

@@ -22,6 +22,9 @@ class RetryPolicy:
     base_seconds: float = 1.0
     cap_seconds: float = 300.0
     pair_rate_cap_seconds: float = 4**6  # 1, 4, 16, ... 4096 s
+    # A held template's messages (paused at the provider) are tried again after this long,
+    # unless its REINSTATED webhook brings them back sooner (template_holds.py).
+    template_recheck_seconds: float = 300.0
 
     def backoff(self, attempt: int, rng: random.Random) -> timedelta:
         """Exponential with full jitter around the mean (0.5x to 1.5x), capped."""

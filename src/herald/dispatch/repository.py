@@ -158,6 +158,22 @@ async def requeue(
     )
 
 
+async def release_held(session: AsyncSession, template_ids: Sequence[int], now: datetime) -> None:
+    """A paused template is active again: its queued messages held for it are due now (a
+    scheduled one keeps its time)."""
+    await session.execute(
+        update(Message)
+        .where(
+            Message.template_id.in_(template_ids),
+            Message.state == QUEUED,
+            Message.next_attempt_at > now,
+            (Message.scheduled_at.is_(None)) | (Message.scheduled_at <= now),
+        )
+        .values(next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def reap(session: AsyncSession, now: datetime, unknown_deadline: timedelta) -> dict[str, int]:
     """Recover from workers that died: the lease rules of docs/reliability.md.
 

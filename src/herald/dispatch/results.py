@@ -4,14 +4,15 @@ of the dispatcher is never overwritten (a message never moves backwards)."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.dispatch.policy import Decision, Outcome, RetryPolicy, decide
+from herald.dispatch.template_holds import Verdict
 from herald.models import Attempt, Message
 from herald.models.message import FAILED, QUEUED, SENDING, SENT
 from herald.provider.base import ErrorKind, ProviderError, SendReceipt
@@ -24,6 +25,9 @@ class SendResult:
     finished_at: datetime
     receipt: SendReceipt | None = None
     error: ProviderError | None = None
+    # A template-level refusal's verdict, for the refused message and the template's others.
+    verdict: Verdict | None = None
+    called: bool = True  # False: settled by the verdict, without a provider call of its own
 
 
 def _still_sending(new_state: str) -> Any:
@@ -65,7 +69,7 @@ FAIL = (
         error_code=bindparam("code"),
         error_title=bindparam("title"),
         error_detail=bindparam("detail"),
-        attempts=Message.attempts + 1,
+        attempts=Message.attempts + bindparam("attempted"),
         updated_at=bindparam("at"),
         **_RELEASE,
     )
@@ -92,6 +96,7 @@ class Planned:
     unknown: list[dict[str, Any]]
     attempts: list[dict[str, Any]]
     decisions: list[tuple[SendResult, Decision]]
+    verdicts: list[Verdict] = field(default_factory=list)  # to record, once each
 
     def changed_ids(self) -> list[int]:
         """Messages whose state these results may have changed (to sent or failed)."""
@@ -101,6 +106,9 @@ class Planned:
 def plan(results: list[SendResult], policy: RetryPolicy, rng: random.Random) -> Planned:
     planned = Planned([], [], [], [], [], [])
     for result in results:
+        if result.verdict is not None:
+            _plan_held(planned, result, result.verdict, policy)
+            continue
         message, at = result.message, result.finished_at
         attempt: dict[str, Any] = {
             "message_id": message.id,
@@ -141,17 +149,60 @@ def plan(results: list[SendResult], policy: RetryPolicy, rng: random.Random) -> 
             elif decision.outcome is Outcome.UNKNOWN:
                 planned.unknown.append({"mid": message.id, "at": at})
             else:
-                planned.fail.append(
-                    {
-                        "mid": message.id,
-                        "at": at,
-                        "code": _code(error),
-                        "title": error.title,
-                        "detail": error.details,
-                    }
-                )
+                planned.fail.append(_failure(message, at, error, attempted=1))
         planned.attempts.append(attempt)
     return planned
+
+
+def _failure(
+    message: Message, at: datetime, error: ProviderError, attempted: int
+) -> dict[str, Any]:
+    return {
+        "mid": message.id,
+        "at": at,
+        "code": _code(error),
+        "title": error.title,
+        "detail": error.details,
+        "attempted": attempted,
+    }
+
+
+def _plan_held(planned: Planned, result: SendResult, verdict: Verdict, policy: RetryPolicy) -> None:
+    """A message of a template the provider refused: the verdict decides, not its own answer."""
+    message, at, called = result.message, result.finished_at, int(result.called)
+    if message.template_id is not None:
+        verdict.template_ids.add(message.template_id)
+    if not verdict.recorded and all(v is not verdict for v in planned.verdicts):
+        planned.verdicts.append(verdict)
+    retry_at = at + timedelta(seconds=policy.template_recheck_seconds)
+    if verdict.holds and retry_at <= message.deadline_at:
+        decision = Decision(Outcome.RETRY, retry_at)
+        planned.retry.append(
+            {
+                "mid": message.id,
+                "retry_at": retry_at,
+                "attempted": called,
+                "hits": message.pair_rate_hits,
+                "at": at,
+            }
+        )
+    else:
+        decision = Decision(Outcome.FAILED)
+        planned.fail.append(_failure(message, at, verdict.error, attempted=called))
+    planned.decisions.append((result, decision))
+    if called:
+        error = result.error or verdict.error
+        planned.attempts.append(
+            {
+                "message_id": message.id,
+                "started_at": result.started_at,
+                "finished_at": at,
+                "outcome": error.kind.value,
+                "error_code": _code(error),
+                "error_title": error.title,
+                "provider_message_id": None,
+            }
+        )
 
 
 def combined(plans: list[Planned]) -> Planned:
@@ -164,6 +215,7 @@ def combined(plans: list[Planned]) -> Planned:
         merged.unknown += planned.unknown
         merged.attempts += planned.attempts
         merged.decisions += planned.decisions
+        merged.verdicts += [v for v in planned.verdicts if all(m is not v for m in merged.verdicts)]
     return merged
 
 

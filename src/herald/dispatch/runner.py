@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 
@@ -21,6 +22,7 @@ from herald.dispatch.effects import apply_side_effects
 from herald.dispatch.outbound import count_result, outbound
 from herald.dispatch.pacer import Pacer
 from herald.dispatch.results import SendResult
+from herald.dispatch.template_holds import TemplateHolds, is_template_level, record_verdict
 from herald.media.provider_copies import HeaderOrError
 from herald.models import Channel, Message
 from herald.models.message import BULK, TRANSACTIONAL
@@ -47,6 +49,11 @@ class _Chunk:
     messages: list[Message]
     headers: dict[int, HeaderOrError] = field(default_factory=dict)
 
+    @property
+    def claim(self) -> int:
+        """The claim's number, from its token (``owner:number``)."""
+        return int(self.token.rsplit(":", 1)[1])
+
 
 class ChannelRunner:
     """Sends as a pipeline: while one chunk goes out at the pacer's slots, the next chunk is
@@ -72,6 +79,8 @@ class ChannelRunner:
         self._unsent: list[tuple[str, list[int]]] = []
         self._marking: asyncio.Future[set[int]] | None = None
         self._claiming: asyncio.Future[tuple[str, list[Message]]] | None = None
+        self.holds = TemplateHolds(deps.provider)
+        self._claim_count = 0  # the number of the last claim (its token's suffix)
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
@@ -203,7 +212,8 @@ class ChannelRunner:
         capacity = max(1, int(channel.throughput_per_second * settings.claim_seconds))
         now = self.deps.clock.now()
         # A token per claim: rows of an older claim whose lease ran out are never sent by it.
-        token = f"{self.owner}:{next(self._claims)}"
+        self._claim_count = next(self._claims)
+        token = f"{self.owner}:{self._claim_count}"
         async with self.deps.sessions() as session:
             batch = list(
                 await repository.claim(
@@ -322,7 +332,8 @@ class ChannelRunner:
         """Start each of the chunk's requests at its slot, into ``requests``."""
         for position, message in enumerate(chunk.messages):
             header = chunk.headers.get(message.header_media_id or 0)
-            if isinstance(header, ProviderError):
+            held = self.holds.held(message, chunk.claim)
+            if isinstance(header, ProviderError) or held is not None:
                 self._last_sent.pop(message.phone_number, None)  # nothing goes out
             else:
                 try:
@@ -331,7 +342,9 @@ class ChannelRunner:
                     self._unsent.append((chunk.token, [m.id for m in chunk.messages[position:]]))
                     raise
                 self._last_sent[message.phone_number] = time.monotonic()
-            requests.append(asyncio.create_task(self._send_one(chunk.access, message, header)))
+            requests.append(
+                asyncio.create_task(self._send_one(chunk.access, chunk.claim, message, header))
+            )
 
     async def _answers(self, chunk: _Chunk, requests: list[asyncio.Task[SendResult]]) -> None:
         """The chunk's answers, acted on and queued for recording."""
@@ -344,16 +357,25 @@ class ChannelRunner:
             await asyncio.wait([self._recording])
 
     async def _send_one(
-        self, access: ChannelAccess, message: Message, header: HeaderOrError | None
+        self, access: ChannelAccess, claim: int, message: Message, header: HeaderOrError | None
     ) -> SendResult:
         started = self.deps.clock.now()
+        held = self.holds.held(message, claim)
+        if held is not None:  # its template was refused: the verdict settles it, no call
+            verdict = await held
+            return SendResult(
+                message, started, self.deps.clock.now(), verdict=verdict, called=False
+            )
         if isinstance(header, ProviderError):  # its file could not be made available
             return SendResult(message, started, started, error=header)
         try:
             receipt = await self.deps.provider.send_template(access, outbound(message, header))
             return SendResult(message, started, self.deps.clock.now(), receipt=receipt)
         except ProviderError as error:
-            return SendResult(message, started, self.deps.clock.now(), error=error)
+            if not is_template_level(error):
+                return SendResult(message, started, self.deps.clock.now(), error=error)
+            verdict = await self.holds.refused(access, claim, message, error)
+            return SendResult(message, started, self.deps.clock.now(), error=error, verdict=verdict)
 
     async def _forget_lost_media(self, access: ChannelAccess, sent: list[SendResult]) -> None:
         lost = {
@@ -387,7 +409,12 @@ class ChannelRunner:
                 now = self.deps.clock.now()
                 await apply_side_effects(session, channel, planned.decisions, now)
                 await record_states(session, planned.changed_ids(), now)
+                recheck = timedelta(seconds=self.deps.settings.retry.template_recheck_seconds)
+                for verdict in planned.verdicts:
+                    await record_verdict(session, channel.id, verdict, now, recheck)
                 await session.commit()
+            for verdict in planned.verdicts:
+                self.holds.recorded(verdict, self._claim_count)
 
     def _react(self, channel: Channel, planned: results.Planned) -> None:
         for result, decision in planned.decisions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,6 +28,15 @@ def run_emulator(
     pair_rate: Annotated[
         float | None, typer.Option(help="Seconds between sends to one user.")
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            envvar="HERALD_EMULATOR_STATE",
+            help="A file where it keeps templates, media, knobs and undelivered webhooks across "
+            "restarts (created if missing). Without it, it forgets everything when it stops.",
+        ),
+    ] = None,
 ) -> None:
     """Run the Cloud API emulator."""
     import uvicorn
@@ -42,6 +52,7 @@ def run_emulator(
         approve_after_seconds=approve_after,
         throughput_per_second=throughput,
         pair_rate_seconds=pair_rate,
+        state_path=str(state) if state is not None else None,
     )
     application = create_emulator_app(config)
     freeze_heap()

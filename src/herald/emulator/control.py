@@ -14,28 +14,6 @@ from herald.emulator.state import EmulatedTemplate, EmulatorState
 
 router = APIRouter(prefix="/_emulator")
 
-TUNABLE = {
-    "approve_after_seconds",
-    "webhooks_enabled",
-    "webhook_url",
-    "webhook_max_attempts",
-    "throughput_per_second",
-    "throughput_burst_seconds",
-    "pair_rate_seconds",
-    "status_delays",
-    "latency_seconds",
-    "error_rate",
-    "timeout_rate",
-    "timeout_seconds",
-    "duplicate_statuses",
-    "malformed_answers",
-    "malformed_rate",
-    "webhook_delay_seconds",
-    "reorder_statuses",
-    "failing_numbers",
-    "refusing_numbers",
-}
-
 
 def state_of(request: Request) -> EmulatorState:
     state: EmulatorState = request.app.state.emulator
@@ -88,6 +66,30 @@ async def set_status(template_id: str, request: Request) -> dict[str, Any] | JSO
     return found.as_json()
 
 
+# What Meta does to an approved template after its review, each with its webhook event.
+LATER_DECISIONS = {
+    "pause": ("PAUSED", "PAUSED"),  # low quality: sends are refused with 132015 until reinstated
+    "disable": ("DISABLED", "DISABLED"),  # for good: sends are refused with 132016
+    "reinstate": ("APPROVED", "REINSTATED"),  # a paused template is active again
+}
+
+
+@router.post("/templates/{template_id}/{decision}", response_model=None)
+async def decide(
+    template_id: str, decision: str, request: Request
+) -> dict[str, Any] | JSONResponse:
+    """``pause``, ``disable`` or ``reinstate`` a template, with the webhook Meta sends."""
+    if decision not in LATER_DECISIONS:
+        return JSONResponse({"error": f"unknown decision {decision}"}, status_code=404)
+    found = _template(request, template_id)
+    if isinstance(found, JSONResponse):
+        return found
+    status, event = LATER_DECISIONS[decision]
+    reason = (await _body(request)).get("reason")
+    state_of(request).set_status(found, status, reason, event=event)
+    return found.as_json()
+
+
 @router.get("/templates")
 async def templates(request: Request) -> list[dict[str, Any]]:
     return [{**t.as_json(), "waba_id": t.waba_id} for t in state_of(request).templates.values()]
@@ -102,8 +104,7 @@ async def get_config(request: Request) -> dict[str, Any]:
 async def patch_config(request: Request) -> dict[str, Any]:
     config = state_of(request).config
     for key, value in (await _body(request)).items():
-        if key in TUNABLE:
-            setattr(config, key, tuple(value) if key == "status_delays" else value)
+        config.tune(key, value)
     return config.public()
 
 

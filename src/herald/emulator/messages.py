@@ -121,6 +121,7 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
     )
     state.messages.append(message)
     _schedule_statuses(state, message, known.waba_id)
+    await state.durable()  # an accepted send's statuses survive a restart, as at Meta
     if random.random() < config.timeout_rate:  # noqa: S311 - fault injection
         await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
     if malformed == "accepted_html":  # taken, but the answer is unreadable
@@ -146,16 +147,22 @@ def _schedule_statuses(state: EmulatorState, message: EmulatedMessage, waba_id: 
     delay = 0.0
     for position, (status, code) in enumerate(sequence):
         delay += config.status_delays[min(position, 2)]
-        state.later(delay, lambda s=status, c=code: _send_status(state, message, waba_id, s, c))
+        _send_status(state, message, waba_id, status, code, delay)
 
 
 def _send_status(
-    state: EmulatorState, message: EmulatedMessage, waba_id: str, status: str, code: int | None
+    state: EmulatorState,
+    message: EmulatedMessage,
+    waba_id: str,
+    status: str,
+    code: int | None,
+    delay: float,
 ) -> None:
+    """Queue one status webhook, to leave in ``delay`` seconds (kept until delivered)."""
     item: dict[str, Any] = {
         "id": message.wamid,
         "status": status,
-        "timestamp": str(int(time.time())),
+        "timestamp": str(int(time.time() + delay)),
         "recipient_id": message.to,
     }
     if message.callback_data is not None:
@@ -184,4 +191,4 @@ def _send_status(
     }
     copies = 2 if state.config.duplicate_statuses else 1
     for _ in range(copies):
-        state.webhooks.enqueue(waba_id, change)
+        state.webhooks.enqueue(waba_id, change, delay)

@@ -1,4 +1,5 @@
-"""Everything the emulator remembers, in memory, per app instance."""
+"""Everything the emulator remembers, per app instance: in memory, and in its state file when it
+has one (``EmulatorConfig.state_path``, persistence.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import collections
 import itertools
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from herald.emulator.config import EmulatorConfig
+from herald.emulator.persistence import StateFile, StoredWebhook
 from herald.emulator.webhooks import WebhookSender
 
 if TYPE_CHECKING:
@@ -99,13 +102,81 @@ class EmulatorState:
         self._buckets: dict[str, Bucket] = {}
         self._last_to: dict[tuple[str, str], float] = {}
         self._timers: set[asyncio.TimerHandle] = set()
+        self.store = StateFile(Path(config.state_path)) if config.state_path else None
         self.webhooks = WebhookSender(
             app_secret=lambda: self.config.app_secret,
             url=lambda: self.config.webhook_url,
             enabled=lambda: self.config.webhooks_enabled,
             max_attempts=lambda: self.config.webhook_max_attempts,
             delay=lambda: self.config.webhook_delay_seconds,
+            retry_cap=lambda: self.config.webhook_retry_cap_seconds,
+            retry_window=lambda: self.config.webhook_retry_window_seconds,
+            store=self.store,
         )
+        self._startup_knobs = config.knobs()
+        self._started = False
+        self._undelivered: list[StoredWebhook] = []
+        if self.store is not None:
+            self._restore(self.store)
+
+    # --- what is kept across restarts ----------------------------------------------------------
+
+    def _collections(self) -> dict[str, tuple[dict[str, Any], type[Any]]]:
+        """Every remembered collection of dataclasses: kind → (id → object, its class). Kept
+        as JSON documents, so a field added to one of these classes is kept with no schema
+        change; a new collection needs one line here."""
+        from herald.emulator.media import EmulatedMedia
+
+        return {
+            "template": (self.templates, EmulatedTemplate),
+            "media": (self.media, EmulatedMedia),
+        }
+
+    def _restore(self, store: StateFile) -> None:
+        stored = store.load_objects()
+        for kind, (collection, cls) in self._collections().items():
+            names = {f.name for f in fields(cls)}
+            for key, body in stored.get(kind, {}).items():
+                collection[key] = cls(**{k: v for k, v in body.items() if k in names})
+        self.phone_wabas.update(
+            {key: str(body["waba_id"]) for key, body in stored.get("phone_number", {}).items()}
+        )
+        for key, value in stored.get("knob", {}).items():
+            self.config.tune(key, value["value"])
+        self._undelivered = store.load_webhooks()
+        self.webhooks.number_after(self._undelivered)
+        numeric = [int(k) for c, _ in self._collections().values() for k in c if k.isdigit()]
+        if numeric:
+            self._ids = itertools.count(max(max(numeric) + 1, int(time.time()) * 1000))
+
+    def remember(self) -> None:
+        """Queue what changed since the last call for the state file (a no-op without one)."""
+        if self.store is None:
+            return
+        for kind, (collection, _) in self._collections().items():
+            self.store.sync(kind, {key: asdict(item) for key, item in collection.items()})
+        self.store.sync("phone_number", {k: {"waba_id": v} for k, v in self.phone_wabas.items()})
+        knobs = self.config.knobs()
+        overridden = {k: v for k, v in knobs.items() if v != self._startup_knobs[k]}
+        self.store.sync("knob", {k: {"value": v} for k, v in overridden.items()})
+
+    async def durable(self) -> None:
+        """Wait until every change so far is in the state file (at once without one)."""
+        if self.store is not None:
+            await self.store.durable()
+
+    def start(self) -> None:
+        """In the event loop, once: send the webhooks a previous run left undelivered and take
+        up the review of templates it left pending."""
+        if self._started:
+            return
+        self._started = True
+        self.webhooks.restore(self._undelivered)
+        self._undelivered = []
+        if self.store is not None:
+            for template in list(self.templates.values()):
+                if template.status == "PENDING":
+                    self.review_later(template)
 
     # --- ids and timers ----------------------------------------------------------------------
 
@@ -132,6 +203,9 @@ class EmulatorState:
         for handle in list(self._timers):
             handle.cancel()
         await self.webhooks.aclose()
+        if self.store is not None:
+            self.remember()
+            await self.store.aclose()
 
     # --- templates ---------------------------------------------------------------------------
 
@@ -157,16 +231,23 @@ class EmulatorState:
         return None
 
     def set_status(
-        self, template: EmulatedTemplate, status: str, reason: str | None = None
+        self,
+        template: EmulatedTemplate,
+        status: str,
+        reason: str | None = None,
+        event: str | None = None,
     ) -> None:
+        """Change a template's review status and send its webhook (``event``: the status,
+        unless Meta names the change otherwise, as REINSTATED for a paused template)."""
         template.status = status
         template.rejected_reason = reason if status == "REJECTED" else None
+        self.remember()
         self.webhooks.enqueue(
             template.waba_id,
             {
                 "field": "message_template_status_update",
                 "value": {
-                    "event": status,
+                    "event": event or status,
                     "message_template_id": int(template.id),
                     "message_template_name": template.name,
                     "message_template_language": template.language,

@@ -1,4 +1,11 @@
-"""Signed webhooks to Herald, from one queue, in order, retried with back-off."""
+"""Signed webhooks to Herald, from one queue, in order, retried as Meta retries them.
+
+Meta retries a webhook its endpoint did not take (no answer, or not a 2xx) "with decreasing
+frequency" for up to seven days. So does this sender: a delivery is tried again after 0.2 s,
+then twice as long each time up to ``retry_cap`` seconds between tries, until ``retry_window``
+seconds (seven days by default) have passed since its first try. With a state file, every
+webhook not yet delivered is kept there, with when it is due, and sent after a restart.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -13,8 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import structlog
+
+from herald.emulator.persistence import StateFile, StoredWebhook
+
+log = structlog.get_logger("herald.emulator")
 
 BATCH = 100  # changes per POST at most: Meta, too, puts several changes in one delivery
+FIRST_RETRY_SECONDS = 0.2
+SEVEN_DAYS = 7 * 24 * 3600.0
 
 
 @dataclass
@@ -31,29 +46,69 @@ class WebhookSender:
     app_secret: Callable[[], str]
     url: Callable[[], str | None]
     enabled: Callable[[], bool]
-    max_attempts: Callable[[], int]
+    max_attempts: Callable[[], int | None]  # None: until the retry window closes
     delay: Callable[[], float] = lambda: 0.0
+    retry_cap: Callable[[], float] = lambda: 60.0
+    retry_window: Callable[[], float] = lambda: SEVEN_DAYS
+    store: StateFile | None = None
     log: list[Delivery] = field(default_factory=list)
-    _queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
+    _queue: asyncio.Queue[StoredWebhook] | None = None
     _task: asyncio.Task[None] | None = None
     _http: httpx.AsyncClient | None = None
+    _timers: set[asyncio.TimerHandle] = field(default_factory=set)
+    _seqs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def enqueue(self, waba_id: str, change: dict[str, Any]) -> None:
-        """Queue one ``changes[]`` item of ``waba_id``'s entry; started lazily (mounted apps get
-        no lifespan events)."""
+    def enqueue(self, waba_id: str, change: dict[str, Any], delay: float = 0.0) -> None:
+        """Queue one ``changes[]`` item of ``waba_id``'s entry, to leave in ``delay`` seconds;
+        kept in the state file (if any) until it is delivered."""
         if not self.enabled() or not self.url():
             return
+        webhook = StoredWebhook(next(self._seqs), waba_id, time.time() + delay, change)
+        if self.store is not None:
+            self.store.add_webhook(webhook)
+        self._schedule(webhook, delay)
+
+    def number_after(self, webhooks: list[StoredWebhook]) -> None:
+        """Number new webhooks after those a previous run left (their rows stay theirs)."""
+        if webhooks:
+            self._seqs = itertools.count(max(w.seq for w in webhooks) + 1)
+
+    def restore(self, webhooks: list[StoredWebhook]) -> None:
+        """Send the webhooks a previous run left undelivered, each when it is due."""
+        now = time.time()
+        for webhook in webhooks:
+            self._schedule(webhook, webhook.due_at - now)
+
+    def _schedule(self, webhook: StoredWebhook, delay: float) -> None:
+        """Into the queue now, or after ``delay`` through a timer handle (not a task: three
+        statuses a send, and a task with its sleep costs several times the handle's CPU)."""
+        if delay <= 0:
+            self._put(webhook)
+            return
+
+        def due() -> None:
+            self._timers.discard(handle)
+            self._put(webhook)
+
+        handle = asyncio.get_running_loop().call_later(delay, due)
+        self._timers.add(handle)
+
+    def _put(self, webhook: StoredWebhook) -> None:
+        # Started lazily: mounted apps get no lifespan events.
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._http = httpx.AsyncClient(timeout=10)
             self._task = asyncio.create_task(self._run(), name="emulator-webhooks")
-        self._queue.put_nowait((waba_id, change))
+        self._queue.put_nowait(webhook)
 
     async def drained(self) -> None:
         if self._queue is not None:
             await self._queue.join()
 
     async def aclose(self) -> None:
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -69,21 +124,24 @@ class WebhookSender:
             while len(items) < BATCH and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             try:
-                await self._deliver(self._envelope(items))
+                if await self._deliver(self._envelope(items)) and self.store is not None:
+                    self.store.remove_webhooks(item.seq for item in items)
             finally:
                 for _ in items:
                     self._queue.task_done()
 
     @staticmethod
-    def _envelope(items: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    def _envelope(items: list[StoredWebhook]) -> dict[str, Any]:
         entries: list[dict[str, Any]] = []
-        for waba_id, change in items:
-            if not entries or entries[-1]["id"] != waba_id:
-                entries.append({"id": waba_id, "time": int(time.time()), "changes": []})
-            entries[-1]["changes"].append(change)
+        for item in items:
+            if not entries or entries[-1]["id"] != item.waba_id:
+                entries.append({"id": item.waba_id, "time": int(time.time()), "changes": []})
+            entries[-1]["changes"].append(item.change)
         return {"object": "whatsapp_business_account", "entry": entries}
 
-    async def _deliver(self, body: dict[str, Any]) -> None:
+    async def _deliver(self, body: dict[str, Any]) -> bool:
+        """Try until the endpoint takes it or the retry window closes (True: settled, either
+        way); False: left for a later run (the webhook URL was unset meanwhile)."""
         assert self._http is not None
         if self.delay():
             await asyncio.sleep(self.delay())
@@ -91,12 +149,12 @@ class WebhookSender:
         signature = hmac.new(self.app_secret().encode(), raw, hashlib.sha256).hexdigest()
         delivery = Delivery(body)
         self.log.append(delivery)
-        delay = 0.2
-        while delivery.attempts < self.max_attempts():
-            delivery.attempts += 1
+        first_try, wait = time.monotonic(), FIRST_RETRY_SECONDS
+        while True:
             url = self.url()
             if url is None:
-                return
+                return False
+            delivery.attempts += 1
             try:
                 answer = await self._http.post(
                     url,
@@ -109,8 +167,13 @@ class WebhookSender:
                 delivery.last_status = answer.status_code
                 if answer.is_success:
                     delivery.delivered = True
-                    return
+                    return True
             except httpx.HTTPError as exc:
                 delivery.last_error = repr(exc)
-            await asyncio.sleep(delay)
-            delay *= 2
+            limit = self.max_attempts()
+            spent = time.monotonic() - first_try
+            if (limit is not None and delivery.attempts >= limit) or spent > self.retry_window():
+                log.warning("emulator.webhook_given_up", attempts=delivery.attempts)
+                return True  # as Meta does: dropped for good
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, self.retry_cap())

@@ -61,9 +61,10 @@ async def for_provider_event(
 
 
 async def pending(session: AsyncSession, limit: int = 500) -> Sequence[Template]:
+    """Templates waiting for news from the provider: in review, or paused."""
     result = await session.execute(
         select(Template)
-        .where(Template.state == "PENDING", Template.channel_id.is_not(None))
+        .where(Template.state.in_(("PENDING", "PAUSED")), Template.channel_id.is_not(None))
         .order_by(Template.channel_id, Template.id)
         .limit(limit)
     )

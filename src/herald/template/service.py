@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.channel.service import EmulatorDefaults
+from herald.dispatch.repository import release_held
 from herald.errors import Conflict, NotFound
 from herald.kit.crypto import Cipher
 from herald.kit.pagination import PageParams, fetch_page
@@ -199,7 +200,20 @@ async def apply_provider_event(
     reason = value.get("reason")
     changed = 0
     for template in templates:
-        changed += set_state(template, state, reason if state == "REJECTED" else None, now)
+        changed += await apply_state(
+            session, template, state, reason if state == "REJECTED" else None, now
+        )
+    return changed
+
+
+async def apply_state(
+    session: AsyncSession, template: Template, state: str, reason: Any, now: datetime
+) -> int:
+    """``set_state``, and a paused template active again sends the messages held for it."""
+    was_paused = template.state == "PAUSED"
+    changed = set_state(template, state, reason, now)
+    if was_paused and template.state == "APPROVED":
+        await release_held(session, [template.id], now)
     return changed
 
 

@@ -1,4 +1,5 @@
-"""Periodic template sync: a missed webhook never leaves a template PENDING forever."""
+"""Periodic template sync: a missed webhook never leaves a template PENDING (or PAUSED, with
+messages held for it) forever."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from herald.channel import service as channel_service
 from herald.kit.clock import Clock
 from herald.provider.base import ProviderError
 from herald.template import repository
-from herald.template.service import PROVIDER_EVENTS, ProviderContext, set_state
+from herald.template.service import PROVIDER_EVENTS, ProviderContext, apply_state
 
 log = structlog.get_logger("herald.template.sync")
 
@@ -20,7 +21,8 @@ log = structlog.get_logger("herald.template.sync")
 async def sync_pending(
     sessions: async_sessionmaker[AsyncSession], ctx: ProviderContext, clock: Clock
 ) -> int:
-    """Ask the provider about every PENDING template; returns how many changed state."""
+    """Ask the provider about every PENDING or PAUSED template; returns how many changed
+    state."""
     changed = 0
     async with sessions() as session:
         pending = await repository.pending(session)
@@ -45,7 +47,9 @@ async def sync_pending(
                 ) or next((t for t in found if t.language == template.language), None)
                 state = PROVIDER_EVENTS.get(match.status) if match else None
                 if match and state:
-                    changed += set_state(template, state, match.rejected_reason, clock.now())
+                    changed += await apply_state(
+                        session, template, state, match.rejected_reason, clock.now()
+                    )
         await session.commit()
     if changed:
         log.info("template.synced", changed=changed)

@@ -1,0 +1,213 @@
+"""The emulator remembers what Meta remembers: ``herald emulator --state`` killed with SIGKILL
+and started again on the same file still knows its templates, media, phone numbers and knobs,
+and still sends the webhooks it had not delivered; webhooks are retried as Meta retries them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from herald.emulator.app import create_emulator_app
+from herald.emulator.config import EmulatorConfig
+from tests.cli.helpers import HERALD
+from tests.emulator.test_app import (
+    AUTH,
+    SECRET,
+    TOKEN,
+    WABA,
+    Emulator,
+    Receiver,
+    create,
+    receiver,
+    send,
+    send_payload,
+    template,
+)
+from tests.live import free_port, serve_app
+from tests.live_herald import eventually
+
+__all__ = ["receiver"]  # the fixture, shared with test_app.py
+
+
+@contextmanager
+def emulator_process(state: Path, webhook_url: str, log: Path) -> Iterator[str]:
+    """``herald emulator --state`` on a port of its own; SIGKILLed on the way out."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            HERALD,
+            "emulator",
+            "--port",
+            str(port),
+            "--webhook-url",
+            webhook_url,
+            "--approve-after",
+            "3600",
+            "--state",
+            str(state),
+        ],
+        env={
+            **os.environ,
+            "HERALD_EMULATOR_APP_SECRET": SECRET,
+            "HERALD_EMULATOR_ACCESS_TOKEN": TOKEN,
+        },
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+
+@asynccontextmanager
+async def running(
+    state: Path, receiver: Receiver, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    with emulator_process(state, receiver.url, tmp_path / "emulator.log") as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+
+            async def up() -> bool:
+                try:
+                    return (await http.get("/_emulator/config")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(up, timeout=30, message="the emulator answers")
+            yield http
+
+
+def as_emulator(http: httpx.AsyncClient, receiver: Receiver) -> Emulator:
+    return Emulator(http, receiver, EmulatorConfig(access_token=TOKEN, app_secret=SECRET))
+
+
+async def test_an_approved_template_survives_a_sigkill(receiver: Receiver, tmp_path: Path) -> None:
+    state = tmp_path / "emulator.sqlite3"
+    async with running(state, receiver, tmp_path) as http:
+        template_id = await create(as_emulator(http, receiver))
+        approved = await http.post(f"/_emulator/templates/{template_id}/approve")
+        assert approved.json()["status"] == "APPROVED"
+        await http.put("/_emulator/phone-numbers/777", json={"waba_id": WABA})
+        await http.patch("/_emulator/config", json={"pair_rate_seconds": 30.0})
+    # SIGKILLed, the moment the approval was answered; started again on the same file.
+    async with running(state, receiver, tmp_path) as http:
+        listed = (await http.get(f"/v23.0/{WABA}/message_templates", headers=AUTH)).json()
+        assert [(t["id"], t["status"]) for t in listed["data"]] == [(template_id, "APPROVED")]
+        assert (await http.get("/_emulator/config")).json()["pair_rate_seconds"] == 30.0
+        answer = await http.post("/v23.0/777/messages", json=send_payload(), headers=AUTH)
+        assert answer.status_code == 200, answer.text  # 777 still sends for the WABA
+        wamid = answer.json()["messages"][0]["id"]
+
+        async def read() -> bool:
+            return any(
+                s["id"] == wamid and s["status"] == "read"
+                for c in receiver.changes()
+                for s in c["value"].get("statuses", [])
+            )
+
+        await eventually(read, message="the send is delivered and read")
+        again = await http.post(f"/v23.0/{WABA}/message_templates", json=template(), headers=AUTH)
+        assert again.json()["error"]["error_subcode"] == 2388024  # still known: a duplicate
+        new_id = (
+            await http.post(
+                f"/v23.0/{WABA}/message_templates", json=template("other"), headers=AUTH
+            )
+        ).json()["id"]
+        assert int(new_id) > int(template_id)  # ids are never handed out twice
+
+
+async def test_undelivered_statuses_arrive_after_a_sigkill(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    state = tmp_path / "emulator.sqlite3"
+    async with running(state, receiver, tmp_path) as http:
+        template_id = await create(as_emulator(http, receiver))
+        await http.post(f"/_emulator/templates/{template_id}/approve")
+
+        async def approval_delivered() -> bool:
+            return len(receiver.changes()) == 1
+
+        await eventually(approval_delivered, message="the approval webhook")
+        receiver.failures_left = 10**6  # Herald is down
+        answer = await send(as_emulator(http, receiver))
+        assert answer.status_code == 200, answer.text
+        wamid = answer.json()["messages"][0]["id"]
+
+        async def retried() -> bool:
+            log = (await http.get("/_emulator/webhooks")).json()
+            return any(d["attempts"] >= 3 for d in log)
+
+        await eventually(retried, message="the statuses' delivery retried")
+    receiver.failures_left = 0  # Herald is back; the emulator was killed meanwhile
+    async with running(state, receiver, tmp_path):
+
+        async def all_statuses() -> bool:
+            statuses = [
+                s["status"]
+                for c in receiver.changes()
+                for s in c["value"].get("statuses", [])
+                if s["id"] == wamid
+            ]
+            return sorted(set(statuses)) == ["delivered", "read", "sent"]
+
+        await eventually(all_statuses, timeout=20, message="sent, delivered, read after restart")
+
+
+async def test_media_and_a_paused_template_survive_a_restart(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    state = tmp_path / "emulator.sqlite3"
+    async with running(state, receiver, tmp_path) as http:
+        template_id = await create(as_emulator(http, receiver))
+        await http.post(f"/_emulator/templates/{template_id}/approve")
+        await http.post(f"/_emulator/templates/{template_id}/pause")
+        uploaded = await http.post(
+            f"/v23.0/{WABA}/media",
+            data={"messaging_product": "whatsapp", "type": "image/png"},
+            files={"file": ("a.png", b"\x89PNG" + b"0" * 100, "image/png")},
+            headers=AUTH,
+        )
+        media_id = uploaded.json()["id"]
+    async with running(state, receiver, tmp_path) as http:
+        described = await http.get(f"/v23.0/{media_id}", headers=AUTH)
+        assert described.json()["file_size"] == 104
+        refused = await send(as_emulator(http, receiver))
+        assert refused.json()["error"]["code"] == 132015
+        await http.post(f"/_emulator/templates/{template_id}/reinstate")
+        assert (await send(as_emulator(http, receiver))).status_code == 200
+    events = [c["value"]["event"] for c in receiver.changes() if "event" in c["value"]]
+    assert events == ["APPROVED", "PAUSED", "REINSTATED"]
+
+
+@pytest.fixture
+async def patient(receiver: Receiver) -> AsyncIterator[Emulator]:
+    """An in-process emulator whose retries come quickly (the cap is a knob)."""
+    config = EmulatorConfig(
+        access_token=TOKEN,
+        app_secret=SECRET,
+        webhook_url=receiver.url,
+        approve_after_seconds=None,
+        webhook_retry_cap_seconds=0.2,
+    )
+    app = create_emulator_app(config)
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        yield Emulator(http, receiver, config)
+    await app.state.emulator.aclose()
+
+
+async def test_webhooks_are_retried_beyond_a_handful_of_tries(patient: Emulator) -> None:
+    patient.receiver.failures_left = 12  # was given up after 5 tries in six seconds
+    template_id = await create(patient)
+    await patient.http.post(f"/_emulator/templates/{template_id}/approve")
+    await patient.drain()
+    assert len(patient.receiver.received) == 1
+    log = (await patient.http.get("/_emulator/webhooks")).json()
+    assert [(d["attempts"], d["delivered"]) for d in log] == [(13, True)]
