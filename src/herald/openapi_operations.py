@@ -53,6 +53,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/v2/webhooks"): "callbacks_list",
     ("GET", "/api/v2/webhooks/{callback_id}"): "callbacks_get",
     ("DELETE", "/api/v2/webhooks/{callback_id}"): "callbacks_delete",
+    ("POST", "/api/v2/webhooks/{callback_id}/rotate-secret"): "callbacks_rotate_secret",
     ("GET", "/webhooks/whatsapp"): "meta_webhook_verify",
     ("POST", "/webhooks/whatsapp"): "meta_webhook_receive",
 }
@@ -92,5 +93,7 @@ LINKS: dict[str, dict[str, dict[str, str]]] = {
     "media_upload": _links(("media_get", "media_delete"), "media_id", "media_id"),
     "opt_outs_create": _links(("opt_outs_delete",), "number", "number"),
     "secret_keys_create": _links(("secret_keys_revoke",), "key_id", "id"),
-    "callbacks_create": _links(("callbacks_get", "callbacks_delete"), "callback_id", "id"),
+    "callbacks_create": _links(
+        ("callbacks_get", "callbacks_delete", "callbacks_rotate_secret"), "callback_id", "id"
+    ),
 }
