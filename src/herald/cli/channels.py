@@ -20,6 +20,13 @@ app = typer.Typer(help="Manage users' WhatsApp channels (senders).", no_args_is_
 clock = SystemClock()
 
 Secret = Annotated[str | None, typer.Option(help="Prompted for (hidden) when not given.")]
+AppId = Annotated[
+    str | None,
+    typer.Option(
+        help="The Meta app's id (App Dashboard > App settings > Basic), needed to create "
+        "templates with an image, video or document header."
+    ),
+]
 
 
 def _secret(value: str | None, label: str) -> str:
@@ -43,6 +50,7 @@ def add(
     ] = None,
     throughput: Annotated[int, typer.Option(help="Messages a second, 1 to 1000.")] = 80,
     display_number: Annotated[str | None, typer.Option()] = None,
+    app_id: AppId = None,
 ) -> None:
     """Attach a Cloud API sender to a user."""
     settings = settings_or_exit()
@@ -56,6 +64,7 @@ def add(
         verify_token=_secret(verify_token, "Webhook verify token"),
         throughput_per_second=throughput,
         display_number=display_number,
+        app_id=app_id,
     )
 
     async def work() -> Channel:
@@ -84,7 +93,15 @@ def list_channels() -> None:
             return rows
 
     table = Table(
-        "id", "user", "phone number id", "waba id", "number", "throughput/s", "base url", "emulator"
+        "id",
+        "user",
+        "phone number id",
+        "waba id",
+        "app id",
+        "number",
+        "throughput/s",
+        "base url",
+        "emulator",
     )
     for channel, email in run(settings, work):
         table.add_row(
@@ -92,6 +109,7 @@ def list_channels() -> None:
             email,
             channel.phone_number_id,
             channel.waba_id,
+            channel.app_id or "",
             channel.display_number or "",
             str(channel.throughput_per_second),
             f"{channel.base_url} ({channel.api_version})",
@@ -111,6 +129,7 @@ def update(
     api_version: Annotated[str | None, typer.Option()] = None,
     throughput: Annotated[int | None, typer.Option(help="Messages a second, 1 to 1000.")] = None,
     display_number: Annotated[str | None, typer.Option()] = None,
+    app_id: AppId = None,
 ) -> None:
     """Change a channel's settings or rotate its secrets."""
     settings = settings_or_exit()
@@ -131,6 +150,7 @@ def update(
                 verify_token=verify_token,
                 throughput_per_second=throughput,
                 display_number=display_number,
+                app_id=app_id,
             )
             await session.commit()
             return channel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from herald.emulator import control, media, messages, templates
+from herald.emulator import control, media, messages, templates, uploads
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.errors import MetaError
 from herald.emulator.state import EmulatorState
@@ -19,8 +19,10 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
         redoc_url=None,
     )
     app.state.emulator = EmulatorState(config)
+    app.state.uploads = uploads.Uploads()
     app.include_router(control.router)
     app.include_router(templates.router)
+    app.include_router(uploads.router)  # before media: /{version}/upload:… is not a media id
     app.include_router(media.router)  # last: its /{version}/{media_id} would shadow nothing else
 
     async def meta_error(_: Request, exc: Exception) -> JSONResponse:

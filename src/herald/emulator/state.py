@@ -45,6 +45,8 @@ class EmulatedTemplate:
         return shown
 
     def body_parameter_count(self) -> int:
+        if self.category == "AUTHENTICATION":
+            return 1  # the code: Meta's own body text has it as its one variable
         for component in self.components:
             if component.get("type") == "BODY":
                 return len(set(_PLACEHOLDER.findall(str(component.get("text", "")))))
