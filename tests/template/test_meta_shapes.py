@@ -17,6 +17,7 @@ from herald.user import repository as users
 from tests.conftest import DatabaseUnderTest, assert_error
 from tests.live_herald import Live, eventually
 from tests.media import files
+from tests.message.helpers import approved_template
 
 TEMPLATES = "/api/v2/whatsapp/templates"
 MEDIA = "/api/v2/whatsapp/media"
@@ -203,3 +204,34 @@ async def test_a_document_header_send_takes_only_a_pdf(
     )
     body = assert_error(answer, 415, "header_document_not_pdf")
     assert body["data"]["media_id"] == word  # type: ignore[index]
+
+
+async def test_an_authentication_draft_stored_in_the_old_shape_is_submitted_in_metas(
+    live: Live, live_ana: dict[str, str], db: DatabaseUnderTest
+) -> None:
+    async with session_factory(db.engine)() as session:
+        user = await users.get_by_email(session, "ana@example.com")
+    assert user is not None
+    legacy = await approved_template(  # as Herald stored AUTHENTICATION templates before
+        db,
+        user,
+        live.settings,
+        datetime.now(UTC),
+        state="DRAFT",
+        name="old_login_code",
+        category="AUTHENTICATION",
+        body="{{1}} is your verification code.",
+        placeholder_count=0,
+        buttons=[{"type": "COPY_CODE", "text": "Copy code"}],
+    )
+    submitted = await live.herald.post(f"{TEMPLATES}/{legacy.id}/submit", headers=live_ana)
+    assert submitted.status_code == 200, submitted.text
+    at_meta = next(
+        t
+        for t in (await live.emulator.get("/_emulator/templates")).json()
+        if t["name"] == "old_login_code"
+    )
+    assert at_meta["components"] == [
+        {"type": "BODY", "add_security_recommendation": False},
+        {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]},
+    ]

@@ -169,7 +169,11 @@ async def submit(
                 )
     except ProviderError as exc:
         log.warning(
-            "template.submit_failed", template_id=template.id, kind=exc.kind, provider_code=exc.code
+            "template.submit_failed",
+            template_id=template.id,
+            kind=exc.kind,
+            provider_code=exc.code,
+            title=exc.title,
         )
         raise as_api_error(exc) from None
     except FileNotFoundError:
@@ -238,8 +242,14 @@ def definition(template: Template, sample: HeaderSample | None = None) -> Templa
             )
             for b in template.buttons
         ),
-        otp=OtpOptions(**options) if options else None,
+        otp=OtpOptions(**options) if options else _legacy_otp(template),
     )
+
+
+def _legacy_otp(template: Template) -> OtpOptions | None:
+    """An AUTHENTICATION template stored before Herald took Meta's options (it kept a body and
+    a COPY_CODE button of its own) is submitted in Meta's shape: a copy-code OTP button."""
+    return OtpOptions(otp_type="COPY_CODE") if template.category == "AUTHENTICATION" else None
 
 
 async def apply_provider_event(
