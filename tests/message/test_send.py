@@ -235,6 +235,17 @@ async def test_a_text_header_variable_takes_its_one_value(
         400,
         "validation_failed",
     )
+    bulk = await client.post(
+        f"{send_path(titled)}-bulk",
+        json={
+            "recipients": [{**SAM, "header_params": ["A-2002"]}, SAM],
+            "skip_invalid": True,
+        },
+        headers=auth,
+    )
+    assert bulk.status_code == 202, bulk.text
+    assert bulk.json()["data"]["queued"] == 1
+    assert [r["code"] for r in bulk.json()["data"]["rejected"]] == ["header_params_mismatch"]
 
 
 async def test_media_headers_need_the_callers_media(
