@@ -262,6 +262,15 @@ async def test_the_valid_payloads_the_refusals_start_from_are_accepted(
     one_tap = {**ONE_TAP, "signature_hash": "K8a/AINcGX7"}
     lower_case = authentication({"type": "body"}, {"type": "buttons", "buttons": [one_tap]})
     assert (await create(http, {**lower_case, "name": "login_tap"})).status_code == 200
+    named_body = {
+        "type": "BODY",
+        "text": "Hi {{first_name}}!",
+        "example": {"body_text_named_params": [{"param_name": "first_name", "example": "Sam"}]},
+    }
+    named = {**custom(body=named_body), "name": "named", "parameter_format": "NAMED"}
+    assert (await create(http, named)).status_code == 200
+    named_body["example"] = {"body_text": [["Sam"]]}  # positional examples for named variables
+    assert error_of(await create(http, {**named, "name": "named_two"})) == (100, None)
 
 
 async def test_a_document_header_sample_must_be_a_pdf(http: httpx.AsyncClient) -> None:
