@@ -29,7 +29,12 @@ from herald.contact.service import ContactNotFound
 from herald.deps import SecretKeyNotAllowed, current_user, reader, sender
 from herald.kit.jsend import ErrorBody
 from herald.media.intake import MediaTooLarge, UnsupportedMediaType
-from herald.media.service import MediaInUse, MediaNotFound
+from herald.media.service import (
+    HeaderDocumentNotPdf,
+    HeaderMediaMismatch,
+    MediaInUse,
+    MediaNotFound,
+)
 from herald.message.idempotency import IdempotencyConflict
 from herald.message.service import (
     GroupNotFound,
@@ -39,8 +44,8 @@ from herald.message.service import (
 )
 from herald.message.validation import (
     BodyParamsMismatch,
-    HeaderMediaMismatch,
     HeaderMediaRequired,
+    HeaderParamsMismatch,
     InvalidButton,
     OtpCodeInvalid,
     RecipientOptedOut,
@@ -50,7 +55,13 @@ from herald.meta_webhook.service import SignatureInvalid, VerifyTokenMismatch
 from herald.openapi_operations import LINKS, OPERATION_IDS
 from herald.opt_out.endpoints import AlreadyOptedOut, OptOutNotFound
 from herald.secret_key.service import ApiKeyHeadersIncomplete, ApiKeyInvalid, SecretKeyNotFound
-from herald.template.service import InvalidState, TemplateExists, TemplateNotFound
+from herald.template.service import (
+    ChannelAppIdMissing,
+    HeaderSampleMissing,
+    InvalidState,
+    TemplateExists,
+    TemplateNotFound,
+)
 
 OPENAPI = "/api/openapi.json"
 DOCS = "/api/docs"
@@ -83,9 +94,11 @@ SEND: Errors = [
     TemplateNotFound,
     TemplateNotApproved,
     BodyParamsMismatch,
+    HeaderParamsMismatch,
     InvalidButton,
     HeaderMediaRequired,
     HeaderMediaMismatch,
+    HeaderDocumentNotPdf,
     MediaNotFound,
     OtpCodeInvalid,
     e.InvalidPhoneNumber,
@@ -108,11 +121,30 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "get_contact": [ContactNotFound],
     "update_contact": [ContactNotFound, e.InvalidPhoneNumber, e.ContactExists],
     "delete_contact": [ContactNotFound],
-    "create_template": [TemplateExists, ChannelMissing],
-    "create_template_v1": [TemplateExists, ChannelMissing],
+    "create_template": [
+        TemplateExists,
+        ChannelMissing,
+        MediaNotFound,
+        HeaderMediaMismatch,
+        HeaderDocumentNotPdf,
+    ],
+    "create_template_v1": [
+        TemplateExists,
+        ChannelMissing,
+        MediaNotFound,
+        HeaderMediaMismatch,
+        HeaderDocumentNotPdf,
+    ],
     "list_templates": [],
     "get_template": [TemplateNotFound],
-    "submit_template": [TemplateNotFound, InvalidState, ChannelMissing, *PROVIDER],
+    "submit_template": [
+        TemplateNotFound,
+        InvalidState,
+        ChannelMissing,
+        HeaderSampleMissing,
+        ChannelAppIdMissing,
+        *PROVIDER,
+    ],
     "delete_template": [TemplateNotFound, *PROVIDER],
     "send_v2": SEND,
     "send_v1": [*SEND, ContactNotFound],

@@ -226,7 +226,16 @@ def drive(
             "token_invalid",
         )
 
-        # Templates with placeholders, one with a document header; the emulator approves them.
+        # Templates with placeholders, one with a document header (the PDF is its sample, and
+        # later its header file); the emulator approves them.
+        media = ok(
+            http.post(
+                "/api/v2/whatsapp/media",
+                files={"file": ("invoice.pdf", b"%PDF-1.7\n" + b"%" * 2048, "application/pdf")},
+                headers=auth,
+            ),
+            201,
+        )["media_id"]
         order = ok(
             http.post(
                 "/api/v2/whatsapp/templates",
@@ -247,7 +256,7 @@ def drive(
                     "name": "invoice_ready",
                     "language": "en",
                     "category": "UTILITY",
-                    "header": {"format": "DOCUMENT"},
+                    "header": {"format": "DOCUMENT", "example_media_id": media},
                     "body": "Your invoice {{1}} is attached.",
                 },
                 headers=auth,
@@ -292,14 +301,6 @@ def drive(
             ),
             201,
         )["id"]
-        media = ok(
-            http.post(
-                "/api/v2/whatsapp/media",
-                files={"file": ("invoice.pdf", b"%PDF-1.7\n" + b"%" * 2048, "application/pdf")},
-                headers=auth,
-            ),
-            201,
-        )["media_id"]
         key = ok(
             http.post(
                 "/api/v2/secret-keys",

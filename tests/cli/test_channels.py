@@ -101,6 +101,23 @@ async def test_add_list_update_remove(env: dict[str, str], db: DatabaseUnderTest
         assert (await session.execute(select(Channel))).first() is None
 
 
+async def test_the_meta_app_id_is_set_on_add_and_update(
+    env: dict[str, str], db: DatabaseUnderTest
+) -> None:
+    await add_user(db, "ana@example.com")
+    assert add_channel(env).returncode == 0
+    channel = await stored_channel(db)
+    assert channel.app_id is None  # media-header templates will ask for it at submit
+    updated = herald("channels", "update", str(channel.id), "--app-id", "1234567890123", env=env)
+    assert updated.returncode == 0, updated.stderr
+    assert (await stored_channel(db)).app_id == "1234567890123"
+    assert "1234567890123" in herald("channels", "list", env=env).stdout
+    refused = herald("channels", "update", str(channel.id), "--app-id", "my-app", env=env)
+    assert refused.returncode != 0
+    assert "app_id" in refused.stdout + refused.stderr
+    assert (await stored_channel(db)).app_id == "1234567890123"
+
+
 async def test_secrets_are_never_printed_and_are_encrypted_at_rest(
     env: dict[str, str], db: DatabaseUnderTest
 ) -> None:

@@ -115,6 +115,10 @@ async def create_template(tab: Watched, name: str, **fields: Any) -> None:
     await page.get_by_label("Name", exact=True).fill(name)
     if "header" in fields:
         await page.get_by_label("Kind").select_option(fields["header"])
+        # A media header's sample for WhatsApp's review, uploaded when the form is sent.
+        await page.get_by_label("Sample file").set_input_files(
+            {"name": "sample.pdf", "mimeType": "application/pdf", "buffer": pdf()}
+        )
     if "body" in fields:
         await page.get_by_label("Body").fill(fields["body"])
     await expect(page.locator("#t-body-check")).to_contain_text("fine")
@@ -215,6 +219,33 @@ async def test_the_history_follows_a_bulk_send_live(tab: Watched, live: Live) ->
     await expect(page.locator('#messages .badge[data-state="read"]')).to_have_count(12)
 
 
+async def test_an_authentication_template_shows_the_text_whatsapp_writes(tab: Watched) -> None:
+    page = tab.page
+    await log_in(tab)
+    await tab.goto("/console/templates/new")
+    await page.get_by_label("Name", exact=True).fill("login_code")
+    await page.get_by_label("Category").select_option("AUTHENTICATION")
+    await expect(page.get_by_label("Body")).to_be_hidden()
+    await page.get_by_label('Add "do not share this code"').check()
+    await page.get_by_label("Code expires after (minutes, optional)").fill("10")
+    await expect(page.locator("#preview .b-body")).to_have_text(
+        "{{1}} is your verification code. For your security, do not share this code."
+    )
+    await expect(page.locator("#preview .b-footer")).to_have_text(
+        "This code expires in 10 minutes."
+    )
+    await page.get_by_label("Button", exact=True).select_option("ONE_TAP")
+    await page.get_by_label("Android package name").fill("com.example.shop")
+    await page.get_by_label("App signature hash").fill("K8a/AINcGX7")
+    await expect(page.locator("#preview .b-buttons")).to_have_text("Autofill")
+    await page.get_by_role("button", name="Create template").click()
+    await expect(page).to_have_url(re.compile(r"/console/templates/\d+$"))
+    await expect(page.locator('#template-state .badge[data-state="APPROVED"]')).to_be_visible()
+    await expect(page.locator("#preview .b-footer")).to_have_text(
+        "This code expires in 10 minutes."
+    )
+
+
 async def test_a_document_header_is_uploaded_and_sent(tab: Watched, live: Live) -> None:
     page = tab.page
     await log_in(tab)
@@ -232,7 +263,7 @@ async def test_a_document_header_is_uploaded_and_sent(tab: Watched, live: Live) 
     await page.get_by_role("button", name="Send").click()
     await expect(page.locator('#message-state .badge[data-state="read"]')).to_be_visible()
     uploads = (await live.emulator.get("/_emulator/media")).json()
-    assert len(uploads) == 1
+    assert len(uploads) == 1  # the header file; the template's sample went up as a handle
 
 
 async def test_a_failed_message_is_explained_in_words(tab: Watched, live: Live) -> None:

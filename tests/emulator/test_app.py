@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response
 
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
+from tests.emulator.uploads import sample_handle
 from tests.live import serve_app
 
 TOKEN = "emulator-token"
@@ -398,9 +399,11 @@ async def test_the_emulator_works_mounted_under_a_prefix(receiver: Receiver) -> 
 # --- media ---------------------------------------------------------------------------------------
 
 
-def document_template() -> dict[str, Any]:
+async def document_template(emulator: Emulator) -> dict[str, Any]:
+    handle = await sample_handle(emulator.http, AUTH, b"%PDF-1.7 hello", "application/pdf")
     payload = template()
-    payload["components"] = [{"type": "HEADER", "format": "DOCUMENT"}, *payload["components"]]
+    header = {"type": "HEADER", "format": "DOCUMENT", "example": {"header_handle": [handle]}}
+    payload["components"] = [header, *payload["components"]]
     return payload
 
 
@@ -443,7 +446,7 @@ async def test_media_upload_describe_delete(emulator: Emulator) -> None:
 
 
 async def test_template_sends_check_the_header_media(emulator: Emulator) -> None:
-    template_id = await create(emulator, document_template())
+    template_id = await create(emulator, await document_template(emulator))
     await emulator.http.post(f"/_emulator/templates/{template_id}/approve")
     media_id = await upload(emulator)
     assert error_code(await send(emulator)) == (131008, None)  # no header at all

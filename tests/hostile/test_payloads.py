@@ -330,6 +330,8 @@ async def test_unicode_in_template_fields_round_trips(
             shown["buttons"] = [
                 {k: v for k, v in b.items() if v is not None} for b in shown["buttons"]
             ]
+        if field == "header":  # the answer also names the header's (absent) samples
+            shown["header"] = {k: v for k, v in shown["header"].items() if v is not None}
         if stored != created.json()["data"] or shown != sent or stored["placeholder_count"] != 1:
             failures.append(f"{name}: stored {shown!r}, sent {sent!r}")
     assert not failures, "\n".join(failures)

@@ -21,12 +21,16 @@ RECIPIENTS = ["21696816271", "21696816272", "21696816273", "21696816274"]
 
 
 async def approved_document_template(live: Live, auth: dict[str, str]) -> int:
+    sample = await live.herald.post(
+        MEDIA, files={"file": ("sample.pdf", files.pdf(), "application/pdf")}, headers=auth
+    )
+    assert sample.status_code == 201, sample.text
     template = await create_template(
         live.herald,
         auth,
         name="invoice_ready",
         body="Hello {{1}}, your invoice {{2}} is attached.",
-        header={"format": "DOCUMENT"},
+        header={"format": "DOCUMENT", "example_media_id": sample.json()["data"]["media_id"]},
     )
     submitted = await live.herald.post(
         f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth

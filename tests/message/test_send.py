@@ -182,9 +182,9 @@ async def test_authentication_templates_take_otp_code_only(
         clock.now(),
         name="login_code",
         category="AUTHENTICATION",
-        body="{{1}} is your verification code.",
+        body="{{1}} is your verification code.",  # Meta's wording, as created in Meta's shape
         placeholder_count=0,
-        buttons=[{"type": "COPY_CODE", "text": "Copy code"}],
+        authentication={"otp_type": "COPY_CODE", "add_security_recommendation": False},
     )
     to = {"to": SAM["to"], "country_code": "TN"}
     assert (
@@ -196,6 +196,56 @@ async def test_authentication_templates_take_otp_code_only(
             400,
             "otp_code_invalid",
         )
+
+
+async def test_a_text_header_variable_takes_its_one_value(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+    template: Template,
+) -> None:
+    titled = await approved_template(
+        db,
+        ana,
+        settings,
+        clock.now(),
+        name="titled",
+        header_format="TEXT",
+        header_text="Order {{1}}",
+        header_example="A-1",
+    )
+    answer = await client.post(
+        send_path(titled), json={**SAM, "header_params": ["A-2001"]}, headers=auth
+    )
+    assert answer.status_code == 202, answer.text
+    body = assert_error(
+        await client.post(send_path(titled), json=SAM, headers=auth), 400, "header_params_mismatch"
+    )
+    assert body["data"] == {"expected": 1, "given": 0}
+    assert_error(  # a template without a header variable takes no header value
+        await client.post(send_path(template), json={**SAM, "header_params": ["x"]}, headers=auth),
+        400,
+        "header_params_mismatch",
+    )
+    assert_error(
+        await client.post(send_path(titled), json={**SAM, "header_params": [" "]}, headers=auth),
+        400,
+        "validation_failed",
+    )
+    bulk = await client.post(
+        f"{send_path(titled)}-bulk",
+        json={
+            "recipients": [{**SAM, "header_params": ["A-2002"]}, SAM],
+            "skip_invalid": True,
+        },
+        headers=auth,
+    )
+    assert bulk.status_code == 202, bulk.text
+    assert bulk.json()["data"]["queued"] == 1
+    assert [r["code"] for r in bulk.json()["data"]["rejected"]] == ["header_params_mismatch"]
 
 
 async def test_media_headers_need_the_callers_media(

@@ -94,8 +94,15 @@ async def test_templates_are_created_filtered_and_deleted(sdk: AsyncHeraldClient
         buttons=[{"type": "QUICK_REPLY", "text": "Thanks"}],
     )
     assert (created["state"], created["placeholder_count"]) == ("DRAFT", 2)
-    assert created["header"] == {"format": "TEXT", "text": "Your order"}
-    assert created["buttons"] == [{"type": "QUICK_REPLY", "text": "Thanks", "url": None}]
+    assert created["header"] == {
+        "format": "TEXT",
+        "text": "Your order",
+        "example": None,
+        "example_media_id": None,
+    }
+    assert created["buttons"] == [
+        {"type": "QUICK_REPLY", "text": "Thanks", "url": None, "example": None}
+    ]
 
     with pytest.raises(Conflict) as caught:
         await sdk.create_template("order_confirmed", "en", "UTILITY", "Again {{1}}.")

@@ -87,27 +87,55 @@ def test_at_most_ten_buttons() -> None:
     assert check_template(template(buttons=buttons[:10])) == 2
 
 
-def test_authentication_templates_have_one_copy_code_button_and_no_custom_placeholders() -> None:
-    auth = {
-        "category": "AUTHENTICATION",
-        "body": "{{1}} is your verification code.",
-        "buttons": [{"type": "COPY_CODE", "text": "Copy code"}],
-    }
+def test_authentication_templates_are_metas_options_without_text_or_buttons() -> None:
+    # Meta writes an AUTHENTICATION template's text and its one OTP button: the caller gives
+    # options only (a body of the caller's, as Herald once took, is refused).
+    auth: dict[str, Any] = {"category": "AUTHENTICATION", "body": None}
     assert check_template(template(**auth)) == 0
-    assert broken({**auth, "body": "Hi {{1}}, code {{2}}"})["rule"] == "authentication_body"
-    assert broken({**auth, "buttons": []})["rule"] == "authentication_buttons"
-    two = [{"type": "COPY_CODE"}, {"type": "QUICK_REPLY", "text": "No"}]
-    assert broken({**auth, "buttons": two})["rule"] == "authentication_buttons"
+    one_tap = {
+        "otp_type": "ONE_TAP",
+        "package_name": "com.shop.app",
+        "signature_hash": "K8a/AINcGX7",
+    }
+    assert check_template(template(**auth, **one_tap, code_expiration_minutes=5)) == 0
+    assert broken({**auth, "body": "{{1}} is your code."})["rule"] == "authentication_body"
+    assert broken({**auth, "buttons": [{"type": "COPY_CODE"}]})["rule"] == (
+        "authentication_buttons"
+    )
     header = {"format": "TEXT", "text": "Code"}
     assert broken({**auth, "header": header})["rule"] == "authentication_header"
+    assert broken({**auth, "otp_type": "ONE_TAP"})["rule"] == "one_tap_app"
+    assert broken({**auth, "package_name": "com.shop.app"})["rule"] == "one_tap_app"
+    assert broken({"code_expiration_minutes": 5})["rule"] == "authentication_only"
 
 
 def test_headers() -> None:
     assert check_template(template(header={"format": "TEXT", "text": "Your order"})) == 2
-    assert check_template(template(header={"format": "DOCUMENT"})) == 2
+    with_variable = {"format": "TEXT", "text": "Order {{1}}", "example": "A-1"}
+    assert check_template(template(header=with_variable)) == 2
+    assert check_template(template(header={"format": "DOCUMENT", "example_media_id": 3})) == 2
+    assert broken({"header": {"format": "DOCUMENT"}})["rule"] == "header_sample"
     assert broken({"header": {"format": "TEXT"}})["rule"] == "header_text"
-    assert broken({"header": {"format": "TEXT", "text": "Hi {{1}}"}})["rule"] == "header_text"
+    assert broken({"header": {"format": "TEXT", "text": "Hi {{1}}"}})["rule"] == "header_example"
+    assert broken({"header": {"format": "TEXT", "text": "Hi", "example": "x"}})["rule"] == (
+        "header_example"
+    )
+    two = {"format": "TEXT", "text": "{{1}} and {{2}}", "example": "x"}
+    assert broken({"header": two})["rule"] == "header_variable"
     assert broken({"header": {"format": "IMAGE", "text": "x"}})["rule"] == "header_text"
+    text_with_file = {"format": "TEXT", "text": "Hi", "example_media_id": 3}
+    assert broken({"header": text_with_file})["rule"] == "header_sample"
+
+
+def test_copy_code_buttons_take_a_sample_code_and_no_label() -> None:
+    assert check_template(template(buttons=[{"type": "COPY_CODE", "example": "SAVE25"}])) == 2
+    assert broken({"buttons": [{"type": "COPY_CODE"}]})["rule"] == "copy_code_example"
+    too_long = [{"type": "COPY_CODE", "example": "X" * 16}]
+    assert broken({"buttons": too_long})["rule"] == "copy_code_example"
+    labelled = [{"type": "COPY_CODE", "text": "Copy", "example": "SAVE25"}]
+    assert broken({"buttons": labelled})["rule"] == "button_text"
+    two = [{"type": "COPY_CODE", "example": "A"}, {"type": "COPY_CODE", "example": "B"}]
+    assert broken({"buttons": two})["rule"] == "button_limit"
 
 
 def test_footer_has_no_placeholders() -> None:

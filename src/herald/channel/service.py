@@ -15,6 +15,9 @@ from herald.models import Channel
 from herald.provider.base import ChannelAccess
 
 MAX_THROUGHPUT = 1000
+# The Meta app id of channels on an emulator (which takes any): media-header samples are
+# uploaded through an app, as at Meta.
+SANDBOX_APP_ID = "100000000000000"
 
 
 class ChannelNotFound(NotFound):
@@ -63,6 +66,12 @@ class ChannelFields:
     throughput_per_second: int = 80
     display_number: str | None = None
     is_sandbox: bool = False
+    app_id: str | None = None
+
+
+def app_id_of(channel: Channel) -> str | None:
+    """The channel's Meta app id (an emulator channel made before it had one gets the sandbox's)."""
+    return channel.app_id or (SANDBOX_APP_ID if channel.is_sandbox else None)
 
 
 def access(channel: Channel, cipher: Cipher) -> ChannelAccess:
@@ -72,6 +81,7 @@ def access(channel: Channel, cipher: Cipher) -> ChannelAccess:
         phone_number_id=channel.phone_number_id,
         waba_id=channel.waba_id,
         access_token=cipher.decrypt(channel.access_token_encrypted),
+        app_id=app_id_of(channel),
     )
 
 
@@ -83,6 +93,7 @@ async def create(
     session: AsyncSession, user_id: int, fields: ChannelFields, cipher: Cipher, now: datetime
 ) -> Channel:
     _check_throughput(fields.throughput_per_second)
+    _check_app_id(fields.app_id)
     if await repository.for_user(session, user_id):
         raise ChannelExists()
     if await repository.by_phone_number_id(session, fields.phone_number_id):
@@ -95,6 +106,7 @@ async def create(
         phone_number_id=fields.phone_number_id,
         waba_id=fields.waba_id,
         display_number=fields.display_number,
+        app_id=fields.app_id,
         access_token_encrypted=cipher.encrypt(fields.access_token),
         app_secret_encrypted=cipher.encrypt(fields.app_secret),
         verify_token_hash=sha256_hex(fields.verify_token),
@@ -131,6 +143,7 @@ async def ensure_default(
         verify_token=emulator.verify_token,
         display_number=f"+1 555 {user_id % 10_000_000:07d}",
         is_sandbox=True,
+        app_id=SANDBOX_APP_ID,
     )
     return await create(session, user_id, fields, cipher, now)
 
@@ -149,7 +162,11 @@ async def update(
     verify_token: str | None = None,
     throughput_per_second: int | None = None,
     display_number: str | None = None,
+    app_id: str | None = None,
 ) -> Channel:
+    if app_id is not None:
+        _check_app_id(app_id)
+        channel.app_id = app_id
     if throughput_per_second is not None:
         _check_throughput(throughput_per_second)
         channel.throughput_per_second = throughput_per_second
@@ -185,6 +202,13 @@ async def list_channels(session: AsyncSession) -> Sequence[Channel]:
 
 async def remove(session: AsyncSession, channel_id: int) -> None:
     await repository.delete(session, await require(session, channel_id))
+
+
+def _check_app_id(value: str | None) -> None:
+    if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 64):
+        raise ValidationFailed.single(
+            "app_id", "is the Meta app's numeric id (App Dashboard, App settings > Basic)"
+        )
 
 
 def _check_throughput(value: int) -> None:

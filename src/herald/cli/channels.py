@@ -17,6 +17,13 @@ app = typer.Typer(help="Manage users' WhatsApp channels (senders).", no_args_is_
 clock = SystemClock()
 
 Secret = Annotated[str | None, typer.Option(help="Prompted for (hidden) when not given.")]
+AppId = Annotated[
+    str | None,
+    typer.Option(
+        help="The Meta app's id (App Dashboard > App settings > Basic), needed to create "
+        "templates with an image, video or document header."
+    ),
+]
 
 
 def _secret(value: str | None, label: str) -> str:
@@ -40,6 +47,7 @@ def add(
     ] = None,
     throughput: Annotated[int, typer.Option(help="Messages a second, 1 to 1000.")] = 80,
     display_number: Annotated[str | None, typer.Option()] = None,
+    app_id: AppId = None,
 ) -> None:
     """Attach a Cloud API sender to a user."""
     # Imported here, not on top: `herald --help` stays quick.
@@ -59,6 +67,7 @@ def add(
         verify_token=_secret(verify_token, "Webhook verify token"),
         throughput_per_second=throughput,
         display_number=display_number,
+        app_id=app_id,
     )
 
     async def work() -> Channel:
@@ -90,7 +99,15 @@ def list_channels() -> None:
             return rows
 
     table = Table(
-        "id", "user", "phone number id", "waba id", "number", "throughput/s", "base url", "emulator"
+        "id",
+        "user",
+        "phone number id",
+        "waba id",
+        "app id",
+        "number",
+        "throughput/s",
+        "base url",
+        "emulator",
     )
     for channel, email in run(settings, work):
         table.add_row(
@@ -98,6 +115,7 @@ def list_channels() -> None:
             email,
             channel.phone_number_id,
             channel.waba_id,
+            channel.app_id or "",
             channel.display_number or "",
             str(channel.throughput_per_second),
             f"{channel.base_url} ({channel.api_version})",
@@ -117,6 +135,7 @@ def update(
     api_version: Annotated[str | None, typer.Option()] = None,
     throughput: Annotated[int | None, typer.Option(help="Messages a second, 1 to 1000.")] = None,
     display_number: Annotated[str | None, typer.Option()] = None,
+    app_id: AppId = None,
 ) -> None:
     """Change a channel's settings or rotate its secrets."""
     from herald.channel import service
@@ -140,6 +159,7 @@ def update(
                 verify_token=verify_token,
                 throughput_per_second=throughput,
                 display_number=display_number,
+                app_id=app_id,
             )
             await session.commit()
             return channel

@@ -40,6 +40,7 @@ from herald.message.schemas import MessageOut
 from herald.models import User
 from herald.secret_key import service as secret_keys
 from herald.secret_key.schemas import PlatformType, SecretKeyOut
+from herald.template import authentication
 from herald.template import service as templates
 from herald.template.schemas import State, TemplateOut
 
@@ -120,7 +121,12 @@ async def templates_page(
 
 @router.get(f"{CONSOLE}/templates/new", response_class=HTMLResponse)
 async def new_template_page(request: Request, who: ViewerDep) -> Response:
-    return render(request, "template_new.html", who)
+    wording = {
+        "code": authentication.CODE_TEXT,
+        "security": authentication.SECURITY_RECOMMENDATION,
+        "expiry": authentication.EXPIRY_TEXT,
+    }
+    return render(request, "template_new.html", who, wording=wording)
 
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -17,6 +17,7 @@ def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMes
         language=message.template_language,
         callback_data=str(message.id),
         body_params=tuple(content.get("body_params") or ()),
+        header_params=tuple(content.get("header_params") or ()),
         buttons=tuple(
             ButtonValue(int(b["index"]), str(b["sub_type"]), str(b["value"]))
             for b in content.get("buttons") or ()

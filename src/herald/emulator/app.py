@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from herald.emulator import control, media, messages, templates
+from herald.emulator import control, media, messages, templates, uploads
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.errors import MetaError
 from herald.emulator.state import EmulatorState
@@ -29,8 +29,10 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.emulator = EmulatorState(config)
+    app.state.uploads = uploads.Uploads()
     app.include_router(control.router)
     app.include_router(templates.router)
+    app.include_router(uploads.router)  # before media: /{version}/upload:… is not a media id
     app.include_router(media.router)  # last: its /{version}/{media_id} would shadow nothing else
 
     async def meta_error(_: Request, exc: Exception) -> JSONResponse:

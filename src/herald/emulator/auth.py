@@ -15,6 +15,9 @@ async def require_token(request: Request) -> None:
 
 
 def check_token(expected: object, header: str) -> None:
-    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    """Graph takes the token as ``Bearer <token>`` or ``OAuth <token>`` (its older scheme, the
+    one Meta's Resumable Upload guide shows)."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip() if scheme in ("Bearer", "OAuth") else ""
     if not token or not hmac.compare_digest(token.encode(), str(expected).encode()):
         raise MetaError(190, "Invalid OAuth access token", status=401)

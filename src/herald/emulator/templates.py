@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,12 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from herald.emulator.auth import require_token
 from herald.emulator.errors import MetaError
 from herald.emulator.state import EmulatedTemplate, EmulatorState
+from herald.emulator.template_rules import check_template
+from herald.emulator.uploads import uploads_of
 
 router = APIRouter(dependencies=[Depends(require_token)])
 
-_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
-_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
-CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 DUPLICATE_SUBCODE = 2388024
 NOT_FOUND_SUBCODE = 2593002
 
@@ -26,30 +24,6 @@ def state_of(request: Request) -> EmulatorState:
     return state
 
 
-def _check(payload: Any) -> tuple[str, str, str, list[dict[str, Any]]]:
-    if not isinstance(payload, dict):
-        raise MetaError(100, "the body must be a JSON object")
-    name, language = payload.get("name"), payload.get("language")
-    category, components = payload.get("category"), payload.get("components")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise MetaError(100, "name must be lower case letters, digits and underscores")
-    if not isinstance(language, str) or not language:
-        raise MetaError(100, "language is required")
-    if category not in CATEGORIES:
-        raise MetaError(100, f"category must be one of {', '.join(CATEGORIES)}")
-    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
-        raise MetaError(100, "components must be a list of objects")
-    bodies = [c for c in components if c.get("type") == "BODY"]
-    if len(bodies) != 1 or not isinstance(bodies[0].get("text"), str) or not bodies[0]["text"]:
-        raise MetaError(100, "exactly one BODY component with text is required")
-    variables = set(_PLACEHOLDER.findall(bodies[0]["text"]))
-    if variables and category != "AUTHENTICATION":
-        examples = ((bodies[0].get("example") or {}).get("body_text") or [[]])[0]
-        if len(examples) != len(variables):
-            raise MetaError(100, f"example.body_text needs {len(variables)} value(s)")
-    return name, language, str(category), components
-
-
 @router.post("/{version}/{waba_id}/message_templates")
 async def create_template(waba_id: str, request: Request) -> dict[str, Any]:
     state = state_of(request)
@@ -57,13 +31,17 @@ async def create_template(waba_id: str, request: Request) -> dict[str, Any]:
         payload = await request.json()
     except ValueError:
         raise MetaError(100, "the body is not JSON") from None
-    name, language, category, components = _check(payload)
+    handles = uploads_of(request).handles
+    checked = check_template(payload, lambda h: handles[h].mime_type if h in handles else None)
+    name, language, category = checked["name"], checked["language"], checked["category"]
     if any(
         t.waba_id == waba_id and t.name == name and t.language == language
         for t in state.templates.values()
     ):
         raise MetaError(100, f"{name} already exists in {language}", subcode=DUPLICATE_SUBCODE)
-    template = EmulatedTemplate(state.new_id(), waba_id, name, language, category, components)
+    template = EmulatedTemplate(
+        state.new_id(), waba_id, name, language, category, checked["components"]
+    )
     state.templates[template.id] = template
     state.review_later(template)
     return {"id": template.id, "status": template.status, "category": category}

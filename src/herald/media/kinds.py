@@ -45,6 +45,10 @@ ACCEPTED: dict[str, MediaKind] = {
     for mime in mimes
 }
 
+# What Meta takes as a DOCUMENT header, in a template's sample and in its sends: PDF only
+# (the other document types above upload fine but Meta refuses them in a header).
+HEADER_DOCUMENT_TYPE = "application/pdf"
+
 # The extension a stored file's download name gets when the uploader's name lacks it.
 EXTENSIONS = {
     "image/jpeg": "jpg",

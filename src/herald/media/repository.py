@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import MediaAsset, Message, ProviderMedia
+from herald.models import MediaAsset, Message, ProviderMedia, Template
 from herald.models.message import QUEUED, SENDING
 
 
@@ -47,11 +47,15 @@ async def add(session: AsyncSession, asset: MediaAsset) -> MediaAsset:
 
 
 async def in_use(session: AsyncSession, media_id: int) -> bool:
-    """A message that has not left yet (queued, scheduled, retrying or in flight) needs it."""
+    """A message that has not left yet (queued, scheduled, retrying or in flight) needs it, or
+    a template not yet (or again to be) submitted needs it as its header's sample."""
     needed = exists().where(
         Message.header_media_id == media_id, Message.state.in_((QUEUED, SENDING))
     )
-    return bool((await session.execute(select(needed))).scalar())
+    sample = exists().where(
+        Template.header_sample_media_id == media_id, Template.state.in_(("DRAFT", "REJECTED"))
+    )
+    return bool((await session.execute(select(needed | sample))).scalar())
 
 
 async def remove(session: AsyncSession, asset: MediaAsset) -> None:

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.errors import Conflict, NotFound
+from herald.errors import Conflict, HeraldError, NotFound
 from herald.kit.pagination import PageParams, fetch_page
 from herald.media import repository
 from herald.media.intake import Upload
+from herald.media.kinds import HEADER_DOCUMENT_TYPE
 from herald.media.storage import MediaStore
 from herald.models import MediaAsset
 
@@ -25,8 +26,33 @@ class MediaNotFound(NotFound):
 class MediaInUse(Conflict):
     code = "media_in_use"
     message = (
-        "A queued or scheduled message still needs this file; cancel it or let it leave first."
+        "A queued or scheduled message, or a template yet to be submitted, still needs this "
+        "file; let it leave (or submit the template) first."
     )
+
+
+class HeaderMediaMismatch(HeraldError):
+    code = "header_media_mismatch"
+
+
+class HeaderDocumentNotPdf(HeraldError):
+    status = 415
+    code = "header_document_not_pdf"
+
+
+def check_header_asset(header_format: str, asset: MediaAsset) -> None:
+    """``asset`` fits a template header of ``header_format``: same kind, and a PDF for a
+    DOCUMENT header (the only document Meta takes there)."""
+    if asset.kind != header_format.lower():
+        raise HeaderMediaMismatch(
+            f"The template's header is {header_format}; media {asset.id} is {asset.kind}.",
+            data={"header_format": header_format, "media_type": asset.kind},
+        )
+    if header_format == "DOCUMENT" and asset.mime_type != HEADER_DOCUMENT_TYPE:
+        raise HeaderDocumentNotPdf(
+            f"A DOCUMENT header is a PDF; media {asset.id} is {asset.mime_type}.",
+            data={"media_id": asset.id, "mime_type": asset.mime_type},
+        )
 
 
 async def create(

@@ -89,6 +89,7 @@ class _Checked:
                     recipient["to"],
                     recipient["country_code"],
                     normalise_uncached,
+                    header_params=recipient.get("header_params"),
                 )
                 check_header_media(template, prepared, assets)
             except HeraldError as exc:

@@ -28,6 +28,7 @@ TEMPLATE_FIELDS = (
     "category",
     "state",
     "header_format",
+    "header_text",
     "buttons",
     "placeholder_count",
 )

@@ -10,6 +10,7 @@ from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import ApiDateTime, ApiObject, BodyMoment, RequestBody
 
 Param = Annotated[str, StringConstraints(max_length=1024)]
+HeaderParam = Annotated[str, StringConstraints(max_length=60)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 MessageState = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
 
@@ -24,6 +25,8 @@ class RecipientFields(RequestBody):
     """What one recipient of a template needs, in single and bulk sends alike."""
 
     body_params: list[Param] | None = Field(default=None, max_length=100)
+    # A TEXT header's {{1}}.
+    header_params: list[HeaderParam] | None = Field(default=None, max_length=1)
     buttons: list[ButtonParam] | None = Field(default=None, max_length=10)
     header_media_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
@@ -118,11 +121,17 @@ class BulkRecipientFields(TypedDict):
     to: Annotated[str, Field(min_length=1, max_length=32)]
     country_code: Annotated[str, Field(min_length=2, max_length=2)]
     body_params: NotRequired[Annotated[list[Param] | None, Field(max_length=100)]]
+    header_params: NotRequired[Annotated[list[HeaderParam] | None, Field(max_length=1)]]
     buttons: NotRequired[Annotated[list[ButtonParam] | None, Field(max_length=10)]]
     header_media_id: NotRequired[Annotated[int | None, Field(ge=1, le=MAX_ID)]]
 
 
-RECIPIENT_DEFAULTS: dict[str, Any] = {"body_params": None, "buttons": None, "header_media_id": None}
+RECIPIENT_DEFAULTS: dict[str, Any] = {
+    "body_params": None,
+    "header_params": None,
+    "buttons": None,
+    "header_media_id": None,
+}
 
 
 @with_config(_BULK_CONFIG)

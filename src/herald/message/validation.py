@@ -8,13 +8,13 @@ from typing import Any, NamedTuple
 
 from herald.errors import HeraldError, ValidationFailed
 from herald.kit.phone import PhoneNumber, normalise
-from herald.media.service import MediaNotFound
+from herald.media.service import HeaderMediaMismatch, MediaNotFound, check_header_asset
 from herald.message.schemas import ButtonParam, RecipientFields
 from herald.models import MediaAsset, Template
+from herald.template.rules import MAX_COUPON_CODE
 
 MEDIA_HEADERS = ("IMAGE", "VIDEO", "DOCUMENT")
 SUB_TYPE_OF = {"URL": "url", "QUICK_REPLY": "quick_reply", "COPY_CODE": "copy_code"}
-MAX_COUPON_CODE = 15
 
 
 class TemplateNotApproved(HeraldError):
@@ -33,12 +33,12 @@ class HeaderMediaRequired(HeraldError):
     code = "header_media_required"
 
 
-class HeaderMediaMismatch(HeraldError):
-    code = "header_media_mismatch"
-
-
 class OtpCodeInvalid(HeraldError):
     code = "otp_code_invalid"
+
+
+class HeaderParamsMismatch(HeraldError):
+    code = "header_params_mismatch"
 
 
 class RecipientOptedOut(HeraldError):
@@ -63,11 +63,16 @@ class TemplateRules:
     header_format: str | None
     placeholder_count: int
     buttons: list[dict[str, Any]]
+    header_text: str | None = None
 
     @classmethod
     def of(cls, template: Template) -> TemplateRules:
         return cls(
-            template.category, template.header_format, template.placeholder_count, template.buttons
+            template.category,
+            template.header_format,
+            template.placeholder_count,
+            template.buttons,
+            template.header_text,
         )
 
 
@@ -94,6 +99,7 @@ def prepare(
         otp_code,
         to,
         country,
+        header_params=fields.header_params,
     )
 
 
@@ -106,6 +112,7 @@ def prepare_values(
     to: str,
     country: str,
     numbers: Callable[[str, str], PhoneNumber] = normalise,
+    header_params: list[str] | None = None,
 ) -> Prepared:
     """``prepare`` for a recipient given as its fields' values (a bulk recipient's dict);
     ``numbers`` normalises its number."""
@@ -119,6 +126,8 @@ def prepare_values(
         checked = _check_buttons(template, buttons or [])
         if checked:
             content["buttons"] = checked
+        if _check_header_params(template, header_params or []):
+            content["header_params"] = list(header_params or [])
     if template.header_format in MEDIA_HEADERS:
         if header_media_id is None:
             raise HeaderMediaRequired(
@@ -146,6 +155,21 @@ def _check_otp(
     if not otp_code.isalnum():
         raise OtpCodeInvalid("otp_code is letters and digits only.")
     return otp_code
+
+
+def _check_header_params(template: Rules, params: list[str]) -> bool:
+    """A TEXT header with {{1}} takes its one value; any other header takes none."""
+    expected = (
+        1 if template.header_format == "TEXT" and "{{1}}" in (template.header_text or "") else 0
+    )
+    if len(params) != expected:
+        raise HeaderParamsMismatch(
+            f"The template's header takes {expected} parameter(s); {len(params)} given.",
+            data={"expected": expected, "given": len(params)},
+        )
+    if params and not params[0].strip():
+        raise ValidationFailed.single("header_params.0", "must not be empty")
+    return expected == 1
 
 
 def _check_body_params(template: Rules, params: list[str]) -> list[str]:
@@ -213,9 +237,4 @@ def check_header_media(template: Rules, prepared: Prepared, assets: dict[int, Me
     asset = assets.get(media_id)
     if asset is None:
         raise MediaNotFound(data={"header_media_id": media_id})
-    expected = str(template.header_format).lower()
-    if asset.kind != expected:
-        raise HeaderMediaMismatch(
-            f"The template's header is {template.header_format}; media {media_id} is {asset.kind}.",
-            data={"header_format": template.header_format, "media_type": asset.kind},
-        )
+    check_header_asset(str(template.header_format), asset)

@@ -20,6 +20,8 @@ class Channel(IdMixin, TimestampsMixin, Base):
     phone_number_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     waba_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     display_number: Mapped[str | None] = mapped_column(String(32))
+    # The Meta app's id: media-header template samples are uploaded through it.
+    app_id: Mapped[str | None] = mapped_column(String(64))
     # Secrets: tokens encrypted (they are used), the verify token only hashed (it is compared).
     access_token_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
     app_secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)

@@ -30,9 +30,18 @@ class Template(IdMixin, TimestampsMixin, Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     header_format: Mapped[str | None] = mapped_column(String(10))
     header_text: Mapped[str | None] = mapped_column(String(60))
+    # The sample value of a TEXT header's {{1}}, shown to Meta's review.
+    header_example: Mapped[str | None] = mapped_column(String(60))
+    # The sample file of a media header, sent to Meta's review (through the Resumable Upload API).
+    header_sample_media_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("media_assets.id", ondelete="SET NULL")
+    )
     body: Mapped[str] = mapped_column(Text, nullable=False)
     footer: Mapped[str | None] = mapped_column(String(60))
     buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    # AUTHENTICATION only: Meta's options (otp_type, add_security_recommendation,
+    # code_expiration_minutes, package_name, signature_hash); Meta writes the text.
+    authentication: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     placeholder_count: Mapped[int] = mapped_column(Integer, nullable=False)
     provider_template_id: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

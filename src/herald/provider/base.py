@@ -95,6 +95,7 @@ class ChannelAccess:
     phone_number_id: str
     waba_id: str
     access_token: str
+    app_id: str | None = None  # the Meta app: template samples are uploaded through it
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,28 @@ class TemplateButton:
     type: str  # URL | QUICK_REPLY | COPY_CODE
     text: str | None = None
     url: str | None = None
+    example: str | None = None  # a URL's {{1}} sample, a COPY_CODE button's sample code
+
+
+@dataclass(frozen=True)
+class HeaderSample:
+    """A media header's sample file, uploaded for the template's review."""
+
+    path: Path
+    mime_type: str
+    size: int
+    filename: str
+
+
+@dataclass(frozen=True)
+class OtpOptions:
+    """An AUTHENTICATION template's options; Meta writes its text and its one OTP button."""
+
+    otp_type: str  # COPY_CODE | ONE_TAP
+    add_security_recommendation: bool = False
+    code_expiration_minutes: int | None = None
+    package_name: str | None = None  # ONE_TAP: the Android app
+    signature_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,8 +136,11 @@ class TemplateDefinition:
     placeholder_count: int
     header_format: str | None = None
     header_text: str | None = None
+    header_example: str | None = None  # the sample of a TEXT header's {{1}}
+    header_sample: HeaderSample | None = None
     footer: str | None = None
     buttons: tuple[TemplateButton, ...] = field(default_factory=tuple)
+    otp: OtpOptions | None = None  # AUTHENTICATION templates only
 
 
 @dataclass(frozen=True)
@@ -150,6 +176,7 @@ class OutboundMessage:
     language: str
     callback_data: str  # our message id, echoed in status webhooks (biz_opaque_callback_data)
     body_params: tuple[str, ...] = ()
+    header_params: tuple[str, ...] = ()  # a TEXT header's {{1}}
     buttons: tuple[ButtonValue, ...] = ()
     header: HeaderMedia | None = None
     otp_code: str | None = None

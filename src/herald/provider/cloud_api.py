@@ -14,7 +14,9 @@ from herald.provider.base import (
     ButtonValue,
     ChannelAccess,
     ErrorKind,
+    HeaderSample,
     JsonObject,
+    OtpOptions,
     OutboundMessage,
     ProviderError,
     ProviderTemplate,
@@ -86,14 +88,56 @@ class CloudApiProvider:
 
     # --- templates --------------------------------------------------------------------------
 
+    async def upload_sample(self, channel: ChannelAccess, sample: HeaderSample) -> str:
+        """A template header's sample file through Meta's Resumable Upload API: a session at
+        the app, then the bytes in one piece; returns the file's handle (``4::…``)."""
+        if not channel.app_id:
+            raise ProviderError(
+                ErrorKind.PERMANENT, None, "the channel has no Meta app id to upload samples with"
+            )
+        try:
+            session = await self._call(
+                channel,
+                "POST",
+                f"{channel.app_id}/uploads",
+                params={
+                    "file_name": sample.filename,
+                    "file_length": str(sample.size),
+                    "file_type": sample.mime_type,
+                },
+            )
+            # Meta's session id carries its own query (``upload:…?sig=…``): used as it is.
+            upload_id = str(session["id"])
+            with sample.path.open("rb") as file:
+                answer = await self._call(
+                    channel,
+                    "POST",
+                    upload_id,
+                    data=file,
+                    headers={"file_offset": "0"},
+                    scheme="OAuth",
+                )
+            return str(answer["h"])
+        except ProviderError as exc:
+            if exc.kind is ErrorKind.UNKNOWN_OUTCOME:  # uploading twice is harmless
+                exc.kind = ErrorKind.TRANSIENT
+            raise
+        except (KeyError, TypeError):
+            raise ProviderError(
+                ErrorKind.TRANSIENT, None, "sample upload answered without an id or handle"
+            ) from None
+
     async def create_template(
         self, channel: ChannelAccess, template: TemplateDefinition
     ) -> ProviderTemplate:
+        handle = None
+        if template.header_sample is not None:
+            handle = await self.upload_sample(channel, template.header_sample)
         payload = {
             "name": template.name,
             "language": template.language,
             "category": template.category,
-            "components": template_components(template),
+            "components": template_components(template, handle),
         }
         answer = await self._call(
             channel, "POST", f"{channel.waba_id}/message_templates", json=payload
@@ -148,10 +192,16 @@ class CloudApiProvider:
     # --- transport --------------------------------------------------------------------------
 
     async def _call(
-        self, channel: ChannelAccess, method: str, path: str, **options: Any
+        self,
+        channel: ChannelAccess,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        scheme: str = "Bearer",
+        **options: Any,
     ) -> JsonObject:
         url = f"{channel.base_url.rstrip('/')}/{channel.api_version}/{path}"
-        headers = {"Authorization": f"Bearer {channel.access_token}"}
+        headers = {**(headers or {}), "Authorization": f"{scheme} {channel.access_token}"}
         try:
             async with self._http.request(method, url, headers=headers, **options) as response:
                 status, raw = response.status, await response.read()
@@ -202,13 +252,21 @@ def _error_from_envelope(error: JsonObject, http_status: int) -> ProviderError:
     )
 
 
-def template_components(template: TemplateDefinition) -> list[JsonObject]:
+def template_components(
+    template: TemplateDefinition, header_handle: str | None = None
+) -> list[JsonObject]:
     """Herald's template as Meta's components, with the examples Meta's review requires."""
+    if template.otp is not None:
+        return _authentication_components(template.otp)
     components: list[JsonObject] = []
     if template.header_format:
         header: JsonObject = {"type": "HEADER", "format": template.header_format}
         if template.header_format == "TEXT":
             header["text"] = template.header_text or ""
+            if template.header_example is not None:
+                header["example"] = {"header_text": [template.header_example]}
+        elif header_handle is not None:
+            header["example"] = {"header_handle": [header_handle]}
         components.append(header)
     body: JsonObject = {"type": "BODY", "text": template.body}
     placeholders = len(set(_PLACEHOLDER.findall(template.body)))
@@ -221,14 +279,35 @@ def template_components(template: TemplateDefinition) -> list[JsonObject]:
         buttons: list[JsonObject] = []
         for button in template.buttons:
             item: JsonObject = {"type": button.type}
+            if button.type == "COPY_CODE":  # Meta writes its label
+                item["example"] = button.example or ""
+                buttons.append(item)
+                continue
             if button.text:
                 item["text"] = button.text
             if button.url:
                 item["url"] = button.url
                 if "{{1}}" in button.url:
-                    item["example"] = [button.url.replace("{{1}}", "sample")]
+                    item["example"] = [button.url.replace("{{1}}", button.example or "sample")]
             buttons.append(item)
         components.append({"type": "BUTTONS", "buttons": buttons})
+    return components
+
+
+def _authentication_components(otp: OtpOptions) -> list[JsonObject]:
+    """Meta's authentication shape: no text of ours, one OTP button."""
+    components: list[JsonObject] = [
+        {"type": "BODY", "add_security_recommendation": otp.add_security_recommendation}
+    ]
+    if otp.code_expiration_minutes is not None:
+        components.append(
+            {"type": "FOOTER", "code_expiration_minutes": otp.code_expiration_minutes}
+        )
+    button: JsonObject = {"type": "OTP", "otp_type": otp.otp_type}
+    if otp.otp_type == "ONE_TAP":
+        button["package_name"] = otp.package_name
+        button["signature_hash"] = otp.signature_hash
+    components.append({"type": "BUTTONS", "buttons": [button]})
     return components
 
 
@@ -243,6 +322,13 @@ def send_payload(message: OutboundMessage) -> JsonObject:
             {
                 "type": "header",
                 "parameters": [{"type": message.header.kind, message.header.kind: media}],
+            }
+        )
+    elif message.header_params:
+        components.append(
+            {
+                "type": "header",
+                "parameters": [{"type": "text", "text": value} for value in message.header_params],
             }
         )
     if message.otp_code is not None:

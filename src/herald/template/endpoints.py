@@ -80,7 +80,9 @@ async def submit_template(
     runtime: RuntimeDep,
     ctx: ProviderDep,
 ) -> Success[TemplateOut]:
-    template = await service.submit(session, user.id, template_id, ctx, runtime.clock.now())
+    template = await service.submit(
+        session, user.id, template_id, ctx, runtime.media_store, runtime.clock.now()
+    )
     await session.commit()
     return Success(message="Template submitted for review", data=TemplateOut.of(template))
 

@@ -8,9 +8,20 @@ from __future__ import annotations
 import re
 
 from herald.errors import ValidationFailed
-from herald.template.schemas import TemplateCreate
+from herald.template.schemas import Button, Header, TemplateCreate
 
 MAX_BUTTONS = 10
+MAX_BUTTONS_OF = {"URL": 2, "COPY_CODE": 1}  # Meta's limits per kind
+MAX_COUPON_CODE = 15
+AUTHENTICATION_OPTIONS = (
+    "add_security_recommendation",
+    "code_expiration_minutes",
+    "otp_type",
+    "package_name",
+    "signature_hash",
+)
+# Android's application id: two or more dot-separated Java identifiers.
+_ANDROID_PACKAGE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+")
 _ANY_PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
 
 
@@ -60,64 +71,150 @@ def check_placeholder_sequence(text: str, field: str) -> int:
 
 def check_template(template: TemplateCreate) -> int:
     """Raise on the first broken rule; returns the number of body parameters a send needs."""
-    header = template.header
-    if header is not None:
-        if header.format == "TEXT":
-            if not header.text:
-                raise RuleBroken("header.text", "header_text", "a TEXT header needs its text")
-            if placeholder_numbers(header.text, "header.text"):
-                raise RuleBroken("header.text", "header_text", "header text has no placeholders")
-        elif header.text is not None:
+    if template.category == "AUTHENTICATION":
+        return _check_authentication(template)
+    for option in AUTHENTICATION_OPTIONS:
+        if getattr(template, option) is not None:
             raise RuleBroken(
-                "header.text", "header_text", f"a {header.format} header carries a file, not text"
+                option, "authentication_only", f"{option} is for AUTHENTICATION templates only"
             )
+    if template.body is None:
+        raise RuleBroken("body", "body_required", f"a {template.category} template needs a body")
+    if template.header is not None:
+        _check_header(template.header)
     if template.footer and placeholder_numbers(template.footer, "footer"):
         raise RuleBroken("footer", "footer_text", "the footer has no placeholders")
     _check_buttons(template)
-    if template.category == "AUTHENTICATION":
-        return _check_authentication(template)
     return check_placeholder_sequence(template.body, "body")
+
+
+def header_variables(text: str | None) -> int:
+    """How many variables a TEXT header has (0 or 1, once its rules passed)."""
+    return len(placeholder_numbers(text, "header.text")) if text else 0
+
+
+def _check_header(header: Header) -> None:
+    if header.format != "TEXT":
+        if header.text is not None or header.example is not None:
+            field = "header.text" if header.text is not None else "header.example"
+            raise RuleBroken(
+                field, "header_text", f"a {header.format} header carries a file, not text"
+            )
+        if header.example_media_id is None:
+            raise RuleBroken(
+                "header.example_media_id",
+                "header_sample",
+                f"a {header.format} header needs a sample file for Meta's review: upload one "
+                "through the media API and give its media_id",
+            )
+        return
+    if header.example_media_id is not None:
+        raise RuleBroken(
+            "header.example_media_id", "header_sample", "a TEXT header has no sample file"
+        )
+    if not header.text:
+        raise RuleBroken("header.text", "header_text", "a TEXT header needs its text")
+    numbers = placeholder_numbers(header.text, "header.text")
+    if numbers not in ([], [1]):
+        raise RuleBroken(
+            "header.text", "header_variable", "a TEXT header has at most one variable: {{1}}"
+        )
+    if numbers and header.example is None:
+        raise RuleBroken(
+            "header.example", "header_example", "a header with {{1}} needs its sample value"
+        )
+    if not numbers and header.example is not None:
+        raise RuleBroken(
+            "header.example", "header_example", "only a header with {{1}} takes a sample value"
+        )
 
 
 def _check_buttons(template: TemplateCreate) -> None:
     if len(template.buttons) > MAX_BUTTONS:
         raise RuleBroken("buttons", "button_limit", f"at most {MAX_BUTTONS} buttons")
+    kinds: list[str] = [button.type for button in template.buttons]
+    for kind, most in MAX_BUTTONS_OF.items():
+        if kinds.count(kind) > most:
+            raise RuleBroken("buttons", "button_limit", f"at most {most} {kind} button(s)")
     for index, button in enumerate(template.buttons):
         field = f"buttons.{index}"
         if button.type in ("URL", "QUICK_REPLY") and not button.text:
             raise RuleBroken(f"{field}.text", "button_text", f"a {button.type} button needs text")
-        if button.type != "URL":
-            if button.url is not None:
-                raise RuleBroken(f"{field}.url", "button_url", "only URL buttons have a url")
-            continue
-        if not button.url or not re.match(r"^https?://[^\s/{}]+", button.url):
-            raise RuleBroken(f"{field}.url", "button_url", "a URL button needs an http(s) url")
-        variables = placeholder_numbers(button.url, f"{field}.url")
-        if variables and (variables != [1] or not button.url.endswith("{{1}}")):
+        if button.type != "URL" and button.url is not None:
+            raise RuleBroken(f"{field}.url", "button_url", "only URL buttons have a url")
+        if button.type == "COPY_CODE":
+            _check_copy_code(button, field)
+        elif button.type == "URL":
+            _check_url(button, field)
+        elif button.example is not None:
             raise RuleBroken(
-                f"{field}.url",
-                "url_button_variable",
-                "a URL button has at most one variable, and only as a trailing {{1}}",
+                f"{field}.example", "button_example", "a QUICK_REPLY button takes no example"
             )
 
 
-def _check_authentication(template: TemplateCreate) -> int:
-    numbers = placeholder_numbers(template.body, "body")
-    if numbers not in ([], [1]):
+def _check_copy_code(button: Button, field: str) -> None:
+    if button.text is not None:
         raise RuleBroken(
-            "body",
-            "authentication_body",
-            "an AUTHENTICATION body has no custom placeholders; only {{1}}, the code, once",
+            f"{field}.text", "button_text", "Meta writes a COPY_CODE button's label: leave text out"
         )
-    kinds = [button.type for button in template.buttons]
-    if kinds != ["COPY_CODE"]:
+    if button.example is None:
+        raise RuleBroken(
+            f"{field}.example",
+            "copy_code_example",
+            "a COPY_CODE button needs a sample coupon code in example",
+        )
+    if len(button.example) > MAX_COUPON_CODE or not button.example.isalnum():
+        raise RuleBroken(
+            f"{field}.example",
+            "copy_code_example",
+            f"a coupon code is letters and digits, at most {MAX_COUPON_CODE}",
+        )
+
+
+def _check_url(button: Button, field: str) -> None:
+    if not button.url or not re.match(r"^https?://[^\s/{}]+", button.url):
+        raise RuleBroken(f"{field}.url", "button_url", "a URL button needs an http(s) url")
+    variables = placeholder_numbers(button.url, f"{field}.url")
+    if variables and (variables != [1] or not button.url.endswith("{{1}}")):
+        raise RuleBroken(
+            f"{field}.url",
+            "url_button_variable",
+            "a URL button has at most one variable, and only as a trailing {{1}}",
+        )
+    if button.example is not None and not variables:
+        raise RuleBroken(
+            f"{field}.example", "button_example", "only a URL with {{1}} takes an example"
+        )
+
+
+def _check_authentication(template: TemplateCreate) -> int:
+    """Meta's format: no text of the caller's, one OTP button chosen by ``otp_type``."""
+    for field in ("body", "footer", "header"):
+        if getattr(template, field) is not None:
+            raise RuleBroken(
+                field,
+                f"authentication_{field}",
+                f"Meta writes an AUTHENTICATION template's text: leave {field} out "
+                "(options: add_security_recommendation, code_expiration_minutes)",
+            )
+    if template.buttons:
         raise RuleBroken(
             "buttons",
             "authentication_buttons",
-            "an AUTHENTICATION template has exactly one button, of type COPY_CODE (the OTP)",
+            "an AUTHENTICATION template has one OTP button, which Meta adds: choose it with "
+            "otp_type (COPY_CODE or ONE_TAP)",
         )
-    if template.header is not None:
+    one_tap = template.otp_type == "ONE_TAP"
+    for field in ("package_name", "signature_hash"):
+        given = getattr(template, field) is not None
+        if one_tap and not given:
+            raise RuleBroken(field, "one_tap_app", f"a ONE_TAP button needs the app's {field}")
+        if given and not one_tap:
+            raise RuleBroken(field, "one_tap_app", f"{field} is for otp_type ONE_TAP only")
+    if template.package_name and not _ANDROID_PACKAGE.fullmatch(template.package_name):
         raise RuleBroken(
-            "header", "authentication_header", "AUTHENTICATION templates have no header"
+            "package_name",
+            "one_tap_app",
+            "package_name is an Android package, like com.example.app",
         )
     return 0

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
+from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
 
 if TYPE_CHECKING:
@@ -13,17 +14,24 @@ Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 State = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED"]
 HeaderFormat = Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]
 ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY"]
+OtpType = Literal["COPY_CODE", "ONE_TAP"]
 
 
 class Header(RequestBody):
     format: HeaderFormat
     text: str | None = Field(default=None, min_length=1, max_length=60)
+    # A TEXT header's {{1}}: the sample value Meta's review sees.
+    example: str | None = Field(default=None, min_length=1, max_length=60)
+    # A media header's sample file: an asset uploaded through the media API, of the header's kind.
+    example_media_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class Button(RequestBody):
     type: ButtonType
     text: str | None = Field(default=None, min_length=1, max_length=25)
     url: str | None = Field(default=None, min_length=1, max_length=2000)
+    # A URL button's {{1}} sample, or a COPY_CODE button's sample coupon code.
+    example: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
 class TemplateCreate(RequestBody):
@@ -31,20 +39,38 @@ class TemplateCreate(RequestBody):
     language: str = Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", examples=["en", "en_US"])
     category: Category
     header: Header | None = None
-    body: str = Field(min_length=1, max_length=1024)
+    # Required except for AUTHENTICATION templates, whose text Meta writes.
+    body: str | None = Field(default=None, min_length=1, max_length=1024)
     footer: str | None = Field(default=None, min_length=1, max_length=60)
     buttons: list[Button] = Field(default_factory=list)
+    # AUTHENTICATION only (Meta's options for its own wording and its one OTP button).
+    add_security_recommendation: bool | None = None
+    code_expiration_minutes: int | None = Field(default=None, ge=1, le=90)
+    otp_type: OtpType | None = None
+    package_name: str | None = Field(default=None, min_length=1, max_length=224)
+    signature_hash: str | None = Field(default=None, min_length=11, max_length=11)
 
 
 class HeaderOut(BaseModel):
     format: HeaderFormat
     text: str | None = None
+    example: str | None = None
+    example_media_id: int | None = None
 
 
 class ButtonOut(BaseModel):
     type: ButtonType
     text: str | None = None
     url: str | None = None
+    example: str | None = None
+
+
+class AuthenticationOut(BaseModel):
+    otp_type: OtpType
+    add_security_recommendation: bool
+    code_expiration_minutes: int | None = None
+    package_name: str | None = None
+    signature_hash: str | None = None
 
 
 class TemplateOut(ApiObject):
@@ -55,9 +81,11 @@ class TemplateOut(ApiObject):
     state: State
     rejection_reason: str | None
     header: HeaderOut | None
+    # For AUTHENTICATION templates: the text Meta displays (in English), not the caller's.
     body: str
     footer: str | None
     buttons: list[ButtonOut]
+    authentication: AuthenticationOut | None = None
     placeholder_count: int
     created_at: ApiDateTime
     updated_at: ApiDateTime
@@ -65,10 +93,16 @@ class TemplateOut(ApiObject):
     @classmethod
     def of(cls, template: Template) -> TemplateOut:
         header = (
-            HeaderOut(format=cast(HeaderFormat, template.header_format), text=template.header_text)
+            HeaderOut(
+                format=cast(HeaderFormat, template.header_format),
+                text=template.header_text,
+                example=template.header_example,
+                example_media_id=template.header_sample_media_id,
+            )
             if template.header_format
             else None
         )
+        options: dict[str, Any] | None = template.authentication
         return cls(
             id=template.id,
             name=template.name,
@@ -80,6 +114,7 @@ class TemplateOut(ApiObject):
             body=template.body,
             footer=template.footer,
             buttons=[ButtonOut.model_validate(button) for button in template.buttons],
+            authentication=AuthenticationOut.model_validate(options) if options else None,
             placeholder_count=template.placeholder_count,
             created_at=template.created_at,
             updated_at=template.updated_at,

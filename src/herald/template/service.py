@@ -17,15 +17,19 @@ from herald.dispatch.repository import release_held
 from herald.errors import Conflict, NotFound
 from herald.kit.crypto import Cipher
 from herald.kit.pagination import PageParams, fetch_page
-from herald.models import Template
+from herald.media import service as media
+from herald.media.storage import MediaStore
+from herald.models import Channel, MediaAsset, Template
 from herald.provider.base import (
+    HeaderSample,
+    OtpOptions,
     Provider,
     ProviderError,
     TemplateButton,
     TemplateDefinition,
     as_api_error,
 )
-from herald.template import repository
+from herald.template import authentication, repository
 from herald.template.rules import check_template
 from herald.template.schemas import TemplateCreate
 
@@ -57,6 +61,23 @@ class InvalidState(Conflict):
     code = "invalid_state"
 
 
+class HeaderSampleMissing(Conflict):
+    code = "header_sample_missing"
+    message = (
+        "The template's media header has no sample file (it was created without one, or the "
+        "file was deleted); Meta's review needs one. Create the template again with "
+        "header.example_media_id."
+    )
+
+
+class ChannelAppIdMissing(Conflict):
+    code = "channel_app_id_missing"
+    message = (
+        "A media header's sample is uploaded to Meta through the app; this channel has no Meta "
+        "app id. An operator sets it with `herald channels update <id> --app-id`."
+    )
+
+
 @dataclass(frozen=True)
 class ProviderContext:
     """What talking to a user's provider needs, passed in by the caller."""
@@ -70,20 +91,29 @@ async def create(
     session: AsyncSession, user_id: int, body: TemplateCreate, now: datetime
 ) -> Template:
     placeholder_count = check_template(body)
+    header = body.header
+    if header is not None and header.example_media_id is not None:
+        sample = await media.get(session, user_id, header.example_media_id)
+        media.check_header_asset(header.format, sample)
     existing = await repository.get_by_name(session, user_id, body.name, body.language)
     if existing is not None:
         raise TemplateExists(data={"id": existing.id})
+    options = authentication.options(body) if body.category == "AUTHENTICATION" else None
+    text, footer = authentication.wording(options) if options else (body.body, body.footer)
     template = Template(
         user_id=user_id,
         name=body.name,
         language=body.language,
         category=body.category,
         state="DRAFT",
-        header_format=body.header.format if body.header else None,
-        header_text=body.header.text if body.header else None,
-        body=body.body,
-        footer=body.footer,
+        header_format=header.format if header else None,
+        header_text=header.text if header else None,
+        header_example=header.example if header else None,
+        header_sample_media_id=header.example_media_id if header else None,
+        body=text,
+        footer=footer,
         buttons=[b.model_dump(exclude_none=True) for b in body.buttons],
+        authentication=options,
         placeholder_count=placeholder_count,
         created_at=now,
         updated_at=now,
@@ -110,7 +140,12 @@ async def list_page(
 
 
 async def submit(
-    session: AsyncSession, user_id: int, template_id: int, ctx: ProviderContext, now: datetime
+    session: AsyncSession,
+    user_id: int,
+    template_id: int,
+    ctx: ProviderContext,
+    store: MediaStore,
+    now: datetime,
 ) -> Template:
     """DRAFT or REJECTED → PENDING, by sending the template to the user's provider for review."""
     template = await get(session, user_id, template_id)
@@ -120,16 +155,30 @@ async def submit(
             data={"state": template.state},
         )
     channel = await channel_service.ensure_default(session, user_id, ctx.emulator, ctx.cipher, now)
+    sample = await _sample_of(session, template, channel)
     access = channel_service.access(channel, ctx.cipher)
     try:
         if template.provider_template_id:  # a rejected template is replaced, not duplicated
             await ctx.provider.delete_template(access, template.name, template.provider_template_id)
-        created = await ctx.provider.create_template(access, definition(template))
+        if sample is None:
+            created = await ctx.provider.create_template(access, definition(template))
+        else:
+            async with store.local_copy(sample.storage_key) as path:
+                header_sample = HeaderSample(path, sample.mime_type, sample.size, sample.filename)
+                created = await ctx.provider.create_template(
+                    access, definition(template, header_sample)
+                )
     except ProviderError as exc:
         log.warning(
-            "template.submit_failed", template_id=template.id, kind=exc.kind, provider_code=exc.code
+            "template.submit_failed",
+            template_id=template.id,
+            kind=exc.kind,
+            provider_code=exc.code,
+            title=exc.title,
         )
         raise as_api_error(exc) from None
+    except FileNotFoundError:
+        raise HeaderSampleMissing() from None
     template.channel_id = channel.id
     template.provider_template_id = created.id
     template.state = PROVIDER_EVENTS.get(created.status, "PENDING")
@@ -159,7 +208,24 @@ async def delete(
     await repository.delete(session, template)
 
 
-def definition(template: Template) -> TemplateDefinition:
+async def _sample_of(
+    session: AsyncSession, template: Template, channel: Channel
+) -> MediaAsset | None:
+    """A media header's sample file, checked before anything is asked of the provider."""
+    if template.header_format in (None, "TEXT"):
+        return None
+    if template.header_sample_media_id is None:
+        raise HeaderSampleMissing()
+    if not channel_service.app_id_of(channel):
+        raise ChannelAppIdMissing(data={"channel_id": channel.id})
+    try:
+        return await media.get(session, template.user_id, template.header_sample_media_id)
+    except media.MediaNotFound:
+        raise HeaderSampleMissing() from None
+
+
+def definition(template: Template, sample: HeaderSample | None = None) -> TemplateDefinition:
+    options = template.authentication
     return TemplateDefinition(
         name=template.name,
         language=template.language,
@@ -168,12 +234,23 @@ def definition(template: Template) -> TemplateDefinition:
         placeholder_count=template.placeholder_count,
         header_format=template.header_format,
         header_text=template.header_text,
+        header_example=template.header_example,
+        header_sample=sample,
         footer=template.footer,
         buttons=tuple(
-            TemplateButton(type=b["type"], text=b.get("text"), url=b.get("url"))
+            TemplateButton(
+                type=b["type"], text=b.get("text"), url=b.get("url"), example=b.get("example")
+            )
             for b in template.buttons
         ),
+        otp=OtpOptions(**options) if options else _legacy_otp(template),
     )
+
+
+def _legacy_otp(template: Template) -> OtpOptions | None:
+    """An AUTHENTICATION template stored before Herald took Meta's options (it kept a body and
+    a COPY_CODE button of its own) is submitted in Meta's shape: a copy-code OTP button."""
+    return OtpOptions(otp_type="COPY_CODE") if template.category == "AUTHENTICATION" else None
 
 
 async def apply_provider_event(

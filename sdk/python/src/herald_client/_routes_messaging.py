@@ -21,6 +21,7 @@ from herald_client.models import (
     MediaDeleted,
     Message,
     MessageState,
+    OtpType,
     Page,
     SendAccepted,
     Template,
@@ -40,13 +41,19 @@ def create_template(
     name: str,
     language: str,
     category: Category,
-    body: str,
+    body: str | None = None,
     *,
     header: TemplateHeaderSpec | None = None,
     footer: str | None = None,
     buttons: Sequence[TemplateButtonSpec] | None = None,
+    otp_type: OtpType | None = None,
+    add_security_recommendation: bool | None = None,
+    code_expiration_minutes: int | None = None,
+    package_name: str | None = None,
+    signature_hash: str | None = None,
 ) -> Call[Template]:
-    """A DRAFT template; ``submit_template`` sends it for review."""
+    """A DRAFT template; ``submit_template`` sends it for review. AUTHENTICATION templates
+    take no body: Meta writes their text; give ``otp_type`` and its options instead."""
     fields = without_none(
         name=name,
         language=language,
@@ -55,6 +62,11 @@ def create_template(
         header=header,
         footer=footer,
         buttons=list(buttons) if buttons is not None else None,
+        otp_type=otp_type,
+        add_security_recommendation=add_security_recommendation,
+        code_expiration_minutes=code_expiration_minutes,
+        package_name=package_name,
+        signature_hash=signature_hash,
     )
     return Call("POST", TEMPLATES, parse_object, json=fields)
 
@@ -94,9 +106,11 @@ def _send_fields(
     header_media_id: int | None,
     otp_code: str | None,
     send_at: datetime | str | None,
+    header_params: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     return without_none(
         body_params=list(body_params) if body_params is not None else None,
+        header_params=list(header_params) if header_params is not None else None,
         buttons=list(buttons) if buttons is not None else None,
         header_media_id=header_media_id,
         otp_code=otp_code,
@@ -120,13 +134,14 @@ def send_template(
     otp_code: str | None = None,
     send_at: datetime | str | None = None,
     idempotency_key: str | None = None,
+    header_params: Sequence[str] | None = None,
 ) -> Call[SendAccepted]:
     """Queue one message from an APPROVED template (v2). Without ``idempotency_key`` one is
     generated for this call; pass your own (an order id) to make re-sends across calls safe."""
     body = {
         "to": to,
         "country_code": country_code,
-        **_send_fields(body_params, buttons, header_media_id, otp_code, send_at),
+        **_send_fields(body_params, buttons, header_media_id, otp_code, send_at, header_params),
     }
     path = f"{TEMPLATES}/{int(template_id)}/send"
     return Call("POST", path, parse_object, json=body, headers=_idempotent(idempotency_key))
@@ -144,6 +159,7 @@ def send_v1(
     otp_code: str | None = None,
     send_at: datetime | str | None = None,
     idempotency_key: str | None = None,
+    header_params: Sequence[str] | None = None,
 ) -> Call[SendAccepted]:
     """Buzzbip's v1 send, ``POST /api/whatsapp/``: to ``contact_id``, or to ``phone_number``
     with ``country_code``."""
@@ -154,7 +170,7 @@ def send_v1(
     body = {
         "template_id": int(template_id),
         **without_none(contact_id=contact_id, phone_number=phone_number, country_code=country_code),
-        **_send_fields(body_params, buttons, header_media_id, otp_code, send_at),
+        **_send_fields(body_params, buttons, header_media_id, otp_code, send_at, header_params),
     }
     return Call(
         "POST", "/api/whatsapp/", parse_object, json=body, headers=_idempotent(idempotency_key)
@@ -170,11 +186,12 @@ def send_to_contact(
     otp_code: str | None = None,
     send_at: datetime | str | None = None,
     idempotency_key: str | None = None,
+    header_params: Sequence[str] | None = None,
 ) -> Call[SendAccepted]:
     """The v1 template route, ``POST /api/whatsapp/templates/{id}/send/``, to a contact."""
     body = {
         "contact_id": int(contact_id),
-        **_send_fields(body_params, buttons, header_media_id, otp_code, send_at),
+        **_send_fields(body_params, buttons, header_media_id, otp_code, send_at, header_params),
     }
     path = f"/api/whatsapp/templates/{int(template_id)}/send/"
     return Call("POST", path, parse_object, json=body, headers=_idempotent(idempotency_key))

@@ -92,29 +92,50 @@ class DeletedId(TypedDict):
 
 
 class TemplateHeaderSpec(TypedDict):
-    """A header to create: ``{"format": "TEXT", "text": "..."}`` or ``{"format": "IMAGE"}``."""
+    """A header to create: ``{"format": "TEXT", "text": "Order {{1}}", "example": "A-1"}`` or
+    ``{"format": "IMAGE", "example_media_id": 12}`` (an uploaded sample; a PDF for DOCUMENT)."""
 
     format: HeaderFormat
     text: NotRequired[str]
+    example: NotRequired[str]
+    example_media_id: NotRequired[int]
 
 
 class TemplateButtonSpec(TypedDict):
-    """A button to create: URL needs ``text`` and ``url``, QUICK_REPLY ``text``."""
+    """A button to create: URL needs ``text`` and ``url``, QUICK_REPLY ``text``, COPY_CODE a
+    sample code in ``example``."""
 
     type: ButtonType
     text: NotRequired[str]
     url: NotRequired[str]
+    example: NotRequired[str]
 
 
 class TemplateHeader(TypedDict):
     format: HeaderFormat
     text: str | None
+    example: str | None
+    example_media_id: int | None
 
 
 class TemplateButton(TypedDict):
     type: ButtonType
     text: str | None
     url: str | None
+    example: str | None
+
+
+OtpType = Literal["COPY_CODE", "ONE_TAP"]
+
+
+class TemplateAuthentication(TypedDict):
+    """An AUTHENTICATION template's options (Meta writes its text and its OTP button)."""
+
+    otp_type: OtpType
+    add_security_recommendation: bool
+    code_expiration_minutes: int | None
+    package_name: str | None
+    signature_hash: str | None
 
 
 class Template(TypedDict):
@@ -128,6 +149,7 @@ class Template(TypedDict):
     body: str
     footer: str | None
     buttons: list[TemplateButton]
+    authentication: TemplateAuthentication | None
     placeholder_count: int
     created_at: str
     updated_at: str
@@ -148,6 +170,7 @@ class BulkRecipient(TypedDict):
     to: str
     country_code: str
     body_params: NotRequired[list[str]]
+    header_params: NotRequired[list[str]]
     buttons: NotRequired[list[ButtonParam]]
     header_media_id: NotRequired[int]
 

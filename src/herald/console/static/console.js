@@ -163,14 +163,40 @@ function fillPreview(bubble, parts) {
 
 function templateFromForm(form) {
   const value = (name) => form.elements[name].value.trim();
-  const template = { name: value("name"), language: value("language"), category: value("category"), body: form.elements.body.value };
+  const template = { name: value("name"), language: value("language"), category: value("category") };
+  if (template.category === "AUTHENTICATION") {  // Meta writes the text: options only
+    template.otp_type = value("otp_type");
+    if (template.otp_type === "ONE_TAP") {
+      template.package_name = value("package_name");
+      template.signature_hash = value("signature_hash");
+    }
+    template.add_security_recommendation = form.elements.add_security_recommendation.checked;
+    if (value("code_expiration_minutes")) template.code_expiration_minutes = Number(value("code_expiration_minutes"));
+    return template;
+  }
+  template.body = form.elements.body.value;
   const headerFormat = value("header_format");
-  if (headerFormat) template.header = headerFormat === "TEXT" ? { format: "TEXT", text: value("header_text") } : { format: headerFormat };
+  if (headerFormat === "TEXT") {
+    template.header = { format: "TEXT", text: value("header_text") };
+    if (/\{\{1\}\}/.test(template.header.text)) template.header.example = value("header_example");
+  } else if (headerFormat) {
+    template.header = { format: headerFormat };
+  }
   if (value("footer")) template.footer = value("footer");
-  template.buttons = [0, 1, 2].map((i) => ({ type: value(`b${i}_type`), text: value(`b${i}_text`), url: value(`b${i}_url`) }))
+  template.buttons = [0, 1, 2].map((i) => ({ type: value(`b${i}_type`), text: value(`b${i}_text`), url: value(`b${i}_url`), example: value(`b${i}_example`) }))
     .filter((b) => b.type)
-    .map((b) => Object.fromEntries(Object.entries(b).filter(([key, v]) => v && (key !== "url" || b.type === "URL"))));
+    .map((b) => Object.fromEntries(Object.entries(b).filter(([key, v]) => v && (key !== "url" || b.type === "URL") && (key !== "text" || b.type !== "COPY_CODE"))));
   return template;
+}
+
+// The text Meta displays for an authentication template: its wording, given by the server.
+function authenticationWording(form, template) {
+  const data = form.dataset;
+  let body = data.codeText;
+  if (template.add_security_recommendation) body = `${body} ${data.securityText}`;
+  const minutes = template.code_expiration_minutes;
+  const footer = minutes ? data.expiryText.replace("{minutes}", String(minutes)) : "";
+  return { body, footer, buttons: [template.otp_type === "ONE_TAP" ? "Autofill" : "Copy code"] };
 }
 
 function pageTemplateNew() {
@@ -178,14 +204,28 @@ function pageTemplateNew() {
   const bubble = $("#preview");
   const check = $("#t-body-check");
   const refresh = () => {
-    const headerFormat = form.elements.header_format.value;
+    const auth = form.elements.category.value === "AUTHENTICATION";
+    $("#t-auth").hidden = !auth;
+    $("#t-content").hidden = auth;
+    form.elements.header_format.closest("fieldset").hidden = auth;
+    $("#t-one-tap").hidden = form.elements.otp_type.value !== "ONE_TAP";
+    const headerFormat = auth ? "" : form.elements.header_format.value;
     form.elements.header_text.disabled = headerFormat !== "TEXT";
-    for (const i of [0, 1, 2]) {  // a button's text and link only once it has a kind
+    $("#t-header-text-wrap").hidden = Boolean(headerFormat) && headerFormat !== "TEXT";
+    $("#t-header-example-wrap").hidden = !/\{\{1\}\}/.test(form.elements.header_text.value) || headerFormat !== "TEXT";
+    $("#t-header-file-wrap").hidden = !headerFormat || headerFormat === "TEXT";
+    for (const i of [0, 1, 2]) {  // a button's fields only once it has a kind that takes them
       const kind = form.elements[`b${i}_type`].value;
-      form.elements[`b${i}_text`].closest("div").hidden = !kind;
+      form.elements[`b${i}_text`].closest("div").hidden = !kind || kind === "COPY_CODE";
       form.elements[`b${i}_url`].closest("div").hidden = kind !== "URL";
+      form.elements[`b${i}_example`].closest("div").hidden = kind !== "COPY_CODE" && kind !== "URL";
     }
     const t = templateFromForm(form);
+    if (auth) {
+      check.textContent = "";
+      fillPreview(bubble, authenticationWording(form, t));
+      return;
+    }
     check.textContent = placeholderProblem(form.elements.body.value);
     fillPreview(bubble, {
       headerFormat, headerText: form.elements.header_text.value, body: t.body, footer: t.footer,
@@ -198,7 +238,15 @@ function pageTemplateNew() {
     event.preventDefault();
     clearError();
     try {
-      const created = await api("POST", "/api/v2/whatsapp/templates", templateFromForm(form));
+      const template = templateFromForm(form);
+      if (template.header && template.header.format !== "TEXT") {
+        const file = form.elements.header_file.files[0];
+        if (!file) throw new ApiError({ message: "A media header needs a sample file for WhatsApp's review.", code: "header_sample" }, 400);
+        const upload = new FormData();
+        upload.append("file", file);
+        template.header.example_media_id = (await api("POST", "/api/v2/whatsapp/media", upload)).media_id;
+      }
+      const created = await api("POST", "/api/v2/whatsapp/templates", template);
       if ($("#t-submit-now").checked) await api("POST", `/api/v2/whatsapp/templates/${created.id}/submit`);
       window.location.assign(`/console/templates/${created.id}`);
     } catch (error) {
@@ -240,7 +288,7 @@ function pageTemplate() {
 }
 
 // ---- send a test message -----------------------------------------------------------------
-const MEDIA_HINTS = { IMAGE: "A JPEG or PNG image, up to 5 MB.", VIDEO: "An MP4 or 3GP video, up to 16 MB.", DOCUMENT: "A document (PDF and others), up to 100 MB." };
+const MEDIA_HINTS = { IMAGE: "A JPEG or PNG image, up to 5 MB.", VIDEO: "An MP4 or 3GP video, up to 16 MB.", DOCUMENT: "A PDF document, up to 100 MB." };
 
 function pageSend() {
   const form = $("#send-form");
@@ -251,7 +299,7 @@ function pageSend() {
     const t = chosen();
     fillPreview($("#send-preview"), {
       headerFormat: t.header?.format, headerText: t.header?.text, body: t.body, footer: t.footer,
-      buttons: t.buttons.map((b) => b.text || b.type.toLowerCase()),
+      buttons: t.authentication ? [t.authentication.otp_type === "ONE_TAP" ? "Autofill" : "Copy code"] : t.buttons.map((b) => b.text || b.type.toLowerCase()),
       values: $$('input[name="body_param"]', form).map((input) => input.value),
     });
   };
@@ -265,7 +313,12 @@ function pageSend() {
       const input = Object.assign(document.createElement("input"), { id: `s-p${i}`, name: "body_param", required: true, maxLength: 1024 });
       params.append(label, input);
     }
-    if (!count) params.append(Object.assign(document.createElement("p"), { className: "hint", textContent: "This template has no parameters." }));
+    if (t.header?.format === "TEXT" && /\{\{1\}\}/.test(t.header.text || "")) {
+      const label = Object.assign(document.createElement("label"), { htmlFor: "s-h1", textContent: "Header parameter {{1}}" });
+      const input = Object.assign(document.createElement("input"), { id: "s-h1", name: "header_param", required: true, maxLength: 60 });
+      params.append(label, input);
+    }
+    if (!count && !$("#s-h1")) params.append(Object.assign(document.createElement("p"), { className: "hint", textContent: "This template has no parameters." }));
     const buttons = $("#s-buttons");
     buttons.replaceChildren(Object.assign(document.createElement("legend"), { textContent: "Button values" }));
     let needed = 0;
@@ -298,6 +351,8 @@ function pageSend() {
     const body = { to: form.elements.to.value.trim(), country_code: form.elements.country_code.value.trim().toUpperCase() };
     const params = $$('input[name="body_param"]', form).map((input) => input.value);
     if (params.length) body.body_params = params;
+    const headerParams = $$('input[name="header_param"]', form).map((input) => input.value);
+    if (headerParams.length) body.header_params = headerParams;
     if (t.category === "AUTHENTICATION") {
       body.otp_code = form.elements.otp_code.value.trim();
     } else {
