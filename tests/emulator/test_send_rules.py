@@ -65,8 +65,8 @@ GREETING = {
         {
             "type": "HEADER",
             "format": "TEXT",
-            "text": "Hello {{1}}",
-            "example": {"header_text": ["Sam"]},
+            "text": "Hello {{name}}",
+            "example": {"header_text_named_params": [{"param_name": "name", "example": "Sam"}]},
         },
         {
             "type": "BODY",
@@ -361,8 +361,8 @@ async def test_each_rule_refuses_with_metas_code(
     assert code_of(await send(emulator, payload)) == code, rule
 
 
-# An authentication template as Meta's creation takes it (its wording is Meta's), and as Herald
-# created one before branch tplmeta (body text, a COPY_CODE button): both send the same way.
+# An authentication template as Meta's creation takes it (its wording is Meta's): its code goes
+# in the body and in the OTP button, sent as a url button at index 0.
 AUTH_META = {
     "name": "login_code",
     "language": "en_US",
@@ -373,30 +373,12 @@ AUTH_META = {
         {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy"}]},
     ],
 }
-AUTH_BEFORE_TPLMETA = {
-    **AUTH_META,
-    "components": [
-        {"type": "BODY", "text": "{{1}} is your verification code."},
-        {"type": "BUTTONS", "buttons": [{"type": "COPY_CODE", "text": "Copy"}]},
-    ],
-}
 
 
-@pytest.mark.parametrize(
-    "template",
-    [
-        pytest.param(
-            AUTH_META,
-            id="meta",
-            marks=pytest.mark.xfail(strict=True, reason="fixed on tplmeta (Meta's AUTH shape)"),
-        ),
-        pytest.param(AUTH_BEFORE_TPLMETA, id="before-tplmeta"),
-    ],
-)
 async def test_an_authentication_code_goes_in_the_body_and_a_url_button(
-    emulator: httpx.AsyncClient, template: dict[str, Any]
+    emulator: httpx.AsyncClient,
 ) -> None:
-    await approve(emulator, template)
+    await approve(emulator, AUTH_META)
     code_send = message(
         "login_code",
         [{"type": "body", "parameters": [text("482913")]}, button(0, "url", text("482913"))],

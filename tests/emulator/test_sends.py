@@ -14,6 +14,7 @@ import pytest
 
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
+from tests.emulator.uploads import sample_handle
 from tests.live import serve_app
 from tests.meta_spec import template_send_examples
 
@@ -40,7 +41,30 @@ async def emulator() -> AsyncIterator[httpx.AsyncClient]:
     await app.state.emulator.aclose()
 
 
+# A sample of each media header's kind, uploaded through the Resumable Upload API for its handle.
+SAMPLES = {
+    "IMAGE": ("image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32),
+    "VIDEO": ("video/mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32),
+    "DOCUMENT": ("application/pdf", b"%PDF-1.7 a sample"),
+}
+
+
+async def with_uploaded_samples(
+    http: httpx.AsyncClient, template: dict[str, Any]
+) -> dict[str, Any]:
+    """``template`` with each media header's placeholder handle replaced by one the emulator
+    issued."""
+    template = copy.deepcopy(template)
+    for component in template.get("components", []):
+        handles = (component.get("example") or {}).get("header_handle")
+        if component.get("type") == "HEADER" and handles == [HANDLE]:
+            file_type, data = SAMPLES[component["format"]]
+            handles[0] = await sample_handle(http, AUTH, data, file_type)
+    return template
+
+
 async def approve(http: httpx.AsyncClient, template: dict[str, Any]) -> None:
+    template = await with_uploaded_samples(http, template)
     created = await http.post(f"/v23.0/{PHONE}/message_templates", json=template, headers=AUTH)
     assert created.status_code == 200, created.text
     approved = await http.post(f"/_emulator/templates/{created.json()['id']}/approve")

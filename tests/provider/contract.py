@@ -307,17 +307,6 @@ def contract() -> Contract:
     return Contract(load_spec())
 
 
-def _fixed_on_tplmeta(request: RecordedRequest) -> bool:
-    """Template creation Meta refuses that branch tplmeta fixes (a media header without
-    example.header_handle, an AUTHENTICATION template with body text): delete at its merge."""
-    if request.method != "POST" or not request.path.endswith("/message_templates"):
-        return False
-    payload = json.loads(request.body)
-    headers = [c for c in payload.get("components", []) if c.get("type") == "HEADER"]
-    media = any(h.get("format") in ("IMAGE", "VIDEO", "DOCUMENT") for h in headers)
-    return media or payload.get("category") == "AUTHENTICATION"
-
-
 def provider_violations(requests: list[RecordedRequest]) -> list[str]:
     """What the Graph API requests among ``requests`` (the control API's left out) break of
     Meta's spec; nothing when the spec is not beside the clone."""
@@ -326,6 +315,6 @@ def provider_violations(requests: list[RecordedRequest]) -> list[str]:
     return [
         violation
         for request in requests
-        if not request.path.startswith("/_emulator") and not _fixed_on_tplmeta(request)
+        if not request.path.startswith("/_emulator")
         for violation in contract().violations(request)
     ]

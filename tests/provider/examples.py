@@ -12,6 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+# Members every example shows that Meta documents as optional: an OTP button's label and its
+# one-tap autofill text default to Meta's own wording, localised to the template's language
+# (the project's spec/whatsapp-cloud-api.md: `"text"?`), so Herald leaves them to Meta.
+OPTIONAL_MEMBERS = {("OTP", ""): {"text", "autofill_text"}}
 
 
 def example_violations(request: Any, examples: list[Any]) -> list[str]:
@@ -44,7 +48,9 @@ def _has_variable(item: dict[str, Any]) -> bool:
     return any("{{" in str(item.get(member, "")) for member in ("text", "url"))
 
 
-def _conform(ours: Any, examples: list[Any], where: str) -> list[str]:
+def _conform(
+    ours: Any, examples: list[Any], where: str, kind: tuple[str, str] | None = None
+) -> list[str]:
     if not examples:
         return []
     types = {_json_type(e) for e in examples}
@@ -53,7 +59,9 @@ def _conform(ours: Any, examples: list[Any], where: str) -> list[str]:
             f"{where}: {_json_type(ours)}, where the examples have {' or '.join(sorted(types))}"
         ]
     if isinstance(ours, dict):
-        return _conform_object(ours, [e for e in examples if isinstance(e, dict)], where)
+        optional = OPTIONAL_MEMBERS.get(kind, set()) if kind else set()
+        alike = [e for e in examples if isinstance(e, dict)]
+        return _conform_object(ours, alike, where, optional)
     if isinstance(ours, list):
         items = [item for e in examples if isinstance(e, list) for item in e]
         problems: list[str] = []
@@ -62,18 +70,20 @@ def _conform(ours: Any, examples: list[Any], where: str) -> list[str]:
             alike = [e for e in items if _kind(e) == kind] if kind else items
             if kind and not alike:
                 continue  # a kind no example shows: the schema alone decides
-            problems += _conform(item, alike, f"{where}[{position}]")
+            problems += _conform(item, alike, f"{where}[{position}]", kind)
         return problems
     return []
 
 
-def _conform_object(ours: dict[str, Any], examples: list[dict[str, Any]], where: str) -> list[str]:
+def _conform_object(
+    ours: dict[str, Any], examples: list[dict[str, Any]], where: str, optional: set[str]
+) -> list[str]:
     problems = [
         f"{where}.{member}: no example of this kind has it"
         for member in ours
         if not any(member in e for e in examples)
     ]
-    required = set.intersection(*(set(e) for e in examples))
+    required = set.intersection(*(set(e) for e in examples)) - optional
     if all(_has_variable(e) for e in examples) and not _has_variable(ours):
         required.discard("example")  # the examples show variables' samples; ours has none
     problems += [

@@ -19,6 +19,8 @@ from herald.provider.base import (
     ButtonValue,
     ChannelAccess,
     HeaderMedia,
+    HeaderSample,
+    OtpOptions,
     OutboundMessage,
     TemplateButton,
     TemplateDefinition,
@@ -29,7 +31,6 @@ from tests.provider.contract import RecordedRequest, Recorder, contract
 
 TOKEN = "contract-test-token"
 SAM = "21696816277"
-TPLMETA = pytest.mark.xfail(strict=True, reason="fixed on tplmeta")
 
 
 @dataclass
@@ -62,7 +63,7 @@ async def graph() -> AsyncIterator[Graph]:
     )
     recorder = Recorder(app)
     async with serve_app(recorder) as url, new_session(5) as http:
-        access = ChannelAccess(url, "v23.0", "1000", "1000", TOKEN)
+        access = ChannelAccess(url, "v23.0", "1000", "1000", TOKEN, app_id="100000000000000")
         async with httpx.AsyncClient(base_url=url) as control:
             yield Graph(CloudApiProvider(http), access, control, recorder)
     await app.state.emulator.aclose()
@@ -87,30 +88,47 @@ LINKS = (
 AUTHENTICATION = definition(
     name="login_code",
     category="AUTHENTICATION",
-    body="{{1}} is your verification code.",
-    placeholder_count=1,
-    buttons=(TemplateButton("COPY_CODE", "Copy code"),),
+    body="",
+    placeholder_count=0,
+    otp=OtpOptions("COPY_CODE", add_security_recommendation=True, code_expiration_minutes=10),
 )
+ONE_TAP = definition(
+    name="login_code_one_tap",
+    category="AUTHENTICATION",
+    body="",
+    placeholder_count=0,
+    otp=OtpOptions("ONE_TAP", package_name="com.example.shop", signature_hash="K8a%2FAINcGX7"),
+)
+
+
+def sample(tmp_path: Path, kind: str) -> HeaderSample:
+    mime_type, content = MEDIA[kind]
+    path = tmp_path / f"sample-{kind}"
+    path.write_bytes(content)
+    return HeaderSample(path, mime_type, len(content), f"sample-{kind}")
+
+
 KINDS = {
     "body": definition(),
     "footer-and-buttons": definition(footer="Reply STOP to opt out", buttons=LINKS),
     "text-header": definition(header_format="TEXT", header_text="Your order"),
-    "coupon": definition(category="MARKETING", buttons=(TemplateButton("COPY_CODE", "Copy code"),)),
-    "image-header": definition(header_format="IMAGE"),
-    "video-header": definition(header_format="VIDEO"),
-    "document-header": definition(header_format="DOCUMENT"),
+    "coupon": definition(
+        category="MARKETING", buttons=(TemplateButton("COPY_CODE", example="SAVE10"),)
+    ),
     "authentication": AUTHENTICATION,
+    "authentication-one-tap": ONE_TAP,
 }
-# Template creation Meta refuses today: a media header without example.header_handle, an
-# AUTHENTICATION template with body text of its own.
-FIXED_ON_TPLMETA = {"image-header", "video-header", "document-header", "authentication"}
+MEDIA_HEADERS = ("image", "video", "document")
 
 
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=[TPLMETA] if k in FIXED_ON_TPLMETA else []) for k in KINDS]
-)
-async def test_template_creation_of_each_kind(graph: Graph, kind: str) -> None:
-    await graph.provider.create_template(graph.access, KINDS[kind])
+@pytest.mark.parametrize("kind", [*KINDS, *(f"{kind}-header" for kind in MEDIA_HEADERS)])
+async def test_template_creation_of_each_kind(graph: Graph, tmp_path: Path, kind: str) -> None:
+    if kind.endswith("-header") and kind.removesuffix("-header") in MEDIA_HEADERS:
+        media = kind.removesuffix("-header")
+        template = definition(header_format=media.upper(), header_sample=sample(tmp_path, media))
+    else:
+        template = KINDS[kind]
+    await graph.provider.create_template(graph.access, template)
     graph.assert_within_the_contract()
 
 
@@ -149,7 +167,7 @@ async def test_send_of_each_template_kind(graph: Graph, tmp_path: Path, kind: st
             outbound(template_name="login_code", body_params=(), otp_code="482913"),
         )
     elif kind in MEDIA:
-        template = definition(header_format=kind.upper())
+        template = definition(header_format=kind.upper(), header_sample=sample(tmp_path, kind))
         media_id = await upload(graph, tmp_path, *MEDIA[kind])
         filename = "invoice.pdf" if kind == "document" else None
         message = outbound(header=HeaderMedia(kind, media_id, filename))
