@@ -103,7 +103,12 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    return await repository.add(session, channel)
+    stored = await repository.add_unless_taken(session, channel)
+    if stored is not None:
+        return stored
+    if await repository.for_user(session, user_id):
+        raise ChannelExists()
+    raise PhoneNumberIdTaken()
 
 
 async def ensure_default(
@@ -132,7 +137,13 @@ async def ensure_default(
         display_number=f"+1 555 {user_id % 10_000_000:07d}",
         is_sandbox=True,
     )
-    return await create(session, user_id, fields, cipher, now)
+    try:
+        return await create(session, user_id, fields, cipher, now)
+    except ChannelExists:  # a concurrent request made it first: that one is the user's
+        made = await repository.for_user(session, user_id)
+        if made is None:
+            raise
+        return made
 
 
 async def update(

@@ -69,9 +69,6 @@ async def create(
     session: AsyncSession, user_id: int, body: TemplateCreate, now: datetime
 ) -> Template:
     placeholder_count = check_template(body)
-    existing = await repository.get_by_name(session, user_id, body.name, body.language)
-    if existing is not None:
-        raise TemplateExists(data={"id": existing.id})
     template = Template(
         user_id=user_id,
         name=body.name,
@@ -87,7 +84,11 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    return await repository.add(session, template)
+    stored = await repository.add_unless_taken(session, template)
+    if stored is None:
+        existing = await repository.get_by_name(session, user_id, body.name, body.language)
+        raise TemplateExists(data={"id": existing.id} if existing else None)
+    return stored
 
 
 async def get(session: AsyncSession, user_id: int, template_id: int) -> Template:

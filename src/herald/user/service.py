@@ -55,8 +55,9 @@ async def create(
 ) -> User:
     email = normalise_email(email)
     check_password_strength(password)
+    taken = EmailTaken(f"A user with email {email} already exists.")
     if await repository.get_by_email(session, email):
-        raise EmailTaken(f"A user with email {email} already exists.")
+        raise taken  # before hashing: argon2 is slow on purpose
     user = User(
         email=email,
         password_hash=await hash_password(password),
@@ -67,7 +68,10 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    return await repository.add(session, user)
+    stored = await repository.add_unless_taken(session, user)
+    if stored is None:
+        raise taken
+    return stored
 
 
 async def require(session: AsyncSession, email: str) -> User:
