@@ -37,6 +37,7 @@ from herald.message.validation import (
     HeaderMediaRequired,
     InvalidButton,
     OtpCodeInvalid,
+    ParamTextInvalid,
     RecipientOptedOut,
     TemplateNotApproved,
 )
@@ -68,6 +69,7 @@ SEND: Errors = [
     TemplateNotFound,
     TemplateNotApproved,
     BodyParamsMismatch,
+    ParamTextInvalid,
     InvalidButton,
     HeaderMediaRequired,
     HeaderMediaMismatch,

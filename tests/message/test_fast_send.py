@@ -181,6 +181,7 @@ async def test_every_answer_is_the_frameworks(
                 {"json": {**SAM, "to": "21696000001"}, "headers": token},  # opted out
                 {"json": {**SAM, "to": "123"}, "headers": token},
                 {"json": {**SAM, "body_params": ["Sam"]}, "headers": token},
+                {"json": {**SAM, "body_params": ["Sam", "ORD\n1"]}, "headers": token},
                 {"json": {**SAM, "country_code": 216}, "headers": token},
                 {"json": {**SAM, "surplus": 1}, "headers": token},
                 {"json": {**SAM, "send_at": "2020-01-01T00:00:00Z"}, "headers": token},
