@@ -106,6 +106,14 @@ async def disable(session: AsyncSession, email: str, now: datetime) -> User:
     return user
 
 
+async def enable(session: AsyncSession, email: str, now: datetime) -> User:
+    """Undo ``disable``: the user can log in again; the tokens revoked then stay revoked."""
+    user = await require(session, email)
+    user.is_disabled = False
+    user.updated_at = now
+    return user
+
+
 async def update_profile(user: User, change: UserUpdate, now: datetime) -> User:
     if change.has_api_access is not None:
         raise FieldNotEditable(
