@@ -81,6 +81,7 @@ def serve(
     import uvicorn
 
     from herald.app import create_app
+    from herald.kit.http_protocol import JSendHttpToolsProtocol
 
     settings = settings_or_exit()
     # The built-in emulator's addresses derive from the port: keep settings in step with it.
@@ -108,6 +109,7 @@ def serve(
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        http=JSendHttpToolsProtocol,  # malformed requests get JSend too
     )
     freeze_startup_heap()
     _run_server(config, listening)
