@@ -168,7 +168,7 @@ async def test_every_answer_is_the_frameworks(
             db,
             tmp_path / str(fast),
             fast_routes=fast,
-            rate_limit_burst=17,
+            rate_limit_burst=18,
             rate_limit_per_second=0.01,
         )
         async with app_client(settings, clock) as client:
@@ -198,7 +198,7 @@ async def test_every_answer_is_the_frameworks(
                 {"json": SAM, "headers": token, "path": _path(template.id + 50)},
                 {"json": SAM, "headers": token, "path": _path(2**63)},
                 {"json": SAM, "headers": token},
-                {"json": SAM, "headers": token},  # over the budget of 17 by now
+                {"json": SAM, "headers": token},  # over the budget of 18 by now
             ]
             answers[fast] = []
             for request in requests:
