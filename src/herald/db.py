@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
@@ -15,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from herald.config import ConfigError
+from herald.models.base import Base
+
+Row = TypeVar("Row", bound=Base)
 
 _SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 
@@ -80,3 +85,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def insert_unless_taken(
+    session: AsyncSession, row: Row, conflict_on: Sequence[str] | None = None
+) -> Row | None:
+    """Insert ``row`` unless it would repeat a unique key: the stored row, or None when a row
+    with the same key exists. The one way a create meets a unique constraint, so that two
+    requests racing to make the same thing get one 201 and one 409 on both databases.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` instead of a look-up before the insert: the look-up
+    cannot see a concurrent transaction's row, and the insert that then fails leaves the
+    session (and PostgreSQL's transaction) unusable for the 409. PostgreSQL waits for the
+    concurrent transaction to end, so a None means the other row is committed and can be read.
+    ``conflict_on`` names the unique key's columns; None stands for any unique key of the
+    table. Only columns go in (a relationship's rows are the caller's to add)."""
+    model = type(row)
+    values = {
+        column.key: getattr(row, column.key)
+        for column in inspect(model).column_attrs
+        if column.key in row.__dict__
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=conflict_on)
+        .returning(model)
+    )
+    stored: Row | None = (await session.scalars(statement)).one_or_none()
+    return stored

@@ -48,6 +48,7 @@ from herald.message.validation import (
     HeaderParamsMismatch,
     InvalidButton,
     OtpCodeInvalid,
+    ParamTextInvalid,
     RecipientOptedOut,
     TemplateNotApproved,
 )
@@ -95,6 +96,7 @@ SEND: Errors = [
     TemplateNotApproved,
     BodyParamsMismatch,
     HeaderParamsMismatch,
+    ParamTextInvalid,
     InvalidButton,
     HeaderMediaRequired,
     HeaderMediaMismatch,

@@ -66,7 +66,7 @@ async def test_duplicate_email_exits_4(env: dict[str, str]) -> None:
     assert "already exists" in again.stderr
 
 
-@pytest.mark.parametrize("command", ["grant-api", "revoke-api", "disable"])
+@pytest.mark.parametrize("command", ["grant-api", "revoke-api", "disable", "enable"])
 async def test_missing_user_exits_3(env: dict[str, str], command: str) -> None:
     done = herald("users", command, "nobody@example.com", env=env)
     assert done.returncode == 3
@@ -113,6 +113,22 @@ async def test_grant_revoke_set_password_and_disable_take_effect(
         "/api/login_check", json={"username": "ana@example.com", "password": "n3w-password"}
     )
     assert_error(refused, 401, "invalid_credentials")
+
+
+async def test_enable_undoes_disable_but_not_the_tokens_it_revoked(
+    env: dict[str, str], client: httpx.AsyncClient
+) -> None:
+    created = ("users", "create", "ana@example.com", "--password", "s3cret-pass", "--api-access")
+    herald(*created, env=env)
+    before = {"Authorization": f"Bearer {await login(client, 'ana@example.com')}"}
+    assert herald("users", "disable", "ana@example.com", env=env).returncode == 0
+
+    enabled = herald("users", "enable", "ana@example.com", env=env)
+    assert enabled.returncode == 0, enabled.stderr
+    assert "User enabled for <ana@example.com>" in enabled.stdout
+    after = {"Authorization": f"Bearer {await login(client, 'ana@example.com')}"}
+    assert (await client.get("/api/user/", headers=after)).status_code == 200
+    assert_error(await client.get("/api/user/", headers=before), 401, "token_invalid")
 
 
 def test_bad_database_urls_exit_5_without_leaking_the_password(tmp_path: Path) -> None:

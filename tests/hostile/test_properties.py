@@ -331,10 +331,18 @@ PARAM = st.text(  # NUL is refused as validation_failed before the count (test_p
 )
 
 
+# Four spaces in a row pass; a fifth, a newline or a tab is refused, as WhatsApp refuses them.
+WHITESPACE_EDGES = st.sampled_from(["a    b", "a     b", "a\nb", "a\tb", "a\r\nb", "    "])
+
+
+def _refused_param(text: str) -> bool:
+    return not text.strip() or "\n" in text or "\t" in text or " " * 5 in text
+
+
 @API_PROPERTY
 @given(
     n=st.integers(0, 5),
-    params=st.lists(PARAM, max_size=8),
+    params=st.lists(st.one_of(PARAM, WHITESPACE_EDGES), max_size=8),
     omit_when_empty=st.booleans(),
 )
 async def test_body_params_are_400_body_params_mismatch_iff_the_count_differs(
@@ -353,15 +361,20 @@ async def test_body_params_are_400_body_params_mismatch_iff_the_count_differs(
         f"/api/v2/whatsapp/templates/{template_id}/send", json=payload, headers=auth
     )
     body = assert_jsend(answer)
+    # Each parameter in turn: blank, or with what WhatsApp refuses in a parameter's text.
+    refused = next((i for i, p in enumerate(params) if _refused_param(p)), None)
     if len(params) != n:
         assert answer.status_code == 400, answer.text
         assert body["code"] == "body_params_mismatch"
         assert body["data"] == {"expected": n, "given": len(params)}
-    elif any(not p.strip() for p in params):
+    elif refused is not None and not params[refused].strip():
         assert answer.status_code == 400, answer.text
         assert body["code"] == "validation_failed"
-        blank = next(i for i, p in enumerate(params) if not p.strip())
-        assert body["data"]["errors"][0]["field"] == f"body_params.{blank}"
+        assert body["data"]["errors"][0]["field"] == f"body_params.{refused}"
+    elif refused is not None:
+        assert answer.status_code == 400, answer.text
+        assert body["code"] == "param_text_invalid"
+        assert body["data"] == {"field": f"body_params.{refused}"}
     else:
         assert answer.status_code == 202, answer.text
         assert body["data"]["message"]["state"] == "queued"

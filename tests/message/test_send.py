@@ -47,6 +47,9 @@ async def test_a_v2_send_is_queued_and_answers_202(
         ({"body_params": ["Sam"]}, 400, "body_params_mismatch"),
         ({"body_params": ["Sam", "ORD", "extra"]}, 400, "body_params_mismatch"),
         ({"body_params": ["Sam", "  "]}, 400, "validation_failed"),
+        ({"body_params": ["Sam", "ORD\n1"]}, 400, "param_text_invalid"),
+        ({"body_params": ["Sam\tLee", "ORD"]}, 400, "param_text_invalid"),
+        ({"body_params": ["Sam", "ORD     1"]}, 400, "param_text_invalid"),
         ({"to": "2169681"}, 400, "invalid_phone_number"),
         ({"country_code": "FR"}, 400, "invalid_phone_number"),
         ({"otp_code": "123456"}, 400, "otp_code_invalid"),
@@ -425,6 +428,17 @@ async def test_v1_sends_by_contact_or_number(
         404,
         "contact_not_found",
     )
+    multiline = {"body_params": ["Sam", "ORD-1\nORD-2"]}
+    for path, body in (
+        ("/api/whatsapp/", {"template_id": template.id, "contact_id": contact["id"]}),
+        (f"/api/whatsapp/templates/{template.id}/send/", {"contact_id": contact["id"]}),
+    ):
+        refused = assert_error(
+            await client.post(path, json={**body, **multiline}, headers=auth),
+            400,
+            "param_text_invalid",
+        )
+        assert refused["data"] == {"field": "body_params.1"}
 
 
 async def test_bulk_validates_as_a_whole(
@@ -433,9 +447,11 @@ async def test_bulk_validates_as_a_whole(
     good = {"to": "21696816277", "country_code": "TN", "body_params": ["A", "B"]}
     bad_number = {**good, "to": "123"}
     bad_params = {**good, "to": "21696816278", "body_params": ["A"]}
+    tabbed = {**good, "to": "21696816279", "body_params": ["A\tB", "C"]}
+    sent = [good, bad_number, bad_params, tabbed]
     path = f"/api/v2/whatsapp/templates/{template.id}/send-bulk"
     body = assert_error(
-        await client.post(path, json={"recipients": [good, bad_number, bad_params]}, headers=auth),
+        await client.post(path, json={"recipients": sent}, headers=auth),
         400,
         "recipients_invalid",
     )
@@ -443,16 +459,13 @@ async def test_bulk_validates_as_a_whole(
     assert [(r["index"], r["code"]) for r in rejected] == [
         (1, "invalid_phone_number"),
         (2, "body_params_mismatch"),
+        (3, "param_text_invalid"),
     ]
     assert await count_rows(db, "messages") == 0
-    skipped = await client.post(
-        path,
-        json={"recipients": [good, bad_number, bad_params], "skip_invalid": True},
-        headers=auth,
-    )
+    skipped = await client.post(path, json={"recipients": sent, "skip_invalid": True}, headers=auth)
     assert skipped.status_code == 202
     assert skipped.json()["data"]["queued"] == 1
-    assert [r["index"] for r in skipped.json()["data"]["rejected"]] == [1, 2]
+    assert [r["index"] for r in skipped.json()["data"]["rejected"]] == [1, 2, 3]
 
 
 async def test_bulk_of_ten_thousand_shares_one_group(

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db import insert_unless_taken
 from herald.models import Channel
 
 
@@ -46,10 +47,9 @@ async def list_all(session: AsyncSession) -> Sequence[Channel]:
     return result.scalars().all()
 
 
-async def add(session: AsyncSession, channel: Channel) -> Channel:
-    session.add(channel)
-    await session.flush()
-    return channel
+async def add_unless_taken(session: AsyncSession, channel: Channel) -> Channel | None:
+    """The stored channel, or None when the user has one or its phone number id is taken."""
+    return await insert_unless_taken(session, channel)
 
 
 async def delete(session: AsyncSession, channel: Channel) -> None:

@@ -115,7 +115,12 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    return await repository.add(session, channel)
+    stored = await repository.add_unless_taken(session, channel)
+    if stored is not None:
+        return stored
+    if await repository.for_user(session, user_id):
+        raise ChannelExists()
+    raise PhoneNumberIdTaken()
 
 
 async def ensure_default(
@@ -145,7 +150,13 @@ async def ensure_default(
         is_sandbox=True,
         app_id=SANDBOX_APP_ID,
     )
-    return await create(session, user_id, fields, cipher, now)
+    try:
+        return await create(session, user_id, fields, cipher, now)
+    except ChannelExists:  # a concurrent request made it first: that one is the user's
+        made = await repository.for_user(session, user_id)
+        if made is None:
+            raise
+        return made
 
 
 async def update(

@@ -8,6 +8,7 @@ framework, alembic, the features) is imported inside the command that needs it, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -96,6 +97,7 @@ def serve(
     from herald.app import create_app
     from herald.config import ConfigError
     from herald.kit.heap import freeze_startup_heap
+    from herald.kit.http_protocol import JSendHttpToolsProtocol
     from herald.logging import configure_logging
 
     settings = settings_or_exit()
@@ -105,8 +107,13 @@ def serve(
         overrides["background_tasks"] = False
     settings = settings.model_copy(update=overrides)
     configure_logging(settings.resolved_log_format, settings.log_level)
+    # The port and the database first: a start that cannot serve ends here, before the app's
+    # lifespan starts any loop (uvicorn binds only after the lifespan has run).
+    listening = _listening_socket(settings.host, settings.port)
     if migrate_first:
         _upgrade(settings)
+    else:
+        _require_database(settings)
     try:
         application = create_app(settings)
     except ConfigError as exc:
@@ -119,12 +126,13 @@ def serve(
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        http=JSendHttpToolsProtocol,  # malformed requests get JSend too
     )
     freeze_startup_heap()
-    _run_server(config)
+    _run_server(config, listening)
 
 
-def _run_server(config: uvicorn.Config) -> None:
+def _run_server(config: uvicorn.Config, listening: socket.socket) -> None:
     import uvicorn
 
     from herald.kit.heap import freeze_startup_heap
@@ -134,7 +142,63 @@ def _run_server(config: uvicorn.Config) -> None:
             await super().startup(sockets)  # the app's lifespan has run: pools, runtime, caches
             freeze_startup_heap()
 
-    Server(config).run()
+    Server(config).run(sockets=[listening])
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound (as uvicorn binds it) or exit 5: the port is taken or the
+    address is not this machine's."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_CONFIG)
+    listening.set_inheritable(True)
+    return listening
+
+
+def _require_database(settings: Settings) -> None:
+    """Exit 5 unless the database can be reached and has Herald's tables (a worker or API
+    process never creates or migrates it: `herald db upgrade` and `herald serve` do)."""
+    from sqlalchemy.engine import make_url
+
+    from herald import migrate
+    from herald.db import create_engine, safe_url
+
+    url = settings.resolved_database_url
+    parsed = make_url(_normalised_url_or_exit(url))
+    path = parsed.database if parsed.drivername.startswith("sqlite") else None
+    if path not in (None, "", ":memory:") and not Path(str(path)).exists():
+        # Connecting would create an empty file, and the loops would fail on it every second.
+        fail(f"no database at {path}: run `herald db upgrade` first", EXIT_CONFIG)
+
+    async def work() -> str | None:
+        engine = create_engine(url)
+        try:
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    if run(settings, work) is None:
+        fail(
+            f"the database at {safe_url(url)} has no Herald tables: run `herald db upgrade` first",
+            EXIT_CONFIG,
+        )
+
+
+def _normalised_url_or_exit(url: str) -> str:
+    from herald.config import ConfigError
+    from herald.db import normalise_database_url
+
+    try:
+        return normalise_database_url(url)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_CONFIG)
 
 
 @app.command("api")
@@ -170,6 +234,7 @@ def worker(
 
     settings = settings_or_exit()
     configure_logging(settings.resolved_log_format, settings.log_level)
+    _require_database(settings)
     if metrics_port is not None:
         start_http_server(metrics_port, addr="127.0.0.1")
 

@@ -101,6 +101,8 @@ def _change(email: str, action: str, change: str) -> None:
                 user = await service.set_api_access(session, email, False, now)
             elif action == "set-password":
                 user = await service.set_password(session, email, password, now)
+            elif action == "enable":
+                user = await service.enable(session, email, now)
             else:
                 user = await service.disable(session, email, now)
             await session.commit()
@@ -132,3 +134,9 @@ def set_password(email: str) -> None:
 def disable(email: str) -> None:
     """Disable the user: logins fail and existing tokens stop working."""
     _change(email, "disable", "User disabled")
+
+
+@app.command("enable")
+def enable(email: str) -> None:
+    """Undo `disable`: the user can log in again (tokens issued before the disable stay void)."""
+    _change(email, "enable", "User enabled")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db import insert_unless_taken
 from herald.models import Contact, ContactTag
 
 
@@ -53,10 +55,17 @@ def list_query(user_id: int, search: str | None, tag: str | None) -> Select[Any]
     return query.order_by(Contact.id.desc())
 
 
-async def add(session: AsyncSession, contact: Contact) -> Contact:
-    session.add(contact)
+async def add_unless_taken(
+    session: AsyncSession, contact: Contact, tags: Sequence[str]
+) -> Contact | None:
+    """The stored contact with its tags, or None when the user has a contact of this number."""
+    stored = await insert_unless_taken(session, contact, ("user_id", "number"))
+    if stored is None:
+        return None
+    session.add_all(ContactTag(contact_id=stored.id, tag=tag) for tag in tags)
     await session.flush()
-    return contact
+    await session.refresh(stored, ["tags"])
+    return stored
 
 
 async def delete(session: AsyncSession, contact: Contact) -> None:

@@ -24,7 +24,6 @@ async def create(
     session: AsyncSession, user_id: int, body: ContactCreate, now: datetime
 ) -> Contact:
     phone = normalise(body.number, body.country_code)
-    await _ensure_number_free(session, user_id, phone.digits)
     contact = Contact(
         user_id=user_id,
         number=phone.digits,
@@ -32,11 +31,14 @@ async def create(
         firstname=body.firstname or None,
         lastname=body.lastname or None,
         email=body.email,
-        tags=_tags(body.tags),
         created_at=now,
         updated_at=now,
     )
-    return await repository.add(session, contact)
+    stored = await repository.add_unless_taken(session, contact, list(dict.fromkeys(body.tags)))
+    if stored is None:
+        await _ensure_number_free(session, user_id, phone.digits)
+        raise ContactExists()  # the other contact was deleted since: the number was taken
+    return stored
 
 
 async def get(session: AsyncSession, user_id: int, contact_id: int) -> Contact:

@@ -15,6 +15,10 @@ from herald.template.rules import MAX_COUPON_CODE
 
 MEDIA_HEADERS = ("IMAGE", "VIDEO", "DOCUMENT")
 SUB_TYPE_OF = {"URL": "url", "QUICK_REPLY": "quick_reply", "COPY_CODE": "copy_code"}
+# Meta refuses a text parameter with a newline, a tab or more than four spaces in a row
+# (132018, "Param text cannot have new-line/tab characters or more than 4 consecutive
+# spaces"), and only when it sends, long after the 202: refused here at intake instead.
+_REFUSED_IN_PARAM_TEXT = ("\n", "\t", " " * 5)
 
 
 class TemplateNotApproved(HeraldError):
@@ -23,6 +27,10 @@ class TemplateNotApproved(HeraldError):
 
 class BodyParamsMismatch(HeraldError):
     code = "body_params_mismatch"
+
+
+class ParamTextInvalid(HeraldError):
+    code = "param_text_invalid"
 
 
 class InvalidButton(HeraldError):
@@ -182,6 +190,12 @@ def _check_body_params(template: Rules, params: list[str]) -> list[str]:
     for index, value in enumerate(params):
         if not value.strip():
             raise ValidationFailed.single(f"body_params.{index}", "must not be empty")
+        if any(refused in value for refused in _REFUSED_IN_PARAM_TEXT):
+            raise ParamTextInvalid(
+                f"body_params.{index} has a newline, a tab or more than four spaces in a row, "
+                "which WhatsApp refuses.",
+                data={"field": f"body_params.{index}"},
+            )
     return list(params)
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db import insert_unless_taken
 from herald.models import OptOut
 
 
@@ -22,21 +22,14 @@ async def add(
     now: datetime,
 ) -> bool:
     """True when the number was not on the list yet."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(
-        insert(OptOut)
-        .values(
-            user_id=user_id,
-            phone_number=number,
-            country_code=country_code,
-            source=source,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "phone_number"])
-        .returning(OptOut.phone_number)
+    row = OptOut(
+        user_id=user_id,
+        phone_number=number,
+        country_code=country_code,
+        source=source,
+        created_at=now,
     )
-    return result.scalar_one_or_none() is not None
+    return await insert_unless_taken(session, row, ("user_id", "phone_number")) is not None
 
 
 async def remove(session: AsyncSession, user_id: int, number: str) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db import insert_unless_taken
 from herald.models import Template
 
 
@@ -71,10 +72,9 @@ async def pending(session: AsyncSession, limit: int = 500) -> Sequence[Template]
     return result.scalars().all()
 
 
-async def add(session: AsyncSession, template: Template) -> Template:
-    session.add(template)
-    await session.flush()
-    return template
+async def add_unless_taken(session: AsyncSession, template: Template) -> Template | None:
+    """The stored template, or None when the user has one of this name and language."""
+    return await insert_unless_taken(session, template, ("user_id", "name", "language"))
 
 
 async def delete(session: AsyncSession, template: Template) -> None:

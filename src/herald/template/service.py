@@ -95,9 +95,6 @@ async def create(
     if header is not None and header.example_media_id is not None:
         sample = await media.get(session, user_id, header.example_media_id)
         media.check_header_asset(header.format, sample)
-    existing = await repository.get_by_name(session, user_id, body.name, body.language)
-    if existing is not None:
-        raise TemplateExists(data={"id": existing.id})
     options = authentication.options(body) if body.category == "AUTHENTICATION" else None
     text, footer = authentication.wording(options) if options else (body.body, body.footer)
     template = Template(
@@ -118,7 +115,11 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    return await repository.add(session, template)
+    stored = await repository.add_unless_taken(session, template)
+    if stored is None:
+        existing = await repository.get_by_name(session, user_id, body.name, body.language)
+        raise TemplateExists(data={"id": existing.id} if existing else None)
+    return stored
 
 
 async def get(session: AsyncSession, user_id: int, template_id: int) -> Template:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db import insert_unless_taken
 from herald.models import User
 
 
@@ -24,7 +25,6 @@ async def list_all(session: AsyncSession) -> Sequence[User]:
     return result.scalars().all()
 
 
-async def add(session: AsyncSession, user: User) -> User:
-    session.add(user)
-    await session.flush()
-    return user
+async def add_unless_taken(session: AsyncSession, user: User) -> User | None:
+    """The stored user, or None when the email is taken."""
+    return await insert_unless_taken(session, user, ("email",))

@@ -55,8 +55,9 @@ async def create(
 ) -> User:
     email = normalise_email(email)
     check_password_strength(password)
+    taken = EmailTaken(f"A user with email {email} already exists.")
     if await repository.get_by_email(session, email):
-        raise EmailTaken(f"A user with email {email} already exists.")
+        raise taken  # before hashing: argon2 is slow on purpose
     user = User(
         email=email,
         password_hash=await hash_password(password),
@@ -67,7 +68,10 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    return await repository.add(session, user)
+    stored = await repository.add_unless_taken(session, user)
+    if stored is None:
+        raise taken
+    return stored
 
 
 async def require(session: AsyncSession, email: str) -> User:
@@ -98,6 +102,14 @@ async def disable(session: AsyncSession, email: str, now: datetime) -> User:
     user = await require(session, email)
     user.is_disabled = True
     user.tokens_valid_after = now
+    user.updated_at = now
+    return user
+
+
+async def enable(session: AsyncSession, email: str, now: datetime) -> User:
+    """Undo ``disable``: the user can log in again; the tokens revoked then stay revoked."""
+    user = await require(session, email)
+    user.is_disabled = False
     user.updated_at = now
     return user
 
