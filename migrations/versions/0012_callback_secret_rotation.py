@@ -1,7 +1,7 @@
 """callback secrets rotate: the previous secret stays valid for a while
 
-Revision ID: 0014
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 08:00:00
 
 While ``previous_secret_expires_at`` is ahead, deliveries carry a signature made with the
@@ -16,8 +16,8 @@ from alembic import op
 
 import herald.models.base
 
-revision: str = "0014"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
