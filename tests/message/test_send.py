@@ -238,6 +238,14 @@ async def test_a_text_header_variable_takes_its_one_value(
         400,
         "validation_failed",
     )
+    refused = assert_error(  # Meta refuses a header value with a newline, as a body one
+        await client.post(
+            send_path(titled), json={**SAM, "header_params": ["A-1\n2"]}, headers=auth
+        ),
+        400,
+        "param_text_invalid",
+    )
+    assert refused["data"] == {"field": "header_params.0"}
     bulk = await client.post(
         f"{send_path(titled)}-bulk",
         json={

@@ -177,6 +177,8 @@ def _check_header_params(template: Rules, params: list[str]) -> bool:
         )
     if params and not params[0].strip():
         raise ValidationFailed.single("header_params.0", "must not be empty")
+    if params:
+        _check_param_text("header_params.0", params[0])
     return expected == 1
 
 
@@ -190,13 +192,17 @@ def _check_body_params(template: Rules, params: list[str]) -> list[str]:
     for index, value in enumerate(params):
         if not value.strip():
             raise ValidationFailed.single(f"body_params.{index}", "must not be empty")
-        if any(refused in value for refused in _REFUSED_IN_PARAM_TEXT):
-            raise ParamTextInvalid(
-                f"body_params.{index} has a newline, a tab or more than four spaces in a row, "
-                "which WhatsApp refuses.",
-                data={"field": f"body_params.{index}"},
-            )
+        _check_param_text(f"body_params.{index}", value)
     return list(params)
+
+
+def _check_param_text(field: str, value: str) -> None:
+    if any(refused in value for refused in _REFUSED_IN_PARAM_TEXT):
+        raise ParamTextInvalid(
+            f"{field} has a newline, a tab or more than four spaces in a row, "
+            "which WhatsApp refuses.",
+            data={"field": field},
+        )
 
 
 def _check_buttons(template: Rules, given: list[ButtonParam]) -> list[dict[str, Any]]:
