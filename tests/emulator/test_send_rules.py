@@ -264,6 +264,15 @@ RULES: list[tuple[str, str, Change, int]] = [
         body_is({**text("Sam"), "parameter_name": "last_name"}),
         132000,
     ),
+    ("body_text_newline", "order_update", body_is(text("Sam"), text("A\n42")), 132018),
+    ("body_text_tab", "order_update", body_is(text("Sam\tLee"), text("42")), 132018),
+    ("body_text_spaces", "order_update", body_is(text("Sam"), text("A     42")), 132018),
+    (
+        "header_text_newline",
+        "greeting",
+        header_is({**text("Sam\nLee"), "parameter_name": "name"}),
+        132018,
+    ),
     ("header_missing", "order_update", lambda p, _: drop(p, "header"), 131008),
     (
         "header_count",

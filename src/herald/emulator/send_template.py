@@ -19,6 +19,10 @@ from herald.emulator.state import EmulatedTemplate, EmulatorState
 PARAMETER_COUNT_MISMATCH = 132000
 FORMAT_MISMATCH = 132012
 MEDIA_UNAVAILABLE = 131053
+PARAMETER_TEXT_REFUSED = 132018
+# Meta's error codes page (132018, not in its OpenAPI file): "Param text cannot have
+# new-line/tab characters or more than 4 consecutive spaces" (body and header text parameters).
+_REFUSED_IN_TEXT = ("\n", "\t", " " * 5)
 
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
 BODY_PARAMETER_TYPES = ("text", "currency", "date_time")  # BodyComponent.parameters
@@ -81,8 +85,19 @@ def _check_header(
     kind = "text" if takes_text else header_format.lower()
     if parameter["type"] != kind:
         raise Refused(FORMAT_MISMATCH, f"the template's header is {header_format}, not {kind}")
+    if takes_text:
+        _check_text(parameter)
     if header_format in MEDIA_FORMATS:
         _check_header_media(state, kind, parameter[kind], phone_number_id)
+
+
+def _check_text(parameter: dict[str, Any]) -> None:
+    text = parameter.get("text")
+    if isinstance(text, str) and any(refused in text for refused in _REFUSED_IN_TEXT):
+        raise Refused(
+            PARAMETER_TEXT_REFUSED,
+            "Param text cannot have new-line/tab characters or more than 4 consecutive spaces",
+        )
 
 
 def _check_header_media(
@@ -114,6 +129,8 @@ def _check_body(
     for parameter in parameters:
         if parameter["type"] not in BODY_PARAMETER_TYPES:
             raise Refused(FORMAT_MISMATCH, f"a body parameter cannot be {parameter['type']}")
+        if parameter["type"] == "text":
+            _check_text(parameter)
     # Named variables ({{first_name}}): each parameter says which one it fills.
     named = template.category != "AUTHENTICATION" and not all(v.isdigit() for v in variables)
     if named and {p.get("parameter_name") for p in parameters} != variables:
