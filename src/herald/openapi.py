@@ -121,6 +121,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "list_callbacks": [],
     "get_callback": [CallbackNotFound],
     "delete_callback": [CallbackNotFound],
+    "list_deliveries": [CallbackNotFound],
     "verify_subscription": [VerifyTokenMismatch],
     "receive": [SignatureInvalid],
 }

@@ -315,6 +315,7 @@ CASES = (
     ),
     Case("GET", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
     Case("DELETE", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
+    Case("GET", "/api/v2/webhooks/{callback_id}/deliveries", "callback_not_found", _callback),
 )
 
 
