@@ -103,7 +103,8 @@ class RoundGuard:
     """Runs a loop's rounds: a round that fails is logged and counted, and the loop pauses
     before the next, twice as long after each failure in a row (``first_pause`` up to
     ``max_pause`` seconds), so a failure that repeats costs a log line a minute, not a hot
-    loop. The pause is in ``herald_loop_backoff_seconds`` until a round succeeds again.
+    loop; while the database is away, ``first_pause`` every time. The pause is in
+    ``herald_loop_backoff_seconds`` until a round succeeds again.
 
     Items are isolated inside the rounds (docs/reliability.md): a round fails as a whole only
     when something shared does (the database, a bug outside any one item)."""
@@ -122,11 +123,11 @@ class RoundGuard:
         except Exception as exc:
             if time.monotonic() - started > self.max_pause:
                 self.failures = 0  # it ran a good while (the dispatcher's round never ends)
-            self.failures += 1
-            pause = min(self.max_pause, self.first_pause * 2 ** (self.failures - 1))
             ROUND_FAILURES.labels(self.loop).inc()
-            LOOP_BACKOFF.labels(self.loop).set(pause)
-            if database_unavailable(exc):  # expected while it restarts: no traceback
+            if database_unavailable(exc):
+                # Expected while it restarts: no traceback, and no growing pause, so the loops
+                # resume within a second of its return.
+                pause = self.first_pause
                 log.warning(
                     "background.database_unavailable",
                     loop=self.loop,
@@ -134,7 +135,10 @@ class RoundGuard:
                     pause_seconds=pause,
                 )
             else:
+                self.failures += 1
+                pause = min(self.max_pause, self.first_pause * 2 ** (self.failures - 1))
                 log.exception("background.round_failed", loop=self.loop, pause_seconds=pause)
+            LOOP_BACKOFF.labels(self.loop).set(pause)
             await asyncio.sleep(pause)
             return 0
         if self.failures:
