@@ -14,7 +14,13 @@ def sample(name: str, loop: str) -> float:
 
 async def test_failed_rounds_back_off_and_show_in_the_metrics() -> None:
     guard = RoundGuard("test_loop", first_pause=0.001, max_pause=0.004)
-    outcomes: list[Exception | int] = [RuntimeError("a"), ValueError("b"), KeyError("c"), 7]
+    outcomes: list[Exception | int] = [
+        RuntimeError("a"),
+        ValueError("b"),
+        KeyError("c"),
+        ConnectionRefusedError("the database is away"),
+        7,
+    ]
     pauses = []
 
     async def round_() -> int:
@@ -28,7 +34,10 @@ async def test_failed_rounds_back_off_and_show_in_the_metrics() -> None:
         assert await guard.run(round_) == 0
         pauses.append(sample("herald_loop_backoff_seconds", "test_loop"))
     assert pauses == [0.001, 0.002, 0.004]  # doubling, capped
-    assert sample("herald_loop_round_failures_total", "test_loop") == failed_before + 3
+    assert await guard.run(round_) == 0
+    # The database away: a short pause every time, so the loop resumes as soon as it is back.
+    assert sample("herald_loop_backoff_seconds", "test_loop") == 0.001
+    assert sample("herald_loop_round_failures_total", "test_loop") == failed_before + 4
     assert await guard.run(round_) == 7
     assert sample("herald_loop_backoff_seconds", "test_loop") == 0
     assert guard.failures == 0
