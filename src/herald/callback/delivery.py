@@ -32,8 +32,9 @@ BATCH = 200
 CONCURRENCY = 32
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
-# A delivery whose attempts fail on Herald's side (a stored URL no client can use, a bug on
-# this event) is set aside after this many attempts rather than retried for 24 hours.
+# A delivery whose attempt fails on Herald's side (a stored URL no client can use, a secret
+# no key decrypts, a bug on this event) when it has been tried this many times is set aside,
+# rather than retried for 24 hours.
 MAX_BROKEN_ATTEMPTS = 5
 
 # What a receiver of a state's event must not see yet: the timestamps of later states.
