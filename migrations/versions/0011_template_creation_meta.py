@@ -1,7 +1,7 @@
 """template creation as Meta defines it: channels.app_id, template samples and OTP options
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 07:45:00
 
 Media-header templates need a sample file (uploaded to Meta through the app's Resumable Upload
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from herald.dispatch.deps import DispatchDeps, DispatchSettings
 from herald.dispatch.ownership import ownership_for
 from herald.dispatch.worker import Dispatcher
 from herald.errors import database_unavailable
+from herald.kit.metrics import LOOP_BACKOFF, ROUND_FAILURES
 from herald.media.provider_copies import ProviderCopies
 from herald.meta_webhook.processor import process_pending
 from herald.runtime import Runtime
@@ -48,17 +50,9 @@ class BackgroundLoops:
             dispatch_deps(runtime),
             ownership_for(runtime.engine, runtime.settings.resolved_database_url),
         )
+        guard = RoundGuard("dispatch")
         while True:
-            try:
-                await dispatcher.run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if database_unavailable(exc):
-                    log.warning("background.database_unavailable", loop="dispatch")
-                else:
-                    log.exception("background.dispatcher_failed")
-                await asyncio.sleep(1)
+            await guard.run(_returning_zero(dispatcher.run))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -70,11 +64,10 @@ class BackgroundLoops:
     async def _webhooks(self) -> None:
         runtime = self.runtime
         poll = runtime.settings.webhook_poll_seconds
+        guard = RoundGuard("webhooks")
         while True:
             runtime.webhooks_pending.clear()
-            taken = await _guarded(
-                "webhooks", lambda: process_pending(runtime.sessions, runtime.clock)
-            )
+            taken = await guard.run(lambda: process_pending(runtime.sessions, runtime.clock))
             if taken:
                 continue  # more may be waiting
             with contextlib.suppress(TimeoutError):
@@ -92,31 +85,74 @@ class BackgroundLoops:
                 runtime.settings.callback_retry_base_seconds,
                 runtime.settings.callback_timeout_seconds,
             )
+            guard = RoundGuard("callbacks")
             while True:
-                if not await _guarded("callbacks", sender.run_once):
+                if not await guard.run(sender.run_once):
                     await asyncio.sleep(runtime.settings.callback_poll_seconds)
 
     async def _template_sync(self) -> None:
         runtime = self.runtime
         ctx = ProviderContext(runtime.provider, runtime.cipher, runtime.emulator)
+        guard = RoundGuard("template_sync")
         while True:
             await asyncio.sleep(runtime.settings.template_sync_interval_seconds)
-            await _guarded(
-                "template_sync", lambda: sync_pending(runtime.sessions, ctx, runtime.clock)
-            )
+            await guard.run(lambda: sync_pending(runtime.sessions, ctx, runtime.clock))
 
 
-async def _guarded(name: str, work: Callable[[], Awaitable[int]]) -> int:
-    """Run one round; a failure is logged and the loop goes on (after a pause)."""
-    try:
-        return await work()
-    except Exception as exc:
-        if database_unavailable(exc):  # expected while it restarts: no traceback, retry soon
-            log.warning("background.database_unavailable", loop=name, error=type(exc).__name__)
-        else:
-            log.exception("background.round_failed", loop=name)
-        await asyncio.sleep(1)
+class RoundGuard:
+    """Runs a loop's rounds: a round that fails is logged and counted, and the loop pauses
+    before the next, twice as long after each failure in a row (``first_pause`` up to
+    ``max_pause`` seconds), so a failure that repeats costs a log line a minute, not a hot
+    loop; while the database is away, ``first_pause`` every time. The pause is in
+    ``herald_loop_backoff_seconds`` until a round succeeds again.
+
+    Items are isolated inside the rounds (docs/reliability.md): a round fails as a whole only
+    when something shared does (the database, a bug outside any one item)."""
+
+    def __init__(self, loop: str, first_pause: float = 1.0, max_pause: float = 60.0) -> None:
+        self.loop = loop
+        self.first_pause = first_pause
+        self.max_pause = max_pause
+        self.failures = 0
+
+    async def run(self, work: Callable[[], Awaitable[int]]) -> int:
+        """One round; what it returns, or 0 when it failed (after the pause)."""
+        started = time.monotonic()
+        try:
+            done = await work()
+        except Exception as exc:
+            if time.monotonic() - started > self.max_pause:
+                self.failures = 0  # it ran a good while (the dispatcher's round never ends)
+            ROUND_FAILURES.labels(self.loop).inc()
+            if database_unavailable(exc):
+                # Expected while it restarts: no traceback, and no growing pause, so the loops
+                # resume within a second of its return.
+                pause = self.first_pause
+                log.warning(
+                    "background.database_unavailable",
+                    loop=self.loop,
+                    error=type(exc).__name__,
+                    pause_seconds=pause,
+                )
+            else:
+                self.failures += 1
+                pause = min(self.max_pause, self.first_pause * 2 ** (self.failures - 1))
+                log.exception("background.round_failed", loop=self.loop, pause_seconds=pause)
+            LOOP_BACKOFF.labels(self.loop).set(pause)
+            await asyncio.sleep(pause)
+            return 0
+        if self.failures:
+            self.failures = 0
+            LOOP_BACKOFF.labels(self.loop).set(0)
+        return done
+
+
+def _returning_zero(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[int]]:
+    async def run() -> int:
+        await work()
         return 0
+
+    return run
 
 
 def dispatch_deps(runtime: Runtime) -> DispatchDeps:

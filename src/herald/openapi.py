@@ -171,6 +171,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "get_callback": [CallbackNotFound],
     "rotate_callback_secret": [CallbackNotFound],
     "delete_callback": [CallbackNotFound],
+    "list_deliveries": [CallbackNotFound],
     "verify_subscription": [VerifyTokenMismatch],
     "receive": [SignatureInvalid],
 }

@@ -322,6 +322,7 @@ CASES = (
         lambda _: {"secret": "mallory-secret-0123456789"},
     ),
     Case("DELETE", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
+    Case("GET", "/api/v2/webhooks/{callback_id}/deliveries", "callback_not_found", _callback),
 )
 
 

@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 
+from tests.callback.test_delivery import receiver  # noqa: F401 - the fixture, for every module
+
 
 @pytest.fixture
 def live_overrides() -> dict[str, Any]:

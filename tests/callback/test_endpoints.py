@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +14,14 @@ from herald.db import session_factory
 from herald.kit.clock import FrozenClock, iso_utc
 from herald.kit.crypto import Cipher
 from herald.models import CallbackEndpoint
-from tests.conftest import DatabaseUnderTest, assert_error
+from tests.conftest import (
+    DatabaseUnderTest,
+    add_user,
+    app_client,
+    assert_error,
+    login,
+    make_settings,
+)
 
 CALLBACKS = "/api/v2/webhooks"
 
@@ -70,6 +78,32 @@ async def test_a_given_secret_is_kept(client: httpx.AsyncClient, auth: dict[str,
         ("https://user:pw@93.184.215.14/hook", "credentials"),
         ("ftp://93.184.215.14/hook", "https"),
         ("https://no-such-host.invalid/hook", "resolve"),
+        # What a browser would refuse or read otherwise (issue 20).
+        ("https://93.184.216.34/\r\nX: y", "control characters"),
+        ("https://93.184.216.34/a b", "spaces"),
+        ("https://evil.example\\@93.184.216.34/", "backslashes"),
+        ("https://%31%32%37.0.0.1/hook", "valid URL"),
+        ("https://93.184.216.34:99999/hook", "valid URL"),
+        ("https://exa mple.com/hook", "spaces"),
+        # Internal addresses in other clothes.
+        ("https://[2002:7f00:1::]/hook", "loopback"),  # 6to4
+        ("https://[2002:a00:1::]/hook", "private"),  # 6to4 of 10.0.0.1
+        ("https://[64:ff9b::7f00:1]/hook", "loopback"),  # NAT64
+        ("https://[64:ff9b::a9fe:a9fe]/hook", "link-local"),  # NAT64 of 169.254.169.254
+        ("https://[64:ff9b:1::5db8:d70e]/hook", "private"),  # NAT64 local-use prefix
+        ("https://[::7f00:1]/hook", "loopback"),  # IPv4-compatible
+        ("https://[::ffff:127.0.0.1]/hook", "loopback"),  # IPv4-mapped
+        ("https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook", "private"),  # Teredo
+        ("https://[ff02::1]/hook", "private"),  # multicast
+        ("https://2130706433/hook", "loopback"),  # decimal
+        ("https://0x7f.1/hook", "loopback"),  # hex, short
+        ("https://127.1/hook", "loopback"),  # short
+        ("https://017700000001/hook", "loopback"),  # octal, one number
+        ("https://0177.0.0.1/hook", "valid URL"),  # octal: the HTTP client refuses it
+        ("https://167772161/hook", "private"),  # 10.0.0.1 in decimal
+        ("https://240.0.0.1/hook", "private"),  # reserved
+        ("https://224.0.0.1/hook", "private"),  # multicast
+        ("https://100.64.0.1/hook", "private"),  # shared address space (CGNAT)
     ],
 )
 async def test_internal_targets_are_refused(
@@ -80,6 +114,37 @@ async def test_internal_targets_are_refused(
     error = body["data"]["errors"][0]  # type: ignore[index]
     assert error["field"] == "url"
     assert reason in error["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[2002:5db8:d70e::1]/hook",  # 6to4 of a public address
+        "https://[64:ff9b::5db8:d70e]/hook",  # NAT64 of a public address
+        "https://[::ffff:93.184.215.14]/hook",  # IPv4-mapped public address
+        "https://1572394766/hook",  # 93.184.215.14 in decimal
+    ],
+)
+async def test_public_addresses_in_any_form_are_accepted(
+    client: httpx.AsyncClient, auth: dict[str, str], url: str
+) -> None:
+    answer = await client.post(CALLBACKS, json={"url": url}, headers=auth)
+    assert answer.status_code == 201, answer.text
+
+
+async def test_loopback_wrapped_in_ipv6_is_refused_even_when_loopback_is_allowed(
+    db: DatabaseUnderTest, tmp_path: Path, clock: FrozenClock
+) -> None:
+    settings = make_settings(db, tmp_path, callbacks_allow_loopback=True)
+    async with app_client(settings, clock) as client:
+        ana = await add_user(db, "ana@example.com", now=clock.now())
+        auth = {"Authorization": f"Bearer {await login(client, ana.email)}"}
+        plain = await client.post(CALLBACKS, json={"url": "https://127.0.0.1/h"}, headers=auth)
+        assert plain.status_code == 201, plain.text
+        for url in ("https://[2002:7f00:1::]/h", "https://[::ffff:127.0.0.1]/h"):
+            answer = await client.post(CALLBACKS, json={"url": url}, headers=auth)
+            body = assert_error(answer, 400, "validation_failed")
+            assert "inside an IPv6 address" in str(body["message"])
 
 
 async def test_unknown_events_and_fields_are_400(

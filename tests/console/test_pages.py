@@ -18,11 +18,13 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from herald.config import Settings
 from herald.console.explain import explain
+from herald.db import session_factory
 from herald.kit.clock import FrozenClock
-from herald.models import User
+from herald.models import CallbackDelivery, CallbackEndpoint, User
 from tests.conftest import DatabaseUnderTest, add_user, login, make_settings
 from tests.console.helpers import (
     SESSION,
@@ -704,3 +706,41 @@ def test_explain_nothing_for_no_code() -> None:
     assert explain(None) is None
     assert explain("") is None
     assert explain(None, "A title without a code") is None
+
+
+async def test_the_callbacks_page_counts_deliveries_set_aside(
+    client: httpx.AsyncClient, db: DatabaseUnderTest, clock: FrozenClock, anas: Owned, bobs: Owned
+) -> None:
+    """Written as the sender leaves them: given up (``delivered`` false) with the last error."""
+    async with session_factory(db.engine)() as session:
+        endpoint = (
+            await session.execute(
+                select(CallbackEndpoint).where(CallbackEndpoint.user_id == anas.user.id)
+            )
+        ).scalar_one()
+        for state, error in (("sent", "url: old error"), ("delivered", "url: last error")):
+            session.add(
+                CallbackDelivery(
+                    endpoint_id=endpoint.id,
+                    message_id=anas.message_id,
+                    state=state,
+                    created_at=clock.now(),
+                    next_attempt_at=clock.now(),
+                    attempts=5,
+                    last_error=error,
+                    done_at=clock.now(),
+                    delivered=False,
+                )
+            )
+        await session.commit()
+    await console_session(client, anas.user.email)
+    page = await client.get("/console/callbacks")
+    assert_console_page(page)
+    cell = element_text(page, r'<td class="set-aside">(.*?)</td>')
+    assert "2" in cell
+    assert "url: last error" in cell
+    assert "old error" not in cell
+    await console_session(client, bobs.user.email)
+    bobs_page = await client.get("/console/callbacks")
+    assert element_text(bobs_page, r'<td class="set-aside">(.*?)</td>') == "none"
+    assert "url: last error" not in bobs_page.text

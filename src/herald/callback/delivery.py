@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.callback import repository, signing, urls
 from herald.kit.clock import Clock, iso_utc
 from herald.kit.crypto import Cipher
-from herald.kit.metrics import CALLBACKS
+from herald.kit.metrics import CALLBACKS, ITEM_FAILURES, SET_ASIDE
 from herald.message.output import message_out
 from herald.models import CallbackDelivery, CallbackEndpoint, Message
 from herald.models.message import CANCELLED, DELIVERED, FAILED, READ, SENT
@@ -33,6 +33,10 @@ BATCH = 200
 CONCURRENCY = 32
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
+# A delivery whose attempt fails on Herald's side (a stored URL no client can use, a secret
+# no key decrypts, a bug on this event) when it has been tried this many times is set aside,
+# rather than retried for 24 hours.
+MAX_BROKEN_ATTEMPTS = 5
 
 # What a receiver of a state's event must not see yet: the timestamps of later states.
 _LATER = {
@@ -65,6 +69,7 @@ class Outcome:
     delivery: CallbackDelivery
     status: int | None = None
     error: str | None = None
+    broken: bool = False  # the attempt could not be made: Herald's side, not the receiver's
 
     @property
     def ok(self) -> bool:
@@ -123,22 +128,27 @@ class CallbackSender:
     ) -> Outcome:
         if endpoint is None or message is None:  # deleted meanwhile: nothing to tell
             return Outcome(delivery, status=204)
-        event = event_body(delivery, message)
-        body = orjson.dumps(event)
         async with self._slots:
-            # Signed once a slot is free: webhook-timestamp is when the attempt leaves.
-            now = self.clock.now()
-            secrets = signing.secrets_in_force(endpoint, self.cipher, now)
-            signed = signing.signed_headers(event["id"], now, body, secrets)
-            try:
+            try:  # anything this attempt raises is its own outcome, never the batch's
+                event = event_body(delivery, message)
+                body = orjson.dumps(event)
+                # Signed once a slot is free: webhook-timestamp is when the attempt leaves.
+                now = self.clock.now()
+                secrets = signing.secrets_in_force(endpoint, self.cipher, now)
+                signed = signing.signed_headers(event["id"], now, body, secrets)
                 target = await urls.check(endpoint.url, self.allow_loopback)
                 request = _pinned_request(target, body, signed, delivery, self.timeout_seconds)
                 answer = await self.http.send(request)
                 await answer.aclose()
             except urls.CallbackUrlRefused as refused:
-                return Outcome(delivery, error=refused.message)
+                broken = isinstance(refused, urls.MalformedCallbackUrl)
+                return Outcome(delivery, error=refused.message, broken=broken)
             except httpx.HTTPError as exc:
                 return Outcome(delivery, error=type(exc).__name__)
+            except Exception as exc:  # one delivery's failure must not cost the batch its outcomes
+                failure = type(exc).__name__
+                log.warning("callback.attempt_failed", delivery_id=delivery.id, error=failure)
+                return Outcome(delivery, error=f"internal error ({failure})", broken=True)
         return Outcome(delivery, status=answer.status_code)
 
     async def _record(self, session: AsyncSession, outcome: Outcome) -> None:
@@ -148,8 +158,12 @@ class CallbackSender:
         if not outcome.ok:
             mean = min(BACKOFF_CAP_SECONDS, self.retry_base_seconds * 2**delivery.attempts)
             retry_at = now + timedelta(seconds=mean * self.rng.uniform(0.5, 1.5))
-            if retry_at > delivery.created_at + RETRY_FOR:
+            if outcome.broken:
+                ITEM_FAILURES.labels("callbacks").inc()
+            broken_for_good = outcome.broken and delivery.attempts + 1 >= MAX_BROKEN_ATTEMPTS
+            if broken_for_good or retry_at > delivery.created_at + RETRY_FOR:
                 delivered = False
+                SET_ASIDE.labels("callbacks").inc()
                 log.warning(
                     "callback.given_up",
                     delivery_id=delivery.id,

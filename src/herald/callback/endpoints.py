@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, status
 
 from herald.callback import service
 from herald.callback.schemas import (
     CallbackCreate,
     CallbackCreated,
+    CallbackDeliveryOut,
     CallbackOut,
     CallbackSecretRotate,
+    DeliveryOutcome,
 )
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
@@ -79,6 +81,21 @@ async def rotate_callback_secret(
     await session.commit()
     shown = CallbackCreated(**CallbackOut.model_validate(endpoint).model_dump(), secret=secret)
     return Success(message="Callback secret rotated", data=shown)
+
+
+@router.get(CALLBACKS + "/{callback_id}/deliveries")
+async def list_deliveries(
+    callback_id: CallbackId,
+    user: CurrentUser,
+    session: SessionDep,
+    params: PageParamsDep,
+    outcome: Annotated[DeliveryOutcome | None, Query()] = None,
+) -> Success[Page[CallbackDeliveryOut]]:
+    """The events queued for this callback, newest first; ``outcome=dead`` lists those set
+    aside (given up after 24 h of failures, or after attempts Herald itself could not make)."""
+    rows, total = await service.deliveries_page(session, user.id, callback_id, outcome, params)
+    items = [CallbackDeliveryOut.model_validate(r) for r in rows]
+    return Success(message="Callback deliveries", data=make_page(items, total, params))
 
 
 @router.delete(CALLBACKS + "/{callback_id}")

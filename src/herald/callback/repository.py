@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, literal, select, union_all, update
+from sqlalchemy import Select, and_, exists, false, func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -36,6 +36,49 @@ def list_query(user_id: int) -> Select[Any]:
         .where(CallbackEndpoint.user_id == user_id)
         .order_by(CallbackEndpoint.id.desc())
     )
+
+
+# What ``GET /api/v2/webhooks/{id}/deliveries?outcome=`` lists.
+_OUTCOMES = {
+    "pending": CallbackDelivery.done_at.is_(None),
+    "delivered": CallbackDelivery.delivered.is_(True),
+    "dead": CallbackDelivery.delivered == false(),
+}
+
+
+def deliveries_query(endpoint_id: int, outcome: str | None) -> Select[Any]:
+    """An endpoint's deliveries, newest first (the caller has checked the endpoint is theirs)."""
+    query = select(CallbackDelivery).where(CallbackDelivery.endpoint_id == endpoint_id)
+    if outcome is not None:
+        query = query.where(_OUTCOMES[outcome])
+    return query.order_by(CallbackDelivery.id.desc())
+
+
+async def set_aside_by_endpoint(
+    session: AsyncSession, endpoint_ids: Sequence[int]
+) -> dict[int, tuple[int, str | None]]:
+    """For each of these endpoints with deliveries set aside: how many, and the last error."""
+    if not endpoint_ids:
+        return {}
+    dead = and_(CallbackDelivery.endpoint_id.in_(list(endpoint_ids)), _OUTCOMES["dead"])
+    counts = await session.execute(
+        select(CallbackDelivery.endpoint_id, func.count(), func.max(CallbackDelivery.id))
+        .where(dead)
+        .group_by(CallbackDelivery.endpoint_id)
+    )
+    found = {endpoint_id: (int(count), int(last)) for endpoint_id, count, last in counts}
+    last_errors = await session.execute(
+        select(CallbackDelivery.id, CallbackDelivery.last_error).where(
+            CallbackDelivery.id.in_([last for _, last in found.values()])
+        )
+    )
+    errors: dict[int, str | None] = dict(last_errors.tuples().all())
+    return {eid: (count, errors.get(last)) for eid, (count, last) in found.items()}
+
+
+async def count_set_aside(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(CallbackDelivery).where(_OUTCOMES["dead"])
+    return int((await session.execute(query)).scalar_one())
 
 
 async def remove(session: AsyncSession, endpoint: CallbackEndpoint) -> None:

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback import repository, signing, urls
-from herald.callback.schemas import CallbackCreate, CallbackSecretRotate
+from herald.callback.schemas import CallbackCreate, CallbackSecretRotate, DeliveryOutcome
 from herald.errors import NotFound
 from herald.kit.crypto import Cipher
 from herald.kit.pagination import PageParams, fetch_page
-from herald.models import CallbackEndpoint
+from herald.models import CallbackDelivery, CallbackEndpoint
 
 
 class CallbackNotFound(NotFound):
@@ -79,3 +79,24 @@ async def list_page(
 async def delete(session: AsyncSession, user_id: int, endpoint_id: int) -> None:
     """Remove it and everything still waiting to be delivered to it."""
     await repository.remove(session, await get(session, user_id, endpoint_id))
+
+
+async def deliveries_page(
+    session: AsyncSession,
+    user_id: int,
+    endpoint_id: int,
+    outcome: DeliveryOutcome | None,
+    params: PageParams,
+) -> tuple[Sequence[CallbackDelivery], int]:
+    """An endpoint's deliveries (another user's endpoint is not found), newest first."""
+    endpoint = await get(session, user_id, endpoint_id)
+    return await fetch_page(session, repository.deliveries_query(endpoint.id, outcome), params)
+
+
+async def set_aside_by_endpoint(
+    session: AsyncSession, user_id: int, endpoints: Sequence[CallbackEndpoint]
+) -> dict[int, tuple[int, str | None]]:
+    """How many deliveries of each of the user's endpoints were set aside, and the last error."""
+    return await repository.set_aside_by_endpoint(
+        session, [e.id for e in endpoints if e.user_id == user_id]
+    )

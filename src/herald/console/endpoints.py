@@ -268,7 +268,16 @@ async def callbacks_page(
 ) -> Response:
     params = PageParams(page=page, limit=PAGE_SIZE)
     found = await callbacks.list_page(session, who.user.id, params)
-    return _listing(request, who, "callbacks.html", found, params, CallbackOut.model_validate)
+    set_aside = await callbacks.set_aside_by_endpoint(session, who.user.id, found[0])
+    return _listing(
+        request,
+        who,
+        "callbacks.html",
+        found,
+        params,
+        CallbackOut.model_validate,
+        set_aside=set_aside,
+    )
 
 
 def install_console(app: FastAPI) -> None:

@@ -38,6 +38,8 @@ _WORDS: dict[str, str] = {
     "media_missing": "The header file was deleted from Herald before the message was sent.",
     "media_gone": "WhatsApp lost the header file and it could not be uploaded again.",
     "auth": "WhatsApp refused the channel's credentials: the operator must fix the channel.",
+    "internal_error": "Herald could not read this message as stored, so nothing was sent; the "
+    "other messages went on. Send it again, and tell the operator (the log names the message).",
 }
 
 _BY_RANGE = "The channel's access token lacks a permission this needs."

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import structlog
+
 from herald.dispatch.policy import Decision, Outcome
 from herald.dispatch.results import SendResult
-from herald.kit.metrics import MESSAGES, PROVIDER_ERRORS, PROVIDER_SENDS
+from herald.kit.metrics import ITEM_FAILURES, MESSAGES, PROVIDER_ERRORS, PROVIDER_SENDS
 from herald.models import Message
-from herald.provider.base import ButtonValue, HeaderMedia, OutboundMessage
+from herald.provider.base import (
+    ButtonValue,
+    ErrorKind,
+    HeaderMedia,
+    OutboundMessage,
+    ProviderError,
+)
+
+log = structlog.get_logger("herald.dispatch")
 
 
 def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMessage:
@@ -25,6 +35,35 @@ def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMes
         header=header,
         otp_code=content.get("otp_code"),
     )
+
+
+def outbound_or_error(
+    message: Message, header: HeaderMedia | ProviderError | None
+) -> OutboundMessage | ProviderError:
+    """The request to send, or why there is none: the header file's error, or the row itself
+    cannot be read (written by an older version, or by hand). That message fails with
+    ``internal_error``; the rest of its chunk goes out."""
+    if isinstance(header, ProviderError):
+        return header
+    try:
+        return outbound(message, header)
+    except Exception as exc:
+        ITEM_FAILURES.labels("dispatch").inc()
+        log.error("dispatch.message_unusable", message_id=message.id, error=type(exc).__name__)
+        return ProviderError(
+            ErrorKind.INTERNAL,
+            None,
+            "Herald could not build this message's request",
+            f"{type(exc).__name__} while reading the stored message; nothing was sent.",
+        )
+
+
+def unexpected(exc: Exception) -> ProviderError:
+    """A send that raised something no provider error covers: it may have left, so its
+    outcome is unknown (the status webhook settles it; it is never sent twice)."""
+    ITEM_FAILURES.labels("dispatch").inc()
+    log.error("dispatch.send_raised", error=type(exc).__name__)
+    return ProviderError(ErrorKind.UNKNOWN_OUTCOME, None, f"unexpected {type(exc).__name__}")
 
 
 def count_result(channel_id: int, result: SendResult, decision: Decision) -> None:

@@ -19,7 +19,7 @@ from herald.channel import service as channel_service
 from herald.dispatch import repository, results
 from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.effects import apply_side_effects
-from herald.dispatch.outbound import count_result, outbound
+from herald.dispatch.outbound import count_result, outbound_or_error, unexpected
 from herald.dispatch.pacer import Pacer
 from herald.dispatch.results import SendResult
 from herald.dispatch.template_holds import TemplateHolds, is_template_level, record_verdict
@@ -366,16 +366,19 @@ class ChannelRunner:
             return SendResult(
                 message, started, self.deps.clock.now(), verdict=verdict, called=False
             )
-        if isinstance(header, ProviderError):  # its file could not be made available
-            return SendResult(message, started, started, error=header)
+        request = outbound_or_error(message, header)
+        if isinstance(request, ProviderError):  # nothing leaves: no file, or a row unusable
+            return SendResult(message, started, started, error=request)
         try:
-            receipt = await self.deps.provider.send_template(access, outbound(message, header))
+            receipt = await self.deps.provider.send_template(access, request)
             return SendResult(message, started, self.deps.clock.now(), receipt=receipt)
         except ProviderError as error:
             if not is_template_level(error):
                 return SendResult(message, started, self.deps.clock.now(), error=error)
             verdict = await self.holds.refused(access, claim, message, error)
             return SendResult(message, started, self.deps.clock.now(), error=error, verdict=verdict)
+        except Exception as exc:  # it may have left: the status webhook settles it, never a resend
+            return SendResult(message, started, self.deps.clock.now(), error=unexpected(exc))
 
     async def _forget_lost_media(self, access: ChannelAccess, sent: list[SendResult]) -> None:
         lost = {

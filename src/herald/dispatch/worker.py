@@ -15,10 +15,13 @@ from herald.dispatch import repository
 from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.ownership import Ownership
 from herald.dispatch.runner import ChannelRunner
+from herald.kit.metrics import ROUND_FAILURES
 
 log = structlog.get_logger("herald.dispatch")
 
 REAP_EVERY_SECONDS = 5.0
+# A channel whose runner failed waits 1, 2, 4 … up to this many seconds before the next.
+RUNNER_MAX_PAUSE_SECONDS = 60.0
 
 
 def worker_id() -> str:
@@ -31,6 +34,8 @@ class Dispatcher:
         self.ownership = ownership
         self.owner = worker_id()
         self._runners: dict[int, asyncio.Task[None]] = {}
+        # channel → (monotonic time it may start again, its runner's failures in a row)
+        self._resting: dict[int, tuple[float, int]] = {}
         self._last_reap = 0.0
 
     async def run(self) -> None:
@@ -56,6 +61,8 @@ class Dispatcher:
             if await self.ownership.acquire(channel_id):
                 try:
                     await ChannelRunner(self.deps, channel_id, self.owner).run()
+                except Exception as exc:  # this channel's failure; the others still go out
+                    self._runner_failed(channel_id, exc)
                 finally:
                     await self.ownership.release(channel_id)
 
@@ -64,21 +71,41 @@ class Dispatcher:
             if task.done():
                 del self._runners[channel_id]
                 await self.ownership.release(channel_id)
-                if not task.cancelled() and task.exception() is not None:
-                    log.error(
-                        "dispatch.runner_failed",
-                        channel_id=channel_id,
-                        error=repr(task.exception()),
-                    )
+                failure = None if task.cancelled() else task.exception()
+                if isinstance(failure, Exception):
+                    self._runner_failed(channel_id, failure)
+                else:
+                    self._resting.pop(channel_id, None)
         async with self.deps.sessions() as session:
             due = await repository.channels_with_due(session, self.deps.clock.now())
         for channel_id in due:
-            if channel_id in self._runners or not await self.ownership.acquire(channel_id):
+            if channel_id in self._runners or self._rests(channel_id):
+                continue
+            if not await self.ownership.acquire(channel_id):
                 continue
             runner = ChannelRunner(self.deps, channel_id, self.owner)
             self._runners[channel_id] = asyncio.create_task(
                 runner.run(), name=f"herald-channel-{channel_id}"
             )
+
+    def _runner_failed(self, channel_id: int, failure: Exception) -> None:
+        """A channel's runner stopped on an error: that channel waits (longer each time in a
+        row) before its next runner; the other channels' runners are not touched."""
+        failures = self._resting.get(channel_id, (0.0, 0))[1] + 1
+        pause = min(RUNNER_MAX_PAUSE_SECONDS, 2.0 ** (failures - 1))
+        self._resting[channel_id] = (time.monotonic() + pause, failures)
+        ROUND_FAILURES.labels("dispatch_channel").inc()
+        log.error(
+            "dispatch.runner_failed",
+            channel_id=channel_id,
+            error=type(failure).__name__,
+            failures_in_a_row=failures,
+            pause_seconds=pause,
+        )
+
+    def _rests(self, channel_id: int) -> bool:
+        resting = self._resting.get(channel_id)
+        return resting is not None and time.monotonic() < resting[0]
 
     async def _stop_runners(self) -> None:
         for task in self._runners.values():

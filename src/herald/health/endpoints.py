@@ -8,11 +8,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from herald import migrate
+from herald.callback import repository as callbacks
 from herald.deps import RuntimeDep
 from herald.dispatch.repository import queue_stats
 from herald.errors import ServiceUnavailable
 from herald.kit.jsend import Success
-from herald.kit.metrics import queue_metrics, render
+from herald.kit.metrics import queue_metrics, render, set_aside_metrics
+from herald.meta_webhook import repository as webhook_events
 
 router = APIRouter(tags=["operations"])
 
@@ -49,7 +51,11 @@ async def metrics(runtime: RuntimeDep) -> Response:
     try:
         async with runtime.sessions() as session:
             depth, oldest = await queue_stats(session, runtime.clock.now())
+            dead_events = await webhook_events.count_set_aside(session)
+            dead_deliveries = await callbacks.count_set_aside(session)
     except (DBAPIError, OSError):
         depth, oldest = -1, -1.0  # shown, so an alert on the queue notices the database
-    body, content_type = render(queue_metrics(depth, oldest))
+        dead_events = dead_deliveries = -1
+    extra = [*queue_metrics(depth, oldest), *set_aside_metrics(dead_events, dead_deliveries)]
+    body, content_type = render(extra)
     return Response(body, media_type=content_type)

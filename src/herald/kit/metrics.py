@@ -15,6 +15,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -48,6 +49,25 @@ WEBHOOK_LAG = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 CALLBACKS = Counter("herald_callback_deliveries", "Status callback attempts", ["outcome"])
+# Poison isolation (docs/reliability.md): one item's failure is recorded and the batch goes on;
+# an item that keeps failing is set aside; a round that fails as a whole pauses its loop.
+ITEM_FAILURES = Counter(
+    "herald_loop_item_failures",
+    "Items a background loop failed to handle on Herald's side (recorded, the batch went on)",
+    ["loop"],
+)
+SET_ASIDE = Counter(
+    "herald_loop_items_set_aside", "Items a background loop set aside (dead-lettered)", ["loop"]
+)
+ROUND_FAILURES = Counter(
+    "herald_loop_round_failures", "Background loop rounds that failed as a whole", ["loop"]
+)
+LOOP_BACKOFF = Gauge(
+    "herald_loop_backoff_seconds",
+    "The pause a background loop is taking after failed rounds (0: running normally)",
+    ["loop"],
+    multiprocess_mode="max",
+)
 
 
 def queue_metrics(depth: int, oldest_age_seconds: float) -> list[Metric]:
@@ -60,6 +80,16 @@ def queue_metrics(depth: int, oldest_age_seconds: float) -> list[Metric]:
             value=oldest_age_seconds,
         ),
     ]
+
+
+def set_aside_metrics(webhook_events: int, callback_deliveries: int) -> list[Metric]:
+    """Items set aside and waiting for a person, read from the database per scrape."""
+    family = GaugeMetricFamily(
+        "herald_set_aside_items", "Items set aside (dead-lettered), by kind", labels=["kind"]
+    )
+    family.add_metric(["webhook_event"], webhook_events)
+    family.add_metric(["callback_delivery"], callback_deliveries)
+    return [family]
 
 
 def render(extra: Iterable[Metric] = ()) -> tuple[bytes, str]:

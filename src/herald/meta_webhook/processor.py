@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.kit.clock import Clock
-from herald.kit.metrics import WEBHOOK_LAG, WEBHOOKS_APPLIED
+from herald.kit.metrics import ITEM_FAILURES, SET_ASIDE, WEBHOOK_LAG, WEBHOOKS_APPLIED
 from herald.message.statuses import (
     apply_messages_change,
     prefetch_messages,
@@ -79,7 +79,7 @@ async def process_pending(
     """Apply up to ``batch`` pending events in one transaction; returns how many were taken.
 
     When the batch fails, each event is retried alone so that one bad event cannot block the
-    rest; an event failing ``MAX_ATTEMPTS`` times is set aside with its error.
+    rest; an event failing ``MAX_ATTEMPTS`` times is set aside (``dead_at``) with its error.
     """
     async with sessions() as session:
         ids = await repository.pending_ids(session, batch)
@@ -117,7 +117,16 @@ async def _process_alone(
             event = events[0]
             event.attempts += 1
             event.last_error = error
+            ITEM_FAILURES.labels("webhooks").inc()
             if event.attempts >= MAX_ATTEMPTS:
-                event.processed_at = clock.now()
-                log.error("webhook.event_abandoned", event_id=event_id, error=error)
+                event.processed_at = event.dead_at = clock.now()
+                SET_ASIDE.labels("webhooks").inc()
+                log.error("webhook.event_set_aside", event_id=event_id, error=type_of(error))
+            else:
+                log.warning("webhook.event_failed", event_id=event_id, error=type_of(error))
             await session.commit()
+
+
+def type_of(error: str) -> str:
+    """The exception's name only: its text may quote the payload (phone numbers)."""
+    return error.split(":", 1)[0]

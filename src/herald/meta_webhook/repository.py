@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,3 +56,8 @@ async def claim(session: AsyncSession, ids: Sequence[int]) -> Sequence[WebhookEv
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return (await session.execute(query)).scalars().all()
+
+
+async def count_set_aside(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(WebhookEvent).where(WebhookEvent.dead_at.is_not(None))
+    return int((await session.execute(query)).scalar_one())

@@ -49,6 +49,14 @@ class CallbackDelivery(IdMixin, Base):
             postgresql_where=text("done_at IS NULL"),
             sqlite_where=text("done_at IS NULL"),
         ),
+        # The deliveries set aside (given up), listed per endpoint and counted for /metrics.
+        Index(
+            "ix_callback_deliveries_dead",
+            "endpoint_id",
+            "id",
+            postgresql_where=text("delivered = false"),
+            sqlite_where=text("delivered = 0"),
+        ),
     )
 
     endpoint_id: Mapped[int] = mapped_column(
@@ -63,6 +71,7 @@ class CallbackDelivery(IdMixin, Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_status: Mapped[int | None] = mapped_column(SmallInteger)
     last_error: Mapped[str | None] = mapped_column(String(300))
-    # Set when the receiver took it (delivered) or Herald gave up (24 h): no longer due.
+    # Set when the receiver took it (delivered) or Herald gave up and set it aside (after 24 h,
+    # or after ``MAX_BROKEN_ATTEMPTS`` attempts Herald itself could not make): no longer due.
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered: Mapped[bool | None] = mapped_column(Boolean)

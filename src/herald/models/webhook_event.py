@@ -20,6 +20,12 @@ class WebhookEvent(IdMixin, Base):
             postgresql_where=text("processed_at IS NULL"),
             sqlite_where=text("processed_at IS NULL"),
         ),
+        Index(
+            "ix_webhook_events_dead",
+            "id",
+            postgresql_where=text("dead_at IS NOT NULL"),
+            sqlite_where=text("dead_at IS NOT NULL"),
+        ),
     )
 
     body_sha256: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
@@ -28,3 +34,5 @@ class WebhookEvent(IdMixin, Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set aside after failing ``MAX_ATTEMPTS`` times (processed_at is set too: no longer pending).
+    dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -24,6 +24,9 @@ class ErrorKind(StrEnum):
     MEDIA_GONE = "media_gone"  # the provider lost the header file: upload it again, retry
     MEDIA_MISSING = "media_missing"  # Herald no longer has the header file: fail
     UNKNOWN_OUTCOME = "unknown_outcome"  # the request left; whether it took effect is unknown
+    # Herald could not build the request from the stored message (a bug, a row it cannot
+    # read): nothing left, and retrying cannot help. Herald's own, never Meta's.
+    INTERNAL = "internal_error"
 
 
 _BY_CODE: dict[int, ErrorKind] = {
