@@ -54,6 +54,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/v2/webhooks/{callback_id}"): "callbacks_get",
     ("DELETE", "/api/v2/webhooks/{callback_id}"): "callbacks_delete",
     ("POST", "/api/v2/webhooks/{callback_id}/rotate-secret"): "callbacks_rotate_secret",
+    ("GET", "/api/v2/webhooks/{callback_id}/deliveries"): "callbacks_deliveries_list",
     ("GET", "/webhooks/whatsapp"): "meta_webhook_verify",
     ("POST", "/webhooks/whatsapp"): "meta_webhook_receive",
 }
@@ -94,6 +95,13 @@ LINKS: dict[str, dict[str, dict[str, str]]] = {
     "opt_outs_create": _links(("opt_outs_delete",), "number", "number"),
     "secret_keys_create": _links(("secret_keys_revoke",), "key_id", "id"),
     "callbacks_create": _links(
-        ("callbacks_get", "callbacks_delete", "callbacks_rotate_secret"), "callback_id", "id"
+        (
+            "callbacks_get",
+            "callbacks_delete",
+            "callbacks_rotate_secret",
+            "callbacks_deliveries_list",
+        ),
+        "callback_id",
+        "id",
     ),
 }
