@@ -56,7 +56,9 @@ async def test_an_order_confirmation_with_a_tracking_button_from_the_command_lin
     )
     template_id = str(created["id"])
     assert created["state"] == "DRAFT"
-    assert created["buttons"] == [{"type": "URL", "text": "Track your order", "url": TRACKING}]
+    assert created["buttons"] == [
+        {"type": "URL", "text": "Track your order", "url": TRACKING, "example": None}
+    ]
 
     not_submitted = await _herald(live, "templates", "wait", template_id)
     assert not_submitted.returncode == 4

@@ -4,7 +4,7 @@ history by id (both clients)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from herald_client import AsyncHeraldClient, BadRequest, next_page
@@ -70,10 +70,18 @@ async def test_the_sync_client_walks_the_history_by_id(
     template = await approved_template(db, ana, live.settings, datetime.now(UTC))
     auth = await live.auth_for(ana)
     ids = []
+    # Scheduled a day ahead: the live dispatcher leaves them alone (the template exists in
+    # Herald's database only, and the emulator would answer 132001 for it).
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     for n in range(5):
         answer = await live.herald.post(
             f"/api/v2/whatsapp/templates/{template.id}/send",
-            json={"to": f"2169681627{n}", "country_code": "TN", "body_params": ["Sam", "ORD-1"]},
+            json={
+                "to": f"2169681627{n}",
+                "country_code": "TN",
+                "body_params": ["Sam", "ORD-1"],
+                "send_at": later,
+            },
             headers=auth,
         )
         assert answer.status_code == 202, answer.text
