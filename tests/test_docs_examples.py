@@ -1,6 +1,6 @@
 """docs/api.md's curl examples against the live OpenAPI document: every operation has one, and
-each example's JSON body, form fields and query parameters are what its operation takes, so the
-page cannot drift from the API."""
+each example's JSON body, form fields, query parameters and credentials are what its operation
+takes, so the page cannot drift from the API."""
 
 from __future__ import annotations
 
@@ -182,6 +182,14 @@ def _checked_body(
     return problems
 
 
+def _checked_json(example: CurlExample) -> list[str]:
+    try:
+        json.loads(example.body or "{}")
+    except json.JSONDecodeError as exc:
+        return [f"{example}: the body is not JSON ({exc})"]
+    return []
+
+
 def _checked_query(example: CurlExample, operation: dict[str, Any]) -> list[str]:
     taken = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
     unknown = sorted({name for name, _ in example.query} - taken)
@@ -207,7 +215,7 @@ async def test_every_example_is_what_its_operation_takes(client: httpx.AsyncClie
             problems.append(f"{example}: no such operation in the OpenAPI document")
             continue
         if (example.verb, path) in _BODY_NOT_DESCRIBED:
-            json.loads(example.body or "{}")
+            problems += _checked_json(example)
         else:
             problems += _checked_body(example, operation, doc)
         problems += _checked_query(example, operation)
