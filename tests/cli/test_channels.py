@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from pathlib import Path
 
@@ -261,3 +262,62 @@ async def test_templates_approve_and_reject_drive_the_emulator(
     assert at_emulator == {"to_approve": "APPROVED", "to_reject": "REJECTED"}
     again = await asyncio.to_thread(herald, "templates", "approve", str(ids[0]), env=env)
     assert again.returncode == 4  # not PENDING any more
+
+
+async def test_json_output_of_every_channels_command(
+    env: dict[str, str], db: DatabaseUnderTest
+) -> None:
+    await add_user(db, "ana@example.com")
+    added = add_channel(env, "--app-id", "1234567890123", "--json")
+    assert added.returncode == 0, added.stderr
+    shown = json.loads(added.stdout)
+    channel = await stored_channel(db)
+    assert shown == {
+        "id": channel.id,
+        "user": "ana@example.com",
+        "phone_number_id": "1234567890",
+        "waba_id": "987654321",
+        "app_id": "1234567890123",
+        "display_number": "+49 151 0000000",
+        "throughput_per_second": 80,
+        "base_url": channel.base_url,
+        "api_version": channel.api_version,
+        "is_sandbox": False,
+        "created_at": shown["created_at"],
+    }
+    assert shown["created_at"].endswith("Z")
+
+    listed = herald("channels", "list", "--json", env=env)
+    assert json.loads(listed.stdout) == [shown]
+    updated = herald("channels", "update", str(channel.id), "--throughput", "5", "--json", env=env)
+    assert json.loads(updated.stdout) == {**shown, "throughput_per_second": 5}
+    removed = herald("channels", "remove", str(channel.id), "--json", env=env)
+    assert json.loads(removed.stdout) == {"id": channel.id, "removed": True}
+    for done in (added, listed, updated, removed):
+        for secret in (TOKEN, APP_SECRET, VERIFY):
+            assert secret not in done.stdout + done.stderr
+
+    gone = herald("channels", "remove", str(channel.id), "--json", env=env)
+    assert gone.returncode == 3
+    assert json.loads(gone.stderr)["code"] == "channel_not_found"
+
+
+async def test_prompted_secrets_leave_the_json_alone(
+    env: dict[str, str], db: DatabaseUnderTest
+) -> None:
+    await add_user(db, "ana@example.com")
+    done = herald(
+        "channels",
+        "add",
+        "ana@example.com",
+        "--phone-number-id",
+        "1",
+        "--waba-id",
+        "2",
+        "--json",
+        env=env,
+        stdin=f"{TOKEN}\n{APP_SECRET}\n{VERIFY}\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["phone_number_id"] == "1"
+    assert "Access token" in done.stderr

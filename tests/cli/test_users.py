@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -150,3 +151,65 @@ def test_db_upgrade_creates_the_sqlite_database(tmp_path: Path) -> None:
     assert (data / "herald.db").exists()
     again = herald("db", "upgrade", env={"HERALD_DATA_DIR": str(data)})
     assert again.returncode == 0
+
+
+async def test_json_output_of_every_users_command(env: dict[str, str]) -> None:
+    created = herald(
+        "users",
+        "create",
+        "ana@example.com",
+        "--firstname",
+        "Ana",
+        "--json",
+        env=env,
+        stdin="s3cret-pass\ns3cret-pass\n",  # the prompt goes to stderr: stdout is the JSON
+    )
+    assert created.returncode == 0, created.stderr
+    user = json.loads(created.stdout)
+    assert user == {
+        "id": user["id"],
+        "email": "ana@example.com",
+        "firstname": "Ana",
+        "lastname": None,
+        "has_api_access": False,
+        "is_disabled": False,
+        "created_at": user["created_at"],
+    }
+    assert user["created_at"].endswith("Z")
+
+    granted = herald("users", "grant-api", "ana@example.com", "--json", env=env)
+    assert json.loads(granted.stdout) == {**user, "has_api_access": True}
+    disabled = herald("users", "disable", "ana@example.com", "--json", env=env)
+    assert json.loads(disabled.stdout)["is_disabled"] is True
+    changed = herald(
+        "users", "set-password", "ana@example.com", "--json", env=env, stdin="n3w-pass\nn3w-pass\n"
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["email"] == "ana@example.com"
+    enabled = herald("users", "enable", "ana@example.com", "--json", env=env)
+    assert json.loads(enabled.stdout) == {**user, "has_api_access": True}
+    revoked = herald("users", "revoke-api", "ana@example.com", "--json", env=env)
+    assert json.loads(revoked.stdout) == user
+
+    herald("users", "create", "bob@example.com", "--password", "s3cret-pass", env=env)
+    listed = herald("users", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert [u["email"] for u in json.loads(listed.stdout)] == ["ana@example.com", "bob@example.com"]
+    everything = created.stdout + granted.stdout + changed.stdout + listed.stdout
+    for secret in ("s3cret-pass", "n3w-pass", "argon2", "password"):
+        assert secret not in everything
+
+
+async def test_json_errors_of_users_commands(env: dict[str, str]) -> None:
+    missing = herald("users", "grant-api", "nobody@example.com", "--json", env=env)
+    assert missing.returncode == 3
+    assert missing.stdout == ""
+    error = json.loads(missing.stderr)
+    assert (error["status"], error["code"], error["exit_code"]) == ("error", "user_not_found", 3)
+
+    herald("users", "create", "ana@example.com", "--password", "s3cret-pass", env=env)
+    again = herald(
+        "users", "create", "ana@example.com", "--password", "s3cret-pass", "--json", env=env
+    )
+    assert again.returncode == 4
+    assert json.loads(again.stderr)["exit_code"] == 4

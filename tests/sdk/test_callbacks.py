@@ -1,16 +1,21 @@
 """``construct_event``: Herald's real deliveries verify and come back typed; replays, other
-secrets and altered bodies are refused; the Standard Webhooks reference library agrees."""
+secrets and altered bodies are refused; the Standard Webhooks reference library agrees. The
+callback methods' old_named webhook names still work, and warn."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import UTC, datetime
 
 import pytest
 from herald_client import (
     AsyncHeraldClient,
+    HeraldClient,
     MessageStatusEvent,
+    NotFound,
     SignatureVerificationError,
+    WebhookCreated,
     construct_event,
     sign_event,
 )
@@ -23,6 +28,7 @@ from starlette.routing import Route
 from tests.live import serve_app
 from tests.live_herald import eventually
 from tests.sdk.test_sending import approve, live_sdk  # noqa: F401 - the fixture
+from tests.sdk.transports import AsyncWrapping
 
 Delivery = tuple[bytes, dict[str, str]]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -41,8 +47,8 @@ async def deliveries_of_one_send(sdk: AsyncHeraldClient) -> tuple[list[Delivery]
 
     receiver = Starlette(routes=[Route("/herald", hook, methods=["POST"])])
     async with serve_app(receiver) as receiver_url:
-        webhook = await sdk.create_webhook(f"{receiver_url}/herald")
-        rotated = await sdk.rotate_webhook_secret(webhook["id"])
+        callback = await sdk.create_callback(f"{receiver_url}/herald")
+        rotated = await sdk.rotate_callback_secret(callback["id"])
         assert rotated["previous_secret_expires_at"] is not None
         template_id = await approve(sdk)
         await sdk.send_template(template_id, "21696816277", "TN", body_params=["Sam", "A-1"])
@@ -51,7 +57,7 @@ async def deliveries_of_one_send(sdk: AsyncHeraldClient) -> tuple[list[Delivery]
             return len(received) == 3
 
         await eventually(three, timeout=30, message="three callbacks arrive")
-    return received, webhook["secret"], rotated["secret"]
+    return received, callback["secret"], rotated["secret"]
 
 
 async def test_herald_s_deliveries_verify_and_replays_are_refused(
@@ -128,3 +134,34 @@ def test_header_case_text_bodies_and_several_signatures_are_accepted() -> None:
     assert construct_event(BODY.decode(), shouting, SECRET, now=NOW)["data"] == {"id": 7}
     with pytest.raises(ValueError, match="secret"):
         construct_event(BODY, headers, [], now=NOW)
+
+
+async def test_the_webhook_names_still_work_and_warn(
+    sdk: AsyncHeraldClient, recorder: AsyncWrapping
+) -> None:
+    url = "http://127.0.0.1:9/herald"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the callback names never warn
+        callback = await sdk.create_callback(url)
+        assert (await sdk.list_callback_deliveries(callback["id"], outcome="dead"))["items"] == []
+    assert recorder.requests[-1].url.path == f"/api/v2/webhooks/{callback['id']}/deliveries"
+    assert recorder.requests[-1].url.params["outcome"] == "dead"
+
+    with pytest.warns(
+        DeprecationWarning, match="create_webhook is deprecated: use create_callback"
+    ):
+        old_named: WebhookCreated = await sdk.create_webhook(url)
+    with pytest.warns(DeprecationWarning, match="use list_callbacks"):
+        listed = await sdk.list_webhooks()
+    assert [c["id"] for c in listed["items"]] == [old_named["id"], callback["id"]]
+    with pytest.warns(DeprecationWarning, match="use get_callback"):
+        assert await sdk.get_webhook(old_named["id"]) == await sdk.get_callback(old_named["id"])
+    with pytest.warns(DeprecationWarning, match="use rotate_callback_secret"):
+        rotated = await sdk.rotate_webhook_secret(old_named["id"], secret="s" * 16)
+    assert rotated["secret"] == "s" * 16
+    with pytest.warns(DeprecationWarning, match="use delete_callback") as caught:
+        assert await sdk.delete_webhook(old_named["id"]) == {"id": old_named["id"]}
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    with pytest.raises(NotFound):
+        await sdk.get_callback(old_named["id"])
+    assert "use ``delete_callback``" in (HeraldClient.delete_webhook.__doc__ or "")

@@ -99,11 +99,11 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
 
     receiver = Starlette(routes=[Route("/herald", hook, methods=["POST"])])
     async with serve_app(receiver) as receiver_url:
-        webhook = await live_sdk.create_webhook(f"{receiver_url}/herald", secret=CALLBACK_SECRET)
-        assert webhook["secret"] == CALLBACK_SECRET
-        assert webhook["events"] == ["message.status"]
-        assert [w["id"] for w in (await live_sdk.list_webhooks())["items"]] == [webhook["id"]]
-        assert "secret" not in await live_sdk.get_webhook(webhook["id"])
+        callback = await live_sdk.create_callback(f"{receiver_url}/herald", secret=CALLBACK_SECRET)
+        assert callback["secret"] == CALLBACK_SECRET
+        assert callback["events"] == ["message.status"]
+        assert [c["id"] for c in (await live_sdk.list_callbacks())["items"]] == [callback["id"]]
+        assert "secret" not in await live_sdk.get_callback(callback["id"])
 
         template_id = await approve(live_sdk)
         sent = await live_sdk.send_template(
@@ -115,7 +115,22 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
             return any(json.loads(body)["data"]["state"] == "read" for _, body in received)
 
         await eventually(told_read, timeout=20, message="a callback says the message was read")
-        assert (await live_sdk.delete_webhook(webhook["id"])) == {"id": webhook["id"]}
+
+        async def all_delivered() -> bool:
+            page = await live_sdk.list_callback_deliveries(callback["id"])
+            return len(page["items"]) == len(received) and all(
+                d["outcome"] == "delivered" for d in page["items"]
+            )
+
+        await eventually(all_delivered, timeout=20, message="Herald records each delivery")
+        delivered = await live_sdk.list_callback_deliveries(callback["id"], outcome="delivered")
+        assert {d["message_id"] for d in delivered["items"]} == {message_id}
+        assert "read" in {d["state"] for d in delivered["items"]}
+        assert all(d["last_status"] == 204 and d["done_at"] for d in delivered["items"])
+        assert (await live_sdk.list_callback_deliveries(callback["id"], outcome="dead"))[
+            "items"
+        ] == []
+        assert (await live_sdk.delete_callback(callback["id"])) == {"id": callback["id"]}
 
     for header, body in received:
         event = json.loads(body)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from herald.cli.common import database_session, out, run, settings_or_exit
-from herald.kit.clock import SystemClock
+from herald.cli.common import JsonOutput, database_session, emit, run, settings_or_exit
+from herald.kit.clock import SystemClock, iso_utc
 
 if TYPE_CHECKING:
     from herald.models import Channel
@@ -26,10 +26,27 @@ AppId = Annotated[
 ]
 
 
+def _as_json(channel: Channel, email: str) -> dict[str, Any]:
+    """What ``--json`` shows of a channel: what ``channels list`` does, never a secret."""
+    return {
+        "id": channel.id,
+        "user": email,
+        "phone_number_id": channel.phone_number_id,
+        "waba_id": channel.waba_id,
+        "app_id": channel.app_id,
+        "display_number": channel.display_number,
+        "throughput_per_second": channel.throughput_per_second,
+        "base_url": channel.base_url,
+        "api_version": channel.api_version,
+        "is_sandbox": channel.is_sandbox,
+        "created_at": iso_utc(channel.created_at),
+    }
+
+
 def _secret(value: str | None, label: str) -> str:
     if value is not None:
         return value
-    answer: str = typer.prompt(label, hide_input=True)
+    answer: str = typer.prompt(label, hide_input=True, err=True)  # stdout is --json's alone
     return answer
 
 
@@ -48,6 +65,7 @@ def add(
     throughput: Annotated[int, typer.Option(help="Messages a second, 1 to 1000.")] = 80,
     display_number: Annotated[str | None, typer.Option()] = None,
     app_id: AppId = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Attach a Cloud API sender to a user."""
     # Imported here, not on top: `herald --help` stays quick.
@@ -79,11 +97,11 @@ def add(
             return channel
 
     channel = run(settings, work)
-    out.print(f"Added channel {channel.id} for <{email}>.", highlight=False)
+    emit(_as_json(channel, email), f"Added channel {channel.id} for <{email}>.")
 
 
 @app.command("list")
-def list_channels() -> None:
+def list_channels(as_json: JsonOutput = False) -> None:
     """List every channel (without secrets)."""
     from herald.channel import service
     from herald.user import repository as users
@@ -98,6 +116,11 @@ def list_channels() -> None:
                 rows.append((channel, user.email if user else "?"))
             return rows
 
+    rows = run(settings, work)
+    emit([_as_json(channel, email) for channel, email in rows], lambda: _table(rows))
+
+
+def _table(rows: list[tuple[Channel, str]]) -> Table:
     table = Table(
         "id",
         "user",
@@ -109,7 +132,7 @@ def list_channels() -> None:
         "base url",
         "emulator",
     )
-    for channel, email in run(settings, work):
+    for channel, email in rows:
         table.add_row(
             str(channel.id),
             email,
@@ -121,7 +144,7 @@ def list_channels() -> None:
             f"{channel.base_url} ({channel.api_version})",
             "yes" if channel.is_sandbox else "no",
         )
-    out.print(table)
+    return table
 
 
 @app.command("update")
@@ -136,14 +159,16 @@ def update(
     throughput: Annotated[int | None, typer.Option(help="Messages a second, 1 to 1000.")] = None,
     display_number: Annotated[str | None, typer.Option()] = None,
     app_id: AppId = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Change a channel's settings or rotate its secrets."""
     from herald.channel import service
     from herald.kit.crypto import Cipher
+    from herald.user import repository as users
 
     settings = settings_or_exit()
 
-    async def work() -> Channel:
+    async def work() -> tuple[Channel, str]:
         async with database_session(settings) as session:
             channel = await service.require(session, channel_id)
             await service.update(
@@ -162,14 +187,15 @@ def update(
                 app_id=app_id,
             )
             await session.commit()
-            return channel
+            user = await users.get(session, channel.user_id)
+            return channel, user.email if user else "?"
 
-    channel = run(settings, work)
-    out.print(f"Updated channel {channel.id}.", highlight=False)
+    channel, email = run(settings, work)
+    emit(_as_json(channel, email), f"Updated channel {channel.id}.")
 
 
 @app.command("remove")
-def remove(channel_id: int) -> None:
+def remove(channel_id: int, as_json: JsonOutput = False) -> None:
     """Remove a channel; its templates stay, detached, and messages keep their history."""
     from herald.channel import service
 
@@ -181,4 +207,4 @@ def remove(channel_id: int) -> None:
             await session.commit()
 
     run(settings, work)
-    out.print(f"Removed channel {channel_id}.", highlight=False)
+    emit({"id": channel_id, "removed": True}, f"Removed channel {channel_id}.")

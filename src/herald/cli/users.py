@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from herald.cli.common import database_session, out, run, settings_or_exit
+from herald.cli.common import JsonOutput, database_session, emit, run, settings_or_exit
 from herald.kit.clock import SystemClock, iso_utc
 
 if TYPE_CHECKING:
@@ -17,8 +17,22 @@ app = typer.Typer(help="Create users and manage their API access.", no_args_is_h
 clock = SystemClock()
 
 
+def _as_json(user: User) -> dict[str, Any]:
+    """What ``--json`` shows of a user: everything ``users list`` does, never the password."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "firstname": user.firstname,
+        "lastname": user.lastname,
+        "has_api_access": user.has_api_access,
+        "is_disabled": user.is_disabled,
+        "created_at": iso_utc(user.created_at),
+    }
+
+
 def _ask_password() -> str:
-    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    # On standard error, so that standard output under --json is the JSON alone.
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
     return value
 
 
@@ -33,6 +47,7 @@ def create(
     ] = False,
     firstname: Annotated[str | None, typer.Option()] = None,
     lastname: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOutput = False,
 ) -> None:
     """Create a user (API access is off unless --api-access is given)."""
     from herald.user import service  # here, not on top: `herald --help` stays quick
@@ -58,11 +73,11 @@ def create(
 
     user = run(settings, work)
     access = "enabled" if user.has_api_access else "disabled (grant with `herald users grant-api`)"
-    out.print(f"Created user {user.id} <{user.email}>; API access {access}.", highlight=False)
+    emit(_as_json(user), f"Created user {user.id} <{user.email}>; API access {access}.")
 
 
 @app.command("list")
-def list_users() -> None:
+def list_users(as_json: JsonOutput = False) -> None:
     """List every user."""
     from herald.user import service  # here, not on top: `herald --help` stays quick
 
@@ -72,8 +87,13 @@ def list_users() -> None:
         async with database_session(settings) as session:
             return list(await service.list_users(session))
 
+    users = run(settings, work)
+    emit([_as_json(user) for user in users], lambda: _table(users))
+
+
+def _table(users: list[User]) -> Table:
     table = Table("id", "email", "name", "api access", "disabled", "created")
-    for user in run(settings, work):
+    for user in users:
         name = " ".join(p for p in (user.firstname, user.lastname) if p)
         table.add_row(
             str(user.id),
@@ -83,7 +103,7 @@ def list_users() -> None:
             "yes" if user.is_disabled else "no",
             iso_utc(user.created_at),
         )
-    out.print(table)
+    return table
 
 
 def _change(email: str, action: str, change: str) -> None:
@@ -109,34 +129,34 @@ def _change(email: str, action: str, change: str) -> None:
             return user
 
     user = run(settings, work)
-    out.print(f"{change} for <{user.email}>.", highlight=False)
+    emit(_as_json(user), f"{change} for <{user.email}>.")
 
 
 @app.command("grant-api")
-def grant_api(email: str) -> None:
+def grant_api(email: str, as_json: JsonOutput = False) -> None:
     """Allow the user to call the API."""
     _change(email, "grant-api", "API access granted")
 
 
 @app.command("revoke-api")
-def revoke_api(email: str) -> None:
+def revoke_api(email: str, as_json: JsonOutput = False) -> None:
     """Refuse the user's API calls from the next request on."""
     _change(email, "revoke-api", "API access revoked")
 
 
 @app.command("set-password")
-def set_password(email: str) -> None:
+def set_password(email: str, as_json: JsonOutput = False) -> None:
     """Set a new password (prompted); tokens issued before it stop working."""
     _change(email, "set-password", "Password changed; earlier tokens revoked")
 
 
 @app.command("disable")
-def disable(email: str) -> None:
+def disable(email: str, as_json: JsonOutput = False) -> None:
     """Disable the user: logins fail and existing tokens stop working."""
     _change(email, "disable", "User disabled")
 
 
 @app.command("enable")
-def enable(email: str) -> None:
+def enable(email: str, as_json: JsonOutput = False) -> None:
     """Undo `disable`: the user can log in again (tokens issued before the disable stay void)."""
     _change(email, "enable", "User enabled")

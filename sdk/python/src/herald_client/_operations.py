@@ -12,6 +12,7 @@ instead of two copies.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, ParamSpec, TypeVar, get_args, overload
 
@@ -38,9 +39,17 @@ class AsyncRunner:
 
 
 class Operation(Generic[P, T]):
-    def __init__(self, build: Callable[P, Call[T]]) -> None:
+    """One API method. With ``replaced_by``, an old name kept for compatibility: it does the
+    same and warns (``DeprecationWarning``) that the named method replaces it."""
+
+    def __init__(self, build: Callable[P, Call[T]], *, replaced_by: str | None = None) -> None:
         self._build = build
+        self._name = build.__name__
+        self._replaced_by = replaced_by
         self.__doc__ = build.__doc__
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> Operation[P, T]: ...
@@ -61,7 +70,7 @@ class Operation(Generic[P, T]):
         Building the call happens in it, once per method call: values chosen while building
         (the generated Idempotency-Key) therefore stay the same across the call's retries.
         """
-        build = self._build
+        build = self._deprecated_build(self._replaced_by) if self._replaced_by else self._build
         method: Callable[..., Any]
         if issubclass(owner, AsyncRunner):
 
@@ -73,7 +82,7 @@ class Operation(Generic[P, T]):
             def method(client: SyncRunner, /, *args: Any, **kwargs: Any) -> Any:
                 return client._run(build(*args, **kwargs))
 
-        signature = inspect.signature(build, eval_str=True)
+        signature = inspect.signature(self._build, eval_str=True)
         (result,) = get_args(signature.return_annotation)  # Call[Profile] -> Profile
         client = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
         method.__signature__ = signature.replace(  # type: ignore[union-attr]
@@ -83,11 +92,27 @@ class Operation(Generic[P, T]):
             **{p.name: p.annotation for p in signature.parameters.values()},
             "return": result,
         }
-        method.__name__ = build.__name__
-        method.__qualname__ = f"{owner.__qualname__}.{build.__name__}"
+        method.__name__ = self._name
+        method.__qualname__ = f"{owner.__qualname__}.{self._name}"
         method.__module__ = owner.__module__
-        method.__doc__ = build.__doc__
+        method.__doc__ = self.__doc__
+        if self._replaced_by:
+            method.__doc__ = f"Deprecated: use ``{self._replaced_by}``, which does the same."
         return method
+
+    def _deprecated_build(self, replacement: str) -> Callable[..., Call[T]]:
+        build, name = self._build, self._name
+
+        def warned(*args: Any, **kwargs: Any) -> Call[T]:
+            # stacklevel 3: past this builder and the client's method, at the caller's line.
+            warnings.warn(
+                f"{name} is deprecated: use {replacement}, which does the same",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            return build(*args, **kwargs)
+
+        return warned
 
 
 class Operations:
@@ -145,9 +170,19 @@ class Operations:
     list_secret_keys = Operation(account.list_secret_keys)
     revoke_secret_key = Operation(account.revoke_secret_key)
 
-    # delivery-status callbacks
-    create_webhook = Operation(account.create_webhook)
-    list_webhooks = Operation(account.list_webhooks)
-    get_webhook = Operation(account.get_webhook)
-    rotate_webhook_secret = Operation(account.rotate_webhook_secret)
-    delete_webhook = Operation(account.delete_webhook)
+    # delivery-status callbacks (the routes' path says webhooks; the object is a callback)
+    create_callback = Operation(account.create_callback)
+    list_callbacks = Operation(account.list_callbacks)
+    get_callback = Operation(account.get_callback)
+    rotate_callback_secret = Operation(account.rotate_callback_secret)
+    list_callback_deliveries = Operation(account.list_callback_deliveries)
+    delete_callback = Operation(account.delete_callback)
+
+    # the 0.2 names of the callback methods, deprecated
+    create_webhook = Operation(account.create_callback, replaced_by="create_callback")
+    list_webhooks = Operation(account.list_callbacks, replaced_by="list_callbacks")
+    get_webhook = Operation(account.get_callback, replaced_by="get_callback")
+    rotate_webhook_secret = Operation(
+        account.rotate_callback_secret, replaced_by="rotate_callback_secret"
+    )
+    delete_webhook = Operation(account.delete_callback, replaced_by="delete_callback")

@@ -9,8 +9,12 @@ from urllib.parse import quote
 from herald_client._call import Call, paging, without_none
 from herald_client._envelope import parse_object, parse_page
 from herald_client.models import (
+    Callback,
+    CallbackCreated,
+    CallbackDelivery,
     Contact,
     DeletedId,
+    DeliveryOutcome,
     OptOut,
     OptOutRemoved,
     Page,
@@ -18,8 +22,6 @@ from herald_client.models import (
     Profile,
     SecretKey,
     SecretKeyCreated,
-    Webhook,
-    WebhookCreated,
 )
 
 DEFAULT_LIMIT = 20
@@ -160,9 +162,9 @@ def revoke_secret_key(key_id: int) -> Call[SecretKey]:
 # --- delivery-status callbacks: /api/v2/webhooks ------------------------------------------------
 
 
-def create_webhook(
+def create_callback(
     url: str, events: Sequence[str] = ("message.status",), secret: str | None = None
-) -> Call[WebhookCreated]:
+) -> Call[CallbackCreated]:
     """Register a URL that receives each status change, signed the Standard Webhooks way
     (check it with ``herald_client.construct_event``). Without ``secret`` (16+ characters)
     Herald generates one; either way it is in this answer only."""
@@ -170,30 +172,44 @@ def create_webhook(
     return Call("POST", "/api/v2/webhooks", parse_object, json=body)
 
 
-def list_webhooks(*, page: int = 1, limit: int = DEFAULT_LIMIT) -> Call[Page[Webhook]]:
+def list_callbacks(*, page: int = 1, limit: int = DEFAULT_LIMIT) -> Call[Page[Callback]]:
+    """The caller's callbacks (never their secrets)."""
     return Call("GET", "/api/v2/webhooks", parse_page, params={"page": page, "limit": limit})
 
 
-def get_webhook(webhook_id: int) -> Call[Webhook]:
-    return Call("GET", f"/api/v2/webhooks/{int(webhook_id)}", parse_object)
+def get_callback(callback_id: int) -> Call[Callback]:
+    return Call("GET", f"/api/v2/webhooks/{int(callback_id)}", parse_object)
 
 
-def rotate_webhook_secret(
-    webhook_id: int,
+def rotate_callback_secret(
+    callback_id: int,
     *,
     secret: str | None = None,
     previous_secret_valid_for_seconds: int | None = None,
-) -> Call[WebhookCreated]:
+) -> Call[CallbackCreated]:
     """A new signing secret (given, or generated: in this answer only). The replaced one keeps
     signing too, as a second signature, for ``previous_secret_valid_for_seconds`` (Herald's
     default a day, 0 to stop at once): switch your receiver to the new secret in that time."""
     body = without_none(
         secret=secret, previous_secret_valid_for_seconds=previous_secret_valid_for_seconds
     )
-    path = f"/api/v2/webhooks/{int(webhook_id)}/rotate-secret"
+    path = f"/api/v2/webhooks/{int(callback_id)}/rotate-secret"
     return Call("POST", path, parse_object, json=body)
 
 
-def delete_webhook(webhook_id: int) -> Call[DeletedId]:
+def list_callback_deliveries(
+    callback_id: int,
+    *,
+    outcome: DeliveryOutcome | None = None,
+    page: int = 1,
+    limit: int = DEFAULT_LIMIT,
+) -> Call[Page[CallbackDelivery]]:
+    """The events queued for this callback, newest first, with their attempts and last answer;
+    ``outcome="dead"`` lists those Herald gave up on, ``"pending"`` those still to be tried."""
+    path = f"/api/v2/webhooks/{int(callback_id)}/deliveries"
+    return Call("GET", path, parse_page, params=paging(page, limit, outcome=outcome))
+
+
+def delete_callback(callback_id: int) -> Call[DeletedId]:
     """Unregister a URL; deliveries still waiting for it are dropped."""
-    return Call("DELETE", f"/api/v2/webhooks/{int(webhook_id)}", parse_object)
+    return Call("DELETE", f"/api/v2/webhooks/{int(callback_id)}", parse_object)

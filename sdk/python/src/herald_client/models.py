@@ -272,7 +272,9 @@ class SecretKeyCreated(SecretKey):
     secret_key: str  # shown in this answer only: Herald keeps a hash
 
 
-class Webhook(TypedDict):
+class Callback(TypedDict):
+    """A URL registered for delivery-status callbacks (``/api/v2/webhooks``)."""
+
     id: int
     url: str
     events: list[str]
@@ -281,6 +283,31 @@ class Webhook(TypedDict):
     previous_secret_expires_at: str | None
 
 
-class WebhookCreated(Webhook):
+class CallbackCreated(Callback):
     # The one given, or the one Herald generated (whsec_ and base64); in this answer only.
     secret: str
+
+
+DeliveryOutcome = Literal["pending", "delivered", "dead"]
+
+
+class CallbackDelivery(TypedDict):
+    """One event queued for a callback: waiting (``pending``), taken by the receiver
+    (``delivered``) or set aside after Herald gave up (``dead``), with the last attempt's
+    answer or error."""
+
+    id: int
+    message_id: int
+    state: str  # the message state the event announces
+    attempts: int
+    last_status: int | None  # the receiver's last HTTP status, if any
+    last_error: str | None
+    created_at: str
+    next_attempt_at: str | None  # when a pending one is tried next
+    done_at: str | None
+    outcome: DeliveryOutcome
+
+
+# The older, deprecated names (the object was called a webhook): the same types.
+Webhook = Callback
+WebhookCreated = CallbackCreated
