@@ -140,15 +140,20 @@ def error_code(answer: httpx.Response) -> tuple[int, int | None]:
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}]
+    ("headers", "code"),
+    [({}, 104), ({"Authorization": "Bearer wrong"}, 190), ({"Authorization": TOKEN}, 190)],
 )
 async def test_graph_routes_need_the_access_token(
-    emulator: Emulator, headers: dict[str, str]
+    emulator: Emulator, headers: dict[str, str], code: int
 ) -> None:
-    answer = await emulator.http.get(f"/v23.0/{WABA}/message_templates", headers=headers)
-    assert answer.status_code == 401
-    assert error_code(answer) == (190, None)
-    assert answer.json()["error"]["type"] == "OAuthException"
+    """Meta's ``Unauthorized`` examples: no token is 104, a token it cannot take 190."""
+    for answer in (
+        await emulator.http.get(f"/v23.0/{WABA}/message_templates", headers=headers),
+        await emulator.http.post(f"/v23.0/{WABA}/messages", json=send_payload(), headers=headers),
+    ):
+        assert answer.status_code == 401
+        assert error_code(answer) == (code, None)
+        assert answer.json()["error"]["type"] == "OAuthException"
 
 
 @pytest.mark.parametrize(
@@ -443,6 +448,24 @@ async def test_media_upload_describe_delete(emulator: Emulator) -> None:
         headers=AUTH,
     )
     assert error_code(no_product) == (100, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "mime_type"),
+    [("a.jpg", "image/jpeg"), ("a.webp", "image/webp"), ("a.ogg", "audio/ogg")],
+)
+async def test_the_uploads_of_metas_examples_are_taken(
+    emulator: Emulator, name: str, mime_type: str
+) -> None:
+    """Meta's ``POST /{Phone-Number-ID}/media`` examples upload an image, a sticker and an
+    audio file; each is taken, and the same file without its ``type`` is not."""
+    form = {"messaging_product": "whatsapp", "type": mime_type}
+    files = {"file": (name, b"\x00" * 64, mime_type)}
+    answer = await emulator.http.post(f"/v23.0/{WABA}/media", data=form, files=files, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    del form["type"]
+    untyped = await emulator.http.post(f"/v23.0/{WABA}/media", data=form, files=files, headers=AUTH)
+    assert error_code(untyped) == (100, None)
 
 
 async def test_template_sends_check_the_header_media(emulator: Emulator) -> None:

@@ -1,6 +1,7 @@
 """The emulator remembers what Meta remembers: ``herald emulator --state`` killed with SIGKILL
-and started again on the same file still knows its templates, media, phone numbers and knobs,
-and still sends the webhooks it had not delivered; webhooks are retried as Meta retries them."""
+and started again on the same file still knows its templates, media, upload sessions and the
+header handles they issued, phone numbers and knobs, and still sends the webhooks it had not
+delivered; webhooks are retried as Meta retries them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,8 +32,10 @@ from tests.emulator.test_app import (
     send_payload,
     template,
 )
+from tests.emulator.uploads import APP_ID, sample_handle
 from tests.live import free_port, serve_app
 from tests.live_herald import eventually
+from tests.media import files
 
 __all__ = ["receiver"]  # the fixture, shared with test_app.py
 
@@ -159,6 +163,44 @@ async def test_undelivered_statuses_arrive_after_a_sigkill(
             return sorted(set(statuses)) == ["delivered", "read", "sent"]
 
         await eventually(all_statuses, timeout=20, message="sent, delivered, read after restart")
+
+
+def document_template(handle: str) -> dict[str, Any]:
+    payload = template("receipt")
+    header = {"type": "HEADER", "format": "DOCUMENT", "example": {"header_handle": [handle]}}
+    payload["components"].insert(0, header)
+    return payload
+
+
+async def test_uploads_survive_a_sigkill(receiver: Receiver, tmp_path: Path) -> None:
+    state = tmp_path / "emulator.sqlite3"
+    sample = files.pdf(4096)
+    async with running(state, receiver, tmp_path) as http:
+        handle = await sample_handle(http, AUTH, sample, "application/pdf")
+        params = {"file_name": "b.pdf", "file_length": len(sample), "file_type": "application/pdf"}
+        opened = await http.post(f"/v23.0/{APP_ID}/uploads", params=params, headers=AUTH)
+        unfinished = opened.json()["id"]
+        half = await http.post(
+            f"/v23.0/{unfinished}", content=sample[:1000], headers={**AUTH, "file_offset": "0"}
+        )
+        assert half.json()["file_offset"] == 1000
+    # SIGKILLed between the sample's upload and the template's creation.
+    async with running(state, receiver, tmp_path) as http:
+        created = await http.post(
+            f"/v23.0/{WABA}/message_templates", json=document_template(handle), headers=AUTH
+        )
+        assert created.status_code == 200, created.text
+        # The unfinished upload's bytes were not kept: it stands at 0, and is sent again from there.
+        status = await http.get(f"/v23.0/{unfinished}", headers=AUTH)
+        assert status.json()["file_offset"] == 0
+        again = await http.post(
+            f"/v23.0/{unfinished}", content=sample, headers={**AUTH, "file_offset": "0"}
+        )
+        assert again.json()["h"].startswith("4::")
+    async with running(state, receiver, tmp_path) as http:  # a handle is still good later on
+        payload = {**document_template(again.json()["h"]), "name": "receipt_two"}
+        created = await http.post(f"/v23.0/{WABA}/message_templates", json=payload, headers=AUTH)
+        assert created.status_code == 200, created.text
 
 
 async def test_media_and_a_paused_template_survive_a_restart(

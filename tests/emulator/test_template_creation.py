@@ -340,4 +340,4 @@ async def test_upload_refusals(http: httpx.AsyncClient) -> None:
     assert error_of(not_a_pdf) == (100, None)  # declared application/pdf, sent a PNG
     anonymous = await http.post(f"/v23.0/{upload_id}", content=b"x", headers={"file_offset": "0"})
     assert anonymous.status_code == 401
-    assert anonymous.json()["error"]["code"] == 190
+    assert anonymous.json()["error"]["code"] == 104  # no token at all: Meta's example

@@ -29,7 +29,6 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.emulator = EmulatorState(config)
-    app.state.uploads = uploads.Uploads()
     app.include_router(control.router)
     app.include_router(templates.router)
     app.include_router(uploads.router)  # before media: /{version}/upload:… is not a media id

@@ -33,8 +33,9 @@ def run_emulator(
         typer.Option(
             "--state",
             envvar="HERALD_EMULATOR_STATE",
-            help="A file where it keeps templates, media, knobs and undelivered webhooks across "
-            "restarts (created if missing). Without it, it forgets everything when it stops.",
+            help="A file where it keeps templates, media, uploads, knobs and undelivered "
+            "webhooks across restarts (created if missing). Without it, it forgets everything "
+            "when it stops.",
         ),
     ] = None,
 ) -> None:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 MESSAGES = {
     100: "Invalid parameter",
+    104: "An access token is required to request this resource",
     190: "Invalid OAuth access token - Cannot parse access token",
     130429: "Rate limit hit",
     131000: "Something went wrong",

@@ -19,7 +19,15 @@ from herald.emulator.state import EmulatorState
 router = APIRouter(dependencies=[Depends(require_token)])
 
 MB = 1024 * 1024
-LIMITS = {"image": 5 * MB, "video": 16 * MB, "application": 100 * MB, "text": 100 * MB}
+# Meta's size limit per kind of file (its media guide; the OpenAPI file's upload examples are an
+# image, a sticker and an audio file).
+LIMITS = {
+    "image": 5 * MB,
+    "video": 16 * MB,
+    "audio": 16 * MB,
+    "application": 100 * MB,
+    "text": 100 * MB,
+}
 NOT_FOUND_SUBCODE = 33
 
 

@@ -2,8 +2,9 @@
 
 One SQLite file (the standard library's ``sqlite3``), two tables: ``objects`` holds every
 remembered object as a JSON document under (kind, id) (templates with their review, media,
-phone numbers, knobs: a field someone adds to a template or an upload is kept with no schema
-change), and ``webhooks`` holds every webhook not yet delivered, with when it is due.
+upload sessions and their handles, phone numbers, knobs: a field someone adds to a template or
+an upload is kept with no schema change), and ``webhooks`` holds every webhook not yet
+delivered, with when it is due.
 
 Why SQLite rather than a JSON file rewritten through a temporary file and a rename: the webhook
 queue changes at the send rate (three statuses a send), and a rename scheme rewrites the whole

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.persistence import StateFile, StoredWebhook
+from herald.emulator.uploads import UploadedFile, Uploads, UploadSession
 from herald.emulator.webhooks import WebhookSender
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class EmulatorState:
         self.throughput_refused_at: collections.deque[float] = collections.deque(maxlen=10_000)
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
         self.media: dict[str, EmulatedMedia] = {}
+        self.uploads = Uploads()  # Resumable Upload sessions and the header handles they issued
         self._ids = itertools.count(int(time.time()) * 1000)
         self._buckets: dict[str, Bucket] = {}
         self._last_to: dict[tuple[str, str], float] = {}
@@ -130,6 +132,8 @@ class EmulatorState:
         return {
             "template": (self.templates, EmulatedTemplate),
             "media": (self.media, EmulatedMedia),
+            "upload_session": (self.uploads.sessions, UploadSession),
+            "upload_handle": (self.uploads.handles, UploadedFile),
         }
 
     def _restore(self, store: StateFile) -> None:

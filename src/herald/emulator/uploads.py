@@ -35,20 +35,32 @@ NOT_FOUND_SUBCODE = 33  # "Object with ID … does not exist"
 
 @dataclass
 class UploadSession:
+    """A session as it is kept across restarts (state.py): the bytes received so far are not
+    (see ``Received``)."""
+
     app_id: str
     file_name: str
     file_length: int
     file_type: str
     signature: str
-    offset: int = 0
-    head: bytes = b""
-    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
     handle: str | None = None
 
 
 @dataclass
+class Received:
+    """How far an unfinished session's upload got, in memory only: a file of up to 100 MB is not
+    kept in the state file, so after a restart the session stands at offset 0 and the client,
+    asking where it stands as Meta's resume protocol has it, sends the file again."""
+
+    offset: int = 0
+    head: bytes = b""
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+
+@dataclass
 class UploadedFile:
-    """What a handle stands for: enough to check a template header's sample against."""
+    """What a handle stands for: enough to check a template header's sample against (Meta keeps
+    the file; the emulator its type, length and digest)."""
 
     app_id: str
     mime_type: str
@@ -57,19 +69,23 @@ class UploadedFile:
 
 
 class Uploads:
-    """Open sessions and issued handles, per emulator app."""
+    """Open sessions and issued handles, per emulator app; the state keeps both in its file."""
 
     def __init__(self) -> None:
         self.sessions: dict[str, UploadSession] = {}
         self.handles: dict[str, UploadedFile] = {}
+        self.received: dict[str, Received] = {}  # unfinished session id → its bytes so far
         self._key = secrets.token_bytes(16)
 
     def sign(self, session_id: str) -> str:
         return hmac.new(self._key, session_id.encode(), hashlib.sha256).hexdigest()[:24]
 
+    def progress(self, session_id: str) -> Received:
+        return self.received.setdefault(session_id, Received())
+
 
 def uploads_of(request: Request) -> Uploads:
-    uploads: Uploads = request.app.state.uploads
+    uploads: Uploads = request.app.state.emulator.uploads
     return uploads
 
 
@@ -130,26 +146,28 @@ async def upload_bytes(
     session = _session(request, session_id, sig)
     if session.handle is not None:
         return {"h": session.handle}
-    if file_offset is None or not file_offset.isdigit() or int(file_offset) != session.offset:
-        raise MetaError(100, f"file_offset must be {session.offset}, where the upload stands")
+    uploads = uploads_of(request)
+    received = uploads.progress(session_id)
+    if file_offset is None or not file_offset.isdigit() or int(file_offset) != received.offset:
+        raise MetaError(100, f"file_offset must be {received.offset}, where the upload stands")
     async for chunk in request.stream():
-        if session.offset + len(chunk) > session.file_length:
+        if received.offset + len(chunk) > session.file_length:
             raise MetaError(100, f"more bytes than file_length ({session.file_length})")
-        if len(session.head) < HEAD_BYTES:
-            session.head += chunk[: HEAD_BYTES - len(session.head)]
-        session.digest.update(chunk)
-        session.offset += len(chunk)
-    if session.offset < session.file_length:
-        return {"id": f"upload:{session_id}", "file_offset": session.offset}
-    found = filetype.guess_mime(session.head)
+        if len(received.head) < HEAD_BYTES:
+            received.head += chunk[: HEAD_BYTES - len(received.head)]
+        received.digest.update(chunk)
+        received.offset += len(chunk)
+    if received.offset < session.file_length:
+        return {"id": f"upload:{session_id}", "file_offset": received.offset}
+    found = filetype.guess_mime(received.head)
     if found != session.file_type:
         raise MetaError(100, f"the file is {found or 'of no known type'}, not {session.file_type}")
-    uploads = uploads_of(request)
     mime_code = base64.b64encode(session.file_type.encode()).decode()
     session.handle = f"4::{mime_code}:{secrets.token_urlsafe(48)}"
     uploads.handles[session.handle] = UploadedFile(
-        session.app_id, session.file_type, session.file_length, session.digest.hexdigest()
+        session.app_id, session.file_type, session.file_length, received.digest.hexdigest()
     )
+    del uploads.received[session_id]
     return {"h": session.handle}
 
 
@@ -162,4 +180,7 @@ async def upload_status(
 ) -> dict[str, str | int]:
     _authorise(request, access_token)
     session = _session(request, session_id, sig)
-    return {"id": f"upload:{session_id}", "file_offset": session.offset}
+    if session.handle is not None:
+        return {"id": f"upload:{session_id}", "file_offset": session.file_length}
+    received = uploads_of(request).received.get(session_id)
+    return {"id": f"upload:{session_id}", "file_offset": received.offset if received else 0}
