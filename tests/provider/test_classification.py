@@ -33,7 +33,7 @@ from herald.provider.base import ErrorKind, classify
         ((132015, 132016), ErrorKind.TEMPLATE_UNAVAILABLE),
         ((131048, 131049), ErrorKind.SENDER_LIMITED),
         ((131050,), ErrorKind.OPTED_OUT),
-        ((190, 0, 10, 200, 250, 299), ErrorKind.AUTH),
+        ((190, 104, 0, 10, 200, 250, 299), ErrorKind.AUTH),
     ],
 )
 def test_each_row_of_the_error_table(codes: tuple[int, ...], kind: ErrorKind) -> None:

@@ -55,7 +55,9 @@ _BY_CODE: dict[int, ErrorKind] = {
     131050: ErrorKind.OPTED_OUT,
     # The header's media id is unknown or expired at the provider: upload again, then retry.
     131053: ErrorKind.MEDIA_GONE,
-    **dict.fromkeys((190, 0, 10), ErrorKind.AUTH),
+    # 104: no token at all (Meta's "An access token is required"), a channel's credentials
+    # missing as surely as 190's are refused.
+    **dict.fromkeys((190, 104, 0, 10), ErrorKind.AUTH),
 }
 
 
