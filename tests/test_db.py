@@ -89,8 +89,20 @@ async def test_concurrent_identical_opt_outs_make_one(server: httpx.AsyncClient)
     assert listed.json()["data"]["pagination"]["total"] == 1
 
 
-# No unique key: each of these creates is a new object (a second key or callback URL is how a
-# secret is rotated without a gap; an upload is an asset of its own), so racing them makes eight.
+async def test_concurrent_identical_callbacks_make_one(server: httpx.AsyncClient) -> None:
+    body = {"url": "https://93.184.215.14/herald"}
+    answers = await race(server, "/api/v2/webhooks", json=body)
+    created = one_created_rest_conflict(answers, "callback_exists")
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["data"] == {"id": created["id"]}
+    listed = await server.get("/api/v2/webhooks")
+    assert listed.json()["data"]["pagination"]["total"] == 1
+
+
+# No unique key: each of these creates is a new object (a shop rotates its key by creating a
+# second one for the same shop before revoking the first; an upload is an asset of its own), so
+# racing them makes eight.
 @pytest.mark.parametrize(
     ("path", "request_kwargs"),
     [
@@ -98,7 +110,6 @@ async def test_concurrent_identical_opt_outs_make_one(server: httpx.AsyncClient)
             "/api/v2/secret-keys",
             {"json": {"platform_type": "custom", "base_uri": "https://shop.test", "name": "Shop"}},
         ),
-        ("/api/v2/webhooks", {"json": {"url": "https://93.184.215.14/herald"}}),
         ("/api/v2/whatsapp/media", {"files": {"file": ("invoice.pdf", files.pdf())}}),
     ],
 )
