@@ -1,5 +1,6 @@
-"""Creates racing each other over real HTTP: a unique key taken by a concurrent request is a 409
-with the feature's code, never a 500, on both databases (``db.insert_unless_taken``)."""
+"""Creates and updates racing each other over real HTTP: a unique key taken by a concurrent
+request is a 409 with the feature's code, never a 500, on both databases
+(``db.insert_unless_taken``, ``db.update_unless_taken``)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,38 @@ async def test_concurrent_identical_contacts_make_one(server: httpx.AsyncClient)
             assert answer.json()["data"] == {"id": created["id"]}
     listed = await server.get("/api/contacts/")
     assert listed.json()["data"]["pagination"]["total"] == 1
+
+
+async def test_contacts_moved_to_one_number_at_once_get_one_200(
+    server: httpx.AsyncClient,
+) -> None:
+    """An UPDATE has no ON CONFLICT: RACERS contacts moved to the same number at once give one
+    200 and a 409 ``contact_exists`` naming the winner to every other, which keeps its number
+    and stays editable."""
+    ids = []
+    for n in range(RACERS):
+        body = {**CONTACT, "number": f"2169681630{n}", "tags": []}
+        created = await server.post("/api/contacts/", json=body)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["data"]["id"])
+    await asyncio.gather(*(server.get("/api/user/") for _ in range(RACERS)))
+    answers = await asyncio.gather(
+        *(
+            server.put(f"/api/contacts/{contact_id}/", json={"number": CONTACT["number"]})
+            for contact_id in ids
+        )
+    )
+    statuses = Counter(a.status_code for a in answers)
+    assert statuses == {200: 1, 409: RACERS - 1}, [a.text for a in answers]
+    winner = next(a for a in answers if a.status_code == 200).json()["data"]["id"]
+    for contact_id, answer in zip(ids, answers, strict=True):
+        if answer.status_code == 409:
+            body = answer.json()
+            assert (body["code"], body["data"]) == ("contact_exists", {"id": winner}), body
+            kept = await server.get(f"/api/contacts/{contact_id}/")
+            assert kept.json()["data"]["number"] != CONTACT["number"]
+            renamed = await server.put(f"/api/contacts/{contact_id}/", json={"firstname": "Bo"})
+            assert renamed.status_code == 200, renamed.text
 
 
 async def test_concurrent_identical_opt_outs_make_one(server: httpx.AsyncClient) -> None:
