@@ -181,6 +181,16 @@ async def test_one_callback_per_url_however_it_is_spelled(
     assert anew.status_code == 201, anew.text
 
 
+async def test_a_url_too_long_once_encoded_is_400(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """1,002 characters given, 5,902 to store (each é is %C3%A9): refused, not a 500."""
+    url = "https://93.184.215.14/" + "é" * 980
+    answer = await client.post(CALLBACKS, json={"url": url}, headers=auth)
+    body = assert_error(answer, 400, "validation_failed")
+    assert "2000" in body["data"]["errors"][0]["message"]  # type: ignore[index]
+
+
 async def test_another_users_callback_is_404(
     client: httpx.AsyncClient, auth: dict[str, str], bob_auth: dict[str, str]
 ) -> None:

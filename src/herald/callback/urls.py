@@ -121,6 +121,7 @@ def parse(url: str) -> tuple[httpx.URL, str]:
 
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+MAX_URL_LENGTH = 2000  # callback_endpoints.url
 
 
 def canonical(parsed: httpx.URL) -> str:
@@ -141,6 +142,8 @@ async def check(url: str, allow_loopback: bool) -> Target:
     """The URL's host resolved to an address it may be delivered to; CallbackUrlRefused else.
     ``Target.url`` is its ``canonical`` spelling."""
     parsed, host = parse(url)
+    if len(canonical(parsed)) > MAX_URL_LENGTH:  # percent-encoding lengthens a path
+        raise MalformedCallbackUrl(f"is longer than {MAX_URL_LENGTH} characters once encoded")
     addresses = await _resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80))
     if not addresses:
         raise CallbackUrlRefused("does not resolve")
