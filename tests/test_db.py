@@ -1,5 +1,6 @@
-"""Creates racing each other over real HTTP: a unique key taken by a concurrent request is a 409
-with the feature's code, never a 500, on both databases (``db.insert_unless_taken``)."""
+"""Creates and updates racing each other over real HTTP: a unique key taken by a concurrent
+request is a 409 with the feature's code, never a 500, on both databases
+(``db.insert_unless_taken``, ``db.update_unless_taken``)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,38 @@ async def test_concurrent_identical_contacts_make_one(server: httpx.AsyncClient)
     assert listed.json()["data"]["pagination"]["total"] == 1
 
 
+async def test_contacts_moved_to_one_number_at_once_get_one_200(
+    server: httpx.AsyncClient,
+) -> None:
+    """An UPDATE has no ON CONFLICT: RACERS contacts moved to the same number at once give one
+    200 and a 409 ``contact_exists`` naming the winner to every other, which keeps its number
+    and stays editable."""
+    ids = []
+    for n in range(RACERS):
+        body = {**CONTACT, "number": f"2169681630{n}", "tags": []}
+        created = await server.post("/api/contacts/", json=body)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["data"]["id"])
+    await asyncio.gather(*(server.get("/api/user/") for _ in range(RACERS)))
+    answers = await asyncio.gather(
+        *(
+            server.put(f"/api/contacts/{contact_id}/", json={"number": CONTACT["number"]})
+            for contact_id in ids
+        )
+    )
+    statuses = Counter(a.status_code for a in answers)
+    assert statuses == {200: 1, 409: RACERS - 1}, [a.text for a in answers]
+    winner = next(a for a in answers if a.status_code == 200).json()["data"]["id"]
+    for contact_id, answer in zip(ids, answers, strict=True):
+        if answer.status_code == 409:
+            body = answer.json()
+            assert (body["code"], body["data"]) == ("contact_exists", {"id": winner}), body
+            kept = await server.get(f"/api/contacts/{contact_id}/")
+            assert kept.json()["data"]["number"] != CONTACT["number"]
+            renamed = await server.put(f"/api/contacts/{contact_id}/", json={"firstname": "Bo"})
+            assert renamed.status_code == 200, renamed.text
+
+
 async def test_concurrent_identical_opt_outs_make_one(server: httpx.AsyncClient) -> None:
     body = {"number": "21696816277", "country_code": "TN"}
     one_created_rest_conflict(await race(server, "/api/v2/opt-outs", json=body), "opt_out_exists")
@@ -89,8 +122,20 @@ async def test_concurrent_identical_opt_outs_make_one(server: httpx.AsyncClient)
     assert listed.json()["data"]["pagination"]["total"] == 1
 
 
-# No unique key: each of these creates is a new object (a second key or callback URL is how a
-# secret is rotated without a gap; an upload is an asset of its own), so racing them makes eight.
+async def test_concurrent_identical_callbacks_make_one(server: httpx.AsyncClient) -> None:
+    body = {"url": "https://93.184.215.14/herald"}
+    answers = await race(server, "/api/v2/webhooks", json=body)
+    created = one_created_rest_conflict(answers, "callback_exists")
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["data"] == {"id": created["id"]}
+    listed = await server.get("/api/v2/webhooks")
+    assert listed.json()["data"]["pagination"]["total"] == 1
+
+
+# No unique key: each of these creates is a new object (a shop rotates its key by creating a
+# second one for the same shop before revoking the first; an upload is an asset of its own), so
+# racing them makes eight.
 @pytest.mark.parametrize(
     ("path", "request_kwargs"),
     [
@@ -98,7 +143,6 @@ async def test_concurrent_identical_opt_outs_make_one(server: httpx.AsyncClient)
             "/api/v2/secret-keys",
             {"json": {"platform_type": "custom", "base_uri": "https://shop.test", "name": "Shop"}},
         ),
-        ("/api/v2/webhooks", {"json": {"url": "https://93.184.215.14/herald"}}),
         ("/api/v2/whatsapp/media", {"files": {"file": ("invoice.pdf", files.pdf())}}),
     ],
 )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 from herald import migrate
@@ -70,4 +71,52 @@ async def test_message_totals_keep_their_sum_across_the_shard_migration(
             await connection.execute(text("SELECT user_id, shard, total FROM message_totals"))
         ).all()
     assert [tuple(row) for row in rows] == [(user.id, 0, 7)]
+    await db.clean()
+
+
+async def test_callbacks_on_one_url_are_merged_into_the_oldest(db: DatabaseUnderTest) -> None:
+    """0013 makes a callback unique per URL: callbacks registered twice before it (in any
+    spelling) become the oldest one, signing with the newest's secret and its own for a while."""
+    await db.clean()
+    user = await add_user(db, "callbacks@example.com")
+    migration = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0013")
+    before = str(migration.down_revision)
+    rows = [
+        ("https://93.184.215.14/h", "oldest-secret"),
+        ("HTTPS://93.184.215.14:443/h#x", "middle-secret"),
+        ("https://93.184.215.14/other", "other-secret"),
+        ("https://93.184.215.14/h", "newest-secret"),
+    ]
+
+    def run(action: Callable[..., None], revision: str) -> Callable[[Connection], None]:
+        return lambda connection: action(migrate.alembic_config(connection), revision)
+
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.downgrade, before))
+            for url, secret in rows:
+                await connection.execute(
+                    text(
+                        "INSERT INTO callback_endpoints (user_id, url, events, secret_encrypted, "
+                        "created_at) VALUES (:u, :url, '[\"message.status\"]', :s, "
+                        "CURRENT_TIMESTAMP)"
+                    ),
+                    {"u": user.id, "url": url, "s": secret},
+                )
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.upgrade, "head"))
+    async with db.engine.connect() as connection:
+        kept = (
+            await connection.execute(
+                text(
+                    "SELECT url, secret_encrypted, previous_secret_encrypted,"
+                    " previous_secret_expires_at IS NOT NULL FROM callback_endpoints ORDER BY id"
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in kept] == [
+        ("https://93.184.215.14/h", "newest-secret", "oldest-secret", True),
+        ("https://93.184.215.14/other", "other-secret", None, False),
+    ]
     await db.clean()

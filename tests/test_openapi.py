@@ -42,6 +42,8 @@ def herald_error_codes() -> set[str]:
         "phone_number_id_taken",
         "email_taken",
         "user_not_found",
+        "webhook_event_not_found",
+        "webhook_event_not_set_aside",
     }
     return found - never_over_http - command_line_only
 

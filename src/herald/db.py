@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -115,3 +115,38 @@ async def insert_unless_taken(
     )
     stored: Row | None = (await session.scalars(statement)).one_or_none()
     return stored
+
+
+async def update_unless_taken(session: AsyncSession, row: Row, values: Mapping[str, Any]) -> bool:
+    """Set ``values`` on ``row`` and write them unless that would repeat a unique key: False
+    then, with the row as stored and the transaction still usable (for the 409's look-up). The
+    update's side of ``insert_unless_taken``: an UPDATE has no ON CONFLICT, so the write runs
+    in a savepoint that a unique violation rolls back. A concurrent transaction's row is seen
+    here, as the violation, even when a look-up before the write could not see it.
+
+    The caller's other pending changes are written first, outside the savepoint."""
+    await session.flush()
+    await _begin_before_savepoint(session)
+    try:
+        async with session.begin_nested():
+            for name, value in values.items():
+                setattr(row, name, value)
+            await session.flush()
+    except IntegrityError:
+        await session.refresh(row)
+        return False
+    return True
+
+
+async def _begin_before_savepoint(session: AsyncSession) -> None:
+    """On SQLite, begin the transaction as pysqlite would before its first write. pysqlite
+    begins one only before an INSERT, UPDATE or DELETE, so a SAVEPOINT coming first would begin
+    it, and releasing that savepoint would commit everything (SQLAlchemy's pysqlite notes,
+    "Serializable isolation / Savepoints / Transactional DDL"). A plain BEGIN, as pysqlite's
+    own: the earlier reads were not in a transaction, so the write waits its turn as usual."""
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = await connection.get_raw_connection()
+    if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+        await connection.exec_driver_sql("BEGIN")

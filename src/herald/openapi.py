@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from herald import errors as e
-from herald.callback.service import CallbackNotFound
+from herald.callback.service import CallbackExists, CallbackNotFound
 from herald.channel.service import ChannelMissing
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
@@ -166,7 +166,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "create_secret_key": [SecretKeyNotAllowed],
     "list_secret_keys": [SecretKeyNotAllowed],
     "revoke_secret_key": [SecretKeyNotAllowed, SecretKeyNotFound],
-    "create_callback": [],
+    "create_callback": [CallbackExists],
     "list_callbacks": [],
     "get_callback": [CallbackNotFound],
     "rotate_callback_secret": [CallbackNotFound],

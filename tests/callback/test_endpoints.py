@@ -161,6 +161,36 @@ async def test_unknown_events_and_fields_are_400(
         )
 
 
+async def test_one_callback_per_url_however_it_is_spelled(
+    client: httpx.AsyncClient, auth: dict[str, str], bob_auth: dict[str, str]
+) -> None:
+    """A second callback on a URL would deliver every event twice: 409 naming the first, for
+    any spelling of the URL the delivery reads the same; another user's is their own."""
+    first = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/h"}, headers=auth)
+    assert first.status_code == 201, first.text
+    first_id = first.json()["data"]["id"]
+    for url in ("https://93.184.215.14/h", "HTTPS://93.184.215.14:443/h"):
+        again = await client.post(CALLBACKS, json={"url": url}, headers=auth)
+        assert assert_error(again, 409, "callback_exists")["data"] == {"id": first_id}
+    slash = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/h/"}, headers=auth)
+    assert slash.status_code == 201, slash.text
+    bobs = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/h"}, headers=bob_auth)
+    assert bobs.status_code == 201, bobs.text
+    assert (await client.delete(f"{CALLBACKS}/{first_id}", headers=auth)).status_code == 200
+    anew = await client.post(CALLBACKS, json={"url": "https://93.184.215.14/h"}, headers=auth)
+    assert anew.status_code == 201, anew.text
+
+
+async def test_a_url_too_long_once_encoded_is_400(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """1,002 characters given, 5,902 to store (each é is %C3%A9): refused, not a 500."""
+    url = "https://93.184.215.14/" + "é" * 980
+    answer = await client.post(CALLBACKS, json={"url": url}, headers=auth)
+    body = assert_error(answer, 400, "validation_failed")
+    assert "2000" in body["data"]["errors"][0]["message"]  # type: ignore[index]
+
+
 async def test_another_users_callback_is_404(
     client: httpx.AsyncClient, auth: dict[str, str], bob_auth: dict[str, str]
 ) -> None:

@@ -11,14 +11,25 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from herald.db import insert_unless_taken
 from herald.models import CallbackDelivery, CallbackEndpoint, Message
 from herald.models.message import CANCELLED, DELIVERED, FAILED, READ, SENT
 
 
-async def add(session: AsyncSession, endpoint: CallbackEndpoint) -> CallbackEndpoint:
-    session.add(endpoint)
-    await session.flush()
-    return endpoint
+async def add_unless_taken(
+    session: AsyncSession, endpoint: CallbackEndpoint
+) -> CallbackEndpoint | None:
+    """The stored endpoint, or None when the user has a callback on this URL."""
+    return await insert_unless_taken(session, endpoint, ("user_id", "url"))
+
+
+async def get_by_url(session: AsyncSession, user_id: int, url: str) -> CallbackEndpoint | None:
+    result = await session.execute(
+        select(CallbackEndpoint).where(
+            CallbackEndpoint.user_id == user_id, CallbackEndpoint.url == url
+        )
+    )
+    return result.scalar_one_or_none()
 
 
 async def get(session: AsyncSession, user_id: int, endpoint_id: int) -> CallbackEndpoint | None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback import repository, signing, urls
 from herald.callback.schemas import CallbackCreate, CallbackSecretRotate, DeliveryOutcome
-from herald.errors import NotFound
+from herald.errors import Conflict, NotFound
 from herald.kit.crypto import Cipher
 from herald.kit.pagination import PageParams, fetch_page
 from herald.models import CallbackDelivery, CallbackEndpoint
@@ -22,6 +22,11 @@ class CallbackNotFound(NotFound):
     message = "Callback not found."
 
 
+class CallbackExists(Conflict):
+    code = "callback_exists"
+    message = "A callback with this URL already exists (rotate its secret to change it)."
+
+
 async def create(
     session: AsyncSession,
     user_id: int,
@@ -30,16 +35,20 @@ async def create(
     allow_loopback: bool,
     now: datetime,
 ) -> tuple[CallbackEndpoint, str]:
-    await urls.check(body.url, allow_loopback)
+    target = await urls.check(body.url, allow_loopback)
     secret = body.secret or signing.generate_secret()
     endpoint = CallbackEndpoint(
         user_id=user_id,
-        url=body.url,
+        url=target.url,
         events=list(dict.fromkeys(body.events)),
         secret_encrypted=cipher.encrypt(secret),
         created_at=now,
     )
-    return await repository.add(session, endpoint), secret
+    stored = await repository.add_unless_taken(session, endpoint)
+    if stored is None:
+        existing = await repository.get_by_url(session, user_id, target.url)
+        raise CallbackExists(data={"id": existing.id} if existing else None)
+    return stored, secret
 
 
 async def get(session: AsyncSession, user_id: int, endpoint_id: int) -> CallbackEndpoint:

@@ -120,14 +120,30 @@ def parse(url: str) -> tuple[httpx.URL, str]:
     return parsed, host
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+MAX_URL_LENGTH = 2000  # callback_endpoints.url
+
+
+def canonical(parsed: httpx.URL) -> str:
+    """The URL as stored: as the HTTP client reads it (scheme and host lower-cased, IDNA
+    host), without a default port or a fragment (never sent), so that spellings of one target
+    compare equal."""
+    if parsed.port == _DEFAULT_PORTS.get(parsed.scheme):
+        parsed = parsed.copy_with(port=None)
+    return str(parsed.copy_with(fragment=None))
+
+
 def _is_host_name(host: str) -> bool:
     labels = host.removesuffix(".").split(".")
     return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 async def check(url: str, allow_loopback: bool) -> Target:
-    """The URL's host resolved to an address it may be delivered to; CallbackUrlRefused else."""
+    """The URL's host resolved to an address it may be delivered to; CallbackUrlRefused else.
+    ``Target.url`` is its ``canonical`` spelling."""
     parsed, host = parse(url)
+    if len(canonical(parsed)) > MAX_URL_LENGTH:  # percent-encoding lengthens a path
+        raise MalformedCallbackUrl(f"is longer than {MAX_URL_LENGTH} characters once encoded")
     addresses = await _resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80))
     if not addresses:
         raise CallbackUrlRefused("does not resolve")
@@ -137,7 +153,7 @@ async def check(url: str, allow_loopback: bool) -> Target:
             raise CallbackUrlRefused(problem)
     if parsed.scheme == "http" and not (allow_loopback and all(a.is_loopback for a in addresses)):
         raise CallbackUrlRefused("must be an https URL (http only for loopback when allowed)")
-    return Target(url=url, host=host, address=addresses[0])
+    return Target(url=canonical(parsed), host=host, address=addresses[0])
 
 
 async def _resolve(host: str, port: int) -> list[IpAddress]:

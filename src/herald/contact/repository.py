@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.db import insert_unless_taken
+from herald.db import insert_unless_taken, update_unless_taken
 from herald.models import Contact, ContactTag
 
 
@@ -66,6 +66,15 @@ async def add_unless_taken(
     await session.flush()
     await session.refresh(stored, ["tags"])
     return stored
+
+
+async def renumber_unless_taken(
+    session: AsyncSession, contact: Contact, number: str, country_code: str
+) -> bool:
+    """Give the contact this number; False (the contact unchanged) when the user has another
+    contact of it, even one a concurrent request just gave it."""
+    values = {"number": number, "country_code": country_code}
+    return await update_unless_taken(session, contact, values)
 
 
 async def delete(session: AsyncSession, contact: Contact) -> None:

@@ -61,9 +61,11 @@ async def update(
     fields = body.model_fields_set
     if body.number is not None or body.country_code is not None:
         phone = normalise(body.number or contact.number, body.country_code or contact.country_code)
-        if phone.digits != contact.number:
+        if not await repository.renumber_unless_taken(
+            session, contact, phone.digits, phone.country_code
+        ):
             await _ensure_number_free(session, user_id, phone.digits)
-        contact.number, contact.country_code = phone.digits, phone.country_code
+            raise ContactExists()  # the other contact was deleted since: the number was taken
     for name in ("firstname", "lastname", "email"):
         if name in fields:
             setattr(contact, name, getattr(body, name) or None)

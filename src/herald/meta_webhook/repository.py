@@ -61,3 +61,15 @@ async def claim(session: AsyncSession, ids: Sequence[int]) -> Sequence[WebhookEv
 async def count_set_aside(session: AsyncSession) -> int:
     query = select(func.count()).select_from(WebhookEvent).where(WebhookEvent.dead_at.is_not(None))
     return int((await session.execute(query)).scalar_one())
+
+
+async def recent(session: AsyncSession, set_aside_only: bool, limit: int) -> Sequence[WebhookEvent]:
+    """The latest stored events, newest first; only those set aside when asked."""
+    query = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
+    if set_aside_only:
+        query = query.where(WebhookEvent.dead_at.is_not(None))
+    return (await session.execute(query)).scalars().all()
+
+
+async def get(session: AsyncSession, event_id: int) -> WebhookEvent | None:
+    return await session.get(WebhookEvent, event_id)

@@ -2,17 +2,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.models.base import Base, BigId, IdMixin, UtcDateTime
 
 
 class CallbackEndpoint(IdMixin, Base):
-    """A URL of a user's that hears about every state change of the user's messages."""
+    """A URL of a user's that hears about every state change of the user's messages; one per
+    URL (stored as the delivery's HTTP client reads it), since a second would only deliver every
+    event twice (a secret is rotated on the callback itself)."""
 
     __tablename__ = "callback_endpoints"
-    __table_args__ = (Index("ix_callback_endpoints_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_callback_endpoints_user_id_id", "user_id", "id"),
+        Index("uq_callback_endpoints_user_id_url", "user_id", "url", unique=True),
+    )
 
     user_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False

@@ -167,7 +167,8 @@ def create_callback(
 ) -> Call[CallbackCreated]:
     """Register a URL that receives each status change, signed the Standard Webhooks way
     (check it with ``herald_client.construct_event``). Without ``secret`` (16+ characters)
-    Herald generates one; either way it is in this answer only."""
+    Herald generates one; either way it is in this answer only. One per URL (``Conflict``
+    ``callback_exists`` with the existing one's ``id``; rotate its secret instead)."""
     body = without_none(url=url, events=list(events), secret=secret)
     return Call("POST", "/api/v2/webhooks", parse_object, json=body)
 
