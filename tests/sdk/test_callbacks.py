@@ -150,7 +150,7 @@ async def test_the_webhook_names_still_work_and_warn(
     with pytest.warns(
         DeprecationWarning, match="create_webhook is deprecated: use create_callback"
     ):
-        old_named: WebhookCreated = await sdk.create_webhook(url)
+        old_named: WebhookCreated = await sdk.create_webhook(url + "/old")  # one per URL
     with pytest.warns(DeprecationWarning, match="use list_callbacks"):
         listed = await sdk.list_webhooks()
     assert [c["id"] for c in listed["items"]] == [old_named["id"], callback["id"]]
