@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,4 +40,9 @@ async def serve_app(app: Any, port: int | None = None) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
+        stopped, _ = await asyncio.wait({task}, timeout=8)
+        if not stopped:  # say what is still running before the stop times out
+            for running in asyncio.all_tasks():
+                print(f"still running: {running.get_name()}", file=sys.stderr)
+                running.print_stack(file=sys.stderr)
         await asyncio.wait_for(task, timeout=10)

@@ -17,6 +17,7 @@ from herald.dispatch.ownership import ownership_for
 from herald.dispatch.worker import Dispatcher
 from herald.errors import database_unavailable
 from herald.kit.metrics import LOOP_BACKOFF, ROUND_FAILURES
+from herald.kit.tasks import cancel_and_wait, stop_if_cancelled
 from herald.media.provider_copies import ProviderCopies
 from herald.meta_webhook.processor import process_pending
 from herald.runtime import Runtime
@@ -55,11 +56,7 @@ class BackgroundLoops:
             await guard.run(_returning_zero(dispatcher.run))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
 
     async def _webhooks(self) -> None:
         runtime = self.runtime
@@ -121,6 +118,7 @@ class RoundGuard:
         try:
             done = await work()
         except Exception as exc:
+            stop_if_cancelled()  # the failure may be how a cancellation came out
             if time.monotonic() - started > self.max_pause:
                 self.failures = 0  # it ran a good while (the dispatcher's round never ends)
             ROUND_FAILURES.labels(self.loop).inc()
@@ -141,6 +139,7 @@ class RoundGuard:
             LOOP_BACKOFF.labels(self.loop).set(pause)
             await asyncio.sleep(pause)
             return 0
+        stop_if_cancelled()  # an item may have caught it as its own failure
         if self.failures:
             self.failures = 0
             LOOP_BACKOFF.labels(self.loop).set(0)

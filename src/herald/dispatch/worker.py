@@ -16,6 +16,7 @@ from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.ownership import Ownership
 from herald.dispatch.runner import ChannelRunner
 from herald.kit.metrics import ROUND_FAILURES
+from herald.kit.tasks import cancel_and_wait, stop_if_cancelled
 
 log = structlog.get_logger("herald.dispatch")
 
@@ -41,6 +42,7 @@ class Dispatcher:
     async def run(self) -> None:
         try:
             while True:
+                stop_if_cancelled()
                 if not await self.ownership.alive():
                     await self._stop_runners()  # our locks are gone: another worker may send
                 await self._reap_now_and_then()
@@ -108,11 +110,8 @@ class Dispatcher:
         return resting is not None and time.monotonic() < resting[0]
 
     async def _stop_runners(self) -> None:
-        for task in self._runners.values():
-            task.cancel()
-        for channel_id, task in self._runners.items():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._runners.values())
+        for channel_id in self._runners:
             await self.ownership.release(channel_id)
         self._runners.clear()
 
