@@ -26,7 +26,7 @@ from herald.callback.service import CallbackExists, CallbackNotFound
 from herald.channel.service import ChannelMissing
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
-from herald.deps import SecretKeyNotAllowed, current_user, reader, sender
+from herald.deps import SecretKeyNotAllowed, current_user
 from herald.kit.jsend import ErrorBody
 from herald.media.intake import MediaTooLarge, UnsupportedMediaType
 from herald.media.service import (
@@ -35,6 +35,7 @@ from herald.media.service import (
     MediaInUse,
     MediaNotFound,
 )
+from herald.message.caller import reader, sender
 from herald.message.idempotency import IdempotencyConflict
 from herald.message.service import (
     GroupNotFound,

@@ -6,22 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import register_url_convertor
+from starlette.responses import Response
 
 from herald.contact import service as contacts
-from herald.deps import (
-    CurrentUser,
-    ReaderDep,
-    ReadSessionDep,
-    RuntimeDep,
-    Sender,
-    SenderDep,
-    SessionDep,
-    confirm_reader,
-    verified_user,
-)
+from herald.deps import CurrentUser, ReadSessionDep, RuntimeDep, SessionDep
 from herald.errors import ValidationFailed
 from herald.kit.jsend import JSendResponse, Success
 from herald.kit.large_body import large_body_route
@@ -30,8 +19,9 @@ from herald.kit.pagination import MAX_ID, KeysetPage, PageParamsDep, keyset_page
 from herald.kit.phone import digits_only
 from herald.kit.routes import segment_except
 from herald.kit.schemas import QueryMoment
-from herald.message import bulk, bulk_body, idempotency, service, single
+from herald.message import accept, bulk, bulk_body, service, single
 from herald.message.bulk_body import BulkBody
+from herald.message.caller import ReaderDep, SenderDep, confirm_reader
 from herald.message.output import message_json, message_out
 from herald.message.schemas import (
     Accepted,
@@ -43,8 +33,6 @@ from herald.message.schemas import (
     SendV2,
     StateCounts,
 )
-from herald.models import User
-from herald.runtime import Runtime
 from herald.template import service as templates
 
 router = APIRouter(tags=["messages"])
@@ -54,93 +42,6 @@ register_url_convertor("message_id", segment_except("templates"))
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-
-
-async def _accept(
-    request: Request,
-    body: Any,
-    key: str | None,
-    user: User,
-    session: AsyncSession,
-    runtime: Runtime,
-    work: Any,
-) -> JSendResponse:
-    """Run ``work`` (which queues and returns the JSend body) at most once per idempotency key."""
-    key = key or getattr(body, "idempotency_key", None)
-    if not key:
-        return await _accept_once(request, body, None, user, session, runtime, work)
-    async with runtime.idempotency_locks.hold(user.id, key):
-        return await _accept_once(request, body, key, user, session, runtime, work)
-
-
-async def _accept_once(
-    request: Request,
-    body: Any,
-    key: str | None,
-    user: User,
-    session: AsyncSession,
-    runtime: Runtime,
-    work: Any,
-) -> JSendResponse:
-    now = runtime.clock.now()
-    user_id = user.id  # read now: a rollback below expires the user's attributes
-    # Only a keyed send needs its fingerprint: dumping and hashing a 10,000-recipient body
-    # costs ~16 ms of CPU, for nothing without a key.
-    fingerprint = (
-        idempotency.request_hash(request.url.path, body.fingerprint_fields()) if key else ""
-    )
-    if key:
-        stored = await idempotency.replay(session, user_id, key, fingerprint, now)
-        if stored is not None:
-            return JSendResponse(stored.body, status_code=stored.status)
-    answer = await work(now)
-    try:
-        if key:
-            await idempotency.remember(
-                session, user_id, key, fingerprint, idempotency.StoredAnswer(202, answer), now
-            )
-        await session.commit()
-    except IntegrityError:
-        # Another process stored the same key first (PostgreSQL raises when the key is flushed,
-        # once that process commits): drop this attempt's message and answer as it did.
-        await session.rollback()
-        if key and (stored := await idempotency.replay(session, user_id, key, fingerprint, now)):
-            return JSendResponse(stored.body, status_code=stored.status)
-        raise
-    runtime.dispatch_pending.set()
-    MESSAGES.labels("queued").inc(_queued_count(answer))
-    return JSendResponse(answer, status_code=202)
-
-
-def _queued_count(answer: dict[str, Any]) -> int:
-    data = answer.get("data") or {}
-    return int(data.get("queued", 1)) if isinstance(data, dict) else 1
-
-
-async def _accept_single(
-    request: Request,
-    body: Any,
-    key: str | None,
-    caller: Sender,
-    session: AsyncSession,
-    runtime: Runtime,
-    draft: single.DraftFn,
-) -> JSendResponse:
-    """One message: through the intake batcher (group commit) unless it carries an
-    idempotency key or a header file, which are stored in this request's transaction."""
-    if key or getattr(body, "idempotency_key", None):
-        user = await verified_user(request, runtime, session)
-
-        async def work(now: datetime) -> dict[str, Any]:
-            return single.accepted_body(
-                await service.send_one(session, user.id, await draft(now, True))
-            )
-
-        return await _accept(request, body, key, user, session, runtime, work)
-    message = await single.store_single(request, caller, session, runtime, draft)
-    runtime.dispatch_pending.set()
-    MESSAGES.labels("queued").inc()
-    return JSendResponse(single.accepted_body(message), status_code=202)
 
 
 @router.post(
@@ -156,9 +57,11 @@ async def send_v2(
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
-) -> JSendResponse:
+) -> Response:
     draft = single.draft_v2(runtime, session, caller.user_id, template_id, body)
-    return await _accept_single(request, body, idempotency_key, caller, session, runtime, draft)
+    return await accept.accept_single(
+        request, body, idempotency_key, caller, session, runtime, draft
+    )
 
 
 @router.post("/api/whatsapp/", status_code=202, response_model=Success[Accepted])
@@ -169,7 +72,7 @@ async def send_v1(
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
-) -> JSendResponse:
+) -> Response:
     by_contact = body.contact_id is not None
     by_number = body.phone_number is not None or body.country_code is not None
     if by_contact == by_number or (by_number and not (body.phone_number and body.country_code)):
@@ -199,7 +102,9 @@ async def send_v1(
             contact_id,
         )
 
-    return await _accept_single(request, body, idempotency_key, caller, session, runtime, draft)
+    return await accept.accept_single(
+        request, body, idempotency_key, caller, session, runtime, draft
+    )
 
 
 @router.post(
@@ -213,7 +118,7 @@ async def send_template_v1(
     session: SessionDep,
     runtime: RuntimeDep,
     idempotency_key: KeyHeader = None,
-) -> JSendResponse:
+) -> Response:
     async def draft(now: datetime, fresh: bool) -> service.Draft:
         template = await single.template_for(runtime, session, caller.user_id, template_id, fresh)
         contact = await contacts.get(session, caller.user_id, body.contact_id)
@@ -230,7 +135,9 @@ async def send_template_v1(
             contact.id,
         )
 
-    return await _accept_single(request, body, idempotency_key, caller, session, runtime, draft)
+    return await accept.accept_single(
+        request, body, idempotency_key, caller, session, runtime, draft
+    )
 
 
 async def send_bulk(
@@ -250,7 +157,7 @@ async def send_bulk(
         data = BulkAccepted(whatsapp_bulk_group_id=group_id, queued=queued, rejected=rejected)
         return Success(message=f"{queued} message(s) queued", data=data).model_dump(mode="json")
 
-    return await _accept(request, body, idempotency_key, user, session, runtime, work)
+    return await accept.accept_keyed(request, body, idempotency_key, user, session, runtime, work)
 
 
 # Its body is decoded and validated by ``bulk_body`` (no model per recipient), with the

@@ -25,15 +25,14 @@ from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from herald.deps import PLUGIN_HEADERS, Sender, remembered_bearer
+from herald.deps import PLUGIN_HEADERS
 from herald.errors import HeraldError, error_answer
 from herald.kit.edge import FastRoute
-from herald.kit.metrics import MESSAGES
 from herald.kit.pagination import MAX_ID
 from herald.kit.plain_asgi import read_body, replaying, send_json
 from herald.kit.ratelimit import spend_user_budget
-from herald.message import service, single
-from herald.message.intake_cache import Stale
+from herald.message import accept, service, single
+from herald.message.caller import Sender, remembered_bearer
 from herald.message.schemas import SendV2
 from herald.runtime import Runtime
 
@@ -68,8 +67,7 @@ async def fast_send_v2(scope: Scope, receive: Receive, send: Send, framework: AS
     except Exception as failure:
         await error_answer(failure, scope["method"], scope["path"])(scope, receive, send)
         return
-    runtime.dispatch_pending.set()
-    MESSAGES.labels("queued").inc()
+    accept.accepted(runtime)
     await send_json(send, 202, answer)
 
 
@@ -110,13 +108,12 @@ def _prepare(scope: Scope, raw: bytes, runtime: Runtime) -> _Send | None:
 
 
 async def _store(scope: Scope, receive: Receive, runtime: Runtime, prepared: _Send) -> bytes:
-    """The 202's body of the send stored."""
-    caller, row = prepared.caller, prepared.drafted.row
+    """The 202's body of the send stored, by the pipeline's steps (``accept``)."""
+    caller = prepared.caller
     await spend_user_budget(scope, runtime.limiter, runtime.user_rate_limit, caller.user_id)
-    try:
-        return single.accepted_json(await single.batched_id(runtime, caller, prepared.drafted), row)
-    except Stale:
-        pass
+    answer = await accept.store_remembered(runtime, caller, prepared.drafted)
+    if answer is not None:
+        return answer
     # The user or template changed since the process remembered them: what the framework's
     # route does next, with what it would have there (the budget is spent once either way).
     session = runtime.sessions()
@@ -124,10 +121,9 @@ async def _store(scope: Scope, receive: Receive, runtime: Runtime, prepared: _Se
         draft = single.draft_v2(
             runtime, session, caller.user_id, prepared.template_id, prepared.body
         )
-        message = await single.store_fresh(
+        return await accept.store_fresh(
             Request(scope, receive), caller, session, runtime, draft, prepared.now, True
         )
-        return orjson.dumps(single.accepted_body(message))
     finally:
         await session.close()
 

@@ -10,12 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.errors import Conflict
 from herald.kit.crypto import sha256_hex
-from herald.models import IdempotencyKey
+from herald.message import idempotency_repository as repository
 
 KEPT_FOR = timedelta(hours=24)
 
@@ -65,12 +64,11 @@ class KeyLocks:
 async def replay(
     session: AsyncSession, user_id: int, key: str, fingerprint: str, now: datetime
 ) -> StoredAnswer | None:
-    row = await session.get(IdempotencyKey, (user_id, key))
+    row = await repository.get(session, user_id, key)
     if row is None:
         return None
     if row.created_at <= now - KEPT_FOR:
-        await session.delete(row)
-        await session.flush()
+        await repository.delete(session, row)
         return None
     if row.request_hash != fingerprint:
         raise IdempotencyConflict(data={"idempotency_key": key})
@@ -86,27 +84,12 @@ async def remember(
     now: datetime,
 ) -> None:
     """Stored in the transaction that accepts the send, so the two commit together."""
-    session.add(
-        IdempotencyKey(
-            user_id=user_id,
-            key=key,
-            request_hash=fingerprint,
-            response_status=answer.status,
-            response_body=answer.body,
-            created_at=now,
-        )
+    await repository.add(
+        session,
+        user_id=user_id,
+        key=key,
+        request_hash=fingerprint,
+        response_status=answer.status,
+        response_body=answer.body,
+        created_at=now,
     )
-    await session.flush()
-
-
-async def forget_expired(session: AsyncSession, now: datetime) -> None:
-    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - KEPT_FOR))
-
-
-async def exists(session: AsyncSession, user_id: int, key: str) -> bool:
-    result = await session.execute(
-        select(IdempotencyKey.key).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
-        )
-    )
-    return result.first() is not None

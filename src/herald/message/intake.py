@@ -1,13 +1,12 @@
 """Group commit for single sends: every send that arrives while the previous batch is being
 written is stored with one opt-out query, one multi-row INSERT, one total per user and one
-commit.
+commit (``kit/group_commit.py``).
 
 A send's own statements were most of its cost (py-spy: SQLAlchemy's unit of work, compiling
 and result processing over the opt-out check, the INSERT, the total and the COMMIT), and a
 commit each made the database's commit rate a limit. Each request still answers only after
 its batch committed (a 202 is a committed row), and with no load a batch is that one send: no
-timer, no added wait. Written here, like ``meta_webhook/inbox.py``, because it is a few lines
-over ``asyncio`` futures and no library does group commit for an async SQLAlchemy session.
+timer, no added wait.
 
 The batch's transaction also reads the state of its users and templates, so a send authorised
 or drafted from what this process remembered (``intake_cache``) is stored only if that still
@@ -20,7 +19,6 @@ with a 4xx.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.channel.service import ChannelMissing
 from herald.errors import ServiceUnavailable, database_unavailable
+from herald.kit.group_commit import GroupCommit, Pending
 from herald.message import intake_repository as repository
 from herald.message.intake_cache import Checks, IntakeCache, Stale
 from herald.message.validation import RecipientOptedOut
@@ -46,23 +45,24 @@ class _CommitFailed(Exception):
         self.cause = cause
 
 
-@dataclass(eq=False)  # compared by identity: a batch may hold two equal sends
+@dataclass(frozen=True, slots=True)
 class _Send:
     row: dict[str, Any]
     checks: Checks
-    stored: asyncio.Future[int]
 
     @property
     def recipient(self) -> tuple[int, str]:
         return self.row["user_id"], self.row["phone_number"]
 
 
+_Pending = Pending[_Send, int]
+
+
 class SendBatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: IntakeCache) -> None:
         self._sessions = sessions
         self._cache = cache
-        self._waiting: list[_Send] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches: GroupCommit[_Send, int] = GroupCommit(self._write_batch, MAX_BATCH)
 
     async def store(self, row: dict[str, Any], checks: Checks) -> int:
         """Store one message row (``service.new_row``) and return its id once committed.
@@ -70,68 +70,60 @@ class SendBatcher:
         Raises Stale when ``checks`` no longer hold at the batch's transaction,
         RecipientOptedOut, or the database's failure (a 503 when it is down).
         """
-        stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Send(row, checks, stored))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting())
-        # Shielded: a client that hangs up does not take its send out of a batch.
-        return await asyncio.shield(stored)
+        return await self._batches.submit(_Send(row, checks))
 
-    async def _write_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            try:
-                await self._write(batch)
-            except _CommitFailed as failure:
-                # The batch may have committed (a connection lost during COMMIT): writing it
-                # again could store a message twice, so each request fails (503, retryable).
+    async def _write_batch(self, batch: Sequence[_Pending]) -> None:
+        try:
+            await self._write(batch)
+        except _CommitFailed as failure:
+            # The batch may have committed (a connection lost during COMMIT): writing it
+            # again could store a message twice, so each request fails (503, retryable).
+            for send in batch:
+                await self._fail(send, failure.cause)
+        except Exception as failure:
+            if len(batch) == 1 or database_unavailable(failure):
                 for send in batch:
-                    await self._fail(send, failure.cause)
-            except Exception as failure:
-                if len(batch) == 1 or database_unavailable(failure):
-                    for send in batch:
-                        await self._fail(send, failure)
-                    continue
-                # Nothing was committed, and one send's row may be what failed the batch: each
-                # alone, so that only that one fails.
-                for send in batch:
-                    try:
-                        await self._write([send])
-                    except _CommitFailed as alone:
-                        await self._fail(send, alone.cause)
-                    except Exception as alone:
-                        await self._fail(send, alone)
+                    await self._fail(send, failure)
+                return
+            # Nothing was committed, and one send's row may be what failed the batch: each
+            # alone, so that only that one fails.
+            for send in batch:
+                try:
+                    await self._write([send])
+                except _CommitFailed as alone:
+                    await self._fail(send, alone.cause)
+                except Exception as alone:
+                    await self._fail(send, alone)
 
-    async def _write(self, batch: Sequence[_Send]) -> None:
+    async def _write(self, batch: Sequence[_Pending]) -> None:
         async with self._sessions() as session:
             current = await self._current(session, batch)
-            refused = await repository.opted_out(session, [s.recipient for s in current])
-            kept = [s for s in current if s.recipient not in refused]
-            ids = await repository.insert_rows(session, [s.row for s in kept]) if kept else []
-            await repository.add_to_totals(session, Counter(s.row["user_id"] for s in kept))
+            refused = await repository.opted_out(session, [s.item.recipient for s in current])
+            kept = [s for s in current if s.item.recipient not in refused]
+            ids = await repository.insert_rows(session, [s.item.row for s in kept]) if kept else []
+            await repository.add_to_totals(session, Counter(s.item.row["user_id"] for s in kept))
             try:
                 await session.commit()
             except Exception as failure:
                 raise _CommitFailed(failure) from failure
         verified = set(current)
         for send in batch:
-            if send.stored.done():
+            if send.done:
                 continue
             if send not in verified:
-                send.stored.set_exception(Stale())
-            elif send.recipient in refused:
-                send.stored.set_exception(RecipientOptedOut())
+                send.fail(Stale())
+            elif send.item.recipient in refused:
+                send.fail(RecipientOptedOut())
         for send, message_id in zip(kept, ids, strict=True):
-            if not send.stored.done():
-                send.stored.set_result(message_id)
+            send.answer(message_id)
 
-    async def _current(self, session: AsyncSession, batch: Sequence[_Send]) -> list[_Send]:
+    async def _current(self, session: AsyncSession, batch: Sequence[_Pending]) -> list[_Pending]:
         """The sends whose user still authorises them and whose template is as they saw it,
         read in the transaction that stores them."""
-        states = await repository.states(session, {s.checks.template_id for s in batch})
+        states = await repository.states(session, {s.item.checks.template_id for s in batch})
         current = []
         for send in batch:
-            checks = send.checks
+            checks = send.item.checks
             owner, user, template = states.get(checks.template_id, (None, None, None))
             authorised = (
                 owner == checks.user_id
@@ -144,12 +136,12 @@ class SendBatcher:
                 self._cache.forget(checks.user_id, checks.template_id)
         return current
 
-    async def _fail(self, send: _Send, failure: Exception) -> None:
-        if send.stored.done():
+    async def _fail(self, send: _Pending, failure: Exception) -> None:
+        if send.done:
             return
         if isinstance(failure, IntegrityError):
-            failure = await self._explain(send)
-        send.stored.set_exception(failure)
+            failure = await self._explain(send.item)
+        send.fail(failure)
 
     async def _explain(self, send: _Send) -> Exception:
         """A foreign key refused the row: its template or channel was deleted after it was read."""
@@ -170,5 +162,4 @@ class SendBatcher:
 
     async def aclose(self) -> None:
         """Let the batch being written finish (at shutdown)."""
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._batches.aclose()

@@ -52,13 +52,6 @@ async def get(session: AsyncSession, user_id: int, message_id: int) -> Message |
     return result.scalar_one_or_none()
 
 
-async def add(session: AsyncSession, message: Message) -> Message:
-    session.add(message)
-    await session.flush()
-    await add_to_total(session, message.user_id, 1)
-    return message
-
-
 async def insert_many(
     session: AsyncSession,
     user_id: int,
