@@ -20,7 +20,7 @@ from herald.errors import database_unavailable
 from herald.kit.metrics import LOOP_BACKOFF, ROUND_FAILURES
 from herald.kit.tasks import cancel_and_wait, stop_if_cancelled
 from herald.media.provider_copies import ProviderCopies
-from herald.media.storage import media_store
+from herald.media.state import media_store
 from herald.message.output import message_data
 from herald.meta_webhook.processor import process_pending
 from herald.meta_webhook.state import webhook_state

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from herald.caller import check as caller
 from herald.channel import defaults as channel
-from herald.media import storage as media
+from herald.media import state as media
 from herald.meta_webhook import state as meta_webhook
 from herald.runtime import FeatureStart
 

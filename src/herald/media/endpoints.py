@@ -11,7 +11,7 @@ from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
 from herald.media import intake, service
 from herald.media.schemas import MediaOut
-from herald.media.storage import media_store
+from herald.media.state import media_store
 
 router = APIRouter(tags=["media"])
 

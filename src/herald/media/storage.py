@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from herald.config import Settings
-from herald.kit.registry import Slot
-from herald.runtime import Runtime
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -152,17 +150,3 @@ def open_store(settings: Settings) -> MediaStore:
     root = settings.data_dir / "media"
     root.mkdir(parents=True, exist_ok=True)
     return LocalMediaStore(root)
-
-
-# The process's store, opened at start-up by the composition root (``herald/features.py``).
-MEDIA_STORE: Slot[MediaStore] = Slot("media.store")
-
-
-def media_store(runtime: Runtime) -> MediaStore:
-    return runtime.features.get(MEDIA_STORE)
-
-
-@asynccontextmanager
-async def started(runtime: Runtime) -> AsyncIterator[None]:
-    runtime.features.put(MEDIA_STORE, open_store(runtime.settings))
-    yield

@@ -10,7 +10,7 @@ from herald.channel.defaults import emulator
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
-from herald.media.storage import media_store
+from herald.media.state import media_store
 from herald.runtime import Runtime
 from herald.template import service
 from herald.template.schemas import Category, State, TemplateCreate, TemplateOut
