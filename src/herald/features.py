@@ -4,6 +4,7 @@ closes it at shutdown. ``herald serve`` (app.py) and ``herald worker`` (cli) sta
 
 from __future__ import annotations
 
+from herald.auth import limits as auth
 from herald.caller import check as caller
 from herald.channel import defaults as channel
 from herald.media import state as media
@@ -11,6 +12,7 @@ from herald.meta_webhook import state as meta_webhook
 from herald.runtime import FeatureStart
 
 FEATURES: tuple[FeatureStart, ...] = (
+    auth.started,
     caller.started,
     channel.started,
     media.started,

@@ -20,7 +20,7 @@ from herald.config import Settings
 from herald.db import create_engine, session_factory
 from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
-from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
+from herald.kit.ratelimit import Limiter, burst_limit
 from herald.kit.registry import Registry
 from herald.message.idempotency import KeyLocks
 from herald.message.intake import SendBatcher
@@ -50,9 +50,6 @@ class Runtime:
     features: Registry = field(default_factory=Registry)
 
     def __post_init__(self) -> None:
-        self.login_failures_per_username = parse_limit(self.settings.login_failures_per_username)
-        self.login_failures_per_address = parse_limit(self.settings.login_failures_per_address)
-        self.login_requests_per_address = parse_limit(self.settings.login_requests_per_address)
         self.user_rate_limit = burst_limit(
             self.settings.rate_limit_per_second, self.settings.rate_limit_burst
         )
