@@ -32,6 +32,7 @@ lint: $(TEST_INSTALLED)
 	$(BIN)/ruff format --check src tests migrations sdk bench
 	$(BIN)/mypy
 	$(BIN)/mypy --strict sdk/python/src bench
+	$(BIN)/lint-imports --no-logo
 
 # The console's browser tests drive Debian's Chromium (a browser downloaded by Playwright itself
 # is not an option: only package registries are reachable).

@@ -28,12 +28,12 @@ import httpx
 from herald import migrate
 from herald.app import create_app
 from herald.channel import service as channel_service
+from herald.channel.defaults import emulator_defaults
 from herald.config import Settings
 from herald.db import create_engine, session_factory
 from herald.kit.crypto import Cipher
 from herald.kit.passwords import hash_password_sync
 from herald.models import Template, User
-from herald.runtime import emulator_defaults
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 PASSWORD = "bench-password-1"

@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from herald import __version__
 from herald.api import mount_routes
 from herald.background import BackgroundLoops
+from herald.channel.defaults import emulator_defaults
 from herald.channel.service import EmulatorDefaults
 from herald.config import Settings
 from herald.console.endpoints import install_console
-from herald.errors import install_error_handlers
+from herald.error_handlers import install_error_handlers
+from herald.features import FEATURES
 from herald.kit.clock import Clock
 from herald.kit.edge import EdgeMiddleware
 from herald.media.endpoints import MEDIA_PATH
@@ -22,7 +24,7 @@ from herald.media.kinds import MAX_SIZE
 from herald.message.fast_send import FAST_SEND_V2
 from herald.meta_webhook.endpoints import FAST_RECEIVE
 from herald.openapi import OPENAPI, install_openapi
-from herald.runtime import emulator_defaults, open_runtime
+from herald.runtime import open_runtime
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -32,7 +34,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, clock) as runtime:
+        async with open_runtime(settings, clock, FEATURES) as runtime:
             app.state.runtime = runtime
             if mounted_emulator is not None:  # a mounted app gets no lifespan of its own
                 mounted_emulator.state.emulator.start()

@@ -12,6 +12,7 @@ from datetime import timedelta
 import structlog
 
 from herald.callback.delivery import CallbackSender, new_http_client
+from herald.channel.defaults import emulator
 from herald.dispatch.deps import DispatchDeps, DispatchSettings
 from herald.dispatch.ownership import ownership_for
 from herald.dispatch.worker import Dispatcher
@@ -19,7 +20,10 @@ from herald.errors import database_unavailable
 from herald.kit.metrics import LOOP_BACKOFF, ROUND_FAILURES
 from herald.kit.tasks import cancel_and_wait, stop_if_cancelled
 from herald.media.provider_copies import ProviderCopies
+from herald.media.state import media_store
+from herald.message.output import message_data
 from herald.meta_webhook.processor import process_pending
+from herald.meta_webhook.state import webhook_state
 from herald.runtime import Runtime
 from herald.template.service import ProviderContext
 from herald.template.tasks import sync_pending
@@ -62,13 +66,14 @@ class BackgroundLoops:
         runtime = self.runtime
         poll = runtime.settings.webhook_poll_seconds
         guard = RoundGuard("webhooks")
+        pending = webhook_state(runtime).pending
         while True:
-            runtime.webhooks_pending.clear()
+            pending.clear()
             taken = await guard.run(lambda: process_pending(runtime.sessions, runtime.clock))
             if taken:
                 continue  # more may be waiting
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(runtime.webhooks_pending.wait(), timeout=poll)
+                await asyncio.wait_for(pending.wait(), timeout=poll)
 
     async def _callbacks(self) -> None:
         runtime = self.runtime
@@ -78,6 +83,7 @@ class BackgroundLoops:
                 http,
                 runtime.cipher,
                 runtime.clock,
+                message_data,
                 runtime.settings.callbacks_allow_loopback,
                 runtime.settings.callback_retry_base_seconds,
                 runtime.settings.callback_timeout_seconds,
@@ -89,7 +95,7 @@ class BackgroundLoops:
 
     async def _template_sync(self) -> None:
         runtime = self.runtime
-        ctx = ProviderContext(runtime.provider, runtime.cipher, runtime.emulator)
+        ctx = ProviderContext(runtime.provider, runtime.cipher, emulator(runtime))
         guard = RoundGuard("template_sync")
         while True:
             await asyncio.sleep(runtime.settings.template_sync_interval_seconds)
@@ -169,6 +175,6 @@ def dispatch_deps(runtime: Runtime) -> DispatchDeps:
         ),
         wake=runtime.dispatch_pending,
         media=ProviderCopies(
-            runtime.sessions, runtime.media_store, runtime.provider, runtime.clock
+            runtime.sessions, media_store(runtime), runtime.provider, runtime.clock
         ),
     )

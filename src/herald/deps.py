@@ -8,26 +8,18 @@ spends one unit of the user's rate-limit budget.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.console import repository as ended_sessions
-from herald.console.session import SESSION_COOKIE, require_csrf
-from herald.errors import ApiAccessDisabled, Forbidden, TokenInvalid, TokenMissing
-from herald.kit.jwt import TokenClaims, check_times, credentials_version, read_token
+from herald.errors import Forbidden, TokenInvalid, TokenMissing
+from herald.kit.jwt import TokenClaims, check_times, read_token
 from herald.kit.ratelimit import spend_user_budget
+from herald.kit.registry import Slot
 from herald.models import User
 from herald.runtime import Runtime
-from herald.secret_key.service import (
-    ApiKeyHeadersIncomplete,
-    ApiKeyInvalid,
-    authenticate,
-    note_use,
-)
-from herald.user import repository as users
 
 PLUGIN_HEADERS = ("x-api-key", "x-platform-type", "x-base-uri")
 
@@ -81,57 +73,15 @@ def bearer_token(header: str | None) -> str:
     return token.strip()
 
 
-async def _user_from_token(request: Request, runtime: Runtime, session: AsyncSession) -> User:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and not request.headers.get("authorization"):  # the console, in a browser
-        claims = read_token(runtime.jwt_secret, cookie, runtime.clock.now())
-        require_csrf(request, runtime.jwt_secret, claims.token_id)
-        return await token_holder(session, claims, console_session=True)
-    claims = bearer_claims(request.headers.get("authorization"), runtime)
-    return await token_holder(session, claims, console_session=False)
-
-
-async def token_holder(
-    session: AsyncSession, claims: TokenClaims, *, console_session: bool
-) -> User:
-    """The user a valid login token names, while the token still stands: the user exists and
-    is enabled, the password has not changed since, and (console) the session was not ended."""
-    if console_session and await ended_sessions.is_ended(session, claims.token_id):
-        raise TokenInvalid("This console session was logged out.")
-    user = await users.get(session, claims.user_id)
-    if user is None or user.is_disabled:
-        raise TokenInvalid()
-    if claims.credentials_version != credentials_version(user.tokens_valid_after):
-        raise TokenInvalid("The token was issued before the password changed; log in again.")
-    return user
-
-
-async def _user_from_key(headers: dict[str, str], runtime: Runtime, session: AsyncSession) -> User:
-    missing = [name for name in PLUGIN_HEADERS if not headers.get(name)]
-    if missing:
-        raise ApiKeyHeadersIncomplete(data={"missing": missing})
-    key = await authenticate(
-        session, headers["x-api-key"], headers["x-platform-type"], headers["x-base-uri"]
-    )
-    if note_use(key, runtime.clock.now()):
-        await session.commit()
-    user = await users.get(session, key.user_id)
-    if user is None or user.is_disabled:
-        raise ApiKeyInvalid()
-    return user
+# Who the caller is depends on features (console sessions, secret keys, users) that this shared
+# module may not import: ``caller/check.py`` registers the check at start-up.
+CallerCheck = Callable[[Request, Runtime, AsyncSession], Awaitable[User]]
+CALLER_CHECK: Slot[CallerCheck] = Slot("caller_check")
 
 
 async def verified_user(request: Request, runtime: Runtime, session: AsyncSession) -> User:
     """The caller read from the database: credentials, user enabled, API access granted."""
-    plugin = {name: request.headers.get(name, "") for name in PLUGIN_HEADERS}
-    if any(plugin.values()):
-        user = await _user_from_key(plugin, runtime, session)
-        request.state.via_secret_key = True
-    else:
-        user = await _user_from_token(request, runtime, session)
-    if not user.has_api_access:
-        raise ApiAccessDisabled()
-    return user
+    return await runtime.features.get(CALLER_CHECK)(request, runtime, session)
 
 
 async def current_user(request: Request, runtime: RuntimeDep, session: SessionDep) -> User:

@@ -1,27 +1,30 @@
-"""What the lifespan builds once and every request shares."""
+"""What the lifespan builds once and every request shares.
+
+This module imports no feature. A feature's own long-lived state (a store, a cache, a batcher)
+is made by its ``started(runtime)`` context manager, which puts it in ``runtime.features``
+under a ``Slot`` the feature declares; the composition root (``herald/features.py``) lists
+those and ``open_runtime`` enters them in order, and leaves them in reverse.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from herald.channel.service import EmulatorDefaults
 from herald.config import Settings
 from herald.db import create_engine, session_factory
 from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
-from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
-from herald.media.storage import MediaStore, open_store
+from herald.kit.ratelimit import Limiter, burst_limit
+from herald.kit.registry import Registry
 from herald.message.idempotency import KeyLocks
 from herald.message.intake import SendBatcher
 from herald.message.intake_cache import IntakeCache
-from herald.meta_webhook.inbox import WebhookInbox
-from herald.meta_webhook.service import AccountSecrets
 from herald.provider.base import Provider
 from herald.provider.cloud_api import CloudApiProvider, new_session
 
@@ -37,52 +40,39 @@ class Runtime:
     cipher: Cipher
     http: aiohttp.ClientSession
     provider: Provider
-    emulator: EmulatorDefaults | None
-    media_store: MediaStore
-    webhook_secrets: AccountSecrets
-    webhook_inbox: WebhookInbox
+    # message/'s intake state: to move into a slot of message/ with its intake rewrite.
     send_batcher: SendBatcher
     intake_cache: IntakeCache
-    # Set when a new webhook event is stored, so the processor wakes before its next poll.
-    webhooks_pending: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a send is accepted, so the dispatcher wakes before its next poll.
     dispatch_pending: asyncio.Event = field(default_factory=asyncio.Event)
     idempotency_locks: KeyLocks = field(default_factory=KeyLocks)
+    # Each feature's own state, put there at start-up (see the module's docstring).
+    features: Registry = field(default_factory=Registry)
 
     def __post_init__(self) -> None:
-        self.login_failures_per_username = parse_limit(self.settings.login_failures_per_username)
-        self.login_failures_per_address = parse_limit(self.settings.login_failures_per_address)
-        self.login_requests_per_address = parse_limit(self.settings.login_requests_per_address)
         self.user_rate_limit = burst_limit(
             self.settings.rate_limit_per_second, self.settings.rate_limit_burst
         )
 
 
-def emulator_defaults(settings: Settings) -> EmulatorDefaults | None:
-    """The built-in emulator's address and credentials, or None when it is off."""
-    if not settings.builtin_emulator:
-        return None
-    return EmulatorDefaults(
-        base_url=settings.resolved_emulator_url,
-        api_version=settings.graph_api_version,
-        access_token=settings.resolved_emulator_secret("emulator_access_token"),
-        app_secret=settings.resolved_emulator_secret("emulator_app_secret"),
-        verify_token=settings.resolved_emulator_secret("emulator_verify_token"),
-    )
+# A feature's start-up: registers its state on the runtime, and closes it on the way out.
+FeatureStart = Callable[[Runtime], AbstractAsyncContextManager[None]]
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
-    """Build everything a process shares (engine, HTTP client, provider) and close it after."""
+async def open_runtime(
+    settings: Settings, clock: Clock | None = None, features: Sequence[FeatureStart] = ()
+) -> AsyncIterator[Runtime]:
+    """Build everything a process shares (engine, HTTP client, provider) and each of
+    ``features``' state, and close it all after."""
     engine = create_engine(settings.resolved_database_url, settings.database_pool_size)
     http = new_session(settings.provider_timeout_seconds)
     sessions = session_factory(engine)
     cipher = Cipher(settings.resolved_encryption_keys())
-    inbox = WebhookInbox(sessions)
     cache = IntakeCache()
     batcher = SendBatcher(sessions, cache)
     try:
-        yield Runtime(
+        runtime = Runtime(
             settings=settings,
             engine=engine,
             sessions=sessions,
@@ -92,15 +82,14 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
             cipher=cipher,
             http=http,
             provider=CloudApiProvider(http),
-            emulator=emulator_defaults(settings),
-            media_store=open_store(settings),
-            webhook_secrets=AccountSecrets(sessions, cipher),
-            webhook_inbox=inbox,
             send_batcher=batcher,
             intake_cache=cache,
         )
+        async with AsyncExitStack() as started:
+            for start in features:
+                await started.enter_async_context(start(runtime))
+            yield runtime
     finally:
-        await inbox.aclose()
         await batcher.aclose()
         await http.close()
         await engine.dispose()

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from herald.channel import service as channels
+from herald.channel.defaults import emulator_defaults
 from herald.config import Settings
 from herald.db import session_factory
 from herald.kit.crypto import Cipher
 from herald.models import Template, User
-from herald.runtime import emulator_defaults
 from tests.conftest import DatabaseUnderTest
 
 ORDER_BODY = "Hello {{1}}, your order {{2}} is confirmed."

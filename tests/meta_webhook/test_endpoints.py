@@ -15,13 +15,13 @@ from sqlalchemy.exc import OperationalError
 
 from herald.app import create_app
 from herald.channel import service as channels
+from herald.channel.defaults import emulator_defaults
 from herald.config import Settings
 from herald.db import session_factory
 from herald.kit.clock import FrozenClock
 from herald.kit.crypto import Cipher
 from herald.meta_webhook.processor import process_pending
 from herald.models import Template, User
-from herald.runtime import emulator_defaults
 from tests.conftest import (
     EMULATOR_APP_SECRET,
     EMULATOR_VERIFY_TOKEN,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from herald.channel import service as channel_service
+from herald.channel.defaults import emulator_defaults
 from herald.db import session_factory
 from herald.kit.crypto import Cipher
-from herald.runtime import emulator_defaults
 from herald.user import repository as users
 from tests.conftest import DatabaseUnderTest, assert_error
 from tests.live_herald import Live, eventually

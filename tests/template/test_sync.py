@@ -6,12 +6,12 @@ from cryptography.fernet import Fernet
 from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
+from herald.channel.defaults import emulator_defaults
 from herald.db import session_factory
 from herald.kit.clock import SystemClock
 from herald.kit.crypto import Cipher
 from herald.models import Channel, User
 from herald.provider.cloud_api import CloudApiProvider, new_session
-from herald.runtime import emulator_defaults
 from herald.template.service import ProviderContext
 from herald.template.tasks import sync_pending
 from tests.conftest import DatabaseUnderTest, add_user

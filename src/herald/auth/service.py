@@ -7,6 +7,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.auth.limits import LOGIN_LIMITS
 from herald.errors import InvalidCredentials, RateLimited
 from herald.kit.jwt import credentials_version, issue_token
 from herald.kit.passwords import verify_password
@@ -18,13 +19,14 @@ async def login(
     session: AsyncSession, runtime: Runtime, username: str, password: str, address: str
 ) -> str:
     username = username.strip().lower()
+    limits = runtime.features.get(LOGIN_LIMITS)
     allowed, _, reset = await runtime.limiter.spend(
-        runtime.login_requests_per_address, "login-requests", address
+        limits.requests_per_address, "login-requests", address
     )
     if not allowed:
         raise RateLimited(max(1, math.ceil(reset - time.time())), "Too many logins; slow down.")
-    per_username = (runtime.login_failures_per_username, "login-user", username)
-    per_address = (runtime.login_failures_per_address, "login-addr", address)
+    per_username = (limits.failures_per_username, "login-user", username)
+    per_address = (limits.failures_per_address, "login-addr", address)
     for limit, *keys in (per_username, per_address):
         wait = await runtime.limiter.exhausted(limit, *keys)
         if wait is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +20,6 @@ from herald.callback import repository, signing, urls
 from herald.kit.clock import Clock, iso_utc
 from herald.kit.crypto import Cipher
 from herald.kit.metrics import CALLBACKS, ITEM_FAILURES, SET_ASIDE
-from herald.message.output import message_out
 from herald.models import CallbackDelivery, CallbackEndpoint, Message
 from herald.models.message import CANCELLED, DELIVERED, FAILED, READ, SENT
 
@@ -48,9 +47,16 @@ _LATER = {
 }
 
 
-def event_body(delivery: CallbackDelivery, message: Message) -> dict[str, Any]:
+# A message as the API shows it, in JSON: message/'s to say (``message.output.message_data``),
+# handed in by the composition root, as callbacks come after messages and may not import them.
+MessageData = Callable[[Message], dict[str, Any]]
+
+
+def event_body(
+    delivery: CallbackDelivery, message: Message, message_data: MessageData
+) -> dict[str, Any]:
     """The event as of the state it announces (a late delivery does not leak later states)."""
-    data = message_out(message).model_dump(mode="json")
+    data = message_data(message)
     data["state"] = delivery.state
     for later in _LATER.get(delivery.state, ()):
         data[later] = None
@@ -83,6 +89,7 @@ class CallbackSender:
         http: httpx.AsyncClient,
         cipher: Cipher,
         clock: Clock,
+        message_data: MessageData,
         allow_loopback: bool,
         retry_base_seconds: float = BACKOFF_BASE_SECONDS,
         timeout_seconds: float = TIMEOUT_SECONDS,
@@ -94,6 +101,7 @@ class CallbackSender:
         self.http = http
         self.cipher = cipher
         self.clock = clock
+        self.message_data = message_data
         self.allow_loopback = allow_loopback
         self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
         self._slots = asyncio.Semaphore(CONCURRENCY)
@@ -130,7 +138,7 @@ class CallbackSender:
             return Outcome(delivery, status=204)
         async with self._slots:
             try:  # anything this attempt raises is its own outcome, never the batch's
-                event = event_body(delivery, message)
+                event = event_body(delivery, message, self.message_data)
                 body = orjson.dumps(event)
                 # Signed once a slot is free: webhook-timestamp is when the attempt leaves.
                 now = self.clock.now()

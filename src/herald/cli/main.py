@@ -229,6 +229,7 @@ def worker(
     from prometheus_client import start_http_server
 
     from herald.background import BackgroundLoops
+    from herald.features import FEATURES
     from herald.kit.heap import freeze_startup_heap
     from herald.logging import configure_logging
     from herald.runtime import open_runtime
@@ -243,7 +244,7 @@ def worker(
         stopping = asyncio.Event()
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows' loop
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, features=FEATURES) as runtime:
             freeze_startup_heap()  # again, with the runtime's pools and caches made
             loops = BackgroundLoops(runtime)
             loops.start()

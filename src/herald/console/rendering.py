@@ -12,7 +12,8 @@ from fastapi.templating import Jinja2Templates
 
 from herald.console.explain import explain, known_words
 from herald.console.session import SESSION_COOKIE, csrf_token
-from herald.deps import RuntimeDep, SessionDep, token_holder
+from herald.console.token_holder import token_holder
+from herald.deps import RuntimeDep, SessionDep
 from herald.errors import HeraldError
 from herald.kit.jwt import read_token
 from herald.models import User

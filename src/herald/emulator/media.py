@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from herald.emulator.auth import require_token
 from herald.emulator.errors import MetaError
-from herald.emulator.state import EmulatorState
+from herald.emulator.state import EmulatedMedia, EmulatorState
 
 router = APIRouter(dependencies=[Depends(require_token)])
 
@@ -29,30 +28,6 @@ LIMITS = {
     "text": 100 * MB,
 }
 NOT_FOUND_SUBCODE = 33
-
-
-@dataclass
-class EmulatedMedia:
-    id: str
-    phone_number_id: str
-    mime_type: str
-    sha256: str
-    size: int
-    filename: str | None
-    uploaded_at: float  # wall clock
-    expired: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "phone_number_id": self.phone_number_id,
-            "mime_type": self.mime_type,
-            "sha256": self.sha256,
-            "file_size": self.size,
-            "filename": self.filename,
-            "uploaded_at": self.uploaded_at,
-            "expired": self.expired,
-        }
 
 
 def state_of(request: Request) -> EmulatorState:

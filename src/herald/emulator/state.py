@@ -10,15 +10,36 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.persistence import StateFile, StoredWebhook
 from herald.emulator.uploads import UploadedFile, Uploads, UploadSession
 from herald.emulator.webhooks import WebhookSender
 
-if TYPE_CHECKING:
-    from herald.emulator.media import EmulatedMedia
+
+@dataclass
+class EmulatedMedia:
+    id: str
+    phone_number_id: str
+    mime_type: str
+    sha256: str
+    size: int
+    filename: str | None
+    uploaded_at: float  # wall clock
+    expired: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "phone_number_id": self.phone_number_id,
+            "mime_type": self.mime_type,
+            "sha256": self.sha256,
+            "file_size": self.size,
+            "filename": self.filename,
+            "uploaded_at": self.uploaded_at,
+            "expired": self.expired,
+        }
 
 
 @dataclass
@@ -127,8 +148,6 @@ class EmulatorState:
         """Every remembered collection of dataclasses: kind → (id → object, its class). Kept
         as JSON documents, so a field added to one of these classes is kept with no schema
         change; a new collection needs one line here."""
-        from herald.emulator.media import EmulatedMedia
-
         return {
             "template": (self.templates, EmulatedTemplate),
             "media": (self.media, EmulatedMedia),

@@ -11,6 +11,7 @@ from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
 from herald.media import intake, service
 from herald.media.schemas import MediaOut
+from herald.media.state import media_store
 
 router = APIRouter(tags=["media"])
 
@@ -46,12 +47,12 @@ async def upload_media(
     )
     try:
         asset = await service.create(
-            session, runtime.media_store, user.id, upload, runtime.clock.now()
+            session, media_store(runtime), user.id, upload, runtime.clock.now()
         )
         try:
             await session.commit()
         except BaseException:
-            await runtime.media_store.delete(asset.storage_key)
+            await media_store(runtime).delete(asset.storage_key)
             raise
     finally:
         upload.discard()  # already moved into the store unless something failed first
@@ -79,5 +80,5 @@ async def delete_media(
 ) -> Success[dict[str, int]]:
     asset = await service.delete(session, user.id, media_id)
     await session.commit()
-    await runtime.media_store.delete(asset.storage_key)
+    await media_store(runtime).delete(asset.storage_key)
     return Success(message="Media deleted", data={"media_id": media_id})

@@ -42,6 +42,11 @@ def message_out(message: Message | Row[Any]) -> MessageOut:
     )
 
 
+def message_data(message: Message) -> dict[str, Any]:
+    """``message_out`` in JSON: the ``data`` of a message's status callback."""
+    return message_out(message).model_dump(mode="json")
+
+
 def _utc(moment: datetime) -> str:
     """``iso_utc``, faster for what a UTC column reads back (aware, in UTC): a page has up to
     120 times to write, and ``strftime`` was a third of writing its items. Any other value

@@ -16,6 +16,7 @@ from herald.kit.jsend import Success
 from herald.kit.metrics import WEBHOOKS_RECEIVED
 from herald.kit.plain_asgi import read_body, send_json
 from herald.meta_webhook import service
+from herald.meta_webhook.state import webhook_state
 from herald.runtime import Runtime
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
@@ -43,12 +44,11 @@ async def receive(request: Request, runtime: RuntimeDep) -> Success[dict[str, bo
 
 
 async def _ingest(runtime: Runtime, raw: bytes, signature: str | None) -> bool:
-    new = await service.ingest(
-        runtime.webhook_secrets, runtime.webhook_inbox, raw, signature, runtime.clock.now()
-    )
+    state = webhook_state(runtime)
+    new = await service.ingest(state.secrets, state.inbox, raw, signature, runtime.clock.now())
     if new:
         WEBHOOKS_RECEIVED.inc()
-        runtime.webhooks_pending.set()
+        state.pending.set()
     return new
 
 

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
+from herald.channel.defaults import emulator
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
+from herald.media.state import media_store
 from herald.runtime import Runtime
 from herald.template import service
 from herald.template.schemas import Category, State, TemplateCreate, TemplateOut
@@ -19,7 +21,7 @@ TemplateId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 async def provider_context(runtime: RuntimeDep) -> service.ProviderContext:
-    return service.ProviderContext(runtime.provider, runtime.cipher, runtime.emulator)
+    return service.ProviderContext(runtime.provider, runtime.cipher, emulator(runtime))
 
 
 ProviderDep = Annotated[service.ProviderContext, Depends(provider_context)]
@@ -81,7 +83,7 @@ async def submit_template(
     ctx: ProviderDep,
 ) -> Success[TemplateOut]:
     template = await service.submit(
-        session, user.id, template_id, ctx, runtime.media_store, runtime.clock.now()
+        session, user.id, template_id, ctx, media_store(runtime), runtime.clock.now()
     )
     await session.commit()
     return Success(message="Template submitted for review", data=TemplateOut.of(template))
