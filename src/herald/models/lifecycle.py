@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import case
+from sqlalchemy import case, or_
 
 # Also the API's and the console's list of states, in this order.
 MessageState = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
@@ -103,7 +103,12 @@ def sources(new: MessageState) -> tuple[MessageState, ...]:
 def moved_to(column: Any, new: MessageState) -> Any:
     """SQL for ``may_move``: the state column's value once moved to ``new`` where it may move,
     as it was elsewhere (a later state a webhook recorded first stays)."""
-    return case((column.in_(sources(new)), new), else_=column)
+    # Comparisons rather than IN: an IN list is an "expanding" parameter, which a statement
+    # run for many rows at once (executemany) cannot have.
+    found = sources(new)
+    if not found:
+        return column
+    return case((or_(*(column == source for source in found)), new), else_=column)
 
 
 def _reaches() -> dict[MessageState, frozenset[MessageState]]:
