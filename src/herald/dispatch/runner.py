@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import structlog
 
@@ -17,7 +18,7 @@ from herald.channel import service as channel_service
 from herald.dispatch import repository, results
 from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.effects import forget_lost_media
-from herald.dispatch.outbound import count_result, outbound_or_error, unexpected
+from herald.dispatch.outbound import count_results, outbound_or_error, unexpected
 from herald.dispatch.pacer import Pacer
 from herald.dispatch.recorder import Recorder
 from herald.dispatch.results import SendResult
@@ -47,7 +48,7 @@ class _Chunk:
     messages: list[Message]
     headers: dict[int, HeaderOrError] = field(default_factory=dict)
 
-    @property
+    @cached_property  # asked twice for every message
     def claim(self) -> int:
         """The claim's number, from its token (``owner:number``)."""
         return int(self.token.rsplit(":", 1)[1])
@@ -381,8 +382,8 @@ class ChannelRunner:
         self.recorder.add(chunk.channel, planned)
 
     def _react(self, channel: Channel, planned: results.Planned) -> None:
+        count_results(channel.id, planned.decisions)
         for result, decision in planned.decisions:
-            count_result(channel.id, result, decision)
             if decision.slow_sender:
                 self.pacer.hold(1.0)
             if result.error is not None and result.error.kind is ErrorKind.AUTH:
