@@ -11,6 +11,7 @@ from herald.dispatch.policy import Decision, Outcome
 from herald.dispatch.results import SendResult
 from herald.kit.metrics import ITEM_FAILURES, MESSAGES, PROVIDER_ERRORS, PROVIDER_SENDS
 from herald.models import Message
+from herald.models.lifecycle import FAILED, SENT
 from herald.provider.base import (
     ButtonValue,
     ErrorKind,
@@ -86,9 +87,9 @@ def count_results(channel_id: int, decisions: Sequence[tuple[SendResult, Decisio
             failed += 1
     if accepted:
         PROVIDER_SENDS.labels(channel, "accepted").inc(accepted)
-        MESSAGES.labels("sent").inc(accepted)
+        MESSAGES.labels(SENT).inc(accepted)
     for (kind, code), count in errors.items():
         PROVIDER_SENDS.labels(channel, kind).inc(count)
         PROVIDER_ERRORS.labels(channel, code).inc(count)
     if failed:
-        MESSAGES.labels("failed").inc(failed)
+        MESSAGES.labels(FAILED).inc(failed)
