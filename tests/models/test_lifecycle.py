@@ -70,3 +70,10 @@ def test_the_funnel_counts_a_read_message_as_sent_and_delivered() -> None:
     assert lifecycle.FUNNEL == (QUEUED, SENT, DELIVERED, READ, FAILED)
     assert set(lifecycle.reached(SENT)) == {SENT, DELIVERED, READ}
     assert lifecycle.reached(QUEUED) == STATES
+
+
+def test_every_state_fits_the_column() -> None:
+    from herald.models import Message
+
+    length = Message.__table__.c.state.type.length
+    assert all(len(state) <= length for state in STATES)
