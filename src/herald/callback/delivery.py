@@ -20,8 +20,8 @@ from herald.callback import repository, signing, urls
 from herald.kit.clock import Clock, iso_utc
 from herald.kit.crypto import Cipher
 from herald.kit.metrics import CALLBACKS, ITEM_FAILURES, SET_ASIDE
-from herald.models import CallbackDelivery, CallbackEndpoint, Message
-from herald.models.message import CANCELLED, DELIVERED, FAILED, READ, SENT
+from herald.models import CallbackDelivery, CallbackEndpoint, Message, lifecycle
+from herald.models.lifecycle import FAILED
 
 log = structlog.get_logger("herald.callbacks")
 
@@ -37,16 +37,6 @@ BACKOFF_CAP_SECONDS = 3600.0
 # rather than retried for 24 hours.
 MAX_BROKEN_ATTEMPTS = 5
 
-# What a receiver of a state's event must not see yet: the timestamps of later states.
-_LATER = {
-    SENT: ("delivered_at", "read_at", "failed_at"),
-    DELIVERED: ("read_at", "failed_at"),
-    READ: ("failed_at",),
-    FAILED: ("delivered_at", "read_at"),
-    CANCELLED: (),
-}
-
-
 # A message as the API shows it, in JSON: message/'s to say (``message.output.message_data``),
 # handed in by the composition root, as callbacks come after messages and may not import them.
 MessageData = Callable[[Message], dict[str, Any]]
@@ -58,7 +48,7 @@ def event_body(
     """The event as of the state it announces (a late delivery does not leak later states)."""
     data = message_data(message)
     data["state"] = delivery.state
-    for later in _LATER.get(delivery.state, ()):
+    for later in lifecycle.not_yet(delivery.state):
         data[later] = None
     if delivery.state != FAILED:
         data["error"] = None

@@ -37,7 +37,7 @@ from herald.kit.phone import digits_only
 from herald.message import service as messages
 from herald.message.output import message_out
 from herald.message.schemas import MessageOut
-from herald.models import User
+from herald.models import User, lifecycle
 from herald.secret_key import service as secret_keys
 from herald.secret_key.schemas import PlatformType, SecretKeyOut
 from herald.template import authentication
@@ -46,7 +46,7 @@ from herald.template.schemas import State, TemplateOut
 
 router = APIRouter(include_in_schema=False)
 
-MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "read", "failed", "cancelled")
+MESSAGE_STATES = lifecycle.STATES
 TEMPLATE_STATES = ("DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")
 PAGE_SIZE = 25
 

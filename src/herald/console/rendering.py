@@ -16,7 +16,7 @@ from herald.console.token_holder import token_holder
 from herald.deps import RuntimeDep, SessionDep
 from herald.errors import HeraldError
 from herald.kit.jwt import read_token
-from herald.models import User
+from herald.models import User, lifecycle
 
 CONSOLE = "/console"
 FOLDER = Path(__file__).parent
@@ -24,6 +24,13 @@ MAX_NEXT = 2000  # the longest address a login returns to
 pages = Jinja2Templates(directory=FOLDER / "templates")
 pages.env.globals["explain"] = explain
 pages.env.globals["error_words"] = known_words()
+# What the pages (and their script, which watches states change) know of a message's life.
+pages.env.globals["lifecycle"] = {
+    "final": lifecycle.FINAL,
+    "cancellable": lifecycle.sources(lifecycle.CANCELLED),
+    # The funnel's steps, each with the states of the messages that reached it.
+    "funnel": [(step, lifecycle.reached(step)) for step in lifecycle.FUNNEL],
+}
 
 
 class LoginRequired(Exception):

@@ -1,5 +1,5 @@
-"""What some provider errors mean beyond the message: opt-outs. (A template the provider
-refuses is settled by its verdict: template_holds.py.)"""
+"""What some provider errors mean beyond the message: opt-outs, lost header files. (A template
+the provider refuses is settled by its verdict: template_holds.py.)"""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.dispatch.policy import Decision
 from herald.dispatch.results import SendResult
+from herald.media.provider_copies import ProviderCopies
 from herald.models import Channel
 from herald.opt_out import repository as opt_outs
-from herald.provider.base import ErrorKind
+from herald.provider.base import ChannelAccess, ErrorKind
 
 
 async def apply_side_effects(
@@ -29,3 +30,18 @@ async def apply_side_effects(
             await opt_outs.add(
                 session, message.user_id, message.phone_number, message.country_code, "131050", now
             )
+
+
+async def forget_lost_media(
+    media: ProviderCopies, access: ChannelAccess, sent: Sequence[SendResult]
+) -> None:
+    """A header file the provider no longer has: forgotten, so the next send uploads it again."""
+    lost = {
+        r.message.header_media_id
+        for r in sent
+        if r.error is not None
+        and r.error.kind is ErrorKind.MEDIA_GONE
+        and r.message.header_media_id is not None
+    }
+    for media_id in lost:
+        await media.forget(access, media_id)

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
-from herald.models import Message
-from herald.models.message import BULK, FAILED, QUEUED, SENDING, TRANSACTIONAL
+from herald.models import Attempt, Message
+from herald.models.lifecycle import moved_to
+from herald.models.message import BULK, FAILED, QUEUED, SENDING, SENT, TRANSACTIONAL
 
 
 def _due(channel_id: int, now: datetime) -> Any:
@@ -238,3 +239,79 @@ async def queue_stats(session: AsyncSession, now: datetime) -> tuple[int, float]
     ).one()
     depth, oldest = int(row[0]), row[1]  # min() keeps the column's type: an aware datetime
     return depth, max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
+
+_RELEASE = {"lease_owner": None, "lease_expires_at": None, "in_flight_at": None}
+
+# What came of a send (results.py plans them): each but the acceptance settles only a message
+# still in flight (``state == sending``), one a reclaim or a webhook has not moved on.
+_ACCEPTED = (
+    update(Message)
+    .where(Message.id == bindparam("mid"))
+    .values(
+        state=moved_to(Message.state, SENT),  # never backwards
+        provider_message_id=func.coalesce(Message.provider_message_id, bindparam("wamid")),
+        sent_at=func.coalesce(Message.sent_at, bindparam("at")),
+        attempts=Message.attempts + 1,
+        updated_at=bindparam("at"),
+        **_RELEASE,
+    )
+)
+_RETRY = (
+    update(Message)
+    .where(Message.id == bindparam("mid"), Message.state == SENDING)
+    .values(
+        state=QUEUED,
+        next_attempt_at=bindparam("retry_at"),
+        attempts=Message.attempts + bindparam("attempted"),
+        pair_rate_hits=bindparam("hits"),
+        updated_at=bindparam("at"),
+        **_RELEASE,
+    )
+)
+_FAIL = (
+    update(Message)
+    .where(Message.id == bindparam("mid"), Message.state == SENDING)
+    .values(
+        state=FAILED,
+        failed_at=bindparam("at"),
+        error_code=bindparam("code"),
+        error_title=bindparam("title"),
+        error_detail=bindparam("detail"),
+        attempts=Message.attempts + bindparam("attempted"),
+        updated_at=bindparam("at"),
+        **_RELEASE,
+    )
+)
+_UNKNOWN = (
+    update(Message)
+    .where(Message.id == bindparam("mid"), Message.state == SENDING)
+    .values(
+        outcome_unknown_since=bindparam("at"),
+        attempts=Message.attempts + 1,
+        updated_at=bindparam("at"),
+        **_RELEASE,
+    )
+)
+
+
+async def record_results(
+    session: AsyncSession,
+    accepted: list[dict[str, Any]],
+    retry: list[dict[str, Any]],
+    fail: list[dict[str, Any]],
+    unknown: list[dict[str, Any]],
+    attempts: list[dict[str, Any]],
+) -> None:
+    # Core executemany (one round trip a statement), not the ORM's bulk-by-primary-key.
+    connection = await session.connection()
+    for statement, rows in (
+        (_ACCEPTED, accepted),
+        (_RETRY, retry),
+        (_FAIL, fail),
+        (_UNKNOWN, unknown),
+    ):
+        if rows:
+            await connection.execute(statement, rows)
+    if attempts:
+        await connection.execute(insert(Attempt), attempts)

@@ -1,5 +1,5 @@
-"""Turning provider answers into row changes: conditional, so a status webhook that raced ahead
-of the dispatcher is never overwritten (a message never moves backwards)."""
+"""Turning provider answers into row changes (``repository.record_results``: conditional, so a
+status webhook that raced ahead of the dispatcher is never overwritten)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.dispatch import repository
 from herald.dispatch.policy import Decision, Outcome, RetryPolicy, decide
 from herald.dispatch.template_holds import Verdict
-from herald.models import Attempt, Message
-from herald.models.message import FAILED, QUEUED, SENDING, SENT
+from herald.models import Message
 from herald.provider.base import ErrorKind, ProviderError, SendReceipt
 
 
@@ -28,62 +27,6 @@ class SendResult:
     # A template-level refusal's verdict, for the refused message and the template's others.
     verdict: Verdict | None = None
     called: bool = True  # False: settled by the verdict, without a provider call of its own
-
-
-def _still_sending(new_state: str) -> Any:
-    return case((Message.state == SENDING, new_state), else_=Message.state)
-
-
-_RELEASE = {"lease_owner": None, "lease_expires_at": None, "in_flight_at": None}
-
-ACCEPTED = (
-    update(Message)
-    .where(Message.id == bindparam("mid"))
-    .values(
-        state=_still_sending(SENT),
-        provider_message_id=func.coalesce(Message.provider_message_id, bindparam("wamid")),
-        sent_at=func.coalesce(Message.sent_at, bindparam("at")),
-        attempts=Message.attempts + 1,
-        updated_at=bindparam("at"),
-        **_RELEASE,
-    )
-)
-RETRY = (
-    update(Message)
-    .where(Message.id == bindparam("mid"), Message.state == SENDING)
-    .values(
-        state=QUEUED,
-        next_attempt_at=bindparam("retry_at"),
-        attempts=Message.attempts + bindparam("attempted"),
-        pair_rate_hits=bindparam("hits"),
-        updated_at=bindparam("at"),
-        **_RELEASE,
-    )
-)
-FAIL = (
-    update(Message)
-    .where(Message.id == bindparam("mid"), Message.state == SENDING)
-    .values(
-        state=FAILED,
-        failed_at=bindparam("at"),
-        error_code=bindparam("code"),
-        error_title=bindparam("title"),
-        error_detail=bindparam("detail"),
-        attempts=Message.attempts + bindparam("attempted"),
-        updated_at=bindparam("at"),
-        **_RELEASE,
-    )
-)
-UNKNOWN = (
-    update(Message)
-    .where(Message.id == bindparam("mid"), Message.state == SENDING)
-    .values(
-        outcome_unknown_since=bindparam("at"),
-        attempts=Message.attempts + 1,
-        updated_at=bindparam("at"),
-        **_RELEASE,
-    )
-)
 
 
 @dataclass
@@ -224,15 +167,6 @@ def _code(error: ProviderError) -> str:
 
 
 async def apply(session: AsyncSession, planned: Planned) -> None:
-    # Core executemany (one round trip a statement), not the ORM's bulk-by-primary-key.
-    connection = await session.connection()
-    for statement, rows in (
-        (ACCEPTED, planned.accepted),
-        (RETRY, planned.retry),
-        (FAIL, planned.fail),
-        (UNKNOWN, planned.unknown),
-    ):
-        if rows:
-            await connection.execute(statement, rows)
-    if planned.attempts:
-        await connection.execute(insert(Attempt), planned.attempts)
+    await repository.record_results(
+        session, planned.accepted, planned.retry, planned.fail, planned.unknown, planned.attempts
+    )

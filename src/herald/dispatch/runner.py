@@ -9,20 +9,20 @@ import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from functools import cached_property
 
 import structlog
 
-from herald.callback.repository import record_states
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.dispatch import repository, results
 from herald.dispatch.deps import DispatchDeps
-from herald.dispatch.effects import apply_side_effects
-from herald.dispatch.outbound import count_result, outbound_or_error, unexpected
+from herald.dispatch.effects import forget_lost_media
+from herald.dispatch.outbound import count_results, outbound_or_error, unexpected
 from herald.dispatch.pacer import Pacer
+from herald.dispatch.recorder import Recorder
 from herald.dispatch.results import SendResult
-from herald.dispatch.template_holds import TemplateHolds, is_template_level, record_verdict
+from herald.dispatch.template_holds import TemplateHolds, is_template_level
 from herald.media.provider_copies import HeaderOrError
 from herald.models import Channel, Message
 from herald.models.message import BULK, TRANSACTIONAL
@@ -32,7 +32,6 @@ log = structlog.get_logger("herald.dispatch")
 
 
 MIN_CHUNK = 5
-MAX_UNRECORDED = 2  # chunks' results waiting for the recording under way
 CLAIM_AHEAD_SECONDS = 0.25
 
 
@@ -49,7 +48,7 @@ class _Chunk:
     messages: list[Message]
     headers: dict[int, HeaderOrError] = field(default_factory=dict)
 
-    @property
+    @cached_property  # asked twice for every message
     def claim(self) -> int:
         """The claim's number, from its token (``owner:number``)."""
         return int(self.token.rsplit(":", 1)[1])
@@ -72,8 +71,6 @@ class ChannelRunner:
         self._last_sent: dict[str, float] = {}
         self._paused_until = 0.0
         self._claims = itertools.count(1)
-        self._unrecorded: list[results.Planned] = []
-        self._recording: asyncio.Task[None] | None = None
         # Marked in flight, not sent: the chunk prepared next and, once stopping, the rest of
         # the chunk being paced (claim token, message ids).
         self._unsent: list[tuple[str, list[int]]] = []
@@ -81,6 +78,7 @@ class ChannelRunner:
         self._claiming: asyncio.Future[tuple[str, list[Message]]] | None = None
         self.holds = TemplateHolds(deps.provider)
         self._claim_count = 0  # the number of the last claim (its token's suffix)
+        self.recorder = Recorder(deps, self.holds, lambda: self._claim_count)
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
@@ -117,8 +115,7 @@ class ChannelRunner:
                 await answering
             if chunk is not None and requests:
                 await self._answers(chunk, requests)
-            if self._recording is not None:
-                await self._recording
+            await self.recorder.finish()
 
     async def _chunks(self) -> AsyncGenerator[_Chunk, None]:
         """Chunks to send, claimed a batch (``claim_seconds`` of sending) at a time; ends when
@@ -349,12 +346,9 @@ class ChannelRunner:
     async def _answers(self, chunk: _Chunk, requests: list[asyncio.Task[SendResult]]) -> None:
         """The chunk's answers, acted on and queued for recording."""
         sent = list(await asyncio.gather(*requests))
-        await self._forget_lost_media(chunk.access, sent)
+        await forget_lost_media(self.deps.media, chunk.access, sent)
         self._results_in(chunk, sent)
-        if self._recording is not None and len(self._unrecorded) >= MAX_UNRECORDED:
-            # The database is slower than the sending: wait for it rather than let the
-            # results pile up unrecorded until their leases run out.
-            await asyncio.wait([self._recording])
+        await self.recorder.keep_up()
 
     async def _send_one(
         self, access: ChannelAccess, claim: int, message: Message, header: HeaderOrError | None
@@ -380,48 +374,16 @@ class ChannelRunner:
         except Exception as exc:  # it may have left: the status webhook settles it, never a resend
             return SendResult(message, started, self.deps.clock.now(), error=unexpected(exc))
 
-    async def _forget_lost_media(self, access: ChannelAccess, sent: list[SendResult]) -> None:
-        lost = {
-            r.message.header_media_id
-            for r in sent
-            if r.error is not None
-            and r.error.kind is ErrorKind.MEDIA_GONE
-            and r.message.header_media_id is not None
-        }
-        for media_id in lost:
-            await self.deps.media.forget(access, media_id)
-
     def _results_in(self, chunk: _Chunk, sent: list[SendResult]) -> None:
         """Act on a chunk's answers now (the pacer's hold, an auth pause), and queue them for
-        recording: one transaction at a time records whatever came in since the last began,
-        so a slow commit means fewer, larger ones rather than a stalled sender."""
+        recording."""
         planned = results.plan(sent, self.deps.settings.retry, self.deps.rng)
         self._react(chunk.channel, planned)
-        self._unrecorded.append(planned)
-        if self._recording is None or self._recording.done():
-            if self._recording is not None:
-                self._recording.result()  # a recording that failed stops the runner
-            self._recording = asyncio.create_task(self._record_pending(chunk.channel))
-
-    async def _record_pending(self, channel: Channel) -> None:
-        while self._unrecorded:
-            pending, self._unrecorded = self._unrecorded, []
-            planned = results.combined(pending)
-            async with self.deps.sessions() as session:
-                await results.apply(session, planned)
-                now = self.deps.clock.now()
-                await apply_side_effects(session, channel, planned.decisions, now)
-                await record_states(session, planned.changed_ids(), now)
-                recheck = timedelta(seconds=self.deps.settings.retry.template_recheck_seconds)
-                for verdict in planned.verdicts:
-                    await record_verdict(session, channel.id, verdict, now, recheck)
-                await session.commit()
-            for verdict in planned.verdicts:
-                self.holds.recorded(verdict, self._claim_count)
+        self.recorder.add(chunk.channel, planned)
 
     def _react(self, channel: Channel, planned: results.Planned) -> None:
+        count_results(channel.id, planned.decisions)
         for result, decision in planned.decisions:
-            count_result(channel.id, result, decision)
             if decision.slow_sender:
                 self.pacer.hold(1.0)
             if result.error is not None and result.error.kind is ErrorKind.AUTH:

@@ -8,11 +8,11 @@ from typing_extensions import TypedDict
 
 from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import ApiDateTime, ApiObject, BodyMoment, RequestBody
+from herald.models.lifecycle import MessageState as MessageState  # the API names the states
 
 Param = Annotated[str, StringConstraints(max_length=1024)]
 HeaderParam = Annotated[str, StringConstraints(max_length=60)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-MessageState = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
 
 
 class ButtonParam(RequestBody):

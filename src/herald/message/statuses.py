@@ -11,21 +11,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
 from herald.channel import repository as channels
 from herald.kit.metrics import MESSAGES
-from herald.models import Channel, InboundMessage, Message
-from herald.models.message import DELIVERED, FAILED, READ, SENDING, SENT
+from herald.message import status_repository as repository
+from herald.models import Channel, Message
+from herald.models.lifecycle import (
+    FAILED,
+    REPORTED,
+    SENDING,
+    TIMESTAMPS,
+    is_step,
+    reported_moves,
+    timestamp,
+)
 from herald.opt_out import repository as opt_outs
 
 log = structlog.get_logger("herald.statuses")
 
-RANK = {SENDING: 0, SENT: 1, DELIVERED: 2, READ: 3}
-TIMESTAMP_OF = {SENT: "sent_at", DELIVERED: "delivered_at", READ: "read_at"}
 STOP_WORDS = {
     "stop",
     "stop all",
@@ -94,14 +99,7 @@ async def prefetch_messages(session: AsyncSession, values: list[dict[str, Any]])
     known: dict[str, Message] = session.info.setdefault("messages_by_wamid", {})
     wanted = sorted(wamids - known.keys())
     for start in range(0, len(wanted), PREFETCH_BATCH):
-        query = (
-            select(Message)
-            .where(Message.provider_message_id.in_(wanted[start : start + PREFETCH_BATCH]))
-            .order_by(Message.id)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        for message in (await session.execute(query)).scalars():
+        for message in await repository.by_wamids(session, wanted[start : start + PREFETCH_BATCH]):
             if message.provider_message_id is not None:
                 known[message.provider_message_id] = message
 
@@ -109,24 +107,18 @@ async def prefetch_messages(session: AsyncSession, values: list[dict[str, Any]])
 async def _find(session: AsyncSession, channel: Channel, status: dict[str, Any]) -> Message | None:
     """The message a status is about, locked (PostgreSQL) so that the dispatcher's own update of
     the same row waits for this one instead of racing it."""
-    lock = session.get_bind().dialect.name == "postgresql"
     wamid = str(status.get("id") or "")
     prefetched = session.info.get("messages_by_wamid", {}).get(wamid)
     if prefetched is not None and prefetched.channel_id == channel.id:
         return prefetched  # type: ignore[no-any-return]
-    query = select(Message).where(Message.channel_id == channel.id)
     if wamid:
-        by_wamid = query.where(Message.provider_message_id == wamid).limit(1)
-        found = await session.execute(by_wamid.with_for_update() if lock else by_wamid)
-        message = found.scalars().first()
+        message = await repository.by_wamid(session, channel.id, wamid)
         if message is not None:
             return message
     # Not known by its wamid (the send's answer was lost): our id rides in the callback data.
     callback = str(status.get("biz_opaque_callback_data") or "")
     if callback.isdigit() and len(callback) < 19:
-        by_id = query.where(Message.id == int(callback))
-        found = await session.execute(by_id.with_for_update() if lock else by_id)
-        return found.scalars().first()
+        return await repository.by_id(session, channel.id, int(callback))
     return None
 
 
@@ -145,21 +137,22 @@ async def apply_status(
         return 0
     kind = str(status.get("status", "")).lower()
     at = _when(status, now)
-    before = (message.state, message.sent_at, message.delivered_at, message.read_at)
-    if kind in (SENT, DELIVERED, READ, FAILED):
+    before = _progress(message)
+    if kind in REPORTED:
         # The provider has the message: whatever the dispatcher knew (an unknown outcome, an
         # answer not yet recorded), this settles it.
         message.provider_message_id = message.provider_message_id or str(status.get("id") or "")
         message.outcome_unknown_since = None
         if message.state == SENDING:
             message.lease_owner = message.lease_expires_at = message.in_flight_at = None
-    if kind in TIMESTAMP_OF:
-        column = TIMESTAMP_OF[kind]
-        if getattr(message, column) is None:
+    if is_step(kind):
+        # A step of the delivery path: its time is kept even when it comes after a later one.
+        column = timestamp(kind)
+        if column is not None and getattr(message, column) is None:
             setattr(message, column, at)
-        if message.state in RANK and RANK[kind] > RANK[message.state]:
+        if reported_moves(message.state, kind):
             message.state = kind
-    elif kind == FAILED and message.state in (SENDING, SENT):
+    elif kind == FAILED and reported_moves(message.state, FAILED):
         error = (status.get("errors") or [{}])[0]
         message.state = FAILED
         message.failed_at = at
@@ -170,7 +163,7 @@ async def apply_status(
             await opt_outs.add(
                 session, message.user_id, message.phone_number, message.country_code, "131050", now
             )
-    after = (message.state, message.sent_at, message.delivered_at, message.read_at)
+    after = _progress(message)
     if after == before:
         return 0
     message.updated_at = now
@@ -179,6 +172,10 @@ async def apply_status(
         session.info.setdefault("changed_message_ids", []).append(message.id)
         MESSAGES.labels(message.state).inc()
     return 1
+
+
+def _progress(message: Message) -> tuple[object, ...]:
+    return (message.state, *(getattr(message, column) for column in TIMESTAMPS))
 
 
 def _inbound_text(inbound: dict[str, Any]) -> str | None:
@@ -209,20 +206,15 @@ async def record_inbound(
     if not sender or not wamid:
         return
     text = _inbound_text(inbound)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(InboundMessage)
-        .values(
-            channel_id=channel.id,
-            provider_message_id=wamid,
-            phone_number=sender,
-            kind=str(inbound.get("type") or "unknown")[:20],
-            text=text,
-            context_message_id=(inbound.get("context") or {}).get("id"),
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["provider_message_id"])
+    await repository.add_inbound(
+        session,
+        channel.id,
+        wamid,
+        sender,
+        str(inbound.get("type") or "unknown")[:20],
+        text,
+        (inbound.get("context") or {}).get("id"),
+        now,
     )
     if is_stop(text):
         await opt_outs.add(session, channel.user_id, sender, None, "inbound_stop", now)

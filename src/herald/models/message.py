@@ -18,17 +18,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.models.base import Base, BigId, IdMixin, UtcDateTime
 
-# States a message can be in; the dispatcher's queue is the `queued` ones that are due.
-QUEUED, SENDING, SENT, DELIVERED, READ, FAILED, CANCELLED = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "read",
-    "failed",
-    "cancelled",
-)
-FINAL_STATES = (READ, FAILED, CANCELLED)
+# The state names, also imported from here: the states themselves live in lifecycle.py.
+from herald.models.lifecycle import CANCELLED as CANCELLED
+from herald.models.lifecycle import DELIVERED as DELIVERED
+from herald.models.lifecycle import FAILED as FAILED
+from herald.models.lifecycle import QUEUED as QUEUED
+from herald.models.lifecycle import READ as READ
+from herald.models.lifecycle import SENDING as SENDING
+from herald.models.lifecycle import SENT as SENT
+
 # Priority: transactional sends go before bulk sends on the same channel.
 TRANSACTIONAL, BULK = 0, 1
 
@@ -47,14 +45,14 @@ class Message(IdMixin, Base):
             "channel_id",
             "priority",
             "next_attempt_at",
-            postgresql_where=text("state = 'queued'"),
-            sqlite_where=text("state = 'queued'"),
+            postgresql_where=text(f"state = '{QUEUED}'"),
+            sqlite_where=text(f"state = '{QUEUED}'"),
         ),
         Index(
             "ix_messages_in_flight",
             "lease_expires_at",
-            postgresql_where=text("state = 'sending'"),
-            sqlite_where=text("state = 'sending'"),
+            postgresql_where=text(f"state = '{SENDING}'"),
+            sqlite_where=text(f"state = '{SENDING}'"),
         ),
         # "Is this file still needed?" before a media asset is deleted.
         Index(

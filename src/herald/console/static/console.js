@@ -380,7 +380,9 @@ function pageSend() {
 }
 
 // ---- history and one message: live states ------------------------------------------------
-const FINAL = new Set(["read", "failed", "cancelled"]);
+// A message's life as the server's lifecycle module tells it (base.html).
+const LIFECYCLE = JSON.parse(document.getElementById("lifecycle")?.textContent || "{}");
+const FINAL = new Set(LIFECYCLE.final || []);
 
 // The same words and fallbacks as herald/console/explain.py, for failures seen while watching.
 function explainError(error) {
@@ -434,7 +436,7 @@ function pageMessage() {
       $(".detail", section).textContent = message.error.detail ? `: ${message.error.detail}` : "";
       section.hidden = false;
     }
-    $("#cancel-message")?.toggleAttribute("hidden", message.state !== "queued");
+    $("#cancel-message")?.toggleAttribute("hidden", !(LIFECYCLE.cancellable || []).includes(message.state));
     return !FINAL.has(message.state);
   });
   $("#cancel-message")?.addEventListener("click", async () => {
@@ -446,19 +448,18 @@ function pageMessage() {
 }
 
 // ---- a bulk group's funnel ---------------------------------------------------------------
-const STEPS = [
-  ["queued", "#6b7785"], ["sent", "#0b5394"], ["delivered", "#22577a"], ["read", "#0b6b50"], ["failed", "#b3261e"],
-];
+const COLOURS = {
+  queued: "#6b7785", sent: "#0b5394", delivered: "#22577a", read: "#0b6b50", failed: "#b3261e",
+};
+const STEPS = (LIFECYCLE.funnel || []).map(([step]) => [step, COLOURS[step] || "#6b7785"]);
 
+// How many messages reached each step: a read message was also sent and delivered.
 function funnel(counts) {
-  const c = (state) => counts[state] || 0;
-  return {
-    queued: c("queued") + c("sending") + c("sent") + c("delivered") + c("read") + c("failed") + c("cancelled"),
-    sent: c("sent") + c("delivered") + c("read"),
-    delivered: c("delivered") + c("read"),
-    read: c("read"),
-    failed: c("failed"),
-  };
+  const steps = {};
+  for (const [step, states] of LIFECYCLE.funnel || []) {
+    steps[step] = states.reduce((sum, state) => sum + (counts[state] || 0), 0);
+  }
+  return steps;
 }
 
 function drawFunnel(svg, steps) {
@@ -489,8 +490,7 @@ function pageGroup() {
     drawFunnel(svg, steps);
     for (const [step, value] of Object.entries(steps)) $(`td[data-step="${step}"]`).textContent = String(value);
     $("#group-total").textContent = String(steps.queued);
-    const open = (counts.queued || 0) + (counts.sending || 0) + (counts.sent || 0) + (counts.delivered || 0);
-    return open > 0;
+    return Object.entries(counts).some(([state, count]) => count > 0 && !FINAL.has(state));
   };
   let open = show(JSON.parse(box.dataset.counts));
   poll(async () => {
