@@ -29,6 +29,9 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+_DELIVERY_STATUSES = {status.value: status for status in DeliveryStatus}
+
+
 @dataclass(frozen=True)
 class MessageStatus:
     """A status of a message Herald sent (``messages`` change, ``statuses[]``)."""
@@ -184,9 +187,8 @@ def _messages_change(waba_id: str, value: dict[str, Any]) -> Iterator[ProviderEv
 
 
 def _status(waba_id: str, number: str, status: dict[str, Any]) -> MessageStatus | None:
-    try:
-        kind = DeliveryStatus(str(status.get("status", "")).lower())
-    except ValueError:
+    kind = _DELIVERY_STATUSES.get(str(status.get("status", "")).lower())
+    if kind is None:
         return None  # a status Herald does not follow (deleted, warning, ...)
     errors = tuple(
         error_from_meta(error, title_keys=("title", "message"), default_title="")
