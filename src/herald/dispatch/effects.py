@@ -27,8 +27,10 @@ async def apply_side_effects(
         if error is None:
             continue
         if error.kind is ErrorKind.OPTED_OUT:
+            # The opt-out's source is the provider's code, as a failed status's is (statuses.py).
+            source = str(error.code) if error.code is not None else error.kind.value
             await opt_outs.add(
-                session, message.user_id, message.phone_number, message.country_code, "131050", now
+                session, message.user_id, message.phone_number, message.country_code, source, now
             )
 
 

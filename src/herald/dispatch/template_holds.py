@@ -1,12 +1,12 @@
 """Template-level refusals: one answer about a template stands for all its messages.
 
-When the provider answers 132001 (the template does not exist), 132015 (paused) or 132016
-(disabled), every other message of that template would get the same answer. So the channel's
-runner stops sending the template at once, asks the provider about it (one list call), and
-settles every message of the template from that one verdict, none of them with a call of its
-own: missing or disabled, they fail with the template's reason; paused, they wait in the queue
-until the template is active again (its REINSTATED webhook, or the next look after
-``recheck``), within their send deadline.
+When the provider refuses a send for its template (missing, paused or disabled:
+``ProviderError.template_problem``), every other message of that template would get the same
+answer. So the channel's runner stops sending the template at once, asks the provider about it
+(one list call), and settles every message of the template from that one verdict, none of them
+with a call of its own: missing or disabled, they fail with the template's reason; paused,
+they wait in the queue until the template is active again (its REINSTATED webhook, or the next
+look after ``recheck``), within their send deadline.
 """
 
 from __future__ import annotations
@@ -24,12 +24,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.callback.repository import record_states
 from herald.models import Message, Template
 from herald.models.message import FAILED, QUEUED
-from herald.provider.base import ChannelAccess, ErrorKind, Provider, ProviderError
+from herald.provider.base import (
+    ChannelAccess,
+    ErrorKind,
+    Provider,
+    ProviderError,
+    TemplateProblem,
+)
+from herald.provider.errors import template_refusal
 
 log = structlog.get_logger("herald.dispatch")
 
-MISSING, PAUSED, DISABLED = 132001, 132015, 132016
-TEMPLATE_LEVEL = (MISSING, PAUSED, DISABLED)
+MISSING, PAUSED, DISABLED = (
+    TemplateProblem.MISSING,
+    TemplateProblem.PAUSED,
+    TemplateProblem.DISABLED,
+)
 # A recorded verdict is kept this long for messages of the template still in the runner's
 # pipeline; the queue's rows were settled in the database with the verdict itself.
 HOLD_KEPT_SECONDS = 60.0
@@ -65,7 +75,7 @@ def key_of(message: Message) -> TemplateKey:
 
 
 def is_template_level(error: ProviderError) -> bool:
-    return error.code in TEMPLATE_LEVEL and error.kind in (
+    return error.template_problem is not None and error.kind in (
         ErrorKind.PERMANENT,
         ErrorKind.TEMPLATE_UNAVAILABLE,
     )
@@ -76,7 +86,7 @@ class Verdict:
     """What the provider says of one template, for all its messages on this channel."""
 
     key: TemplateKey
-    code: int  # MISSING, PAUSED or DISABLED
+    problem: TemplateProblem  # MISSING, PAUSED or DISABLED
     holds: bool  # the messages wait (paused, or unconfirmed); else they fail with ``error``
     template_state: str | None  # to record in Herald; None: the provider did not confirm it
     template_ids: set[int] = field(default_factory=set)
@@ -87,9 +97,13 @@ class Verdict:
 
     @property
     def error(self) -> ProviderError:
-        title, detail = _TITLES[self.code]
-        kind = ErrorKind.TEMPLATE_UNAVAILABLE if self.code != MISSING else ErrorKind.PERMANENT
-        return ProviderError(kind, self.code, title, detail)
+        """What the template's messages fail with: the provider's own code for the problem."""
+        title, detail = _TITLES[self.problem]
+        return template_refusal(self.problem, title, detail)
+
+    @property
+    def code(self) -> int | None:
+        return self.error.code
 
 
 class TemplateHolds:
@@ -146,7 +160,7 @@ class TemplateHolds:
         self, access: ChannelAccess, key: TemplateKey, error: ProviderError
     ) -> Verdict:
         name, language = key
-        refused_with = error.code or MISSING
+        refused_with = error.template_problem or MISSING
         try:
             listed = [t async for t in self.provider.list_templates(access, name)]
         except Exception as exc:  # any failure: the refusal alone decides, sending goes on
@@ -154,16 +168,17 @@ class TemplateHolds:
             listed = None
         found = [t for t in listed or () if t.language == language]
         if listed is not None and not found:
-            code = MISSING
+            problem = MISSING
         elif found and found[0].status in _PROVIDER_STATUS:
-            code = _PROVIDER_STATUS[found[0].status]
+            problem = _PROVIDER_STATUS[found[0].status]
         else:
             # Unconfirmed (the look failed, or the provider lists the template as usable): only
             # a disabled template is given up on; the rest wait and are tried again later, as
-            # a 132001 just after an approval, before it reached every server, deserves.
+            # a "missing" just after an approval, before it reached every server, deserves.
             return Verdict(key, refused_with, refused_with != DISABLED, None)
-        log.warning("dispatch.template_held", provider_code=code)
-        return Verdict(key, code, code == PAUSED, _STATE[code])
+        verdict = Verdict(key, problem, problem == PAUSED, _STATE[problem])
+        log.warning("dispatch.template_held", provider_code=verdict.code)
+        return verdict
 
 
 async def record_verdict(
@@ -177,7 +192,7 @@ async def record_verdict(
     failed with the template's reason, or (paused) due again only after ``recheck``."""
     if verdict.template_state is not None and verdict.template_ids:
         values: dict[str, Any] = {"state": verdict.template_state, "updated_at": now}
-        if verdict.code == MISSING:
+        if verdict.problem == MISSING:
             values["provider_template_id"] = None
         await session.execute(
             update(Template).where(Template.id.in_(verdict.template_ids)).values(**values)

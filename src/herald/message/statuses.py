@@ -7,8 +7,9 @@ its timestamp is kept even when it arrives after a later state.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,9 @@ from herald.models.lifecycle import (
     timestamp,
 )
 from herald.opt_out import repository as opt_outs
+from herald.provider.base import ErrorKind
+from herald.provider.events import InboundMessage as InboundEvent
+from herald.provider.events import MessageStatus
 
 log = structlog.get_logger("herald.statuses")
 
@@ -47,56 +51,49 @@ STOP_WORDS = {
     "basta",
     "alto",
 }
-OPTED_OUT_CODE = 131050
 PREFETCH_BATCH = 500  # wamids per query (one parameter each: under SQLite's limit)
 
 
-async def apply_messages_change(
-    session: AsyncSession, waba_id: str, value: dict[str, Any], now: datetime
-) -> int:
-    metadata = value.get("metadata") or {}
-    channel = await _channel(session, str(metadata.get("phone_number_id")))
-    if channel is None or channel.waba_id != waba_id:
-        return 0
-    changed = 0
-    for status in value.get("statuses") or []:
-        if isinstance(status, dict):
-            changed += await apply_status(session, channel, status, now)
-    for inbound in value.get("messages") or []:
-        if isinstance(inbound, dict):
-            await record_inbound(session, channel, inbound, now)
-    return changed
+@dataclass
+class StatusBatch:
+    """What the events applied in one transaction share, passed along explicitly."""
+
+    # The channel of each number, looked up once (a delivery from Meta carries up to a
+    # hundred changes of the same number).
+    channels: dict[str, Channel | None] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=dict)  # prefetched, by wamid
+    changed_ids: list[int] = field(default_factory=list)  # messages whose state changed
 
 
-async def _channel(session: AsyncSession, phone_number_id: str) -> Channel | None:
-    """The channel of a number, looked up once per transaction (a delivery from Meta carries
-    up to a hundred changes of the same number)."""
-    known: dict[str, Channel | None] = session.info.setdefault("channels_by_number", {})
+async def channel_of(
+    session: AsyncSession, batch: StatusBatch, waba_id: str, phone_number_id: str
+) -> Channel | None:
+    """The channel an event of this account and number is for; None when the number is not a
+    channel of that account (an event for someone else's number is ignored)."""
+    known = batch.channels
     if phone_number_id not in known:
         known[phone_number_id] = await channels.by_phone_number_id(session, phone_number_id)
-    return known[phone_number_id]
+    channel = known[phone_number_id]
+    return channel if channel is not None and channel.waba_id == waba_id else None
 
 
-async def record_changed_states(session: AsyncSession, now: datetime) -> None:
+async def record_changed_states(session: AsyncSession, batch: StatusBatch, now: datetime) -> None:
     """Queue the status callbacks of every message whose state this transaction changed, in
     one statement (see ``apply_status``)."""
-    changed: list[int] = session.info.pop("changed_message_ids", [])
+    changed, batch.changed_ids = batch.changed_ids, []
     if changed:
         await record_states(session, changed, now)
 
 
-async def prefetch_messages(session: AsyncSession, values: list[dict[str, Any]]) -> None:
-    """Load (and lock, on PostgreSQL) in one query the messages that these ``messages`` changes'
-    statuses name by wamid, for ``_find``. Locked in id order, so that two workers' batches take
-    the rows they share in the same order; a deadlock with the dispatcher fails the batch, whose
-    events are then applied one by one (``process_pending``)."""
-    wamids = {
-        str(status.get("id"))
-        for value in values
-        for status in (value.get("statuses") or [])
-        if isinstance(status, dict) and status.get("id")
-    }
-    known: dict[str, Message] = session.info.setdefault("messages_by_wamid", {})
+async def prefetch_messages(
+    session: AsyncSession, batch: StatusBatch, statuses: Iterable[MessageStatus]
+) -> None:
+    """Load (and lock, on PostgreSQL) in one query the messages that these statuses name by
+    wamid, for ``_find``. Locked in id order, so that two workers' batches take the rows they
+    share in the same order; a deadlock with the dispatcher fails the batch, whose events are
+    then applied one by one (``process_pending``)."""
+    wamids = {status.provider_message_id for status in statuses if status.provider_message_id}
+    known = batch.messages
     wanted = sorted(wamids - known.keys())
     for start in range(0, len(wanted), PREFETCH_BATCH):
         for message in await repository.by_wamids(session, wanted[start : start + PREFETCH_BATCH]):
@@ -104,44 +101,43 @@ async def prefetch_messages(session: AsyncSession, values: list[dict[str, Any]])
                 known[message.provider_message_id] = message
 
 
-async def _find(session: AsyncSession, channel: Channel, status: dict[str, Any]) -> Message | None:
+async def _find(
+    session: AsyncSession, batch: StatusBatch, channel: Channel, status: MessageStatus
+) -> Message | None:
     """The message a status is about, locked (PostgreSQL) so that the dispatcher's own update of
     the same row waits for this one instead of racing it."""
-    wamid = str(status.get("id") or "")
-    prefetched = session.info.get("messages_by_wamid", {}).get(wamid)
+    wamid = status.provider_message_id
+    prefetched = batch.messages.get(wamid)
     if prefetched is not None and prefetched.channel_id == channel.id:
-        return prefetched  # type: ignore[no-any-return]
+        return prefetched
     if wamid:
         message = await repository.by_wamid(session, channel.id, wamid)
         if message is not None:
             return message
     # Not known by its wamid (the send's answer was lost): our id rides in the callback data.
-    callback = str(status.get("biz_opaque_callback_data") or "")
+    callback = status.callback_data
     if callback.isdigit() and len(callback) < 19:
         return await repository.by_id(session, channel.id, int(callback))
     return None
 
 
-def _when(status: dict[str, Any], now: datetime) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(status["timestamp"]), UTC)
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
-        return now
-
-
 async def apply_status(
-    session: AsyncSession, channel: Channel, status: dict[str, Any], now: datetime
+    session: AsyncSession,
+    batch: StatusBatch,
+    channel: Channel,
+    status: MessageStatus,
+    now: datetime,
 ) -> int:
-    message = await _find(session, channel, status)
+    message = await _find(session, batch, channel, status)
     if message is None:
         return 0
-    kind = str(status.get("status", "")).lower()
-    at = _when(status, now)
+    kind: str = status.status
+    at = status.at or now
     before = _progress(message)
     if kind in REPORTED:
         # The provider has the message: whatever the dispatcher knew (an unknown outcome, an
         # answer not yet recorded), this settles it.
-        message.provider_message_id = message.provider_message_id or str(status.get("id") or "")
+        message.provider_message_id = message.provider_message_id or status.provider_message_id
         message.outcome_unknown_since = None
         if message.state == SENDING:
             message.lease_owner = message.lease_expires_at = message.in_flight_at = None
@@ -153,15 +149,21 @@ async def apply_status(
         if reported_moves(message.state, kind):
             message.state = kind
     elif kind == FAILED and reported_moves(message.state, FAILED):
-        error = (status.get("errors") or [{}])[0]
+        error = status.error
         message.state = FAILED
         message.failed_at = at
-        message.error_code = str(error.get("code", "failed"))
-        message.error_title = error.get("title") or error.get("message")
-        message.error_detail = (error.get("error_data") or {}).get("details")
-        if error.get("code") == OPTED_OUT_CODE:
+        message.error_code = str(error.code) if error and error.code is not None else "failed"
+        message.error_title = (error.title or None) if error else None
+        message.error_detail = error.details if error else None
+        if error is not None and error.kind is ErrorKind.OPTED_OUT:
+            # The opt-out's source is the provider's code, as a refused send's is (effects.py).
             await opt_outs.add(
-                session, message.user_id, message.phone_number, message.country_code, "131050", now
+                session,
+                message.user_id,
+                message.phone_number,
+                message.country_code,
+                str(error.code),
+                now,
             )
     after = _progress(message)
     if after == before:
@@ -169,27 +171,13 @@ async def apply_status(
     message.updated_at = now
     if after[0] != before[0]:
         # Callbacks are queued once per transaction by record_changed_states.
-        session.info.setdefault("changed_message_ids", []).append(message.id)
+        batch.changed_ids.append(message.id)
         MESSAGES.labels(message.state).inc()
     return 1
 
 
 def _progress(message: Message) -> tuple[object, ...]:
     return (message.state, *(getattr(message, column) for column in TIMESTAMPS))
-
-
-def _inbound_text(inbound: dict[str, Any]) -> str | None:
-    kind = inbound.get("type")
-    if kind == "text":
-        return (inbound.get("text") or {}).get("body")
-    if kind == "button":
-        button = inbound.get("button") or {}
-        return button.get("text") or button.get("payload")
-    if kind == "interactive":
-        reply = inbound.get("interactive") or {}
-        chosen = reply.get("button_reply") or reply.get("list_reply") or {}
-        return chosen.get("title") or chosen.get("id")
-    return None
 
 
 def is_stop(text: str | None) -> bool:
@@ -199,21 +187,17 @@ def is_stop(text: str | None) -> bool:
 
 
 async def record_inbound(
-    session: AsyncSession, channel: Channel, inbound: dict[str, Any], now: datetime
+    session: AsyncSession, channel: Channel, inbound: InboundEvent, now: datetime
 ) -> None:
-    sender = re.sub(r"\D", "", str(inbound.get("from") or ""))
-    wamid = str(inbound.get("id") or "")
-    if not sender or not wamid:
-        return
-    text = _inbound_text(inbound)
+    sender, text = inbound.sender, inbound.text
     await repository.add_inbound(
         session,
         channel.id,
-        wamid,
+        inbound.provider_message_id,
         sender,
-        str(inbound.get("type") or "unknown")[:20],
+        inbound.kind[:20],
         text,
-        (inbound.get("context") or {}).get("id"),
+        inbound.context_message_id,
         now,
     )
     if is_stop(text):

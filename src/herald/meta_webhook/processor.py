@@ -3,74 +3,84 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.kit.clock import Clock
 from herald.kit.metrics import ITEM_FAILURES, SET_ASIDE, WEBHOOK_LAG, WEBHOOKS_APPLIED
 from herald.message.statuses import (
-    apply_messages_change,
+    StatusBatch,
+    apply_status,
+    channel_of,
     prefetch_messages,
     record_changed_states,
+    record_inbound,
 )
 from herald.meta_webhook import repository
 from herald.models import WebhookEvent
+from herald.provider.events import (
+    InboundMessage,
+    MessageStatus,
+    ProviderEvent,
+    TemplateStatusUpdate,
+    parse_webhook,
+)
 from herald.template.service import apply_provider_event
 
 log = structlog.get_logger("herald.meta_webhook")
 
 MAX_ATTEMPTS = 5
-Handler = Callable[[AsyncSession, str, dict[str, Any], datetime], Awaitable[int]]
-
-# One handler per ``changes[].field``; fields Herald does not know are ignored.
-HANDLERS: dict[str, Handler] = {
-    "message_template_status_update": apply_provider_event,
-    "messages": apply_messages_change,
-}
-
-
-def _changes(event: WebhookEvent) -> list[tuple[str, str, dict[str, Any]]]:
-    """(field, WABA id, value) of each change the event carries; malformed parts are skipped."""
-    found = []
-    for entry in orjson.loads(event.payload).get("entry") or []:
-        if not isinstance(entry, dict):
-            continue
-        for change in entry.get("changes") or []:
-            if isinstance(change, dict) and isinstance(change.get("value"), dict):
-                found.append((str(change.get("field")), str(entry.get("id")), change["value"]))
-    return found
 
 
 async def apply_events(session: AsyncSession, events: Sequence[WebhookEvent], clock: Clock) -> None:
     """Apply events in order, in the caller's transaction. The messages their statuses name
     are loaded together first, and the changed rows are written and their callbacks queued
     once at the end: a batch costs a few statements, not a few per status."""
-    parsed = [(event, _changes(event)) for event in events]
+    parsed = [(event, parse_webhook(event.payload)) for event in events]
+    batch = StatusBatch()
     await prefetch_messages(
         session,
-        [value for _, changes in parsed for field, _, value in changes if field == "messages"],
+        batch,
+        [
+            e
+            for _, provider_events in parsed
+            for e in provider_events
+            if isinstance(e, MessageStatus)
+        ],
     )
-    for event, changes in parsed:
+    for event, provider_events in parsed:
         now = clock.now()
-        for field, waba_id, value in changes:
-            handler = HANDLERS.get(field)
-            if handler is not None:
-                await handler(session, waba_id, value, now)
+        for provider_event in provider_events:
+            await _apply(session, batch, provider_event, now)
         event.processed_at = now
         # Statuses of prefetched messages apply without I/O: let the dispatcher, which shares
         # this event loop, keep its pace between events.
         await asyncio.sleep(0)
     await session.flush()
-    await record_changed_states(session, clock.now())
+    await record_changed_states(session, batch, clock.now())
     for event, _ in parsed:
         assert event.processed_at is not None
         WEBHOOKS_APPLIED.inc()
         WEBHOOK_LAG.observe(max(0.0, (event.processed_at - event.received_at).total_seconds()))
+
+
+async def _apply(
+    session: AsyncSession, batch: StatusBatch, event: ProviderEvent, now: datetime
+) -> None:
+    """One event, by its type; the kinds Herald does not act on yet change nothing."""
+    if isinstance(event, MessageStatus | InboundMessage):
+        channel = await channel_of(session, batch, event.waba_id, event.phone_number_id)
+        if channel is None:
+            return
+        if isinstance(event, MessageStatus):
+            await apply_status(session, batch, channel, event, now)
+        else:
+            await record_inbound(session, channel, event, now)
+    elif isinstance(event, TemplateStatusUpdate):
+        await apply_provider_event(session, event, now)
 
 
 async def process_pending(

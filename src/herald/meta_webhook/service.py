@@ -15,6 +15,7 @@ from herald.channel import service as channel_service
 from herald.errors import Forbidden, MalformedJson, Unauthenticated
 from herald.kit.crypto import Cipher, sha256_hex, signature_matches
 from herald.meta_webhook.inbox import WebhookInbox
+from herald.provider.events import webhook_accounts
 
 
 class SignatureInvalid(Unauthenticated):
@@ -35,9 +36,7 @@ MAX_KEPT_ACCOUNTS = 10_000
 
 def waba_ids(envelope: Any) -> set[str]:
     """The accounts a delivery speaks for; SignatureInvalid when one is not an account id."""
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("entry"), list):
-        return set()
-    ids = {str(e.get("id")) for e in envelope["entry"] if isinstance(e, dict)}
+    ids = set(webhook_accounts(envelope))
     if len(ids) > MAX_ACCOUNTS_PER_DELIVERY or not all(_WABA_ID.fullmatch(i) for i in ids):
         raise SignatureInvalid()
     return ids

@@ -1,94 +1,21 @@
 """What Herald needs from a WhatsApp provider, and how provider failures are classified.
 
-Only ``cloud_api.py`` knows Meta's JSON; the rest of Herald speaks these types.
+Only ``cloud_api.py`` (requests and answers), ``events.py`` (webhooks) and ``errors.py`` (error
+codes) know Meta's JSON; the rest of Herald speaks these types.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-
-class ErrorKind(StrEnum):
-    THROTTLED = "throttled"  # the sender or app is over a rate: retry later, slow the sender
-    PAIR_RATE = "pair_rate"  # too many messages to one recipient: retry that recipient later
-    TRANSIENT = "transient"  # retry with back-off, bounded
-    PERMANENT = "permanent"  # this payload will never succeed: fail it
-    TEMPLATE_UNAVAILABLE = "template_unavailable"  # template paused or disabled
-    SENDER_LIMITED = "sender_limited"  # spam or per-user marketing limit: fail, back off
-    OPTED_OUT = "opted_out"  # the user stopped marketing messages: fail, add to opt-outs
-    AUTH = "auth"  # token or permission: fail, pause the channel, alert the operator
-    MEDIA_GONE = "media_gone"  # the provider lost the header file: upload it again, retry
-    MEDIA_MISSING = "media_missing"  # Herald no longer has the header file: fail
-    UNKNOWN_OUTCOME = "unknown_outcome"  # the request left; whether it took effect is unknown
-    # Herald could not build the request from the stored message (a bug, a row it cannot
-    # read): nothing left, and retrying cannot help. Herald's own, never Meta's.
-    INTERNAL = "internal_error"
-
-
-_BY_CODE: dict[int, ErrorKind] = {
-    **dict.fromkeys((130429, 80007, 4), ErrorKind.THROTTLED),
-    131056: ErrorKind.PAIR_RATE,
-    **dict.fromkeys((131057, 2, 131016, 131000), ErrorKind.TRANSIENT),
-    **dict.fromkeys(
-        (
-            131026,
-            131047,
-            131051,
-            132000,
-            132001,
-            132005,
-            132007,
-            132008,
-            132012,
-            133010,
-            100,
-            131030,
-        ),
-        ErrorKind.PERMANENT,
-    ),
-    **dict.fromkeys((132015, 132016), ErrorKind.TEMPLATE_UNAVAILABLE),
-    **dict.fromkeys((131048, 131049), ErrorKind.SENDER_LIMITED),
-    131050: ErrorKind.OPTED_OUT,
-    # The header's media id is unknown or expired at the provider: upload again, then retry.
-    131053: ErrorKind.MEDIA_GONE,
-    # 104: no token at all (Meta's "An access token is required"), a channel's credentials
-    # missing as surely as 190's are refused.
-    **dict.fromkeys((190, 104, 0, 10), ErrorKind.AUTH),
-}
-
-
-def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
-    """Meta's error code decides (never the HTTP status or the text), as the provider table says.
-
-    A code outside the table falls back on the HTTP status: 5xx is transient, anything else
-    permanent, so an unknown failure is never retried forever.
-    """
-    if code is not None:
-        if code in _BY_CODE:
-            return _BY_CODE[code]
-        if 200 <= code <= 299:
-            return ErrorKind.AUTH
-    if http_status is not None and http_status >= 500:
-        return ErrorKind.TRANSIENT
-    return ErrorKind.PERMANENT
-
-
-@dataclass
-class ProviderError(Exception):
-    kind: ErrorKind
-    code: int | None
-    title: str
-    details: str | None = None
-    subcode: int | None = None
-    http_status: int | None = None
-    trace_id: str | None = None
-
-    def __post_init__(self) -> None:
-        super().__init__(f"{self.kind}: {self.code} {self.title}")
+# The error taxonomy lives with Meta's code table; imported from here too, as it always was.
+from herald.provider.errors import ErrorKind as ErrorKind
+from herald.provider.errors import ProviderError as ProviderError
+from herald.provider.errors import TemplateProblem as TemplateProblem
+from herald.provider.errors import classify as classify
 
 
 @dataclass(frozen=True)

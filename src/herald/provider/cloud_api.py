@@ -22,8 +22,8 @@ from herald.provider.base import (
     ProviderTemplate,
     SendReceipt,
     TemplateDefinition,
-    classify,
 )
+from herald.provider.errors import error_from_meta
 
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 TEMPLATE_NOT_FOUND_SUBCODE = 2593002
@@ -225,7 +225,7 @@ def _parse(status: int, raw: bytes) -> JsonObject:
     if success and isinstance(body, dict):
         return body
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        raise _error_from_envelope(body["error"], status)
+        raise error_from_meta(body["error"], status)
     if success:
         # It answered "OK" in a shape we cannot read: it may well have acted on the request.
         kind = ErrorKind.UNKNOWN_OUTCOME
@@ -233,22 +233,6 @@ def _parse(status: int, raw: bytes) -> JsonObject:
         kind = ErrorKind.TRANSIENT if status >= 500 else ErrorKind.PERMANENT
     raise ProviderError(
         kind, None, f"unexpected provider answer (HTTP {status})", http_status=status
-    )
-
-
-def _error_from_envelope(error: JsonObject, http_status: int) -> ProviderError:
-    code = error.get("code")
-    code = code if isinstance(code, int) else None
-    subcode = error.get("error_subcode")
-    details = (error.get("error_data") or {}).get("details")
-    return ProviderError(
-        kind=classify(code, http_status),
-        code=code,
-        title=str(error.get("message") or error.get("title") or "provider error"),
-        details=str(details) if details is not None else None,
-        subcode=subcode if isinstance(subcode, int) else None,
-        http_status=http_status,
-        trace_id=error.get("fbtrace_id"),
     )
 
 

@@ -29,6 +29,7 @@ from herald.provider.base import (
     TemplateDefinition,
     as_api_error,
 )
+from herald.provider.events import TemplateStatusUpdate
 from herald.template import authentication, repository
 from herald.template.rules import check_template
 from herald.template.schemas import TemplateCreate
@@ -36,10 +37,9 @@ from herald.template.schemas import TemplateCreate
 log = structlog.get_logger("herald.template")
 
 SUBMITTABLE = ("DRAFT", "REJECTED")
-# Meta's template events and the state each puts a template in; other events change nothing.
+# The provider's template statuses and the state each puts a template in; others change nothing.
 PROVIDER_EVENTS = {
     "APPROVED": "APPROVED",
-    "REINSTATED": "APPROVED",
     "REJECTED": "REJECTED",
     "PAUSED": "PAUSED",
     "DISABLED": "DISABLED",
@@ -255,27 +255,20 @@ def _legacy_otp(template: Template) -> OtpOptions | None:
 
 
 async def apply_provider_event(
-    session: AsyncSession, waba_id: str, value: dict[str, Any], now: datetime
+    session: AsyncSession, update: TemplateStatusUpdate, now: datetime
 ) -> int:
-    """Apply one ``message_template_status_update``; returns how many templates changed.
+    """Apply one template status update from the provider; returns how many templates changed.
 
     Idempotent: the same event twice leaves the same state.
     """
-    state = PROVIDER_EVENTS.get(str(value.get("event", "")).upper())
-    if state is None:
-        return 0
-    channel_ids = [c.id for c in await channels.by_waba_ids(session, [waba_id])]
+    state = PROVIDER_EVENTS[update.status]
+    channel_ids = [c.id for c in await channels.by_waba_ids(session, [update.waba_id])]
     if not channel_ids:
         return 0
-    provider_id = value.get("message_template_id")
     templates = await repository.for_provider_event(
-        session,
-        channel_ids,
-        str(provider_id) if provider_id is not None else None,
-        value.get("message_template_name"),
-        value.get("message_template_language"),
+        session, channel_ids, update.provider_template_id, update.name, update.language
     )
-    reason = value.get("reason")
+    reason = update.reason
     changed = 0
     for template in templates:
         changed += await apply_state(

@@ -1,0 +1,289 @@
+"""Meta's webhook deliveries as typed events: the only code that reads a webhook's JSON.
+
+Shapes: Meta's OpenAPI (``WebhookPayload``, ``StatusMessageValue``, ``IncomingMessage``) and
+whatsapp-cloud-api.md ("Webhooks Meta sends to Herald"). Meta adds fields and kinds freely:
+whatever Herald does not know is skipped, never an error; only a body that is not Meta's
+envelope at all is refused (``parse_webhook``), so that the stored event is set aside.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from herald.provider.errors import ProviderError, error_from_meta
+
+
+class DeliveryStatus(StrEnum):
+    """A sent message's status as Meta reports it (Herald's states of the same names)."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+_DELIVERY_STATUSES = {status.value: status for status in DeliveryStatus}
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    """A status of a message Herald sent (``messages`` change, ``statuses[]``)."""
+
+    waba_id: str
+    phone_number_id: str
+    provider_message_id: str  # the wamid; "" when Meta left it out
+    callback_data: str  # what the send put in biz_opaque_callback_data (Herald's message id)
+    status: DeliveryStatus
+    at: datetime | None  # when it happened at Meta; None when the timestamp is unreadable
+    # A failed status's errors, classified as a refused send's would be (errors.py).
+    errors: tuple[ProviderError, ...] = ()
+
+    @property
+    def error(self) -> ProviderError | None:
+        return self.errors[0] if self.errors else None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A customer's message to the business number (``messages`` change, ``messages[]``)."""
+
+    waba_id: str
+    phone_number_id: str
+    provider_message_id: str
+    sender: str  # E.164 digits
+    kind: str  # text | button | interactive | image | ... as Meta names it
+    text: str | None  # a text's body, a tapped button's or chosen item's title
+    context_message_id: str | None  # the business message it replies to
+
+
+class TemplateStatus(StrEnum):
+    """A template's status at the provider, as a status update leaves it."""
+
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PENDING = "PENDING"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+
+
+# Meta's events and the status each leaves the template in; the others (FLAGGED, a warning
+# before a pause; PENDING_DELETION ...) carry no event yet.
+_TEMPLATE_EVENTS = {
+    **{status.value: status for status in TemplateStatus},
+    "REINSTATED": TemplateStatus.APPROVED,  # active again after a pause
+}
+
+
+@dataclass(frozen=True)
+class TemplateStatusUpdate:
+    """Meta's review or quality verdict on a template (``message_template_status_update``)."""
+
+    waba_id: str
+    status: TemplateStatus
+    provider_template_id: str | None
+    name: str | None
+    language: str | None
+    reason: str | None  # a rejection's reason; None when Meta gives none ("NONE")
+
+
+@dataclass(frozen=True)
+class TemplateQualityUpdate:
+    """A template's quality rating changed (``message_template_quality_update``)."""
+
+    waba_id: str
+    provider_template_id: str | None
+    name: str | None
+    language: str | None
+    previous_score: str | None  # GREEN | YELLOW | RED | UNKNOWN
+    new_score: str | None
+
+
+@dataclass(frozen=True)
+class TemplateCategoryUpdate:
+    """Meta moved a template to another category (``template_category_update``)."""
+
+    waba_id: str
+    provider_template_id: str | None
+    name: str | None
+    language: str | None
+    previous_category: str | None
+    new_category: str | None
+
+
+ProviderEvent = (
+    MessageStatus
+    | InboundMessage
+    | TemplateStatusUpdate
+    | TemplateQualityUpdate
+    | TemplateCategoryUpdate
+)
+
+
+def parse_webhook(payload: str | bytes) -> list[ProviderEvent]:
+    """Every event one delivery carries, in the order Meta wrote them (per ``messages``
+    change: its statuses, then its inbound messages)."""
+    envelope = orjson.loads(payload)
+    if not isinstance(envelope, dict):
+        # An AttributeError, as reading such a body with ``.get`` always raised: a set-aside
+        # event's ``last_error`` names it, and operators know it by that name.
+        raise AttributeError(f"a webhook body is a JSON object, not {type(envelope).__name__}")
+    events: list[ProviderEvent] = []
+    for waba_id, field, value in _changes(envelope):
+        if field == "messages":
+            events.extend(_messages_change(waba_id, value))
+        elif field == "message_template_status_update":
+            update = _template_status(waba_id, value)
+            if update is not None:
+                events.append(update)
+        elif field == "message_template_quality_update":
+            events.append(_template_quality(waba_id, value))
+        elif field == "template_category_update":
+            events.append(_template_category(waba_id, value))
+    return events
+
+
+def webhook_accounts(envelope: Any) -> list[str]:
+    """The business account ids a delivery's entries name (checked before it is stored)."""
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("entry"), list):
+        return []
+    return [str(entry.get("id")) for entry in envelope["entry"] if isinstance(entry, dict)]
+
+
+def _changes(envelope: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for entry in envelope.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        for change in entry.get("changes") or []:
+            if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                yield str(entry.get("id")), str(change.get("field")), change["value"]
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None and value != "" else None
+
+
+def _messages_change(waba_id: str, value: dict[str, Any]) -> Iterator[ProviderEvent]:
+    metadata = value.get("metadata")
+    number = _text(metadata.get("phone_number_id")) if isinstance(metadata, dict) else None
+    if number is None:
+        return
+    for status in value.get("statuses") or []:
+        if isinstance(status, dict):
+            parsed = _status(waba_id, number, status)
+            if parsed is not None:
+                yield parsed
+    for inbound in value.get("messages") or []:
+        if isinstance(inbound, dict):
+            message = _inbound(waba_id, number, inbound)
+            if message is not None:
+                yield message
+
+
+def _status(waba_id: str, number: str, status: dict[str, Any]) -> MessageStatus | None:
+    kind = _DELIVERY_STATUSES.get(str(status.get("status", "")).lower())
+    if kind is None:
+        return None  # a status Herald does not follow (deleted, warning, ...)
+    errors = tuple(
+        error_from_meta(error, title_keys=("title", "message"), default_title="")
+        for error in status.get("errors") or []
+        if isinstance(error, dict)
+    )
+    return MessageStatus(
+        waba_id=waba_id,
+        phone_number_id=number,
+        provider_message_id=str(status.get("id") or ""),
+        callback_data=str(status.get("biz_opaque_callback_data") or ""),
+        status=kind,
+        at=_timestamp(status.get("timestamp")),
+        errors=errors,
+    )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _inbound(waba_id: str, number: str, inbound: dict[str, Any]) -> InboundMessage | None:
+    sender = re.sub(r"\D", "", str(inbound.get("from") or ""))
+    wamid = str(inbound.get("id") or "")
+    if not sender or not wamid:
+        return None
+    context = inbound.get("context")
+    return InboundMessage(
+        waba_id=waba_id,
+        phone_number_id=number,
+        provider_message_id=wamid,
+        sender=sender,
+        kind=str(inbound.get("type") or "unknown"),
+        text=_inbound_text(inbound),
+        context_message_id=_text(context.get("id")) if isinstance(context, dict) else None,
+    )
+
+
+def _inbound_text(inbound: dict[str, Any]) -> str | None:
+    kind = inbound.get("type")
+    found: Any = None
+    if kind == "text":
+        found = _object(inbound, "text").get("body")
+    elif kind == "button":
+        button = _object(inbound, "button")
+        found = button.get("text") or button.get("payload")
+    elif kind == "interactive":
+        reply = _object(inbound, "interactive")
+        chosen = _object(reply, "button_reply") or _object(reply, "list_reply")
+        found = chosen.get("title") or chosen.get("id")
+    return _text(found)
+
+
+def _object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _template_fields(value: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    return (
+        _text(value.get("message_template_id")),
+        _text(value.get("message_template_name")),
+        _text(value.get("message_template_language")),
+    )
+
+
+def _template_status(waba_id: str, value: dict[str, Any]) -> TemplateStatusUpdate | None:
+    status = _TEMPLATE_EVENTS.get(str(value.get("event", "")).upper())
+    if status is None:
+        return None
+    reason = _text(value.get("reason"))
+    return TemplateStatusUpdate(
+        waba_id,
+        status,
+        *_template_fields(value),
+        reason=None if reason is None or reason.upper() == "NONE" else reason,
+    )
+
+
+def _template_quality(waba_id: str, value: dict[str, Any]) -> TemplateQualityUpdate:
+    return TemplateQualityUpdate(
+        waba_id,
+        *_template_fields(value),
+        previous_score=_text(value.get("previous_quality_score")),
+        new_score=_text(value.get("new_quality_score")),
+    )
+
+
+def _template_category(waba_id: str, value: dict[str, Any]) -> TemplateCategoryUpdate:
+    return TemplateCategoryUpdate(
+        waba_id,
+        *_template_fields(value),
+        previous_category=_text(value.get("previous_category")),
+        new_category=_text(value.get("new_category")),
+    )

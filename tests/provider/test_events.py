@@ -1,0 +1,235 @@
+"""Meta's webhook bodies read into typed events (provider/events.py), fed with the examples of
+Meta's own OpenAPI description, and a failed status's error classified exactly as a refused
+send's (the same code table, the same function)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+
+from herald.provider import cloud_api
+from herald.provider.errors import CODES, ErrorKind, ProviderError, TemplateProblem
+from herald.provider.events import (
+    DeliveryStatus,
+    InboundMessage,
+    MessageStatus,
+    TemplateCategoryUpdate,
+    TemplateQualityUpdate,
+    TemplateStatus,
+    TemplateStatusUpdate,
+    parse_webhook,
+    webhook_accounts,
+)
+from tests.meta_spec import load_spec
+
+WEBHOOK_PATH = "/whatsapp/webhooks"
+
+
+def webhook_examples() -> dict[str, dict[str, Any]]:
+    content = load_spec()["paths"][WEBHOOK_PATH]["post"]["requestBody"]["content"]
+    examples = content["application/json"]["examples"]
+    return {name: example["value"] for name, example in examples.items()}
+
+
+def status_example() -> dict[str, Any]:
+    """A ``statuses[]`` item with every member Meta's ``Statuses`` schema names (the spec shows
+    no status example), plus the callback data Herald sends (whatsapp-cloud-api.md)."""
+    properties = load_spec()["components"]["schemas"]["Statuses"]["properties"]
+    status = {
+        "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MEM2RUJFNkI0RENGQTVDRjUA",
+        "status": "delivered",
+        "timestamp": "1750025136",
+        "recipient_id": "16505551234",
+        "biz_opaque_callback_data": "4711",
+        "conversation": {"id": "c1", "origin": {"type": "marketing"}},
+        "pricing": {"billable": True, "pricing_model": "PMP", "category": "marketing"},
+    }
+    assert set(properties) - set(status) <= {"group_id", "errors"}
+    return status
+
+
+def envelope(field: str, value: dict[str, Any], waba_id: str = "419561257915477") -> bytes:
+    change = {"field": field, "value": value}
+    body = {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [change]}]}
+    return orjson.dumps(body)
+
+
+def statuses_value(*statuses: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+        "statuses": list(statuses),
+    }
+
+
+def test_every_inbound_example_of_the_spec_is_one_inbound_message() -> None:
+    examples = webhook_examples()
+    messages = {
+        n: e for n, e in examples.items() if e["entry"][0]["changes"][0]["field"] == "messages"
+    }
+    assert len(messages) >= 10
+    for name, example in messages.items():
+        events = parse_webhook(orjson.dumps(example))
+        raw = example["entry"][0]["changes"][0]["value"]["messages"]
+        assert len(events) == len(raw), name
+        for event, item in zip(events, raw, strict=True):
+            assert isinstance(event, InboundMessage), name
+            assert event.waba_id == example["entry"][0]["id"]
+            assert (
+                event.phone_number_id
+                == example["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"]
+            )
+            assert event.provider_message_id == item["id"]
+            assert event.sender == item["from"]
+            assert event.kind == item["type"]
+            assert event.context_message_id == (item.get("context") or {}).get("id")
+
+
+def test_what_a_customer_wrote_or_tapped_is_the_inbound_text() -> None:
+    examples = webhook_examples()
+
+    def text_of(name: str) -> str | None:
+        (event,) = parse_webhook(orjson.dumps(examples[name]))
+        assert isinstance(event, InboundMessage)
+        return event.text
+
+    assert text_of("Text Message") == "Does it come in another color?"
+    assert text_of("Button Message") == "Unsubscribe"
+    assert text_of("Interactive List Reply Message") == "Priority Mail Express"
+    assert text_of("Interactive Button Reply Message") == "Cancel"
+    assert text_of("Reaction Message") is None
+    assert text_of("Image Message") is None
+
+
+def test_fields_herald_does_not_follow_carry_no_event() -> None:
+    for name, example in webhook_examples().items():
+        if example["entry"][0]["changes"][0]["field"].startswith("group_"):
+            assert parse_webhook(orjson.dumps(example)) == [], name
+
+
+def test_a_status_is_read_with_its_callback_data_and_time() -> None:
+    status = status_example()
+    (event,) = parse_webhook(envelope("messages", statuses_value(status)))
+    assert event == MessageStatus(
+        waba_id="419561257915477",
+        phone_number_id="106540352242922",
+        provider_message_id=status["id"],
+        callback_data="4711",
+        status=DeliveryStatus.DELIVERED,
+        at=datetime.fromtimestamp(1750025136, UTC),
+    )
+    assert event.error is None
+
+
+def test_statuses_herald_does_not_follow_and_unreadable_times_are_skipped_or_blank() -> None:
+    deleted = {**status_example(), "status": "deleted"}
+    late = {**status_example(), "status": "READ", "timestamp": "soon"}
+    (event,) = parse_webhook(envelope("messages", statuses_value(deleted, late)))
+    assert isinstance(event, MessageStatus)
+    assert (event.status, event.at) == (DeliveryStatus.READ, None)
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_a_failed_status_is_classified_as_a_refused_send_with_its_code(code: int) -> None:
+    error = {
+        "code": code,
+        "title": "Short text",
+        "message": "Longer text",
+        "error_data": {"details": "What went wrong"},
+        "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+    }
+    failed = {**status_example(), "status": "failed", "errors": [error]}
+    (event,) = parse_webhook(envelope("messages", statuses_value(failed)))
+    assert isinstance(event, MessageStatus)
+    assert event.status is DeliveryStatus.FAILED
+    assert event.error is not None
+
+    refused = {"error": {**copy.deepcopy(error), "type": "OAuthException", "fbtrace_id": "x"}}
+    with pytest.raises(ProviderError) as send:
+        cloud_api._parse(400, orjson.dumps(refused))
+    assert event.error.kind is send.value.kind is CODES[code].kind
+    assert event.error.template_problem is send.value.template_problem
+    assert (event.error.code, event.error.title, event.error.details) == (
+        code,
+        "Short text",  # a status's short text is its title (a send's is its message)
+        "What went wrong",
+    )
+
+
+def test_a_failed_status_without_errors_has_no_error() -> None:
+    failed = {**status_example(), "status": "failed"}
+    (event,) = parse_webhook(envelope("messages", statuses_value(failed)))
+    assert isinstance(event, MessageStatus)
+    assert event.error is None
+
+
+def test_template_level_codes_name_their_problem() -> None:
+    problems = {c: e.template for c, e in CODES.items() if e.template is not None}
+    assert problems == {
+        132001: TemplateProblem.MISSING,
+        132015: TemplateProblem.PAUSED,
+        132016: TemplateProblem.DISABLED,
+    }
+    assert ProviderError(ErrorKind.PERMANENT, 131026, "t").template_problem is None
+
+
+def test_template_updates() -> None:
+    status = {
+        "event": "rejected",
+        "message_template_id": 594425479261596,
+        "message_template_name": "order_confirmed",
+        "message_template_language": "en_US",
+        "reason": "INVALID_FORMAT",
+    }
+    quality = {
+        "previous_quality_score": "GREEN",
+        "new_quality_score": "YELLOW",
+        "message_template_id": 594425479261596,
+        "message_template_name": "order_confirmed",
+        "message_template_language": "en_US",
+    }
+    category = {
+        "message_template_id": 594425479261596,
+        "message_template_name": "order_confirmed",
+        "message_template_language": "en_US",
+        "previous_category": "UTILITY",
+        "new_category": "MARKETING",
+    }
+    ids = ("594425479261596", "order_confirmed", "en_US")
+    assert parse_webhook(envelope("message_template_status_update", status)) == [
+        TemplateStatusUpdate(
+            "419561257915477", TemplateStatus.REJECTED, *ids, reason="INVALID_FORMAT"
+        )
+    ]
+    reinstated = {**status, "event": "REINSTATED", "reason": "NONE"}
+    (event,) = parse_webhook(envelope("message_template_status_update", reinstated))
+    assert isinstance(event, TemplateStatusUpdate)
+    assert (event.status, event.reason) == (TemplateStatus.APPROVED, None)
+    flagged = {**status, "event": "FLAGGED"}
+    assert parse_webhook(envelope("message_template_status_update", flagged)) == []
+    assert parse_webhook(envelope("message_template_quality_update", quality)) == [
+        TemplateQualityUpdate("419561257915477", *ids, "GREEN", "YELLOW")
+    ]
+    assert parse_webhook(envelope("template_category_update", category)) == [
+        TemplateCategoryUpdate("419561257915477", *ids, "UTILITY", "MARKETING")
+    ]
+
+
+def test_unknown_parts_are_skipped_and_a_body_that_is_not_the_envelope_is_refused() -> None:
+    assert parse_webhook(envelope("account_alerts", {"anything": 1})) == []
+    assert parse_webhook(orjson.dumps({"entry": ["x", {"id": "1", "changes": [1]}]})) == []
+    no_number = {**statuses_value(status_example()), "metadata": {}}
+    assert parse_webhook(envelope("messages", no_number)) == []
+    with pytest.raises(AttributeError):
+        parse_webhook('[{"entry": "not a list of entries"}]')
+
+
+def test_the_accounts_a_delivery_speaks_for() -> None:
+    example = webhook_examples()["Text Message"]
+    assert webhook_accounts(example) == ["419561257915477"]
+    assert webhook_accounts({"entry": "x"}) == []
+    assert webhook_accounts([]) == []
