@@ -16,6 +16,7 @@ from herald.db import create_engine, session_factory
 from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
 from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
+from herald.kit.wakeup import Wakeup, postgres_connect
 from herald.media.storage import MediaStore, open_store
 from herald.message.idempotency import KeyLocks
 from herald.message.intake import SendBatcher
@@ -43,10 +44,11 @@ class Runtime:
     webhook_inbox: WebhookInbox
     send_batcher: SendBatcher
     intake_cache: IntakeCache
+    # Wakes the dispatchers when sends are accepted: this process's (its event) and, on
+    # PostgreSQL, other processes' through NOTIFY (kit/wakeup.py).
+    wakeup: Wakeup
     # Set when a new webhook event is stored, so the processor wakes before its next poll.
     webhooks_pending: asyncio.Event = field(default_factory=asyncio.Event)
-    # Set when a send is accepted, so the dispatcher wakes before its next poll.
-    dispatch_pending: asyncio.Event = field(default_factory=asyncio.Event)
     idempotency_locks: KeyLocks = field(default_factory=KeyLocks)
 
     def __post_init__(self) -> None:
@@ -81,6 +83,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
     inbox = WebhookInbox(sessions)
     cache = IntakeCache()
     batcher = SendBatcher(sessions, cache)
+    wakeup = Wakeup(asyncio.Event(), postgres_connect(engine))
     try:
         yield Runtime(
             settings=settings,
@@ -98,8 +101,10 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
             webhook_inbox=inbox,
             send_batcher=batcher,
             intake_cache=cache,
+            wakeup=wakeup,
         )
     finally:
+        await wakeup.aclose()
         await inbox.aclose()
         await batcher.aclose()
         await http.close()

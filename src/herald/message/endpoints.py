@@ -107,7 +107,7 @@ async def _accept_once(
         if key and (stored := await idempotency.replay(session, user_id, key, fingerprint, now)):
             return JSendResponse(stored.body, status_code=stored.status)
         raise
-    runtime.dispatch_pending.set()
+    runtime.wakeup.accepted()
     MESSAGES.labels("queued").inc(_queued_count(answer))
     return JSendResponse(answer, status_code=202)
 
@@ -138,7 +138,7 @@ async def _accept_single(
 
         return await _accept(request, body, key, user, session, runtime, work)
     message = await single.store_single(request, caller, session, runtime, draft)
-    runtime.dispatch_pending.set()
+    runtime.wakeup.accepted()
     MESSAGES.labels("queued").inc()
     return JSendResponse(single.accepted_body(message), status_code=202)
 

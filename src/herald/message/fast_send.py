@@ -68,7 +68,7 @@ async def fast_send_v2(scope: Scope, receive: Receive, send: Send, framework: AS
     except Exception as failure:
         await error_answer(failure, scope["method"], scope["path"])(scope, receive, send)
         return
-    runtime.dispatch_pending.set()
+    runtime.wakeup.accepted()
     MESSAGES.labels("queued").inc()
     await send_json(send, 202, answer)
 
