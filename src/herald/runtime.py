@@ -16,7 +16,7 @@ from herald.db import create_engine, session_factory
 from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
 from herald.kit.ratelimit import Limiter, burst_limit, parse_limit
-from herald.kit.wakeup import Wakeup, postgres_connect
+from herald.kit.wakeup import WakeEvent, Wakeup, postgres_connect
 from herald.media.storage import MediaStore, open_store
 from herald.message.idempotency import KeyLocks
 from herald.message.intake import SendBatcher
@@ -83,7 +83,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
     inbox = WebhookInbox(sessions)
     cache = IntakeCache()
     batcher = SendBatcher(sessions, cache)
-    wakeup = Wakeup(asyncio.Event(), postgres_connect(engine))
+    wakeup = Wakeup(WakeEvent(), postgres_connect(engine))
     try:
         yield Runtime(
             settings=settings,

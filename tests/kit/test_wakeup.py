@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from herald.db import create_engine
-from herald.kit.wakeup import Wakeup, postgres_connect
+from herald.kit.wakeup import WakeEvent, Wakeup, postgres_connect
 from tests.reliability.private_postgres import PrivatePostgres, private_postgres
 
 pytestmark = pytest.mark.e2e
@@ -44,8 +44,8 @@ async def test_notify_wakes_the_listener_which_polls_while_the_server_is_down(
     engine = create_engine(postgres.url)
     connect = postgres_connect(engine)
     assert connect is not None
-    dispatcher = Wakeup(asyncio.Event(), connect, fallback_seconds=0.05, check_seconds=0.5)
-    api = Wakeup(asyncio.Event(), connect)  # another process's, accepting sends
+    dispatcher = Wakeup(WakeEvent(), connect, fallback_seconds=0.05, check_seconds=0.5)
+    api = Wakeup(WakeEvent(), connect)  # another process's, accepting sends
     try:
         async with listening(dispatcher) as task:
             await asyncio.wait_for(dispatcher.listening.wait(), 10)
@@ -72,8 +72,7 @@ async def test_notify_wakes_the_listener_which_polls_while_the_server_is_down(
 
 
 async def test_without_postgresql_the_event_alone_wakes_the_dispatcher() -> None:
-    wakeup = Wakeup(asyncio.Event())
+    wakeup = Wakeup(WakeEvent())
     await wakeup.listen()  # nothing to listen to: returns at once
     wakeup.accepted()
     assert wakeup.event.is_set()
-

@@ -37,10 +37,23 @@ Connect = Callable[[], Awaitable[Any]]  # an asyncpg connection (untyped: asyncp
 DISPATCH_CHANNEL = "herald_dispatch"
 
 
+class WakeEvent(asyncio.Event):
+    """An event that counts its wake-ups: a loop busy with other work (a channel's runner
+    sending a bulk) sees that something was accepted since it last looked, without waiting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def set(self) -> None:
+        self.count += 1
+        super().set()
+
+
 class Wakeup:
     def __init__(
         self,
-        event: asyncio.Event,
+        event: WakeEvent,
         connect: Connect | None = None,
         channel: str = DISPATCH_CHANNEL,
         fallback_seconds: float = 0.5,
