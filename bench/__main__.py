@@ -18,6 +18,7 @@ from pathlib import Path
 from bench import cli_start as c
 from bench import history as h
 from bench import scenarios as s
+from bench import wakeup as wk
 from bench import webhook_ingest as w
 from bench.setup import prepare, token
 
@@ -180,6 +181,13 @@ def cli(results: dict[str, object], runs: int, quick: bool) -> None:
     results["cli_start"] = c.cli_start(runs)
 
 
+def wakeup(results: dict[str, object], runs: int, quick: bool) -> None:
+    """A single send's 202 to its arrival at the provider, idle and behind a bulk (one run:
+    each is already a distribution of many sends)."""
+    for kind in ("sqlite", "postgresql"):
+        results[f"wakeup_{kind}"] = wk.wakeup(kind, quick)
+
+
 SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "intake": intake_and_ingest,
     "single-sends": single_sends,
@@ -189,6 +197,7 @@ SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "pacing": pacing,
     "history": history,
     "cli": cli,
+    "wakeup": wakeup,
 }
 
 
@@ -357,6 +366,21 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
         ),
         max(wall for name, wall in walls.items() if name != "python_bare") < 0.5,
     )
+    for kind, processes in (("sqlite", "`herald serve`"), ("postgresql", "api + worker")):
+        k = get(f"wakeup_{kind}")
+        row(
+            "9",
+            f"Wake-up: a send's 202 to the provider, {processes} ({kind})",
+            "p99 < 50 ms idle, < 1 s behind a bulk",
+            f"idle p50 {f(k['idle_p50_ms'])} ms, p99 {f(k['idle_p99_ms'])} ms "
+            f"(after the channel was let go: up to {f(k['cold_max_ms'])} ms); behind "
+            f"{k['bulk']:,.0f} bulk: p50 {f(k['behind_bulk_p50_ms'])} ms, "
+            f"p99 {f(k['behind_bulk_p99_ms'])} ms, each ahead of "
+            f"≥ {k['bulk_after_each_min']:,.0f} bulk sends",
+            k["idle_p99_ms"] < 50
+            and k["behind_bulk_p99_ms"] < 1000
+            and k["bulk_after_each_min"] > 0,
+        )
     lines += [
         "",
         "<details><summary>Raw figures</summary>",

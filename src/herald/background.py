@@ -44,6 +44,9 @@ class BackgroundLoops:
         ]
         if dispatch:
             self._tasks.append(asyncio.create_task(self._dispatch(), name="herald-dispatch"))
+            # On PostgreSQL, NOTIFYs from every API process wake this dispatcher (kit/wakeup.py).
+            listen = asyncio.create_task(self.runtime.wakeup.listen(), name="herald-listen")
+            self._tasks.append(listen)
 
     async def wait(self) -> None:
         """Run until cancelled (``herald worker``)."""
@@ -173,7 +176,7 @@ def dispatch_deps(runtime: Runtime) -> DispatchDeps:
             poll_seconds=settings.dispatch_poll_seconds,
             unknown_outcome_deadline=timedelta(seconds=settings.unknown_outcome_deadline_seconds),
         ),
-        wake=runtime.dispatch_pending,
+        wake=runtime.wakeup.event,
         media=ProviderCopies(
             runtime.sessions, media_store(runtime), runtime.provider, runtime.clock
         ),

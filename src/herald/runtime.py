@@ -22,6 +22,7 @@ from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
 from herald.kit.ratelimit import Limiter, burst_limit
 from herald.kit.registry import Registry
+from herald.kit.wakeup import WakeEvent, Wakeup, postgres_connect
 from herald.message.idempotency import KeyLocks
 from herald.message.intake import SendBatcher
 from herald.message.intake_cache import IntakeCache
@@ -43,8 +44,9 @@ class Runtime:
     # message/'s intake state: to move into a slot of message/ with its intake rewrite.
     send_batcher: SendBatcher
     intake_cache: IntakeCache
-    # Set when a send is accepted, so the dispatcher wakes before its next poll.
-    dispatch_pending: asyncio.Event = field(default_factory=asyncio.Event)
+    # Wakes the dispatchers when sends are accepted: this process's (its event) and, on
+    # PostgreSQL, other processes' through NOTIFY (kit/wakeup.py).
+    wakeup: Wakeup
     idempotency_locks: KeyLocks = field(default_factory=KeyLocks)
     # Each feature's own state, put there at start-up (see the module's docstring).
     features: Registry = field(default_factory=Registry)
@@ -71,6 +73,7 @@ async def open_runtime(
     cipher = Cipher(settings.resolved_encryption_keys())
     cache = IntakeCache()
     batcher = SendBatcher(sessions, cache)
+    wakeup = Wakeup(WakeEvent(), postgres_connect(engine))
     try:
         runtime = Runtime(
             settings=settings,
@@ -84,12 +87,14 @@ async def open_runtime(
             provider=CloudApiProvider(http),
             send_batcher=batcher,
             intake_cache=cache,
+            wakeup=wakeup,
         )
         async with AsyncExitStack() as started:
             for start in features:
                 await started.enter_async_context(start(runtime))
             yield runtime
     finally:
+        await wakeup.aclose()
         await batcher.aclose()
         await http.close()
         await engine.dispose()

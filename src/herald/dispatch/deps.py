@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.dispatch.policy import RetryPolicy
 from herald.kit.clock import Clock
 from herald.kit.crypto import Cipher
+from herald.kit.wakeup import WakeEvent
 from herald.media.provider_copies import ProviderCopies
 from herald.provider.base import Provider
 
@@ -39,6 +39,6 @@ class DispatchDeps:
     cipher: Cipher
     clock: Clock
     settings: DispatchSettings
-    wake: asyncio.Event
+    wake: WakeEvent  # set when sends are accepted (in this process or, on PostgreSQL, any)
     media: ProviderCopies
     rng: random.Random = field(default_factory=random.Random)

@@ -147,6 +147,7 @@ class ChannelRunner:
                     self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 40)
                 )
                 lead = CLAIM_AHEAD_SECONDS * channel.throughput_per_second
+                wakes = self.deps.wake.count
                 for start in range(0, len(batch), size):
                     if time.monotonic() < self._paused_until:
                         # The credentials were refused (during this batch, or before a batch
@@ -154,6 +155,14 @@ class ChannelRunner:
                         # place, rather than fail too; the next claim waits for the pause.
                         await self._give_back_claimed({token: [m.id for m in batch[start:]]})
                         break
+                    if self.deps.wake.count != wakes:
+                        # Sends were accepted meanwhile: transactional ones go before the rest
+                        # of this batch, not after it (a batch is a second of sending or more).
+                        wakes = self.deps.wake.count
+                        urgent = await self._claim_transactional(channel, token)
+                        batch.extend(urgent)  # given back with the batch if the runner stops
+                        for first in range(0, len(urgent), size):
+                            yield _Chunk(channel, access, token, urgent[first : first + size])
                     if ahead is None and len(batch) - start <= lead:
                         ahead = asyncio.create_task(self._claim_due())
                     yield _Chunk(channel, access, token, batch[start : start + size])
@@ -243,6 +252,22 @@ class ChannelRunner:
                     break
             await session.commit()
         return token, batch
+
+    async def _claim_transactional(self, channel: Channel, token: str) -> list[Message]:
+        """Transactional sends due now, under the current claim's token."""
+        capacity = max(1, int(channel.throughput_per_second * self.deps.settings.claim_seconds))
+        async with self.deps.sessions() as session:
+            urgent = await repository.claim(
+                session,
+                self.channel_id,
+                token,
+                capacity,
+                self.deps.clock.now(),
+                self.deps.settings.lease,
+                TRANSACTIONAL,
+            )
+            await session.commit()
+        return list(urgent)
 
     async def _prepare(self, chunks: AsyncIterator[_Chunk]) -> _Chunk | None:
         """The next chunk, marked in flight and ready to send (None: the runner is done)."""

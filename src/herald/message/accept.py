@@ -48,7 +48,7 @@ Work = Callable[[datetime], Awaitable[dict[str, Any]]]
 
 def accepted(runtime: Runtime, count: int = 1) -> None:
     """``count`` messages were committed: wake the dispatcher, count them."""
-    runtime.dispatch_pending.set()
+    runtime.wakeup.accepted()
     MESSAGES.labels("queued").inc(count)
 
 
