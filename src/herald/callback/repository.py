@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from herald.db import insert_unless_taken
-from herald.models import CallbackDelivery, CallbackEndpoint, Message, lifecycle
-from herald.models.lifecycle import STATES
+from herald.models import CallbackDelivery, CallbackEndpoint, Message
+from herald.models.message import CANCELLED, DELIVERED, FAILED, READ, SENT
 
 
 async def add_unless_taken(
@@ -83,7 +83,7 @@ async def set_aside_by_endpoint(
             CallbackDelivery.id.in_([last for _, last in found.values()])
         )
     )
-    errors: dict[int, str | None] = dict(last_errors)
+    errors: dict[int, str | None] = dict(last_errors.all())
     return {eid: (count, errors.get(last)) for eid, (count, last) in found.items()}
 
 
@@ -97,13 +97,18 @@ async def remove(session: AsyncSession, endpoint: CallbackEndpoint) -> None:
     await session.flush()
 
 
-# Each state a message can be in, with the states it announces in order (lifecycle.announced:
-# a message seen ``read`` first has also been sent and delivered, and a receiver is told so
-# rather than missing the steps it skipped).
-_ANNOUNCES = tuple(
-    (current, STATES.index(announced), announced)
-    for current in STATES
-    for announced in lifecycle.announced(current)
+# Each state a message can be in, with the states it announces: a message seen ``read`` first
+# (Meta's statuses arrive out of order, and concurrently) has also been sent and delivered, and
+# a receiver is told so, in that order, rather than missing the steps it skipped.
+_ANNOUNCES = (
+    (SENT, 1, SENT),
+    (DELIVERED, 1, SENT),
+    (DELIVERED, 2, DELIVERED),
+    (READ, 1, SENT),
+    (READ, 2, DELIVERED),
+    (READ, 3, READ),
+    (FAILED, 4, FAILED),
+    (CANCELLED, 5, CANCELLED),
 )
 
 
