@@ -131,8 +131,8 @@ def parse_webhook(payload: str | bytes) -> list[ProviderEvent]:
     change: its statuses, then its inbound messages)."""
     envelope = orjson.loads(payload)
     if not isinstance(envelope, dict):
-        # An AttributeError, as reading such a body with ``.get`` always raised: a set-aside
-        # event's ``last_error`` names it, and operators know it by that name.
+        # An AttributeError, as reading such a body with ``.get`` always raised: the name a
+        # set-aside event's ``last_error`` has always shown stays the same.
         raise AttributeError(f"a webhook body is a JSON object, not {type(envelope).__name__}")
     events: list[ProviderEvent] = []
     for waba_id, field, value in _changes(envelope):
