@@ -79,6 +79,9 @@ class ChannelRunner:
         self.holds = TemplateHolds(deps.provider)
         self._claim_count = 0  # the number of the last claim (its token's suffix)
         self.recorder = Recorder(deps, self.holds, lambda: self._claim_count)
+        # claim token → the wake event's count when the claim began: sends accepted after it
+        # may be missing from the batch (see _chunks).
+        self._wakes_at_claim: dict[str, int] = {}
 
     async def run(self) -> None:
         """Send until nothing has been due for ``idle_seconds``, then return."""
@@ -133,6 +136,8 @@ class ChannelRunner:
                 if claimed is None:
                     return
                 channel, token, batch = claimed
+                # Wake-ups since this batch's claim began (it may have been claimed ahead).
+                wakes = self._wakes_at_claim.pop(token, self.deps.wake.count)
                 if not batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
@@ -147,7 +152,6 @@ class ChannelRunner:
                     self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 40)
                 )
                 lead = CLAIM_AHEAD_SECONDS * channel.throughput_per_second
-                wakes = self.deps.wake.count
                 for start in range(0, len(batch), size):
                     if time.monotonic() < self._paused_until:
                         # The credentials were refused (during this batch, or before a batch
@@ -220,6 +224,7 @@ class ChannelRunner:
         # A token per claim: rows of an older claim whose lease ran out are never sent by it.
         self._claim_count = next(self._claims)
         token = f"{self.owner}:{self._claim_count}"
+        self._wakes_at_claim[token] = self.deps.wake.count
         async with self.deps.sessions() as session:
             batch = list(
                 await repository.claim(
