@@ -48,7 +48,7 @@ async def test_reordered_and_duplicated_statuses_end_in_read(
         message = (await messages_of(live, live_ana, group))[0]
         return bool(message["delivered_at"] and message["read_at"])
 
-    await eventually(both_times, timeout=10, message="delivered_at and read_at set")
+    await eventually(both_times, timeout=30, message="delivered_at and read_at set")
     assert (await messages_of(live, live_ana, group))[0]["state"] == "read"
 
 
