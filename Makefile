@@ -41,8 +41,14 @@ $(CHROMIUM):
 	@echo "Installing Debian's chromium for the console's browser tests"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# Two workers, whole files to each (a file's module fixtures and order stay together): the
+# suite waits on servers, subprocesses and the emulator's pacing as much as it computes, so two
+# workers overlap the waits even on two cores. Each worker has its own databases and ports
+# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
+
 test: lint $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The benchmarks of docs/benchmarks.md (installs wrk from Debian if missing; `--quick` took
 # 4 minutes here, the full run several times that).

@@ -14,23 +14,38 @@ import uvicorn
 
 
 def free_port() -> int:
+    """A port free now; another process may take it before it is used (prefer ``listening``)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
+def listening(port: int = 0) -> socket.socket:
+    """A loopback socket bound now and held until a server takes it: no other process (another
+    xdist worker, another suite on the machine) can take its port in between, as it can
+    between ``free_port()`` and a later bind."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
 @asynccontextmanager
-async def serve_app(app: Any, port: int | None = None) -> AsyncIterator[str]:
-    """Run ``app`` (lifespan included) under uvicorn; yields its base URL, stops it on exit."""
-    port = port or free_port()
+async def serve_app(
+    app: Any, port: int | None = None, sock: socket.socket | None = None
+) -> AsyncIterator[str]:
+    """Run ``app`` (lifespan included) under uvicorn on ``sock`` (else a socket bound here, on
+    ``port`` or any free one); yields its base URL, stops it on exit."""
+    sock = sock or listening(port or 0)
+    port = int(sock.getsockname()[1])
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
     )
     server = uvicorn.Server(config)
     # The test runner owns signals (Ctrl-C must stop pytest, not this server).
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
             if task.done():
@@ -46,3 +61,4 @@ async def serve_app(app: Any, port: int | None = None) -> AsyncIterator[str]:
                 print(f"still running: {running.get_name()}", file=sys.stderr)
                 running.print_stack(file=sys.stderr)
         await asyncio.wait_for(task, timeout=10)
+        sock.close()
