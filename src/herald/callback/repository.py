@@ -83,6 +83,8 @@ async def set_aside_by_endpoint(
             CallbackDelivery.id.in_([last for _, last in found.values()])
         )
     )
+    # Rows, not the Result: a Result has keys() (its columns), so dict() would take it for a
+    # mapping.
     errors: dict[int, str | None] = dict(last_errors.all())
     return {eid: (count, errors.get(last)) for eid, (count, last) in found.items()}
 
