@@ -38,6 +38,7 @@ BACKOFF_CAP_SECONDS = 3600.0
 # rather than retried for 24 hours.
 MAX_BROKEN_ATTEMPTS = 5
 
+
 def event_body(delivery: CallbackDelivery, message: Message) -> dict[str, Any]:
     """The event as of the state it announces (a late delivery does not leak later states)."""
     data = message_out(message).model_dump(mode="json")
