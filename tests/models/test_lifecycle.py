@@ -6,7 +6,7 @@ import itertools
 
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, select
 
-from herald.models import lifecycle
+from herald.models import Message, lifecycle
 from herald.models.lifecycle import (
     CANCELLED,
     DELIVERED,
@@ -73,7 +73,5 @@ def test_the_funnel_counts_a_read_message_as_sent_and_delivered() -> None:
 
 
 def test_every_state_fits_the_column() -> None:
-    from herald.models import Message
-
     length = Message.__table__.c.state.type.length
     assert all(len(state) <= length for state in STATES)

@@ -1,4 +1,4 @@
-"""A queued message as the provider's request, and a send's answer as metrics."""
+"""A queued message as the provider's request, its sending, and the answers as metrics."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from collections.abc import Sequence
 
 import structlog
 
+from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.policy import Decision, Outcome
 from herald.dispatch.results import SendResult
+from herald.dispatch.template_holds import TemplateHolds, is_template_level
 from herald.kit.metrics import ITEM_FAILURES, MESSAGES, PROVIDER_ERRORS, PROVIDER_SENDS
+from herald.media.provider_copies import HeaderOrError
 from herald.models import Message
 from herald.models.lifecycle import FAILED, SENT
 from herald.provider.base import (
     ButtonValue,
+    ChannelAccess,
     ErrorKind,
     HeaderMedia,
     OutboundMessage,
@@ -93,3 +97,32 @@ def count_results(channel_id: int, decisions: Sequence[tuple[SendResult, Decisio
         PROVIDER_ERRORS.labels(channel, code).inc(count)
     if failed:
         MESSAGES.labels(FAILED).inc(failed)
+
+
+async def send_one(
+    deps: DispatchDeps,
+    holds: TemplateHolds,
+    access: ChannelAccess,
+    claim: int,
+    message: Message,
+    header: HeaderOrError | None,
+) -> SendResult:
+    """One message's request at the provider, and what came of it (never raises)."""
+    started = deps.clock.now()
+    held = holds.held(message, claim)
+    if held is not None:  # its template was refused: the verdict settles it, no call
+        verdict = await held
+        return SendResult(message, started, deps.clock.now(), verdict=verdict, called=False)
+    request = outbound_or_error(message, header)
+    if isinstance(request, ProviderError):  # nothing leaves: no file, or a row unusable
+        return SendResult(message, started, started, error=request)
+    try:
+        receipt = await deps.provider.send_template(access, request)
+        return SendResult(message, started, deps.clock.now(), receipt=receipt)
+    except ProviderError as error:
+        if not is_template_level(error):
+            return SendResult(message, started, deps.clock.now(), error=error)
+        verdict = await holds.refused(access, claim, message, error)
+        return SendResult(message, started, deps.clock.now(), error=error, verdict=verdict)
+    except Exception as exc:  # it may have left: the status webhook settles it, never a resend
+        return SendResult(message, started, deps.clock.now(), error=unexpected(exc))

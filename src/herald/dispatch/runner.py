@@ -18,11 +18,11 @@ from herald.channel import service as channel_service
 from herald.dispatch import repository, results
 from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.effects import forget_lost_media
-from herald.dispatch.outbound import count_results, outbound_or_error, unexpected
+from herald.dispatch.outbound import count_results, send_one
 from herald.dispatch.pacer import Pacer
 from herald.dispatch.recorder import Recorder
 from herald.dispatch.results import SendResult
-from herald.dispatch.template_holds import TemplateHolds, is_template_level
+from herald.dispatch.template_holds import TemplateHolds
 from herald.media.provider_copies import HeaderOrError
 from herald.models import Channel, Message
 from herald.models.message import BULK, TRANSACTIONAL
@@ -370,7 +370,9 @@ class ChannelRunner:
                     raise
                 self._last_sent[message.phone_number] = time.monotonic()
             requests.append(
-                asyncio.create_task(self._send_one(chunk.access, chunk.claim, message, header))
+                asyncio.create_task(
+                    send_one(self.deps, self.holds, chunk.access, chunk.claim, message, header)
+                )
             )
 
     async def _answers(self, chunk: _Chunk, requests: list[asyncio.Task[SendResult]]) -> None:
@@ -379,30 +381,6 @@ class ChannelRunner:
         await forget_lost_media(self.deps.media, chunk.access, sent)
         self._results_in(chunk, sent)
         await self.recorder.keep_up()
-
-    async def _send_one(
-        self, access: ChannelAccess, claim: int, message: Message, header: HeaderOrError | None
-    ) -> SendResult:
-        started = self.deps.clock.now()
-        held = self.holds.held(message, claim)
-        if held is not None:  # its template was refused: the verdict settles it, no call
-            verdict = await held
-            return SendResult(
-                message, started, self.deps.clock.now(), verdict=verdict, called=False
-            )
-        request = outbound_or_error(message, header)
-        if isinstance(request, ProviderError):  # nothing leaves: no file, or a row unusable
-            return SendResult(message, started, started, error=request)
-        try:
-            receipt = await self.deps.provider.send_template(access, request)
-            return SendResult(message, started, self.deps.clock.now(), receipt=receipt)
-        except ProviderError as error:
-            if not is_template_level(error):
-                return SendResult(message, started, self.deps.clock.now(), error=error)
-            verdict = await self.holds.refused(access, claim, message, error)
-            return SendResult(message, started, self.deps.clock.now(), error=error, verdict=verdict)
-        except Exception as exc:  # it may have left: the status webhook settles it, never a resend
-            return SendResult(message, started, self.deps.clock.now(), error=unexpected(exc))
 
     def _results_in(self, chunk: _Chunk, sent: list[SendResult]) -> None:
         """Act on a chunk's answers now (the pacer's hold, an auth pause), and queue them for
