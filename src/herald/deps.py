@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.errors import Forbidden, TokenInvalid, TokenMissing
-from herald.kit.jwt import TokenClaims, check_times, read_token
+from herald.kit.jwt import TokenClaims
 from herald.kit.ratelimit import spend_user_budget
 from herald.kit.registry import Slot
 from herald.models import User
@@ -98,13 +98,7 @@ def bearer_claims(authorization: str | None, runtime: Runtime) -> TokenClaims:
     """The bearer token's claims; a token whose signature this process verified before is not
     verified again (HMAC and JSON decoding were a twentieth of a send), only its times."""
     token = bearer_token(authorization)
-    now = runtime.clock.now()
-    verified = runtime.intake_cache.tokens.get(token)
-    if verified is not None:
-        return check_times(verified, now)
-    claims = read_token(runtime.jwt_secret, token, now)
-    runtime.intake_cache.remember_token(token, claims)
-    return claims
+    return runtime.verified_tokens.read(runtime.jwt_secret, token, runtime.clock.now())
 
 
 class SecretKeyNotAllowed(Forbidden):

@@ -8,6 +8,7 @@ from herald.auth import limits as auth
 from herald.caller import check as caller
 from herald.channel import defaults as channel
 from herald.media import state as media
+from herald.message import state as message
 from herald.meta_webhook import state as meta_webhook
 from herald.runtime import FeatureStart
 
@@ -16,5 +17,6 @@ FEATURES: tuple[FeatureStart, ...] = (
     caller.started,
     channel.started,
     media.started,
+    message.started,
     meta_webhook.started,
 )

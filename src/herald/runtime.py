@@ -19,12 +19,10 @@ from herald.config import Settings
 from herald.db import create_engine, session_factory
 from herald.kit.clock import Clock, SystemClock
 from herald.kit.crypto import Cipher
+from herald.kit.jwt import VerifiedTokens
 from herald.kit.ratelimit import Limiter, burst_limit
 from herald.kit.registry import Registry
 from herald.kit.wakeup import WakeEvent, Wakeup, postgres_connect
-from herald.message.idempotency import KeyLocks
-from herald.message.intake import SendBatcher
-from herald.message.intake_cache import IntakeCache
 from herald.provider.base import Provider
 from herald.provider.cloud_api import CloudApiProvider, new_session
 
@@ -40,13 +38,10 @@ class Runtime:
     cipher: Cipher
     http: aiohttp.ClientSession
     provider: Provider
-    # message/'s intake state: to move into a slot of message/ with its intake rewrite.
-    send_batcher: SendBatcher
-    intake_cache: IntakeCache
     # Wakes the dispatchers when sends are accepted: this process's (its event) and, on
     # PostgreSQL, other processes' through NOTIFY (kit/wakeup.py).
     wakeup: Wakeup
-    idempotency_locks: KeyLocks = field(default_factory=KeyLocks)
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     # Each feature's own state, put there at start-up (see the module's docstring).
     features: Registry = field(default_factory=Registry)
 
@@ -70,8 +65,6 @@ async def open_runtime(
     http = new_session(settings.provider_timeout_seconds)
     sessions = session_factory(engine)
     cipher = Cipher(settings.resolved_encryption_keys())
-    cache = IntakeCache()
-    batcher = SendBatcher(sessions, cache)
     wakeup = Wakeup(WakeEvent(), postgres_connect(engine))
     try:
         runtime = Runtime(
@@ -84,8 +77,6 @@ async def open_runtime(
             cipher=cipher,
             http=http,
             provider=CloudApiProvider(http),
-            send_batcher=batcher,
-            intake_cache=cache,
             wakeup=wakeup,
         )
         async with AsyncExitStack() as started:
@@ -94,6 +85,5 @@ async def open_runtime(
             yield runtime
     finally:
         await wakeup.aclose()
-        await batcher.aclose()
         await http.close()
         await engine.dispose()

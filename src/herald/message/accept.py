@@ -37,6 +37,7 @@ from herald.kit.metrics import MESSAGES
 from herald.message import idempotency, service, single
 from herald.message.caller import Sender
 from herald.message.intake_cache import Checks, Stale, template_fields
+from herald.message.state import intake_state
 from herald.models import User
 from herald.runtime import Runtime
 
@@ -90,7 +91,7 @@ async def accept_keyed(
     key = key or getattr(body, "idempotency_key", None)
     if not key:
         return await _accept_once(request, body, None, user, session, runtime, work)
-    async with runtime.idempotency_locks.hold(user.id, key):
+    async with intake_state(runtime).locks.hold(user.id, key):
         return await _accept_once(request, body, key, user, session, runtime, work)
 
 
@@ -203,8 +204,8 @@ async def _batched_id(runtime: Runtime, caller: Sender, drafted: service.Draft) 
     """The id of the message stored by the batcher; raises Stale when the state it was drafted
     under changed."""
     template = drafted.template  # detached now, and never changed: requests may share it
-    runtime.intake_cache.remember_template(template)
+    intake_state(runtime).cache.remember_template(template)
     checks = Checks(
         caller.user_id, caller.token_credentials, template.id, template_fields(template)
     )
-    return await runtime.send_batcher.store(drafted.row, checks)
+    return await intake_state(runtime).batcher.store(drafted.row, checks)

@@ -25,6 +25,7 @@ from herald.deps import (
 from herald.kit.jwt import TokenClaims
 from herald.kit.ratelimit import spend_user_budget
 from herald.message.intake_cache import UserState
+from herald.message.state import intake_state
 from herald.runtime import Runtime
 
 
@@ -44,7 +45,9 @@ async def sender(request: Request, runtime: RuntimeDep, session: SessionDep) -> 
     if caller is not None:
         claims, remembered = caller
         if not remembered:
-            runtime.intake_cache.remember_user(await verified_user(request, runtime, session))
+            intake_state(runtime).cache.remember_user(
+                await verified_user(request, runtime, session)
+            )
         await spend_user_budget(
             request.scope, runtime.limiter, runtime.user_rate_limit, claims.user_id
         )
@@ -76,7 +79,7 @@ async def reader(request: Request, runtime: RuntimeDep, session: SessionDep) -> 
         return Reader(claims.user_id, claims.credentials_version)
     user = await current_user(request, runtime, session)
     if caller is not None:
-        runtime.intake_cache.remember_user(user)
+        intake_state(runtime).cache.remember_user(user)
     return Reader(user.id, None)
 
 
@@ -91,7 +94,7 @@ async def confirm_reader(
     them with the error their state calls for. (A query-string error a remembered caller makes
     is reported before this: it says nothing about anyone's data.)"""
     if caller.token_credentials is not None and not found.authorises(caller.token_credentials):
-        runtime.intake_cache.forget_user(caller.user_id)
+        intake_state(runtime).cache.forget_user(caller.user_id)
         await verified_user(request, runtime, session)
 
 
@@ -99,7 +102,7 @@ def remembered_bearer(authorization: str | None, runtime: Runtime) -> tuple[Toke
     """A bearer token's claims, and whether this process remembers their user as authorising
     them (the user need not be read). Raises as ``bearer_claims`` does."""
     claims = bearer_claims(authorization, runtime)
-    known = runtime.intake_cache.user(claims.user_id)
+    known = intake_state(runtime).cache.user(claims.user_id)
     return claims, known is not None and known.authorises(claims.credentials_version)
 
 

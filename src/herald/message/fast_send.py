@@ -34,6 +34,7 @@ from herald.kit.ratelimit import spend_user_budget
 from herald.message import accept, service, single
 from herald.message.caller import Sender, remembered_bearer
 from herald.message.schemas import SendV2
+from herald.message.state import intake_state
 from herald.runtime import Runtime
 
 SEND_V2_PATH = "/api/v2/whatsapp/templates/{template_id}/send"
@@ -93,7 +94,7 @@ def _prepare(scope: Scope, raw: bytes, runtime: Runtime) -> _Send | None:
         return None
     if body.idempotency_key is not None or not remembered:
         return None
-    template = runtime.intake_cache.template(claims.user_id, template_id)
+    template = intake_state(runtime).cache.template(claims.user_id, template_id)
     if template is None:
         return None
     now = runtime.clock.now()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from herald.kit.jwt import TokenClaims, credentials_version
+from herald.kit.jwt import credentials_version
 from herald.models import Template, User
 
 # The template fields a send is checked against and copied from: a change to any of them means
@@ -74,9 +74,6 @@ def template_fields(template: Template) -> tuple[Any, ...]:
 class IntakeCache:
     users: dict[int, UserState] = field(default_factory=dict)
     templates: dict[tuple[int, int], Template] = field(default_factory=dict)
-    # Bearer tokens whose signature was verified, by the token itself (only held in memory,
-    # as every request's headers are).
-    tokens: dict[str, TokenClaims] = field(default_factory=dict)
 
     def user(self, user_id: int) -> UserState | None:
         return self.users.get(user_id)
@@ -94,10 +91,6 @@ class IntakeCache:
         """``template`` must be detached and never changed afterwards: requests share it."""
         self._room(self.templates)
         self.templates[(template.user_id, template.id)] = template
-
-    def remember_token(self, token: str, claims: TokenClaims) -> None:
-        self._room(self.tokens)
-        self.tokens[token] = claims
 
     def forget_user(self, user_id: int) -> None:
         self.users.pop(user_id, None)

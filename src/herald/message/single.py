@@ -14,6 +14,7 @@ from herald.kit.jsend import Success
 from herald.message import service
 from herald.message.output import message_out, queued_json
 from herald.message.schemas import Accepted, SendV2
+from herald.message.state import intake_state
 from herald.models import Template
 from herald.runtime import Runtime
 from herald.template import service as templates
@@ -46,7 +47,10 @@ def accepted_json(message_id: int, row: Mapping[str, Any]) -> bytes:
 async def template_for(
     runtime: Runtime, session: AsyncSession, user_id: int, template_id: int, fresh: bool
 ) -> Template:
-    if not fresh and (known := runtime.intake_cache.template(user_id, template_id)) is not None:
+    if (
+        not fresh
+        and (known := intake_state(runtime).cache.template(user_id, template_id)) is not None
+    ):
         return known
     return await templates.get(session, user_id, template_id)
 
