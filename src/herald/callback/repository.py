@@ -83,7 +83,7 @@ async def set_aside_by_endpoint(
             CallbackDelivery.id.in_([last for _, last in found.values()])
         )
     )
-    errors: dict[int, str | None] = {row_id: error for row_id, error in last_errors}
+    errors: dict[int, str | None] = dict(last_errors.tuples())
     return {eid: (count, errors.get(last)) for eid, (count, last) in found.items()}
 
 
