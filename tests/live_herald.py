@@ -75,6 +75,9 @@ def herald_settings(
     return Settings(**{**values, **overrides})
 
 
+CLIENT_TIMEOUT = 30.0
+
+
 @pytest.fixture
 def live_overrides() -> dict[str, Any]:
     """Extra settings for the live server; a test package overrides this (media stores)."""
@@ -117,8 +120,10 @@ async def live(
             )
             async with (
                 serve_app(create_app(settings), sock=herald_socket) as herald_url,
-                httpx.AsyncClient(base_url=herald_url) as herald,
-                httpx.AsyncClient(base_url=emulator_url) as emulator,
+                # Sized for a loaded machine: a login's argon2 or a submit's provider call
+                # can outlast httpx's 5-second default while other suites use the cores.
+                httpx.AsyncClient(base_url=herald_url, timeout=CLIENT_TIMEOUT) as herald,
+                httpx.AsyncClient(base_url=emulator_url, timeout=CLIENT_TIMEOUT) as emulator,
             ):
                 yield Live(herald=herald, emulator=emulator, settings=settings)
     finally:

@@ -91,6 +91,11 @@ def configure_logging(fmt: str, level: str) -> None:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # Herald logs each request itself, without query strings (they can hold phone numbers).
     logging.getLogger("uvicorn.access").disabled = True
+    # uvicorn's own lines go through the redactor too, whatever configured them before (its
+    # default config, or a library's dictConfig that disabled the loggers it found).
     for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        server_logger = logging.getLogger(name)
+        server_logger.handlers[:] = []
+        server_logger.propagate = True
+        server_logger.disabled = False
+        server_logger.setLevel(logging.NOTSET)
