@@ -1,5 +1,5 @@
 """The framework's error handlers: every failure FastAPI or Starlette meets, rendered as JSend
-by ``errors.error_answer`` and ``errors.error_response``."""
+by ``responses.error_answer`` and ``responses.error_response``."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from herald.errors import (
     RouteNotFound,
     UnsupportedContentType,
     ValidationFailed,
-    error_answer,
-    error_response,
 )
 from herald.kit.routes import allowed_methods, alternative_path
+from herald.responses import error_answer, error_response
 
 
 def _field_name(loc: Sequence[int | str]) -> str:

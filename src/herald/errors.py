@@ -1,5 +1,5 @@
-"""One error tree, and ``error_answer``: any failure as a JSend error (the framework's handlers
-that use it are installed by ``error_handlers.install_error_handlers``)."""
+"""One error tree. ``responses.py`` renders any failure as a JSend error, and
+``error_handlers.install_error_handlers`` installs the framework's handlers that use it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import errno
 import socket
 from collections.abc import Sequence
 from typing import Any
-
-import orjson
-from starlette.responses import JSONResponse
 
 
 class HeraldError(Exception):
@@ -204,29 +201,6 @@ class ServiceUnavailable(HeraldError):
         super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
-# --- rendering: the one place where any failure becomes a JSend answer -------------------------
-# (Here rather than in kit/jsend.py, which re-exports them: kit raises these errors, so the
-# errors must not import kit back. The framework's handlers are in error_handlers.py.)
-
-
-class JSendResponse(JSONResponse):
-    """JSON rendered with orjson: several times faster than the standard library on hot paths."""
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
-
-
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    data: dict[str, Any] | list[Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSendResponse:
-    body = {"status": "error", "message": message, "code": code, "data": data or []}
-    return JSendResponse(body, status_code=status, headers=headers)
-
-
 def database_unavailable(exc: BaseException) -> bool:
     """The database cannot be reached, is restarting or dropped the connection: a 503 the
     client should retry, never a 500 (the pool's pre-ping reconnects once it is back)."""
@@ -255,19 +229,3 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, socket.gaierror) or (
         isinstance(exc, OSError) and exc.errno in unreachable
     )
-
-
-def error_answer(exc: BaseException, method: str, path: str) -> Any:
-    """The JSend answer for a HeraldError or a crash: shared by the framework's handlers and the
-    pure-ASGI routes that run outside them (``POST /webhooks/whatsapp``)."""
-    import structlog
-
-    if isinstance(exc, HeraldError):
-        return error_response(exc.status, exc.code, exc.message, exc.data, exc.headers)
-    log = structlog.get_logger("herald.errors")
-    if database_unavailable(exc):
-        log.warning("http.database_unavailable", error=type(exc).__name__)
-        unavailable = ServiceUnavailable("The database is unavailable; retry shortly.")
-        return error_response(503, unavailable.code, unavailable.message, None, unavailable.headers)
-    log.exception("http.unhandled_error", method=method, path=path, exc_info=exc)
-    return error_response(500, InternalError.code, InternalError.message)

@@ -6,8 +6,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from herald.errors import JSendResponse as JSendResponse  # rendered there: see errors.py
-from herald.errors import error_response as error_response
+from herald.responses import JSendResponse as JSendResponse  # rendered there
+from herald.responses import error_response as error_response
 
 T = TypeVar("T")
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from herald.deps import PLUGIN_HEADERS
-from herald.errors import HeraldError, error_answer
+from herald.errors import HeraldError
 from herald.kit.edge import FastRoute
 from herald.kit.pagination import MAX_ID
 from herald.kit.plain_asgi import read_body, replaying, send_json
@@ -35,6 +35,7 @@ from herald.message import accept, service, single
 from herald.message.caller import Sender, remembered_bearer
 from herald.message.schemas import SendV2
 from herald.message.state import intake_state
+from herald.responses import error_answer
 from herald.runtime import Runtime
 
 SEND_V2_PATH = "/api/v2/whatsapp/templates/{template_id}/send"

@@ -10,13 +10,13 @@ from fastapi.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from herald.deps import RuntimeDep, SessionDep
-from herald.errors import error_answer
 from herald.kit.edge import FastRoute
 from herald.kit.jsend import Success
 from herald.kit.metrics import WEBHOOKS_RECEIVED
 from herald.kit.plain_asgi import read_body, send_json
 from herald.meta_webhook import service
 from herald.meta_webhook.state import webhook_state
+from herald.responses import error_answer
 from herald.runtime import Runtime
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
