@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from typing import Any
 
+import pytest
+
+from herald.channel import repository as channels
+from herald.db import create_engine, session_factory
 from tests.live_herald import Live, eventually
 
 ORDER = {
@@ -197,3 +203,49 @@ async def test_a_stop_reply_opts_the_number_out(live: Live, live_ana: dict[str, 
     )
     assert again.status_code == 409
     assert again.json()["code"] == "recipient_opted_out"
+
+
+# Without pair spacing, nothing holds back a second copy of a message whose send just ended.
+@pytest.mark.parametrize("live_overrides", [{"pair_spacing_seconds": 0.0}], ids=["unspaced"])
+async def test_sends_accepted_while_a_bulk_goes_out_are_sent_once_each(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """Transactional sends accepted during a bulk go out before the rest of its batch, in chunks
+    of their own, and only there: at 18/s a batch is 18 messages in chunks of 5, so its last
+    chunk has room for more and once took in some already sent (they went out twice)."""
+    template = await approved_template(live, live_ana)
+    engine = create_engine(live.settings.resolved_database_url)
+    async with session_factory(engine)() as session:
+        for channel in await channels.list_all(session):
+            channel.throughput_per_second = 18
+        await session.commit()
+    await engine.dispose()
+    send = f"/api/v2/whatsapp/templates/{template['id']}/send"
+    bulk = [
+        {"to": f"2169683{n:04d}", "country_code": "TN", "body_params": ["A", str(n)]}
+        for n in range(54)
+    ]
+    answer = await live.herald.post(f"{send}-bulk", json={"recipients": bulk}, headers=live_ana)
+    assert answer.status_code == 202, answer.text
+    groups = [answer.json()["data"]["whatsapp_bulk_group_id"]]
+    singles = [
+        {"to": f"2169684{n:04d}", "country_code": "TN", "body_params": ["B", str(n)]}
+        for n in range(12)
+    ]
+    for single in singles:  # one every batch's third or so, while the bulk (3 s) goes out
+        answer = await live.herald.post(send, json=single, headers=live_ana)
+        assert answer.status_code == 202, answer.text
+        groups.append(answer.json()["data"]["whatsapp_bulk_group_id"])
+        await asyncio.sleep(0.2)
+
+    # Read: each was sent and its chunk's answers recorded (a copy goes out in the same chunk).
+    async def all_read() -> bool:
+        for group in groups:
+            if any(m["state"] != "read" for m in await messages_of(live, live_ana, group)):
+                return False
+        return True
+
+    await eventually(all_read, timeout=60, message="every message read")
+    sent = Counter(m["to"] for m in (await live.emulator.get("/_emulator/messages")).json())
+    assert sorted(sent) == sorted(r["to"] for r in bulk + singles)
+    assert max(sent.values()) == 1

@@ -108,6 +108,22 @@ async def test_expired_leases_requeue_unsent_and_flag_in_flight(
     assert (await _states(db))[0] == ("failed", True, "outcome_unknown")
 
 
+async def test_a_message_is_marked_in_flight_once(
+    db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
+) -> None:
+    """Marking is what hands a message to the runner to send: a second mark of a message still
+    on its way (a chunk that took it in again) hands it over nothing."""
+    now = clock.now()
+    channel_id = await _queue(db, ana, settings, now, 2)
+    sessions = session_factory(db.engine)
+    async with sessions() as session:
+        ids = [m.id for m in await repository.claim(session, channel_id, "one:1", 2, now, LEASE, 0)]
+        assert await repository.mark_in_flight(session, ids[:1], "one:1", now, LEASE) == {ids[0]}
+        await session.commit()
+    async with sessions() as session:
+        assert await repository.mark_in_flight(session, ids, "one:1", now, LEASE) == {ids[1]}
+
+
 async def test_a_chunk_marked_but_never_sent_goes_back_to_the_queue(
     db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock
 ) -> None:

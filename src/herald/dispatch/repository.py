@@ -85,8 +85,8 @@ async def mark_in_flight(
     """Mark the messages this claim still holds as in flight; returns those marked.
 
     From this commit on, a crash leaves them "outcome unknown", never re-sent. A message whose
-    lease expired meanwhile went back to the queue (and maybe to another claim): it is not
-    marked, and the caller must not send it.
+    lease expired meanwhile went back to the queue (and maybe to another claim), or that is
+    already in flight, is not marked, and the caller must not send it.
     """
     connection = await session.connection()
     result = await connection.execute(
@@ -105,6 +105,8 @@ _MARK_IN_FLIGHT = (
         Message.id.in_(bindparam("ids", expanding=True)),
         Message.state == SENDING,
         Message.lease_owner == bindparam("token"),
+        # Marked once: a second mark would hand the runner a message already on its way.
+        Message.in_flight_at.is_(None),
     )
     .values(in_flight_at=bindparam("now"), lease_expires_at=bindparam("expires"))
     .returning(Message.id)

@@ -152,7 +152,11 @@ class ChannelRunner:
                     self.deps.settings.chunk, max(MIN_CHUNK, channel.throughput_per_second // 40)
                 )
                 lead = CLAIM_AHEAD_SECONDS * channel.throughput_per_second
-                for start in range(0, len(batch), size):
+                # The chunks are cut before the loop: ``batch`` grows by the transactional sends
+                # claimed meanwhile (to be given back with it), which go out in chunks of their
+                # own and must not come again at the batch's tail.
+                claimed_count = len(batch)
+                for start in range(0, claimed_count, size):
                     if time.monotonic() < self._paused_until:
                         # The credentials were refused (during this batch, or before a batch
                         # claimed ahead came in): the rest goes back to the queue, in its
@@ -167,9 +171,10 @@ class ChannelRunner:
                         batch.extend(urgent)  # given back with the batch if the runner stops
                         for first in range(0, len(urgent), size):
                             yield _Chunk(channel, access, token, urgent[first : first + size])
-                    if ahead is None and len(batch) - start <= lead:
+                    if ahead is None and claimed_count - start <= lead:
                         ahead = asyncio.create_task(self._claim_due())
-                    yield _Chunk(channel, access, token, batch[start : start + size])
+                    end = min(start + size, claimed_count)
+                    yield _Chunk(channel, access, token, batch[start:end])
                 idle_since = time.monotonic()
         finally:
             # Claimed but never marked in flight (the runner stops): back in the queue at once,

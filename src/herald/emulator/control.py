@@ -214,6 +214,9 @@ async def reset(request: Request) -> dict[str, bool]:
 
 @router.post("/drain")
 async def drain(request: Request) -> dict[str, bool]:
-    """Wait until every queued webhook has been delivered (or given up)."""
-    await state_of(request).webhooks.drained()
+    """Wait until every queued webhook has been delivered (or given up) and, with a state file,
+    until that is written there: a drained webhook is not sent again after a SIGKILL."""
+    state = state_of(request)
+    await state.webhooks.drained()
+    await state.durable()
     return {"drained": True}
