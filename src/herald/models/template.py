@@ -3,7 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.models.base import Base, BigId, IdMixin, TimestampsMixin, UtcDateTime
@@ -45,3 +55,15 @@ class Template(IdMixin, TimestampsMixin, Base):
     placeholder_count: Mapped[int] = mapped_column(Integer, nullable=False)
     provider_template_id: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # POSITIONAL ({{1}}, parameters as a list) or NAMED ({{first_name}}, as an object).
+    parameter_format: Mapped[str] = mapped_column(
+        String(10), nullable=False, default="POSITIONAL", server_default="POSITIONAL"
+    )
+    quality: Mapped[str | None] = mapped_column(String(20))  # Meta's rating: GREEN, YELLOW, RED
+    # A kind Herald cannot send yet (imported as it is, never dropped): false, with the reason.
+    sendable: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    unsendable_reason: Mapped[str | None] = mapped_column(Text)
+    # Meta's components as the provider last returned them (an imported or synced template).
+    components: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
