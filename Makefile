@@ -48,7 +48,7 @@ $(CHROMIUM):
 PYTEST_WORKERS ?= 2
 
 test: lint $(CHROMIUM)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # The benchmarks of docs/benchmarks.md (installs wrk from Debian if missing; `--quick` took
 # 4 minutes here, the full run several times that).

@@ -87,23 +87,47 @@ async def drop_postgres_database(url: str) -> None:
         await admin.close()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-async def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[DatabaseUnderTest]:
-    kind: str = request.param
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'herald.db'}"
-    else:
-        url = await create_postgres_database()
-    engine = create_engine(url)
-    await migrate.upgrade(engine)
+class Databases:
+    """This session's two databases, each made (and migrated) the first time it is asked for
+    and kept to the end. A session-scoped fixture with parameters is torn down whenever the
+    next test wants the other parameter, which a worker taking whole files does at every file:
+    three seconds of CREATE DATABASE and migrations each time."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._made: dict[str, DatabaseUnderTest] = {}
+
+    async def get(self, kind: str) -> DatabaseUnderTest:
+        if kind not in self._made:
+            if kind == "sqlite":
+                url = f"sqlite+aiosqlite:///{self._tmp.mktemp('sqlite') / 'herald.db'}"
+            else:
+                url = await create_postgres_database()
+            engine = create_engine(url)
+            await migrate.upgrade(engine)
+            self._made[kind] = DatabaseUnderTest(kind=kind, url=url, engine=engine)
+        return self._made[kind]
+
+    async def close(self) -> None:
+        for made in self._made.values():
+            await made.engine.dispose()
+            if made.kind == "postgresql":
+                await drop_postgres_database(made.url)
+
+
+@pytest.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Databases]:
+    made = Databases(tmp_path_factory)
     try:
-        yield DatabaseUnderTest(kind=kind, url=url, engine=engine)
+        yield made
     finally:
-        await engine.dispose()
-        if kind == "postgresql":
-            await drop_postgres_database(url)
+        await made.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, databases: Databases) -> DatabaseUnderTest:
+    kind: str = request.param
+    return await databases.get(kind)
 
 
 @pytest.fixture
@@ -234,3 +258,33 @@ def assert_error(answer: httpx.Response, status: int, code: str) -> dict[str, ob
 
 # Herald and the emulator on real ports (`live`, `live_ana`), for the tests that need them.
 pytest_plugins = ["tests.live_herald"]
+
+
+# The files that take longest (minutes each: schemathesis, processes killed and restarted,
+# Chromium, many `herald` subprocesses), first. xdist hands whole files out in collection order
+# (`make test` turns off its own reordering, which puts the files with most tests first): a
+# long file taken last keeps one worker busy alone while the other has finished.
+SLOW_FIRST = (
+    "tests/test_openapi_schemathesis.py",
+    "tests/reliability/test_crashes.py",
+    "tests/reliability/test_serve_restart.py",
+    "tests/console/test_browser.py",
+    "tests/hostile/test_fuzz.py",
+    "tests/test_e2e.py",
+    "tests/dispatch/test_workers.py",
+    "tests/access/test_log_scan.py",
+    "tests/health/test_metrics_processes.py",
+    "tests/emulator/test_state.py",
+    "tests/test_openapi_client.py",
+    "tests/cli/",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next(
+            (n for n, slow in enumerate(SLOW_FIRST) if path.startswith(slow)), len(SLOW_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: each file's own order is kept
