@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from herald.cli.common import JsonOutput, emit
+from herald.cli.common import JsonOutput, command_group, emit
 
-app = typer.Typer(help="Status callbacks.", no_args_is_help=True)
+app = command_group(help="Status callbacks.", no_args_is_help=True)
 
 
 @app.command("verify")

@@ -7,13 +7,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from herald.cli.common import JsonOutput, database_session, emit, run, settings_or_exit
+from herald.cli.common import (
+    JsonOutput,
+    command_group,
+    database_session,
+    emit,
+    run,
+    settings_or_exit,
+)
 from herald.kit.clock import SystemClock, iso_utc
 
 if TYPE_CHECKING:
     from herald.models import Channel
 
-app = typer.Typer(help="Manage users' WhatsApp channels (senders).", no_args_is_help=True)
+app = command_group(help="Manage users' WhatsApp channels (senders).", no_args_is_help=True)
 clock = SystemClock()
 
 Secret = Annotated[str | None, typer.Option(help="Prompted for (hidden) when not given.")]

@@ -50,6 +50,13 @@ out = Console()
 err = Console(stderr=True)
 
 
+def command_group(**options: Any) -> typer.Typer:
+    """A command group with click's plain help: rendering help through rich costs a third of
+    `herald --help`'s start-up (0.17 of 0.57 s of CPU, measured on a loaded machine), and the
+    commands that need neither the database nor the server must start in under 0.5 s."""
+    return typer.Typer(rich_markup_mode=None, **options)
+
+
 class _Output:
     """Whether this run prints JSON: one command runs per process, set by its ``--json``."""
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import typer
+from herald.cli.common import (
+    JsonOutput,
+    command_group,
+    database_session,
+    emit,
+    run,
+    settings_or_exit,
+)
 
-from herald.cli.common import JsonOutput, database_session, emit, run, settings_or_exit
-
-app = typer.Typer(help="Encryption keys for provider secrets at rest.", no_args_is_help=True)
+app = command_group(help="Encryption keys for provider secrets at rest.", no_args_is_help=True)
 
 
 @app.command("generate")
 def generate(as_json: JsonOutput = False) -> None:
     """Print a new key for HERALD_ENCRYPTION_KEYS."""
-    from herald.config import generate_encryption_key
+    # Fernet's own generator, as herald.config's is: importing the settings module (pydantic)
+    # would double this command's start-up time.
+    from cryptography.fernet import Fernet
 
-    key = generate_encryption_key()
+    key = Fernet.generate_key().decode()
     emit({"key": key}, key)
 
 

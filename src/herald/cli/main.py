@@ -17,6 +17,7 @@ from herald.cli import callbacks, channels, keys, media, send, templates, users,
 from herald.cli.common import (
     EXIT_CONFIG,
     JsonOutput,
+    command_group,
     database_session,
     emit,
     fail,
@@ -33,10 +34,10 @@ if TYPE_CHECKING:
 
     from herald.config import Settings
 
-app = typer.Typer(
+app = command_group(
     help="Herald: a self-hosted WhatsApp template-messaging gateway.", no_args_is_help=True
 )
-db = typer.Typer(help="Database schema.", no_args_is_help=True)
+db = command_group(help="Database schema.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(channels.app, name="channels")

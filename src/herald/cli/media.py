@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from herald.cli.common import JsonOutput, emit
+from herald.cli.common import JsonOutput, command_group, emit
 from herald.cli.remote import DEFAULT_URL, Credentials, Email, Password, Remote, Token, Url
 
-app = typer.Typer(
+app = command_group(
     help="Media for template headers (through a running Herald).", no_args_is_help=True
 )
 

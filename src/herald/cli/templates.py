@@ -15,6 +15,7 @@ from herald.cli.common import (
     EXIT_INVALID,
     EXIT_TIMEOUT,
     JsonOutput,
+    command_group,
     database_session,
     emit,
     fail,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     from herald.models import Template
 
-app = typer.Typer(
+app = command_group(
     help="Create, submit, list and wait for templates; review them on emulator channels.",
     no_args_is_help=True,
 )

@@ -7,13 +7,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from herald.cli.common import JsonOutput, database_session, emit, run, settings_or_exit
+from herald.cli.common import (
+    JsonOutput,
+    command_group,
+    database_session,
+    emit,
+    run,
+    settings_or_exit,
+)
 from herald.kit.clock import SystemClock, iso_utc
 
 if TYPE_CHECKING:
     from herald.models import User
 
-app = typer.Typer(help="Create users and manage their API access.", no_args_is_help=True)
+app = command_group(help="Create users and manage their API access.", no_args_is_help=True)
 clock = SystemClock()
 
 

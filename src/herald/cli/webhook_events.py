@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from herald.cli.common import JsonOutput, database_session, emit, run, settings_or_exit
+from herald.cli.common import (
+    JsonOutput,
+    command_group,
+    database_session,
+    emit,
+    run,
+    settings_or_exit,
+)
 
 if TYPE_CHECKING:
     from herald.models import WebhookEvent
 
-app = typer.Typer(
+app = command_group(
     help="Meta webhook events: list those set aside, apply one again.", no_args_is_help=True
 )
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from herald.config import ConfigError
+if TYPE_CHECKING:
+    from herald.config import ConfigError
 
 
 class Cipher:
@@ -15,11 +17,11 @@ class Cipher:
 
     def __init__(self, keys: list[str]) -> None:
         if not keys:
-            raise ConfigError("at least one encryption key is required")
+            raise _config_error("at least one encryption key is required")
         try:
             self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         except ValueError:
-            raise ConfigError(
+            raise _config_error(
                 "HERALD_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes)"
             ) from None
 
@@ -30,7 +32,7 @@ class Cipher:
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken:
-            raise ConfigError(
+            raise _config_error(
                 "a stored secret cannot be decrypted with HERALD_ENCRYPTION_KEYS "
                 "(was a key removed before re-encryption?)"
             ) from None
@@ -56,3 +58,11 @@ def signature_matches(secret: str, body: bytes, signature_header: str | None) ->
         return False
     expected = hmac_sha256_hex(secret, body)
     return hmac.compare_digest(expected, signature_header.removeprefix("sha256=").lower())
+
+
+def _config_error(message: str) -> ConfigError:
+    # Imported when raised: the settings module loads pydantic, which `herald callbacks verify`
+    # (HMAC checks only) would otherwise pay for at every start.
+    from herald.config import ConfigError
+
+    return ConfigError(message)
