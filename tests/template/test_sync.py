@@ -13,7 +13,7 @@ from herald.kit.crypto import Cipher
 from herald.models import Channel, User
 from herald.provider.cloud_api import CloudApiProvider, new_session
 from herald.template.service import ProviderContext
-from herald.template.tasks import sync_pending
+from herald.template.tasks import sync_templates
 from tests.conftest import DatabaseUnderTest, add_user
 from tests.dispatch.test_end_to_end import ORDER
 from tests.live_herald import Live
@@ -37,8 +37,8 @@ async def test_sync_catches_up_on_a_lost_webhook(
             Cipher(live.settings.resolved_encryption_keys()),
             emulator_defaults(live.settings),
         )
-        assert await sync_pending(session_factory(db.engine), ctx, SystemClock()) == 1
-        assert await sync_pending(session_factory(db.engine), ctx, SystemClock()) == 0
+        assert await sync_templates(session_factory(db.engine), ctx, SystemClock()) == 1
+        assert await sync_templates(session_factory(db.engine), ctx, SystemClock()) == 0
     answer = await live.herald.get(f"/api/v2/whatsapp/templates/{template_id}", headers=live_ana)
     assert answer.json()["data"]["state"] == "APPROVED"
 
@@ -86,7 +86,7 @@ async def test_a_channel_that_cannot_be_asked_does_not_hold_up_the_others(
             Cipher(live.settings.resolved_encryption_keys()),
             emulator_defaults(live.settings),
         )
-        assert await sync_pending(session_factory(db.engine), ctx, SystemClock()) == 1
+        assert await sync_templates(session_factory(db.engine), ctx, SystemClock()) == 1
     states = {}
     for name, auth in (("ana", live_ana), ("bob", bob)):
         got = await live.herald.get(f"/api/v2/whatsapp/templates/{ids[name]}", headers=auth)
