@@ -182,7 +182,9 @@ def list_templates(
 def _table(items: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
-    table = Table("id", "name", "language", "category", "state", "buttons", "rejection reason")
+    table = Table(
+        "id", "name", "language", "category", "state", "sendable", "buttons", "rejection reason"
+    )
     for t in items:
         buttons = ", ".join(f"{i}:{b['type']}" for i, b in enumerate(t["buttons"]))
         table.add_row(
@@ -191,6 +193,7 @@ def _table(items: list[dict[str, Any]]) -> Table:
             t["language"],
             t["category"],
             t["state"],
+            "yes" if t.get("sendable", True) else "no",
             buttons,
             t["rejection_reason"] or "",
         )
