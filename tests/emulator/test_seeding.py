@@ -124,3 +124,26 @@ def test_a_seed_file_that_is_not_a_seed_stops_the_emulator(tmp_path: Path) -> No
     done = herald("emulator", "--port", "1", "--seed", str(seed_file), env=env, timeout=30)
     assert done.returncode == 6
     assert "templates[0].language" in done.stderr
+
+
+async def test_a_created_template_lists_its_parameter_format_and_an_unknown_quality(
+    emulator: Emulator,
+) -> None:
+    named = {
+        "name": "welcome",
+        "language": "en",
+        "category": "MARKETING",
+        "parameter_format": "NAMED",
+        "components": NAMED["components"],
+    }
+    created = await emulator.http.post(LISTING, json=named, headers=AUTH)
+    assert created.status_code == 200, created.text
+    fields = {"fields": "parameter_format,quality_score"}
+    listed = (await emulator.http.get(LISTING, params=fields, headers=AUTH)).json()["data"]
+    assert listed == [
+        {
+            "id": created.json()["id"],
+            "parameter_format": "NAMED",
+            "quality_score": {"score": "UNKNOWN"},
+        }
+    ]

@@ -40,7 +40,13 @@ async def create_template(waba_id: str, request: Request) -> dict[str, Any]:
     ):
         raise MetaError(100, f"{name} already exists in {language}", subcode=DUPLICATE_SUBCODE)
     template = EmulatedTemplate(
-        state.new_id(), waba_id, name, language, category, checked["components"]
+        state.new_id(),
+        waba_id,
+        name,
+        language,
+        category,
+        checked["components"],
+        parameter_format=str(payload.get("parameter_format", "POSITIONAL")),  # checked above
     )
     state.templates[template.id] = template
     state.review_later(template)

@@ -128,7 +128,8 @@ def imported(listed: ProviderTemplate) -> ImportedFields:
         footer=footer,
         buttons=buttons,
         authentication=options,
-        placeholder_count=len(_variables(body)),
+        # An AUTHENTICATION template's one variable is the code, given as otp_code (as create).
+        placeholder_count=0 if category == "AUTHENTICATION" else len(_variables(body)),
         sendable=not reasons,
         unsendable_reason=_reason(reasons),
     )
