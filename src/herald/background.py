@@ -26,7 +26,7 @@ from herald.meta_webhook.processor import process_pending
 from herald.meta_webhook.state import webhook_state
 from herald.runtime import Runtime
 from herald.template.service import ProviderContext
-from herald.template.tasks import sync_pending
+from herald.template.tasks import sync_templates
 
 log = structlog.get_logger("herald.background")
 
@@ -102,7 +102,7 @@ class BackgroundLoops:
         guard = RoundGuard("template_sync")
         while True:
             await asyncio.sleep(runtime.settings.template_sync_interval_seconds)
-            await guard.run(lambda: sync_pending(runtime.sessions, ctx, runtime.clock))
+            await guard.run(lambda: sync_templates(runtime.sessions, ctx, runtime.clock))
 
 
 class RoundGuard:

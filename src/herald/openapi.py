@@ -51,7 +51,9 @@ from herald.message.validation import (
     OtpCodeInvalid,
     ParamTextInvalid,
     RecipientOptedOut,
+    TemplateDeleted,
     TemplateNotApproved,
+    TemplateNotSendable,
 )
 from herald.meta_webhook.service import SignatureInvalid, VerifyTokenMismatch
 from herald.openapi_operations import LINKS, OPERATION_IDS
@@ -95,6 +97,8 @@ WITH_BODY: Errors = [
 SEND: Errors = [
     TemplateNotFound,
     TemplateNotApproved,
+    TemplateDeleted,
+    TemplateNotSendable,
     BodyParamsMismatch,
     HeaderParamsMismatch,
     ParamTextInvalid,
@@ -149,10 +153,18 @@ ROUTE_ERRORS: dict[str, Errors] = {
         *PROVIDER,
     ],
     "delete_template": [TemplateNotFound, *PROVIDER],
+    "sync_templates": [ChannelMissing, *PROVIDER],
     "send_v2": SEND,
     "send_v1": [*SEND, ContactNotFound],
     "send_template_v1": [*SEND, ContactNotFound],
-    "send_bulk": [TemplateNotFound, TemplateNotApproved, RecipientsInvalid, ChannelMissing],
+    "send_bulk": [
+        TemplateNotFound,
+        TemplateNotApproved,
+        TemplateDeleted,
+        TemplateNotSendable,
+        RecipientsInvalid,
+        ChannelMissing,
+    ],
     "history": [],
     "get_message": [MessageNotFound],
     "cancel_message": [MessageNotFound, NotCancellable],

@@ -27,6 +27,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/v2/whatsapp/templates/{template_id}"): "templates_get",
     ("POST", "/api/v2/whatsapp/templates/{template_id}/submit"): "templates_submit",
     ("DELETE", "/api/v2/whatsapp/templates/{template_id}"): "templates_delete",
+    ("POST", "/api/v2/whatsapp/templates/sync"): "templates_sync",
     ("POST", "/api/whatsapp/templates/"): "templates_create_v1",
     ("GET", "/api/whatsapp/templates/"): "templates_list_v1",
     ("GET", "/api/whatsapp/templates/{template_id}/"): "templates_get_v1",

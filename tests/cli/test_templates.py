@@ -11,7 +11,9 @@ from typing import Any
 
 from tests.cli.helpers import herald
 from tests.cli.test_send import credentials
+from tests.conftest import DatabaseUnderTest
 from tests.live_herald import Live
+from tests.template.seeds import EVERY_KIND, seed, user_id, waba_of
 
 TRACKING = "https://shop.example.com/track/{{1}}"
 
@@ -147,3 +149,29 @@ def test_create_reads_the_fields_from_a_json_file_and_refuses_a_bad_one(tmp_path
     pair = herald("templates", "create", "--url-button", "no-url", env={})
     assert pair.returncode == 6
     assert "--url-button takes TEXT=URL" in pair.stderr
+
+
+async def test_templates_sync_imports_through_herald_and_on_the_database(
+    live: Live, live_ana: dict[str, str], db: DatabaseUnderTest
+) -> None:
+    """`herald templates sync` as the integrator (through the running Herald) and as the
+    operator (`herald templates sync USER`, on the database)."""
+    first = _json(await _herald(live, "templates", "sync", "--json"))
+    assert first == {"created": 0, "updated": 0, "unchanged": 0, "removed": 0}
+    await seed(live.emulator, waba_of(await user_id(db)), EVERY_KIND)
+    imported = _json(await _herald(live, "templates", "sync", "--json"))
+    assert imported == {"created": len(EVERY_KIND), "updated": 0, "unchanged": 0, "removed": 0}
+
+    operator = {"HERALD_DATABASE_URL": db.url, "HERALD_DATA_DIR": str(live.settings.data_dir)}
+    # The command calls the emulator served by this test's event loop: run it off the loop.
+    done = await asyncio.to_thread(herald, "templates", "sync", "ana@example.com", env=operator)
+    assert done.returncode == 0, done.stderr
+    assert f"0 imported, 0 updated, {len(EVERY_KIND)} unchanged, 0 deleted at Meta" in done.stdout
+    nobody = await asyncio.to_thread(
+        herald, "templates", "sync", "nobody@example.com", "--json", env=operator
+    )
+    assert nobody.returncode == 3
+    assert json.loads(nobody.stderr)["code"] == "user_not_found"
+
+    listed = _json(await _herald(live, "templates", "list", "--json"))
+    assert {t["name"] for t in listed} == {t["name"] for t in EVERY_KIND}

@@ -20,6 +20,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 from tests.conftest import DatabaseUnderTest, add_user
 from tests.live_herald import Live
 from tests.media.files import pdf
+from tests.template.seeds import CAROUSEL, POSITIONAL, seed, user_id, waba_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -244,6 +245,26 @@ async def test_an_authentication_template_shows_the_text_whatsapp_writes(tab: Wa
     await expect(page.locator("#preview .b-footer")).to_have_text(
         "This code expires in 10 minutes."
     )
+
+
+async def test_sync_from_meta_imports_the_account_s_templates(
+    tab: Watched, live: Live, db: DatabaseUnderTest
+) -> None:
+    page = tab.page
+    await seed(live.emulator, waba_of(await user_id(db)), [POSITIONAL, CAROUSEL])
+    await log_in(tab)
+    await tab.goto("/console/templates")
+    await page.get_by_role("button", name="Sync from Meta").click()
+    await expect(page.locator("#sync-result")).to_contain_text("2 imported")
+    # The page shows them once it has reloaded by itself.
+    shipped = page.locator("tr", has_text="order_shipped")
+    await expect(shipped.locator(".sendable")).to_have_text("yes")
+    carousel = page.locator("tr", has_text="summer_carousel")
+    await expect(carousel.locator(".sendable")).to_have_text("no")
+    await tab.shot("templates-synced")
+    await carousel.get_by_role("link", name="summer_carousel").click()
+    await expect(page.locator("#sendable")).to_contain_text("carousel")
+    await expect(page.get_by_role("link", name="Send it")).to_be_hidden()
 
 
 async def test_a_document_header_is_uploaded_and_sent(tab: Watched, live: Live) -> None:

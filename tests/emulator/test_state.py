@@ -41,8 +41,9 @@ __all__ = ["receiver"]  # the fixture, shared with test_app.py
 
 
 @contextmanager
-def emulator_process(state: Path, webhook_url: str, log: Path) -> Iterator[str]:
-    """``herald emulator --state`` on a port of its own; SIGKILLed on the way out."""
+def emulator_process(state: Path, webhook_url: str, log: Path, *extra: str) -> Iterator[str]:
+    """``herald emulator --state`` (and ``extra`` options) on a port of its own; SIGKILLed on
+    the way out."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -56,6 +57,7 @@ def emulator_process(state: Path, webhook_url: str, log: Path) -> Iterator[str]:
             "3600",
             "--state",
             str(state),
+            *extra,
         ],
         env={
             **os.environ,
@@ -74,9 +76,9 @@ def emulator_process(state: Path, webhook_url: str, log: Path) -> Iterator[str]:
 
 @asynccontextmanager
 async def running(
-    state: Path, receiver: Receiver, tmp_path: Path
+    state: Path, receiver: Receiver, tmp_path: Path, *extra: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    with emulator_process(state, receiver.url, tmp_path / "emulator.log") as url:
+    with emulator_process(state, receiver.url, tmp_path / "emulator.log", *extra) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
 
             async def up() -> bool:

@@ -103,6 +103,47 @@ async def test_only_approved_templates_send(
     assert state in str(body["message"])
 
 
+async def test_a_template_deleted_at_meta_or_of_a_kind_herald_cannot_send_is_refused(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    deleted = await approved_template(db, ana, settings, clock.now(), state="DELETED")
+    for path in (send_path(deleted), f"/api/v2/whatsapp/templates/{deleted.id}/send-bulk"):
+        body = SAM if path.endswith("/send") else {"recipients": [SAM]}
+        assert_error(await client.post(path, json=body, headers=auth), 400, "template_deleted")
+    reason = "Herald cannot send this kind of template yet: it has a carousel."
+    carousel = await approved_template(
+        db, ana, settings, clock.now(), name="picks", sendable=False, unsendable_reason=reason
+    )
+    refused = assert_error(
+        await client.post(send_path(carousel), json=SAM, headers=auth),
+        400,
+        "template_not_sendable",
+    )
+    assert refused["message"] == reason
+
+
+async def test_a_value_for_an_imported_phone_number_button_is_refused(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    """Meta's PHONE_NUMBER button takes nothing at send: a value for it is a 400, not a 500."""
+    button = {"type": "PHONE_NUMBER", "text": "Call us", "phone_number": "+15550100"}
+    called = await approved_template(db, ana, settings, clock.now(), buttons=[button])
+    value = {"index": 0, "sub_type": "url", "value": "x"}
+    answer = await client.post(send_path(called), json={**SAM, "buttons": [value]}, headers=auth)
+    assert_error(answer, 400, "invalid_button")
+    assert (await client.post(send_path(called), json=SAM, headers=auth)).status_code == 202
+
+
 async def test_another_users_template_is_404(
     client: httpx.AsyncClient, bob_auth: dict[str, str], template: Template
 ) -> None:

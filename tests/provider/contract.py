@@ -29,9 +29,11 @@ from tests.meta_spec import load_spec, spec_path
 from tests.provider.examples import example_violations
 
 SPEC_URI = "urn:meta:business-messaging-api:v23.0"
-# Graph API's cursor paging, which the spec writes out on its list operations (e.g.
-# connected_client_businesses) but not on message_templates.
+# Graph API's cursor paging and field selection, which the spec writes out on its list
+# operations (e.g. connected_client_businesses) but not on message_templates, whose GET it
+# describes with its "default fields" only.
 PAGING = {
+    "fields": {"type": "string", "pattern": "^[a-z_]+(,[a-z_]+)*$"},
     "limit": {"type": "integer", "minimum": 1, "maximum": 100},
     "after": {"type": "string"},
     "before": {"type": "string"},

@@ -76,9 +76,21 @@ async def test_create_answers_201_in_draft_with_every_field(
         "buttons",
         "authentication",
         "placeholder_count",
+        "parameter_format",
+        "quality",
+        "sendable",
+        "unsendable_reason",
+        "components",
         "created_at",
         "updated_at",
     }
+    # Made in Herald: sendable, positional, no rating and no components from Meta yet.
+    assert (data["parameter_format"], data["quality"], data["components"]) == (
+        "POSITIONAL",
+        None,
+        None,
+    )
+    assert (data["sendable"], data["unsendable_reason"]) == (True, None)
 
 
 @pytest.mark.parametrize(

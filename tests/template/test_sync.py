@@ -1,4 +1,5 @@
-"""A missed webhook cannot leave a template PENDING forever: the periodic sync asks the provider."""
+"""A missed webhook cannot leave a template PENDING forever: the periodic sync asks the provider
+about every template of every channel."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from herald.kit.crypto import Cipher
 from herald.models import Channel, User
 from herald.provider.cloud_api import CloudApiProvider, new_session
 from herald.template.service import ProviderContext
-from herald.template.tasks import sync_pending
+from herald.template.tasks import sync_templates
 from tests.conftest import DatabaseUnderTest, add_user
 from tests.dispatch.test_end_to_end import ORDER
 from tests.live_herald import Live
+from tests.template.seeds import EVERY_KIND, seed, user_id, waba_of
 
 
 async def test_sync_catches_up_on_a_lost_webhook(
@@ -37,8 +39,8 @@ async def test_sync_catches_up_on_a_lost_webhook(
             Cipher(live.settings.resolved_encryption_keys()),
             emulator_defaults(live.settings),
         )
-        assert await sync_pending(session_factory(db.engine), ctx, SystemClock()) == 1
-        assert await sync_pending(session_factory(db.engine), ctx, SystemClock()) == 0
+        assert await sync_templates(session_factory(db.engine), ctx, SystemClock()) == 1
+        assert await sync_templates(session_factory(db.engine), ctx, SystemClock()) == 0
     answer = await live.herald.get(f"/api/v2/whatsapp/templates/{template_id}", headers=live_ana)
     assert answer.json()["data"]["state"] == "APPROVED"
 
@@ -86,10 +88,36 @@ async def test_a_channel_that_cannot_be_asked_does_not_hold_up_the_others(
             Cipher(live.settings.resolved_encryption_keys()),
             emulator_defaults(live.settings),
         )
-        assert await sync_pending(session_factory(db.engine), ctx, SystemClock()) == 1
+        assert await sync_templates(session_factory(db.engine), ctx, SystemClock()) == 1
     states = {}
     for name, auth in (("ana", live_ana), ("bob", bob)):
         got = await live.herald.get(f"/api/v2/whatsapp/templates/{ids[name]}", headers=auth)
         states[name] = got.json()["data"]["state"]
     assert states == {"ana": "PENDING", "bob": "APPROVED"}
     assert failures() == failures_before + 1
+
+
+async def test_the_periodic_sync_imports_and_follows_every_template_without_a_webhook(
+    live: Live, live_ana: dict[str, str], db: DatabaseUnderTest
+) -> None:
+    """Templates at the account are imported by the periodic sync alone, and a pause at Meta
+    whose webhook never came shows in Herald at the next round."""
+    await live.emulator.patch("/_emulator/config", json={"webhooks_enabled": False})
+    await live.herald.post("/api/v2/whatsapp/templates/sync", headers=live_ana)  # her channel
+    placed = await seed(live.emulator, waba_of(await user_id(db)), EVERY_KIND)
+    sessions = session_factory(db.engine)
+    async with new_session(10) as http:
+        ctx = ProviderContext(
+            CloudApiProvider(http),
+            Cipher(live.settings.resolved_encryption_keys()),
+            emulator_defaults(live.settings),
+        )
+        assert await sync_templates(sessions, ctx, SystemClock()) == len(EVERY_KIND)
+        shipped = next(t for t in placed if t["name"] == "order_shipped")
+        await live.emulator.post(f"/_emulator/templates/{shipped['id']}/pause")
+        assert await sync_templates(sessions, ctx, SystemClock()) == 1
+        assert await sync_templates(sessions, ctx, SystemClock()) == 0
+    answer = await live.herald.get(
+        "/api/v2/whatsapp/templates", params={"name": "order_shipped"}, headers=live_ana
+    )
+    assert [t["state"] for t in answer.json()["data"]["items"]] == ["PAUSED"]

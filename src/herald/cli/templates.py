@@ -183,7 +183,9 @@ def list_templates(
 def _table(items: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
-    table = Table("id", "name", "language", "category", "state", "buttons", "rejection reason")
+    table = Table(
+        "id", "name", "language", "category", "state", "sendable", "buttons", "rejection reason"
+    )
     for t in items:
         buttons = ", ".join(f"{i}:{b['type']}" for i, b in enumerate(t["buttons"]))
         table.add_row(
@@ -192,6 +194,7 @@ def _table(items: list[dict[str, Any]]) -> Table:
             t["language"],
             t["category"],
             t["state"],
+            "yes" if t.get("sendable", True) else "no",
             buttons,
             t["rejection_reason"] or "",
         )
@@ -230,6 +233,66 @@ def wait(
         message = f"{_describe(template)} Submit it first: `herald templates submit {template_id}`."
         fail(message, EXIT_CONFLICT, "template_not_submitted", template)
     fail(_describe(template), EXIT_CONFLICT, f"template_{state.lower()}", template)
+
+
+@app.command("sync")
+def sync(
+    user: Annotated[
+        str | None,
+        typer.Argument(
+            help="A user's email: sync that user's channel on the database (as the operator). "
+            "Without it, your own templates through a running Herald (as an integrator)."
+        ),
+    ] = None,
+    as_json: JsonOutput = False,
+    url: Url = DEFAULT_URL,
+    email: Email = None,
+    password: Password = None,
+    token: Token = None,
+) -> None:
+    """Import every template of the WhatsApp Business Account and bring Herald's copies in
+    step: created, updated, unchanged, and removed (deleted at Meta, now DELETED)."""
+    if user is None:
+        with _remote(url, email, password, token) as remote:
+            counts = remote.post(f"{TEMPLATES}/sync")
+    else:
+        counts = _sync_on_database(user)
+    emit(
+        counts,
+        f"Synced with Meta: {counts['created']} imported, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['removed']} deleted at Meta.",
+    )
+
+
+def _sync_on_database(email: str) -> dict[str, int]:
+    settings = settings_or_exit()
+
+    async def work() -> dict[str, int]:
+        from dataclasses import asdict
+
+        from herald.channel.defaults import emulator_defaults
+        from herald.kit.clock import SystemClock
+        from herald.kit.crypto import Cipher
+        from herald.provider.cloud_api import CloudApiProvider, new_session
+        from herald.template.service import ProviderContext
+        from herald.template.sync import sync_user
+        from herald.user.service import require as require_user
+
+        async with (
+            database_session(settings) as session,
+            new_session(settings.provider_timeout_seconds) as http,
+        ):
+            found = await require_user(session, email)
+            ctx = ProviderContext(
+                CloudApiProvider(http),
+                Cipher(settings.resolved_encryption_keys()),
+                emulator_defaults(settings),
+            )
+            counts = await sync_user(session, found.id, ctx, SystemClock().now())
+            await session.commit()
+            return asdict(counts)
+
+    return run(settings, work)
 
 
 class NotOnEmulator(Exception):

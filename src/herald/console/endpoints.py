@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, cast, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
@@ -47,7 +47,7 @@ from herald.template.schemas import State, TemplateOut
 router = APIRouter(include_in_schema=False)
 
 MESSAGE_STATES = lifecycle.STATES
-TEMPLATE_STATES = ("DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")
+TEMPLATE_STATES = get_args(State)  # the API's list of template states, in order
 PAGE_SIZE = 25
 
 
@@ -156,7 +156,7 @@ async def send_page(
         request,
         "send.html",
         who,
-        templates=[TemplateOut.of(t) for t in approved],
+        templates=[TemplateOut.of(t) for t in approved if t.sendable],
         chosen=template_id,
     )
 

@@ -38,13 +38,29 @@ def run_emulator(
             "when it stops.",
         ),
     ] = None,
+    seed: Annotated[
+        Path | None,
+        typer.Option(
+            "--seed",
+            help="A JSON file of templates the accounts already hold, in Meta's listing shape: "
+            '{"waba_id": "...", "templates": [...]} or a list of those (docs/emulator.md). '
+            "Put in place at each start, replacing templates of the same name and language.",
+        ),
+    ] = None,
 ) -> None:
     """Run the Cloud API emulator."""
     import uvicorn
 
     from herald.emulator.app import create_emulator_app
     from herald.emulator.config import EmulatorConfig
+    from herald.emulator.seeding import SeedError, read_seed_file
     from herald.kit.heap import freeze_heap
+
+    try:
+        seeded = read_seed_file(seed) if seed is not None else []
+    except SeedError as exc:
+        typer.echo(f"error: --seed: {exc}", err=True)
+        raise typer.Exit(6) from None
 
     config = EmulatorConfig(
         access_token=access_token,
@@ -54,6 +70,7 @@ def run_emulator(
         throughput_per_second=throughput,
         pair_rate_seconds=pair_rate,
         state_path=str(state) if state is not None else None,
+        seed=list(seeded),
     )
     application = create_emulator_app(config)
     freeze_heap()

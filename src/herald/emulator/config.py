@@ -64,12 +64,15 @@ class EmulatorConfig:
     reorder_statuses: bool = False  # send read before delivered
     failing_numbers: dict[str, int] = field(default_factory=dict)  # number → status error code
     refusing_numbers: dict[str, int] = field(default_factory=dict)  # number → send error code
+    # Templates the accounts already hold when it starts (seeding.SeedTemplate, checked).
+    seed: list[Any] = field(default_factory=list)
 
     def public(self) -> dict[str, object]:
         """The configuration without its secrets."""
         shown = dict(self.__dict__)
         shown.pop("access_token")
         shown.pop("app_secret")
+        shown.pop("seed")
         return shown
 
     def knobs(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from herald.emulator.seeding import check_seed
 from herald.emulator.state import EmulatedTemplate, EmulatorState
 
 router = APIRouter(prefix="/_emulator")
@@ -33,6 +34,17 @@ async def _body(request: Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+@router.post("/templates/seed", response_model=None)
+async def seed(request: Request) -> list[dict[str, Any]] | JSONResponse:
+    """Templates an account already holds, of any kind, in Meta's listing shape (seeding.py):
+    listed at once, no review and no webhook."""
+    try:
+        placed = state_of(request).seed(check_seed(await request.json()))
+    except ValueError as exc:  # SeedError, or a body that is not JSON
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return [{**t.as_json(), "waba_id": t.waba_id} for t in placed]
 
 
 @router.post("/templates/{template_id}/approve", response_model=None)

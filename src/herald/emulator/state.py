@@ -14,6 +14,7 @@ from typing import Any
 
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.persistence import StateFile, StoredWebhook
+from herald.emulator.seeding import SeedError, SeedTemplate
 from herald.emulator.uploads import UploadedFile, Uploads, UploadSession
 from herald.emulator.webhooks import WebhookSender
 
@@ -52,6 +53,8 @@ class EmulatedTemplate:
     components: list[dict[str, Any]]
     status: str = "PENDING"
     rejected_reason: str | None = None
+    parameter_format: str = "POSITIONAL"
+    quality: str = "UNKNOWN"  # Meta's rating of a new template, until it has feedback
 
     def as_json(self) -> dict[str, Any]:
         shown = {
@@ -61,6 +64,8 @@ class EmulatedTemplate:
             "status": self.status,
             "category": self.category,
             "components": self.components,
+            "parameter_format": self.parameter_format,
+            "quality_score": {"score": self.quality},
         }
         if self.rejected_reason:
             shown["rejected_reason"] = self.rejected_reason
@@ -196,6 +201,8 @@ class EmulatorState:
         self._started = True
         self.webhooks.restore(self._undelivered)
         self._undelivered = []
+        if self.config.seed:  # ``herald emulator --seed FILE``
+            self.seed(self.config.seed)
         if self.store is not None:
             for template in list(self.templates.values()):
                 if template.status == "PENDING":
@@ -252,6 +259,34 @@ class EmulatorState:
             ):
                 return template
         return None
+
+    def seed(self, seeded: list[SeedTemplate]) -> list[EmulatedTemplate]:
+        """Put templates an account already holds in place, as they are (no review, no
+        webhook): a template of the same account, name and language is replaced, keeping its
+        id. SeedError when a given id is another template's."""
+        placed: list[EmulatedTemplate] = []
+        for spec in seeded:
+            existing = self.find_template(spec.name, spec.language, spec.waba_id)
+            template_id = existing.id if existing else (spec.id or self.new_id())
+            taken = self.templates.get(spec.id or "")
+            if spec.id and taken is not None and taken is not existing:
+                raise SeedError(f"id {spec.id} is another template's ({taken.name})")
+            template = EmulatedTemplate(
+                template_id,
+                spec.waba_id,
+                spec.name,
+                spec.language,
+                spec.category,
+                spec.components,
+                status=spec.status,
+                rejected_reason=spec.rejected_reason if spec.status == "REJECTED" else None,
+                parameter_format=spec.parameter_format,
+                quality=spec.quality,
+            )
+            self.templates[template.id] = template
+            placed.append(template)
+        self.remember()
+        return placed
 
     def set_status(
         self,

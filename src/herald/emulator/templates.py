@@ -40,7 +40,13 @@ async def create_template(waba_id: str, request: Request) -> dict[str, Any]:
     ):
         raise MetaError(100, f"{name} already exists in {language}", subcode=DUPLICATE_SUBCODE)
     template = EmulatedTemplate(
-        state.new_id(), waba_id, name, language, category, checked["components"]
+        state.new_id(),
+        waba_id,
+        name,
+        language,
+        category,
+        checked["components"],
+        parameter_format=str(payload.get("parameter_format", "POSITIONAL")),  # checked above
     )
     state.templates[template.id] = template
     state.review_later(template)
@@ -60,6 +66,34 @@ def _position(cursor: str | None) -> int:
         raise MetaError(100, "invalid cursor") from None
 
 
+# What a listing shows without ``fields`` (Meta's "default fields"), and what it may be asked.
+DEFAULT_FIELDS = ("id", "name", "language", "status", "category", "components")
+KNOWN_FIELDS = (*DEFAULT_FIELDS, "rejected_reason", "quality_score", "parameter_format")
+# Fields of Meta's template node the emulator holds nothing for: asked, they are left out.
+OTHER_FIELDS = (
+    "previous_category",
+    "sub_category",
+    "correct_category",
+    "library_template_name",
+    "message_send_ttl_seconds",
+    "cta_url_link_tracking_opted_out",
+)
+
+
+def _fields(asked: str | None) -> tuple[str, ...]:
+    if asked is None:
+        return DEFAULT_FIELDS
+    names = tuple(f.strip() for f in asked.split(",") if f.strip())
+    for name in names:
+        if name not in KNOWN_FIELDS and name not in OTHER_FIELDS:
+            raise MetaError(
+                100,
+                f"(#100) Tried accessing nonexisting field ({name}) on node type "
+                "(WhatsAppBusinessHSM)",
+            )
+    return tuple(dict.fromkeys(("id", *(n for n in names if n in KNOWN_FIELDS))))  # id: always
+
+
 @router.get("/{version}/{waba_id}/message_templates")
 async def list_templates(
     waba_id: str,
@@ -67,8 +101,10 @@ async def list_templates(
     name: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 25,
     after: str | None = None,
+    fields: str | None = None,
 ) -> dict[str, Any]:
     state = state_of(request)
+    shown = _fields(fields)
     matching = [
         t
         for t in state.templates.values()
@@ -81,7 +117,8 @@ async def list_templates(
     }
     if start + len(page) < len(matching):
         paging["next"] = str(request.url.include_query_params(after=_cursor(start + len(page))))
-    return {"data": [t.as_json() for t in page], "paging": paging}
+    data = [{k: v for k, v in t.as_json().items() if k in shown} for t in page]
+    return {"data": data, "paging": paging}
 
 
 @router.delete("/{version}/{waba_id}/message_templates")

@@ -27,6 +27,7 @@ TEMPLATE_FIELDS = (
     "language",
     "category",
     "state",
+    "sendable",
     "header_format",
     "header_text",
     "buttons",

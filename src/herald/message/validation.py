@@ -87,7 +87,23 @@ class TemplateRules:
 Rules = Template | TemplateRules
 
 
+class TemplateDeleted(HeraldError):
+    code = "template_deleted"
+    message = "The template was deleted at Meta; it can no longer be sent."
+
+
+class TemplateNotSendable(HeraldError):
+    code = "template_not_sendable"
+
+
 def check_sendable(template: Template) -> None:
+    if template.state == "DELETED":
+        raise TemplateDeleted(data={"state": template.state})
+    if template.sendable is False:
+        raise TemplateNotSendable(
+            template.unsendable_reason or "Herald cannot send this kind of template yet.",
+            data={"reason": template.unsendable_reason},
+        )
     if template.state != "APPROVED":
         raise TemplateNotApproved(
             f"The template is {template.state}; only APPROVED templates can be sent.",
@@ -216,7 +232,12 @@ def _check_buttons(template: Rules, given: list[ButtonParam]) -> list[dict[str, 
                 f"Button index {param.index} does not exist; the template has {len(buttons)}.",
                 data={"index": param.index},
             )
-        expected = SUB_TYPE_OF[buttons[param.index]["type"]]
+        expected = SUB_TYPE_OF.get(buttons[param.index]["type"])
+        if expected is None:  # a button imported from Meta whose send carries nothing
+            raise InvalidButton(
+                f"Button {param.index} is {buttons[param.index]['type']}: it takes no value.",
+                data={"index": param.index},
+            )
         if param.sub_type != expected:
             raise InvalidButton(
                 f"Button {param.index} is {buttons[param.index]['type']}: sub_type must be "

@@ -17,6 +17,8 @@ from herald.provider.errors import ProviderError as ProviderError
 from herald.provider.errors import TemplateProblem as TemplateProblem
 from herald.provider.errors import classify as classify
 
+JsonObject = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class ChannelAccess:
@@ -83,6 +85,11 @@ class ProviderTemplate:
     status: str
     category: str | None = None
     rejected_reason: str | None = None
+    quality: str | None = None  # quality_score.score: GREEN, YELLOW, RED, UNKNOWN
+    parameter_format: str = "POSITIONAL"  # or NAMED
+    # Meta's components as listed (HEADER, BODY, FOOTER, BUTTONS, CAROUSEL...); None when the
+    # answer did not carry them (a creation's answer).
+    components: tuple[JsonObject, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,9 +147,6 @@ class Provider(Protocol):
     async def upload_media(
         self, channel: ChannelAccess, path: Path, mime_type: str, filename: str
     ) -> str: ...
-
-
-JsonObject = dict[str, Any]
 
 
 def as_api_error(exc: ProviderError) -> Exception:

@@ -27,6 +27,11 @@ from herald.provider.errors import error_from_meta
 
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 TEMPLATE_NOT_FOUND_SUBCODE = 2593002
+# What a template listing is asked for: Graph API answers only its default fields (id, name,
+# language, status, category, components) unless ``fields`` names the others.
+TEMPLATE_FIELDS = (
+    "id,name,language,status,category,components,rejected_reason,quality_score,parameter_format"
+)
 
 
 def new_session(timeout_seconds: float, connections: int = 200) -> aiohttp.ClientSession:
@@ -153,7 +158,8 @@ class CloudApiProvider:
     async def list_templates(
         self, channel: ChannelAccess, name: str | None = None, page_size: int = 100
     ) -> AsyncIterator[ProviderTemplate]:
-        params: dict[str, str] = {"limit": str(page_size)}
+        """Every template of the channel's account (or of one name), page after page."""
+        params: dict[str, str] = {"fields": TEMPLATE_FIELDS, "limit": str(page_size)}
         if name:
             params["name"] = name
         while True:
@@ -161,14 +167,8 @@ class CloudApiProvider:
                 channel, "GET", f"{channel.waba_id}/message_templates", params=params
             )
             for item in page.get("data", []):
-                yield ProviderTemplate(
-                    id=str(item["id"]),
-                    name=str(item["name"]),
-                    language=str(item.get("language", "")),
-                    status=str(item.get("status", "")),
-                    category=item.get("category"),
-                    rejected_reason=item.get("rejected_reason"),
-                )
+                if isinstance(item, dict) and "id" in item and "name" in item:
+                    yield listed_template(item)
             paging = page.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
             if not paging.get("next") or not after:
@@ -214,6 +214,28 @@ class CloudApiProvider:
             # The request may have left: the provider may have acted on it.
             raise ProviderError(ErrorKind.UNKNOWN_OUTCOME, None, f"no answer: {exc!r}") from None
         return _parse(status, raw)
+
+
+def listed_template(item: JsonObject) -> ProviderTemplate:
+    """One template of a listing: ``quality_score`` is an object (``{"score": "GREEN"}``)."""
+    quality = item.get("quality_score")
+    score = quality.get("score") if isinstance(quality, dict) else None
+    components = item.get("components")
+    return ProviderTemplate(
+        id=str(item["id"]),
+        name=str(item["name"]),
+        language=str(item.get("language", "")),
+        status=str(item.get("status", "")),
+        category=item.get("category"),
+        rejected_reason=item.get("rejected_reason"),
+        quality=str(score) if score else None,
+        parameter_format=str(item.get("parameter_format") or "POSITIONAL").upper(),
+        components=(
+            tuple(c for c in components if isinstance(c, dict))
+            if isinstance(components, list)
+            else None
+        ),
+    )
 
 
 def _parse(status: int, raw: bytes) -> JsonObject:

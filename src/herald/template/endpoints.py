@@ -12,8 +12,14 @@ from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
 from herald.media.state import media_store
 from herald.runtime import Runtime
-from herald.template import service
-from herald.template.schemas import Category, State, TemplateCreate, TemplateOut
+from herald.template import service, sync
+from herald.template.schemas import (
+    Category,
+    State,
+    TemplateCreate,
+    TemplateOut,
+    TemplateSyncOut,
+)
 
 router = APIRouter(tags=["templates"])
 
@@ -62,6 +68,25 @@ async def list_templates(
     templates, total = await service.list_page(session, user.id, params, state, category, name)
     items = [TemplateOut.of(t) for t in templates]
     return Success(message="Templates", data=make_page(items, total, params))
+
+
+@router.post("/api/v2/whatsapp/templates/sync")
+async def sync_templates(
+    user: CurrentUser, session: SessionDep, runtime: RuntimeDep, ctx: ProviderDep
+) -> Success[TemplateSyncOut]:
+    """Import every template of the caller's WhatsApp Business Account and bring Herald's
+    copies in step (created, updated, unchanged, removed)."""
+    counts = await sync.sync_user(session, user.id, ctx, runtime.clock.now())
+    await session.commit()
+    return Success(
+        message="Templates synced with the provider",
+        data=TemplateSyncOut(
+            created=counts.created,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            removed=counts.removed,
+        ),
+    )
 
 
 @router.get("/api/v2/whatsapp/templates/{template_id}")

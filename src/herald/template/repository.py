@@ -61,13 +61,10 @@ async def for_provider_event(
     return (await session.execute(query)).scalars().all()
 
 
-async def pending(session: AsyncSession, limit: int = 500) -> Sequence[Template]:
-    """Templates waiting for news from the provider: in review, or paused."""
+async def of_user(session: AsyncSession, user_id: int) -> Sequence[Template]:
+    """Every template of one user (a sync compares them all with the provider's listing)."""
     result = await session.execute(
-        select(Template)
-        .where(Template.state.in_(("PENDING", "PAUSED")), Template.channel_id.is_not(None))
-        .order_by(Template.channel_id, Template.id)
-        .limit(limit)
+        select(Template).where(Template.user_id == user_id).order_by(Template.id)
     )
     return result.scalars().all()
 

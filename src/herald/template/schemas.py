@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from herald.models import Template
 
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
-State = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED"]
+# DELETED: gone at Meta (found so by a sync); kept for its messages' history, never sent.
+State = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "DELETED"]
 HeaderFormat = Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]
 ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY"]
 OtpType = Literal["COPY_CODE", "ONE_TAP"]
@@ -59,14 +60,22 @@ class HeaderOut(BaseModel):
 
 
 class ButtonOut(BaseModel):
-    type: ButtonType
+    type: ButtonType | Literal["PHONE_NUMBER"]  # PHONE_NUMBER: imported from Meta
     text: str | None = None
     url: str | None = None
     example: str | None = None
+    phone_number: str | None = None  # PHONE_NUMBER buttons only (absent on the others)
+
+    @model_serializer(mode="wrap")
+    def _without_absent_number(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        shown: dict[str, Any] = handler(self)
+        if shown.get("phone_number") is None:
+            shown.pop("phone_number", None)
+        return shown
 
 
 class AuthenticationOut(BaseModel):
-    otp_type: OtpType
+    otp_type: OtpType | Literal["ZERO_TAP"]  # ZERO_TAP: imported from Meta
     add_security_recommendation: bool
     code_expiration_minutes: int | None = None
     package_name: str | None = None
@@ -87,6 +96,13 @@ class TemplateOut(ApiObject):
     buttons: list[ButtonOut]
     authentication: AuthenticationOut | None = None
     placeholder_count: int
+    parameter_format: Literal["POSITIONAL", "NAMED"] = "POSITIONAL"
+    quality: str | None = None  # Meta's rating: GREEN, YELLOW, RED, UNKNOWN
+    # False for a kind Herald cannot send yet (imported from Meta), with the reason.
+    sendable: bool = True
+    unsendable_reason: str | None = None
+    # Meta's components as it last listed them (imported or synced templates), else null.
+    components: list[dict[str, Any]] | None = None
     created_at: ApiDateTime
     updated_at: ApiDateTime
 
@@ -116,6 +132,20 @@ class TemplateOut(ApiObject):
             buttons=[ButtonOut.model_validate(button) for button in template.buttons],
             authentication=AuthenticationOut.model_validate(options) if options else None,
             placeholder_count=template.placeholder_count,
+            parameter_format=cast(Any, template.parameter_format or "POSITIONAL"),
+            quality=template.quality,
+            sendable=template.sendable is not False,
+            unsendable_reason=template.unsendable_reason,
+            components=template.components,
             created_at=template.created_at,
             updated_at=template.updated_at,
         )
+
+
+class TemplateSyncOut(BaseModel):
+    """What one sync with the provider did to the caller's templates."""
+
+    created: int
+    updated: int
+    unchanged: int
+    removed: int  # gone at Meta: now DELETED

@@ -262,7 +262,7 @@ function pageTemplate() {
     setBadge(holder, state);
     holder.dataset.state = state;
     $("#submit-template").hidden = !["DRAFT", "REJECTED"].includes(state);
-    $("#send-template").hidden = state !== "APPROVED";
+    $("#send-template").hidden = state !== "APPROVED" || holder.dataset.sendable === "false";
     $("#review-hint").hidden = state !== "PENDING";
   };
   poll(async () => {
@@ -284,6 +284,22 @@ function pageTemplate() {
       await api("DELETE", `/api/v2/whatsapp/templates/${id}`);
       window.location.assign("/console/templates");
     } catch (error) { showError(error); }
+  });
+}
+
+function pageTemplates() {
+  const button = $("#sync-templates");
+  button.addEventListener("click", async () => {
+    clearError();
+    button.disabled = true;
+    try {
+      const counts = await api("POST", "/api/v2/whatsapp/templates/sync");
+      const result = $("#sync-result");
+      result.textContent = `Synced with Meta: ${counts.created} imported, ${counts.updated} updated, ` +
+        `${counts.unchanged} unchanged, ${counts.removed} deleted at Meta.`;
+      result.hidden = false;
+      if (counts.created || counts.updated || counts.removed) setTimeout(() => window.location.reload(), 1500);
+    } catch (error) { showError(error); } finally { button.disabled = false; }
   });
 }
 
@@ -556,7 +572,7 @@ function pageCallbacks() {
 }
 
 const PAGES = {
-  template_new: pageTemplateNew, template: pageTemplate, send: pageSend, messages: pageMessages,
+  templates: pageTemplates, template_new: pageTemplateNew, template: pageTemplate, send: pageSend, messages: pageMessages,
   message: pageMessage, group: pageGroup, keys: pageKeys, callbacks: pageCallbacks,
 };
 
