@@ -76,9 +76,13 @@ async def test_create_answers_201_in_draft_with_every_field(
         "buttons",
         "authentication",
         "placeholder_count",
+        "quality",
+        "previous_category",
+        "flagged_at",
         "created_at",
         "updated_at",
     }
+    assert (data["quality"], data["previous_category"], data["flagged_at"]) == (None, None, None)
 
 
 @pytest.mark.parametrize(

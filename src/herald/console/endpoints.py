@@ -47,7 +47,7 @@ from herald.template.schemas import State, TemplateOut
 router = APIRouter(include_in_schema=False)
 
 MESSAGE_STATES = lifecycle.STATES
-TEMPLATE_STATES = ("DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")
+TEMPLATE_STATES = ("DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "DELETED")
 PAGE_SIZE = 25
 
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from herald.models import Template
 
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
-State = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED"]
+State = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "DELETED"]
 HeaderFormat = Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]
 ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY"]
 OtpType = Literal["COPY_CODE", "ONE_TAP"]
@@ -87,6 +87,12 @@ class TemplateOut(ApiObject):
     buttons: list[ButtonOut]
     authentication: AuthenticationOut | None = None
     placeholder_count: int
+    # Meta's rating (GREEN, YELLOW, RED, UNKNOWN); None until Meta rates it.
+    quality: str | None = None
+    # The category Meta moved the template from, at its last re-categorisation.
+    previous_category: str | None = None
+    # When Meta flagged it (negative feedback: at risk of a pause); None when not flagged.
+    flagged_at: ApiDateTime | None = None
     created_at: ApiDateTime
     updated_at: ApiDateTime
 
@@ -116,6 +122,9 @@ class TemplateOut(ApiObject):
             buttons=[ButtonOut.model_validate(button) for button in template.buttons],
             authentication=AuthenticationOut.model_validate(options) if options else None,
             placeholder_count=template.placeholder_count,
+            quality=template.quality,
+            previous_category=template.previous_category,
+            flagged_at=template.flagged_at,
             created_at=template.created_at,
             updated_at=template.updated_at,
         )
