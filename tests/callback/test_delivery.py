@@ -41,7 +41,18 @@ class Receiver:
     attempts: int = 0
 
     def states(self, message_id: int) -> list[str]:
-        return [e["data"]["state"] for e in self.events if e["data"]["id"] == message_id]
+        return [
+            e["data"]["state"]
+            for e in self.events
+            if e["type"] == "message.status" and e["data"]["id"] == message_id
+        ]
+
+    def template_events(self, template_id: int) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.events
+            if e["type"] == "template.updated" and e["data"]["id"] == template_id
+        ]
 
 
 @pytest.fixture
@@ -73,8 +84,12 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield state
 
 
-async def register(live: Live, auth: dict[str, str], url: str) -> str:
-    answer = await live.herald.post(CALLBACKS, json={"url": url}, headers=auth)
+async def register(
+    live: Live, auth: dict[str, str], url: str, events: tuple[str, ...] = ("message.status",)
+) -> str:
+    """A callback on ``url`` (for message events only, unless told: these tests count them)."""
+    body = {"url": url, "events": list(events)}
+    answer = await live.herald.post(CALLBACKS, json=body, headers=auth)
     assert answer.status_code == 201, answer.text
     secret: str = answer.json()["data"]["secret"]
     return secret

@@ -202,15 +202,42 @@ def test_template_updates() -> None:
     ids = ("594425479261596", "order_confirmed", "en_US")
     assert parse_webhook(envelope("message_template_status_update", status)) == [
         TemplateStatusUpdate(
-            "419561257915477", TemplateStatus.REJECTED, *ids, reason="INVALID_FORMAT"
+            "419561257915477",
+            TemplateStatus.REJECTED,
+            *ids,
+            reason="INVALID_FORMAT",
+            event="REJECTED",
         )
     ]
-    reinstated = {**status, "event": "REINSTATED", "reason": "NONE"}
-    (event,) = parse_webhook(envelope("message_template_status_update", reinstated))
+    # Every event Meta documents, and the status it leaves the template in (None: as it was).
+    leaves = {
+        "APPROVED": TemplateStatus.APPROVED,
+        "PENDING": TemplateStatus.PENDING,
+        "PAUSED": TemplateStatus.PAUSED,
+        "DISABLED": TemplateStatus.DISABLED,
+        "REINSTATED": TemplateStatus.APPROVED,
+        "PENDING_DELETION": TemplateStatus.DELETED,
+        "DELETED": TemplateStatus.DELETED,
+        "IN_APPEAL": TemplateStatus.PENDING,
+        "FLAGGED": None,
+    }
+    for name, leaves_it in leaves.items():
+        value = {**status, "event": name, "reason": "NONE"}
+        (event,) = parse_webhook(envelope("message_template_status_update", value))
+        assert isinstance(event, TemplateStatusUpdate)
+        assert (event.status, event.event, event.reason) == (leaves_it, name, None)
+    for says_nothing in ("LOCKED", "UNLOCKED", "ARCHIVED", "UNARCHIVED", "LIMIT_EXCEEDED"):
+        value = {**status, "event": says_nothing}
+        assert parse_webhook(envelope("message_template_status_update", value)) == []
+    paused = {
+        **status,
+        "event": "PAUSED",
+        "reason": None,
+        "other_info": {"title": "FIRST_PAUSE", "description": "Paused for 3 hours."},
+    }
+    (event,) = parse_webhook(envelope("message_template_status_update", paused))
     assert isinstance(event, TemplateStatusUpdate)
-    assert (event.status, event.reason) == (TemplateStatus.APPROVED, None)
-    flagged = {**status, "event": "FLAGGED"}
-    assert parse_webhook(envelope("message_template_status_update", flagged)) == []
+    assert event.detail == "FIRST_PAUSE: Paused for 3 hours."
     assert parse_webhook(envelope("message_template_quality_update", quality)) == [
         TemplateQualityUpdate("419561257915477", *ids, "GREEN", "YELLOW")
     ]

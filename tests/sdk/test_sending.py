@@ -101,7 +101,7 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
     async with serve_app(receiver) as receiver_url:
         callback = await live_sdk.create_callback(f"{receiver_url}/herald", secret=CALLBACK_SECRET)
         assert callback["secret"] == CALLBACK_SECRET
-        assert callback["events"] == ["message.status"]
+        assert callback["events"] == ["message.status", "template.updated"]
         assert [c["id"] for c in (await live_sdk.list_callbacks())["items"]] == [callback["id"]]
         assert "secret" not in await live_sdk.get_callback(callback["id"])
 
@@ -124,8 +124,11 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
 
         await eventually(all_delivered, timeout=20, message="Herald records each delivery")
         delivered = await live_sdk.list_callback_deliveries(callback["id"], outcome="delivered")
-        assert {d["message_id"] for d in delivered["items"]} == {message_id}
-        assert "read" in {d["state"] for d in delivered["items"]}
+        messages = [d for d in delivered["items"] if d["type"] == "message.status"]
+        assert {d["message_id"] for d in messages} == {message_id}
+        assert "read" in {d["state"] for d in messages}
+        templates = [d for d in delivered["items"] if d["type"] == "template.updated"]
+        assert [(d["template_id"], d["state"]) for d in templates] == [(template_id, "APPROVED")]
         assert all(d["last_status"] == 204 and d["done_at"] for d in delivered["items"])
         assert (await live_sdk.list_callback_deliveries(callback["id"], outcome="dead"))[
             "items"
@@ -134,8 +137,11 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
 
     for header, body in received:
         event = json.loads(body)
-        assert event["type"] == "message.status"
-        assert event["data"]["id"] == message_id
+        if event["type"] == "template.updated":  # its approval, heard of too
+            assert (event["data"]["id"], event["data"]["state"]) == (template_id, "APPROVED")
+        else:
+            assert event["type"] == "message.status"
+            assert event["data"]["id"] == message_id
         assert verify_signature(CALLBACK_SECRET, body, header)
         assert not verify_signature("another-secret-0123456789", body, header)
         assert not verify_signature(CALLBACK_SECRET, body.replace(b"read", b"sent"), header)

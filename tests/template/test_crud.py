@@ -78,6 +78,8 @@ async def test_create_answers_201_in_draft_with_every_field(
         "placeholder_count",
         "parameter_format",
         "quality",
+        "previous_category",
+        "flagged_at",
         "sendable",
         "unsendable_reason",
         "components",
@@ -91,6 +93,7 @@ async def test_create_answers_201_in_draft_with_every_field(
         None,
     )
     assert (data["sendable"], data["unsendable_reason"]) == (True, None)
+    assert (data["previous_category"], data["flagged_at"]) == (None, None)
 
 
 @pytest.mark.parametrize(

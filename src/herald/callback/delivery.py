@@ -1,6 +1,6 @@
 """Delivering the outbox: signed POSTs, retried with exponential back-off for 24 h, in order per
-message and endpoint, many endpoints at once, in a loop of its own so a slow or dead receiver
-never slows the dispatcher."""
+message (or template) and endpoint, many endpoints at once, in a loop of its own so a slow or
+dead receiver never slows the dispatcher."""
 
 from __future__ import annotations
 
@@ -43,9 +43,11 @@ MessageData = Callable[[Message], dict[str, Any]]
 
 
 def event_body(
-    delivery: CallbackDelivery, message: Message, message_data: MessageData
+    delivery: CallbackDelivery, message: Message | None, message_data: MessageData
 ) -> dict[str, Any]:
     """The event as of the state it announces (a late delivery does not leak later states)."""
+    if message is None:
+        raise LookupError("a message.status delivery without its message")
     data = message_data(message)
     data["state"] = delivery.state
     for later in lifecycle.not_yet(delivery.state):
@@ -108,7 +110,11 @@ class CallbackSender:
             await session.commit()
         outcomes = await asyncio.gather(
             *(
-                self._attempt(d, endpoints.get(d.endpoint_id), messages.get(d.message_id))
+                self._attempt(
+                    d,
+                    endpoints.get(d.endpoint_id),
+                    messages.get(d.message_id) if d.message_id is not None else None,
+                )
                 for d in claimed
             )
         )
@@ -124,11 +130,12 @@ class CallbackSender:
         endpoint: CallbackEndpoint | None,
         message: Message | None,
     ) -> Outcome:
-        if endpoint is None or message is None:  # deleted meanwhile: nothing to tell
-            return Outcome(delivery, status=204)
+        if endpoint is None or (delivery.event is None and message is None):
+            return Outcome(delivery, status=204)  # deleted meanwhile: nothing to tell
         async with self._slots:
             try:  # anything this attempt raises is its own outcome, never the batch's
-                event = event_body(delivery, message, self.message_data)
+                # A template's event was written down with its change; a message's is read now.
+                event = delivery.event or event_body(delivery, message, self.message_data)
                 body = orjson.dumps(event)
                 # Signed once a slot is free: webhook-timestamp is when the attempt leaves.
                 now = self.clock.now()
@@ -136,6 +143,7 @@ class CallbackSender:
                 signed = signing.signed_headers(event["id"], now, body, secrets)
                 target = await urls.check(endpoint.url, self.allow_loopback)
                 request = _pinned_request(target, body, signed, delivery, self.timeout_seconds)
+                request.headers["X-Herald-Event"] = str(event["type"])
                 answer = await self.http.send(request)
                 await answer.aclose()
             except urls.CallbackUrlRefused as refused:
@@ -195,7 +203,6 @@ def _pinned_request(
         "Host": url.netloc.decode("ascii"),
         "Content-Type": "application/json",
         "User-Agent": "Herald-Callbacks/1",
-        "X-Herald-Event": "message.status",
         "X-Herald-Delivery": str(delivery.id),
         **signed,
     }

@@ -6,7 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -130,7 +144,7 @@ _ANNOUNCED = union_all(
 
 async def record_states(session: AsyncSession, message_ids: Sequence[int], now: datetime) -> None:
     """Queue the current state of these messages, and any state they skipped on the way, for
-    every endpoint of their users.
+    every endpoint of their users that takes ``message.status`` events.
 
     One INSERT … SELECT, in the transaction that changed the state; each (endpoint, message,
     state) is queued once whichever path (dispatcher, webhook, cancel) got there, in the order
@@ -151,7 +165,7 @@ async def record_states(session: AsyncSession, message_ids: Sequence[int], now: 
         )
         .join(CallbackEndpoint, CallbackEndpoint.user_id == Message.user_id)
         .join(_ANNOUNCED, _ANNOUNCED.c.current == Message.state)
-        .where(Message.id.in_(list(message_ids)))
+        .where(Message.id.in_(list(message_ids)), subscribed(MESSAGE_STATUS))
         # Ids are handed out in this order, and delivery follows ids (``due_heads``).
         .order_by(CallbackEndpoint.id, Message.id, _ANNOUNCED.c.step)
     )
@@ -166,6 +180,49 @@ async def record_states(session: AsyncSession, message_ids: Sequence[int], now: 
     await session.execute(statement)
 
 
+MESSAGE_STATUS = "message.status"
+TEMPLATE_UPDATED = "template.updated"
+
+
+def subscribed(event_type: str) -> ColumnElement[bool]:
+    """The endpoint takes events of this type. Its ``events`` is a short JSON list of names
+    without quotes or wildcards in them, read as text alike on both databases."""
+    return cast(CallbackEndpoint.events, String).like(f'%"{event_type}"%')
+
+
+async def queue_template_event(
+    session: AsyncSession,
+    user_id: int,
+    template_id: int,
+    state: str,
+    event: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Queue one template.updated event, as it is now, for every endpoint of the user that
+    takes them; delivered in order per (endpoint, template) after those queued before."""
+    endpoint_ids = (
+        await session.execute(
+            select(CallbackEndpoint.id)
+            .where(CallbackEndpoint.user_id == user_id, subscribed(TEMPLATE_UPDATED))
+            .order_by(CallbackEndpoint.id)
+        )
+    ).scalars()
+    rows = [
+        {
+            "endpoint_id": endpoint_id,
+            "template_id": template_id,
+            "event": event,
+            "state": state,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        }
+        for endpoint_id in endpoint_ids
+    ]
+    if rows:
+        await session.execute(insert(CallbackDelivery), rows)
+
+
 def _literal(value: Any) -> Any:
     if isinstance(value, datetime):
         return literal(value, CallbackDelivery.__table__.c.created_at.type)
@@ -173,23 +230,29 @@ def _literal(value: Any) -> Any:
 
 
 def due_heads(now: datetime, limit: int) -> Select[Any]:
-    """Due deliveries that are first in line for their (endpoint, message): a later state is
-    never delivered before an earlier one is taken or given up."""
+    """Due deliveries that are first in line for their (endpoint, message) or (endpoint,
+    template): a later state or change is never delivered before an earlier one is taken or
+    given up."""
     earlier = aliased(CallbackDelivery)
-    blocked = exists().where(
-        and_(
-            earlier.endpoint_id == CallbackDelivery.endpoint_id,
-            earlier.message_id == CallbackDelivery.message_id,
-            earlier.id < CallbackDelivery.id,
-            earlier.done_at.is_(None),
+
+    def blocked(same_subject: ColumnElement[bool]) -> ColumnElement[bool]:
+        # One EXISTS per subject, each on its own index (a NULL subject finds nothing).
+        return exists().where(
+            and_(
+                earlier.endpoint_id == CallbackDelivery.endpoint_id,
+                same_subject,
+                earlier.id < CallbackDelivery.id,
+                earlier.done_at.is_(None),
+            )
         )
-    )
+
     return (
         select(CallbackDelivery)
         .where(
             CallbackDelivery.done_at.is_(None),
             CallbackDelivery.next_attempt_at <= now,
-            ~blocked,
+            ~blocked(earlier.message_id == CallbackDelivery.message_id),
+            ~blocked(earlier.template_id == CallbackDelivery.template_id),
         )
         .order_by(CallbackDelivery.next_attempt_at, CallbackDelivery.id)
         .limit(limit)
@@ -220,8 +283,12 @@ async def endpoints_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Cal
     return {e.id: e for e in rows.scalars()}
 
 
-async def messages_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Message]:
-    rows = await session.execute(select(Message).where(Message.id.in_(ids)))
+async def messages_by_id(session: AsyncSession, ids: set[int | None]) -> dict[int, Message]:
+    """The messages of these deliveries (a template's delivery has none: None is skipped)."""
+    known = [i for i in ids if i is not None]
+    if not known:
+        return {}
+    rows = await session.execute(select(Message).where(Message.id.in_(known)))
     return {m.id: m for m in rows.scalars()}
 
 

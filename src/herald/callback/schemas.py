@@ -6,13 +6,13 @@ from pydantic import Field, computed_field
 
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
 
-EventType = Literal["message.status"]
+EventType = Literal["message.status", "template.updated"]
 DAY_SECONDS = 86_400
 MAX_OVERLAP_SECONDS = 7 * DAY_SECONDS
 
 
 def _every_event() -> list[EventType]:
-    return ["message.status"]
+    return ["message.status", "template.updated"]
 
 
 def _secret_field() -> Any:
@@ -65,8 +65,14 @@ class CallbackDeliveryOut(ApiObject):
     answer or error."""
 
     id: int
-    message_id: int
-    state: str = Field(description="The message state the event announces.")
+    message_id: int | None = Field(description="A message.status event's message.")
+    template_id: int | None = Field(
+        default=None, description="A template.updated event's template."
+    )
+    state: str = Field(
+        description="The state the event announces: the message's, or the template's after "
+        "the change."
+    )
     attempts: int
     last_status: int | None = Field(description="The receiver's last HTTP status, if any.")
     last_error: str | None
@@ -74,6 +80,11 @@ class CallbackDeliveryOut(ApiObject):
     next_attempt_at: ApiDateTime | None = Field(description="When a pending one is tried next.")
     done_at: ApiDateTime | None
     delivered: bool | None = Field(exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def type(self) -> EventType:
+        return "template.updated" if self.template_id is not None else "message.status"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

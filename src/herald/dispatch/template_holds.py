@@ -15,12 +15,12 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.callback import template_events
 from herald.callback.repository import record_states
 from herald.models import Message, Template
 from herald.models.message import FAILED, QUEUED
@@ -181,6 +181,22 @@ class TemplateHolds:
         return verdict
 
 
+async def _record_template_state(
+    session: AsyncSession, verdict: Verdict, state: str, now: datetime
+) -> None:
+    """The verdict's state on its templates, each change told to the owner's callbacks. A
+    template Meta said it deleted stays DELETED (missing is what Meta answers for it)."""
+    found = await session.execute(select(Template).where(Template.id.in_(verdict.template_ids)))
+    for template in found.scalars():
+        before = template_events.snapshot(template)
+        if verdict.problem == MISSING:
+            template.provider_template_id = None
+        if not (verdict.problem == MISSING and template.state == "DELETED"):
+            template.state = state
+        template.updated_at = now
+        await template_events.announce(session, template, before, "SEND_REFUSED", None, now)
+
+
 async def record_verdict(
     session: AsyncSession,
     channel_id: int,
@@ -191,12 +207,7 @@ async def record_verdict(
     """The template's state, and every queued message of it on the channel settled at once:
     failed with the template's reason, or (paused) due again only after ``recheck``."""
     if verdict.template_state is not None and verdict.template_ids:
-        values: dict[str, Any] = {"state": verdict.template_state, "updated_at": now}
-        if verdict.problem == MISSING:
-            values["provider_template_id"] = None
-        await session.execute(
-            update(Template).where(Template.id.in_(verdict.template_ids)).values(**values)
-        )
+        await _record_template_state(session, verdict, verdict.template_state, now)
     name, language = verdict.key
     of_template = (
         Message.channel_id == channel_id,

@@ -78,19 +78,52 @@ async def set_status(template_id: str, request: Request) -> dict[str, Any] | JSO
     return found.as_json()
 
 
-# What Meta does to an approved template after its review, each with its webhook event.
-LATER_DECISIONS = {
+# What Meta does to an approved template after its review, each with its webhook event
+# (a status of None: the template's stays as it is).
+LATER_DECISIONS: dict[str, tuple[str | None, str]] = {
     "pause": ("PAUSED", "PAUSED"),  # low quality: sends are refused with 132015 until reinstated
     "disable": ("DISABLED", "DISABLED"),  # for good: sends are refused with 132016
     "reinstate": ("APPROVED", "REINSTATED"),  # a paused template is active again
+    "flag": (None, "FLAGGED"),  # negative feedback, at risk of a pause: still sent
+    # Deleted in WhatsApp Manager: going away, sends are refused with 132001.
+    "pending-deletion": ("PENDING_DELETION", "PENDING_DELETION"),
 }
+QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+
+
+@router.post("/templates/{template_id}/quality", response_model=None)
+async def set_quality(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """``{"quality": "RED"}``: Meta rates the template again, with its quality webhook."""
+    found = _template(request, template_id)
+    if isinstance(found, JSONResponse):
+        return found
+    score = str((await _body(request)).get("quality", "")).upper()
+    if score not in QUALITY_SCORES:
+        return JSONResponse({"error": f"quality is one of {QUALITY_SCORES}"}, status_code=400)
+    state_of(request).set_quality(found, score)
+    return {**found.as_json(), "quality": found.quality}
+
+
+@router.post("/templates/{template_id}/category", response_model=None)
+async def set_category(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """``{"category": "MARKETING"}``: Meta re-categorises the template, with its webhook."""
+    found = _template(request, template_id)
+    if isinstance(found, JSONResponse):
+        return found
+    category = str((await _body(request)).get("category", "")).upper()
+    if category not in CATEGORIES:
+        return JSONResponse({"error": f"category is one of {CATEGORIES}"}, status_code=400)
+    state_of(request).set_category(found, category)
+    return found.as_json()
 
 
 @router.post("/templates/{template_id}/{decision}", response_model=None)
 async def decide(
     template_id: str, decision: str, request: Request
 ) -> dict[str, Any] | JSONResponse:
-    """``pause``, ``disable`` or ``reinstate`` a template, with the webhook Meta sends."""
+    """``pause``, ``disable``, ``reinstate``, ``flag`` or ``pending-deletion`` a template,
+    with the webhook Meta sends."""
     if decision not in LATER_DECISIONS:
         return JSONResponse({"error": f"unknown decision {decision}"}, status_code=404)
     found = _template(request, template_id)
@@ -98,7 +131,7 @@ async def decide(
         return found
     status, event = LATER_DECISIONS[decision]
     reason = (await _body(request)).get("reason")
-    state_of(request).set_status(found, status, reason, event=event)
+    state_of(request).set_status(found, status or found.status, reason, event=event)
     return found.as_json()
 
 

@@ -22,6 +22,8 @@ from herald.emulator.state import EmulatedMessage, EmulatorState
 from herald.kit.plain_asgi import read_body
 
 UNAVAILABLE = {"PAUSED": 132015, "DISABLED": 132016}
+# Statuses Meta answers a send for as if the template did not exist (132001).
+NOT_SENDABLE = ("PENDING", "REJECTED", "PENDING_DELETION", "DELETED")
 
 _SEND_PATH = re.compile(r"/[^/]+/(?P<phone_number_id>[^/]+)/messages")
 
@@ -95,7 +97,7 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         code = config.refusing_numbers[to]
         raise _refuse(state, code, MESSAGES.get(code, "refused"))
     known = state.find_template(name, language, state.waba_of(phone_number_id))
-    if known is None or known.status in ("PENDING", "REJECTED"):
+    if known is None or known.status in NOT_SENDABLE:
         raise _refuse(
             state, 132001, f"template {name} ({language}) does not exist or is not approved"
         )

@@ -55,6 +55,7 @@ class EmulatedTemplate:
     rejected_reason: str | None = None
     parameter_format: str = "POSITIONAL"
     quality: str = "UNKNOWN"  # Meta's rating of a new template, until it has feedback
+    previous_category: str | None = None  # before Meta re-categorised it
 
     def as_json(self) -> dict[str, Any]:
         shown = {
@@ -69,6 +70,8 @@ class EmulatedTemplate:
         }
         if self.rejected_reason:
             shown["rejected_reason"] = self.rejected_reason
+        if self.previous_category:  # as Meta lists a re-categorised template
+            shown["previous_category"] = self.previous_category
         return shown
 
 
@@ -306,10 +309,56 @@ class EmulatorState:
                 "field": "message_template_status_update",
                 "value": {
                     "event": event or status,
-                    "message_template_id": int(template.id),
-                    "message_template_name": template.name,
-                    "message_template_language": template.language,
-                    "reason": reason or "NONE",
+                    **self._template_fields(template),
+                    # Meta's reason is null for a template scheduled for deletion.
+                    "reason": None if status == "PENDING_DELETION" else reason or "NONE",
+                    "message_template_category": template.category,
+                },
+            },
+        )
+
+    @staticmethod
+    def _template_fields(template: EmulatedTemplate) -> dict[str, Any]:
+        return {
+            "message_template_id": int(template.id),
+            "message_template_name": template.name,
+            "message_template_language": template.language,
+        }
+
+    def set_quality(self, template: EmulatedTemplate, score: str) -> None:
+        """Meta rated the template again: its ``message_template_quality_update`` webhook
+        (sent only when the score changes, as Meta does)."""
+        if score == template.quality:
+            return
+        previous, template.quality = template.quality, score
+        self.remember()
+        self.webhooks.enqueue(
+            template.waba_id,
+            {
+                "field": "message_template_quality_update",
+                "value": {
+                    "previous_quality_score": previous,
+                    "new_quality_score": score,
+                    **self._template_fields(template),
+                },
+            },
+        )
+
+    def set_category(self, template: EmulatedTemplate, category: str) -> None:
+        """Meta re-categorised the template (a completed change): its
+        ``template_category_update`` webhook, sent only when the category changes."""
+        if category == template.category:
+            return
+        template.previous_category, template.category = template.category, category
+        self.remember()
+        self.webhooks.enqueue(
+            template.waba_id,
+            {
+                "field": "template_category_update",
+                "value": {
+                    **self._template_fields(template),
+                    "previous_category": template.previous_category,
+                    "new_category": category,
                 },
             },
         )

@@ -25,6 +25,8 @@ from herald.provider.events import (
     InboundMessage,
     MessageStatus,
     ProviderEvent,
+    TemplateCategoryUpdate,
+    TemplateQualityUpdate,
     TemplateStatusUpdate,
     parse_webhook,
 )
@@ -70,7 +72,8 @@ async def apply_events(session: AsyncSession, events: Sequence[WebhookEvent], cl
 async def _apply(
     session: AsyncSession, batch: StatusBatch, event: ProviderEvent, now: datetime
 ) -> None:
-    """One event, by its type; the kinds Herald does not act on yet change nothing."""
+    """One event, by its type: a message's status or reply, a template's status, quality or
+    category."""
     if isinstance(event, MessageStatus | InboundMessage):
         channel = await channel_of(session, batch, event.waba_id, event.phone_number_id)
         if channel is None:
@@ -79,7 +82,7 @@ async def _apply(
             await apply_status(session, batch, channel, event, now)
         else:
             await record_inbound(session, channel, event, now)
-    elif isinstance(event, TemplateStatusUpdate):
+    elif isinstance(event, TemplateStatusUpdate | TemplateQualityUpdate | TemplateCategoryUpdate):
         await apply_provider_event(session, event, now)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -46,8 +47,9 @@ class CallbackEndpoint(IdMixin, Base):
 
 
 class CallbackDelivery(IdMixin, Base):
-    """The outbox: one message state to tell one endpoint, retried until it is taken or 24 h
-    have passed; a message's deliveries to one endpoint go out in order."""
+    """The outbox: one message state (or one change of a template) to tell one endpoint,
+    retried until it is taken or 24 h have passed; a message's (a template's) deliveries to one
+    endpoint go out in order."""
 
     __tablename__ = "callback_deliveries"
     __table_args__ = (
@@ -72,14 +74,30 @@ class CallbackDelivery(IdMixin, Base):
             postgresql_where=text("delivered = false"),
             sqlite_where=text("delivered = 0"),
         ),
+        # A template's deliveries to one endpoint, in order (``due_heads``); and the cascade
+        # when the template is deleted.
+        Index(
+            "ix_callback_deliveries_template",
+            "template_id",
+            "endpoint_id",
+            postgresql_where=text("template_id IS NOT NULL"),
+            sqlite_where=text("template_id IS NOT NULL"),
+        ),
     )
 
     endpoint_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("callback_endpoints.id", ondelete="CASCADE"), nullable=False
     )
-    message_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False
+    # A message.status event: its message; a template.updated event: its template, and the
+    # event itself, as of the change (a template keeps no history to rebuild it from).
+    message_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("messages.id", ondelete="CASCADE")
     )
+    template_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("templates.id", ondelete="CASCADE")
+    )
+    event: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The state the event announces: the message's, or the template's after the change.
     state: Mapped[str] = mapped_column(String(10), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

@@ -67,3 +67,8 @@ class Template(IdMixin, TimestampsMixin, Base):
     unsendable_reason: Mapped[str | None] = mapped_column(Text)
     # Meta's components as the provider last returned them (an imported or synced template).
     components: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The category before Meta's last re-categorisation (a UTILITY template made MARKETING
+    # costs more), and when Meta flagged the template (negative feedback: at risk of being
+    # paused or disabled; cleared by its next status event).
+    previous_category: Mapped[str | None] = mapped_column(String(20))
+    flagged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -71,13 +71,18 @@ class TemplateStatus(StrEnum):
     PENDING = "PENDING"
     PAUSED = "PAUSED"
     DISABLED = "DISABLED"
+    DELETED = "DELETED"  # deleted, or being deleted: never to be sent again
 
 
-# Meta's events and the status each leaves the template in; the others (FLAGGED, a warning
-# before a pause; PENDING_DELETION ...) carry no event yet.
-_TEMPLATE_EVENTS = {
+FLAGGED = "FLAGGED"  # a warning (negative feedback, at risk of a pause): the status stays
+# Meta's events and the status each leaves the template in (None: as it was). The others
+# (LOCKED, ARCHIVED, LIMIT_EXCEEDED ...) say nothing of whether it can be sent: skipped.
+_TEMPLATE_EVENTS: dict[str, TemplateStatus | None] = {
     **{status.value: status for status in TemplateStatus},
-    "REINSTATED": TemplateStatus.APPROVED,  # active again after a pause
+    "REINSTATED": TemplateStatus.APPROVED,  # active again after a pause or a flag
+    "PENDING_DELETION": TemplateStatus.DELETED,  # deleted in WhatsApp Manager, going away
+    "IN_APPEAL": TemplateStatus.PENDING,  # a rejection appealed: in review again
+    FLAGGED: None,
 }
 
 
@@ -86,11 +91,15 @@ class TemplateStatusUpdate:
     """Meta's review or quality verdict on a template (``message_template_status_update``)."""
 
     waba_id: str
-    status: TemplateStatus
+    status: TemplateStatus | None  # None: the event leaves the status as it was (FLAGGED)
     provider_template_id: str | None
     name: str | None
     language: str | None
     reason: str | None  # a rejection's reason; None when Meta gives none ("NONE")
+    event: str = ""  # Meta's own name for it: REINSTATED, FLAGGED, PENDING_DELETION ...
+    # Meta's words beyond the reason: a pause's ``other_info`` (title: description), a
+    # rejection's ``rejection_info`` reason.
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -259,16 +268,26 @@ def _template_fields(value: dict[str, Any]) -> tuple[str | None, str | None, str
 
 
 def _template_status(waba_id: str, value: dict[str, Any]) -> TemplateStatusUpdate | None:
-    status = _TEMPLATE_EVENTS.get(str(value.get("event", "")).upper())
-    if status is None:
+    event = str(value.get("event", "")).upper()
+    if event not in _TEMPLATE_EVENTS:
         return None
     reason = _text(value.get("reason"))
     return TemplateStatusUpdate(
         waba_id,
-        status,
+        _TEMPLATE_EVENTS[event],
         *_template_fields(value),
         reason=None if reason is None or reason.upper() == "NONE" else reason,
+        event=event,
+        detail=_status_detail(value),
     )
+
+
+def _status_detail(value: dict[str, Any]) -> str | None:
+    other = _object(value, "other_info")
+    title, description = _text(other.get("title")), _text(other.get("description"))
+    if title or description:
+        return ": ".join(part for part in (title, description) if part)
+    return _text(_object(value, "rejection_info").get("reason"))
 
 
 def _template_quality(waba_id: str, value: dict[str, Any]) -> TemplateQualityUpdate:

@@ -97,7 +97,12 @@ class TemplateOut(ApiObject):
     authentication: AuthenticationOut | None = None
     placeholder_count: int
     parameter_format: Literal["POSITIONAL", "NAMED"] = "POSITIONAL"
-    quality: str | None = None  # Meta's rating: GREEN, YELLOW, RED, UNKNOWN
+    # Meta's rating (GREEN, YELLOW, RED, UNKNOWN); None until Meta rates it.
+    quality: str | None = None
+    # The category Meta moved the template from, at its last re-categorisation.
+    previous_category: str | None = None
+    # When Meta flagged it (negative feedback: at risk of a pause); None when not flagged.
+    flagged_at: ApiDateTime | None = None
     # False for a kind Herald cannot send yet (imported from Meta), with the reason.
     sendable: bool = True
     unsendable_reason: str | None = None
@@ -134,6 +139,8 @@ class TemplateOut(ApiObject):
             placeholder_count=template.placeholder_count,
             parameter_format=cast(Any, template.parameter_format or "POSITIONAL"),
             quality=template.quality,
+            previous_category=template.previous_category,
+            flagged_at=template.flagged_at,
             sendable=template.sendable is not False,
             unsendable_reason=template.unsendable_reason,
             components=template.components,

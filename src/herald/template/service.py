@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.callback import template_events
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.channel.service import EmulatorDefaults
@@ -29,7 +30,11 @@ from herald.provider.base import (
     TemplateDefinition,
     as_api_error,
 )
-from herald.provider.events import TemplateStatusUpdate
+from herald.provider.events import (
+    TemplateCategoryUpdate,
+    TemplateQualityUpdate,
+    TemplateStatusUpdate,
+)
 from herald.template import authentication, repository
 from herald.template.rules import check_template
 from herald.template.schemas import TemplateCreate
@@ -44,7 +49,15 @@ PROVIDER_EVENTS = {
     "PAUSED": "PAUSED",
     "DISABLED": "DISABLED",
     "PENDING": "PENDING",
+    # Deleted at Meta, or being deleted (PENDING_DELETION): never to be sent again.
+    "DELETED": "DELETED",
+    "PENDING_DELETION": "DELETED",
+    "IN_APPEAL": "PENDING",  # a rejection appealed: in review again
 }
+# Meta's categories and quality ratings as Herald keeps them; anything else is not recorded.
+CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+ProviderTemplateEvent = TemplateStatusUpdate | TemplateQualityUpdate | TemplateCategoryUpdate
 
 
 class TemplateNotFound(NotFound):
@@ -255,37 +268,95 @@ def _legacy_otp(template: Template) -> OtpOptions | None:
 
 
 async def apply_provider_event(
-    session: AsyncSession, update: TemplateStatusUpdate, now: datetime
+    session: AsyncSession, update: ProviderTemplateEvent, now: datetime
 ) -> int:
-    """Apply one template status update from the provider; returns how many templates changed.
+    """Apply one template event from the provider (status, quality or category); returns how
+    many templates changed. Each change is told to the owner's callbacks.
 
-    Idempotent: the same event twice leaves the same state.
+    Idempotent: the same event twice leaves the same template, and announces nothing twice.
     """
-    state = PROVIDER_EVENTS[update.status]
     channel_ids = [c.id for c in await channels.by_waba_ids(session, [update.waba_id])]
     if not channel_ids:
         return 0
     templates = await repository.for_provider_event(
         session, channel_ids, update.provider_template_id, update.name, update.language
     )
-    reason = update.reason
     changed = 0
     for template in templates:
-        changed += await apply_state(
-            session, template, state, reason if state == "REJECTED" else None, now
-        )
+        if isinstance(update, TemplateStatusUpdate):
+            state = PROVIDER_EVENTS[update.status] if update.status else None
+            changed += await apply_state(
+                session,
+                template,
+                state,
+                update.reason if state == "REJECTED" else None,
+                now,
+                flagged=update.event == "FLAGGED",  # and any other status event clears it
+                cause=update.event or str(update.status),
+                detail=update.detail or (None if state == "REJECTED" else update.reason),
+            )
+        elif isinstance(update, TemplateQualityUpdate):
+            changed += await apply_state(
+                session, template, None, None, now, quality=update.new_score, cause="QUALITY"
+            )
+        else:
+            changed += await apply_state(
+                session, template, None, None, now, category=update.new_category, cause="CATEGORY"
+            )
     return changed
 
 
 async def apply_state(
-    session: AsyncSession, template: Template, state: str, reason: Any, now: datetime
+    session: AsyncSession,
+    template: Template,
+    state: str | None,
+    reason: Any,
+    now: datetime,
+    *,
+    category: str | None = None,
+    quality: str | None = None,
+    flagged: bool | None = None,
+    cause: str = "SYNC",
+    detail: str | None = None,
 ) -> int:
-    """``set_state``, and a paused template active again sends the messages held for it."""
+    """``set_state`` (None: the state as it is) and what else the provider says of the
+    template (its category, quality rating, flag; None: not said); a paused template active
+    again sends the messages held for it, and any change is told to the owner's callbacks as
+    a ``template.updated`` event (``cause``: Meta's event, or how Herald found out)."""
     was_paused = template.state == "PAUSED"
-    changed = set_state(template, state, reason, now)
+    before = template_events.snapshot(template)
+    changed = set_state(template, state, reason, now) if state else 0
+    changed |= set_details(template, now, category=category, quality=quality, flagged=flagged)
     if was_paused and template.state == "APPROVED":
         await release_held(session, [template.id], now)
+    await template_events.announce(session, template, before, cause, detail, now)
     return changed
+
+
+def set_details(
+    template: Template,
+    now: datetime,
+    *,
+    category: str | None = None,
+    quality: str | None = None,
+    flagged: bool | None = None,
+) -> int:
+    """The category (the one it replaces kept), quality rating and flag the provider gives;
+    a value Herald does not know is not recorded. 1 if anything changed."""
+    if template.state == "DRAFT":  # never submitted (or replaced): provider news is stale
+        return 0
+    before = (template.category, template.quality, template.flagged_at)
+    category, quality = (category or "").upper(), (quality or "").upper()
+    if category in CATEGORIES and category != template.category:
+        template.previous_category, template.category = template.category, category
+    if quality in QUALITIES:
+        template.quality = quality
+    if flagged is not None and flagged != (template.flagged_at is not None):
+        template.flagged_at = now if flagged else None
+    if (template.category, template.quality, template.flagged_at) == before:
+        return 0
+    template.updated_at = now
+    return 1
 
 
 def set_state(template: Template, state: str, reason: Any, now: datetime) -> int:

@@ -14,6 +14,7 @@ from herald_client.callbacks import (
     DEFAULT_TOLERANCE,
     CallbackEvent,
     MessageStatusEvent,
+    TemplateUpdatedEvent,
     construct_event,
     sign_event,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "TemplateButtonSpec",
     "TemplateHeader",
     "TemplateHeaderSpec",
+    "TemplateUpdatedEvent",
     "Unauthorized",
     "UnsupportedMediaType",
     "Webhook",

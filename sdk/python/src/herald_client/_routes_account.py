@@ -163,12 +163,16 @@ def revoke_secret_key(key_id: int) -> Call[SecretKey]:
 
 
 def create_callback(
-    url: str, events: Sequence[str] = ("message.status",), secret: str | None = None
+    url: str,
+    events: Sequence[str] = ("message.status", "template.updated"),
+    secret: str | None = None,
 ) -> Call[CallbackCreated]:
-    """Register a URL that receives each status change, signed the Standard Webhooks way
-    (check it with ``herald_client.construct_event``). Without ``secret`` (16+ characters)
-    Herald generates one; either way it is in this answer only. One per URL (``Conflict``
-    ``callback_exists`` with the existing one's ``id``; rotate its secret instead)."""
+    """Register a URL that receives each status change (``message.status``) and each change
+    of a template (``template.updated``), unless ``events`` says fewer, signed the Standard
+    Webhooks way (check it with ``herald_client.construct_event``). Without ``secret`` (16+
+    characters) Herald generates one; either way it is in this answer only. One per URL
+    (``Conflict`` ``callback_exists`` with the existing one's ``id``; rotate its secret
+    instead)."""
     body = without_none(url=url, events=list(events), secret=secret)
     return Call("POST", "/api/v2/webhooks", parse_object, json=body)
 

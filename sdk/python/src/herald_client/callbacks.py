@@ -22,10 +22,10 @@ import json
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from herald_client.errors import SignatureVerificationError
-from herald_client.models import Message
+from herald_client.models import Category, Message, TemplateState
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -45,7 +45,39 @@ class MessageStatusEvent(TypedDict):
     data: Message
 
 
-CallbackEvent = MessageStatusEvent  # the only event type so far
+class TemplateChange(TypedDict):
+    """A template as of one change (``template.updated``): ``previous`` holds the values the
+    change replaced (state, category, quality, rejection_reason, flagged_at), only those;
+    ``reason`` what changed it (Meta's status event such as ``PAUSED``, or ``QUALITY``,
+    ``CATEGORY``, ``SYNC``, ``SEND_REFUSED``); ``detail`` Meta's own words, if any."""
+
+    id: int
+    name: str
+    language: str
+    state: TemplateState
+    category: Category
+    previous_category: str | None
+    quality: str | None
+    rejection_reason: str | None
+    flagged_at: str | None
+    updated_at: str
+    previous: dict[str, Any]
+    reason: str
+    detail: str | None
+
+
+class TemplateUpdatedEvent(TypedDict):
+    """One change Meta (or Herald's sync) made to a template; ``id`` is
+    ``evt_template_<template id>_<random>``."""
+
+    id: str
+    type: Literal["template.updated"]
+    created_at: str
+    data: TemplateChange
+
+
+# Tell them apart by ``event["type"]``.
+CallbackEvent = MessageStatusEvent | TemplateUpdatedEvent
 
 
 def construct_event(

@@ -12,7 +12,7 @@ from typing import Generic, Literal, NotRequired, TypedDict, TypeVar
 T = TypeVar("T")
 
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
-TemplateState = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED"]
+TemplateState = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "DELETED"]
 HeaderFormat = Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]
 ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY"]
 ButtonSubType = Literal["url", "copy_code", "quick_reply"]
@@ -151,6 +151,9 @@ class Template(TypedDict):
     buttons: list[TemplateButton]
     authentication: TemplateAuthentication | None
     placeholder_count: int
+    quality: str | None  # Meta's rating: GREEN, YELLOW, RED, UNKNOWN
+    previous_category: str | None  # before Meta's last re-categorisation
+    flagged_at: str | None  # when Meta flagged it (at risk of a pause)
     created_at: str
     updated_at: str
 
@@ -297,8 +300,10 @@ class CallbackDelivery(TypedDict):
     answer or error."""
 
     id: int
-    message_id: int
-    state: str  # the message state the event announces
+    type: Literal["message.status", "template.updated"]
+    message_id: int | None  # a message.status event's message
+    template_id: int | None  # a template.updated event's template
+    state: str  # the state the event announces: the message's, or the template's
     attempts: int
     last_status: int | None  # the receiver's last HTTP status, if any
     last_error: str | None
