@@ -154,7 +154,7 @@ def valid(media: Media) -> dict[str, dict[str, Any]]:
         "greeting": message(
             "greeting",
             [
-                {"type": "header", "parameters": [text("Sam")]},
+                {"type": "header", "parameters": [{**text("Sam"), "parameter_name": "name"}]},
                 {"type": "body", "parameters": [{**text("Sam"), "parameter_name": "first_name"}]},
             ],
         ),
@@ -263,6 +263,36 @@ RULES: list[tuple[str, str, Change, int]] = [
         "greeting",
         body_is({**text("Sam"), "parameter_name": "last_name"}),
         132000,
+    ),
+    (
+        "named_parameter_missing",
+        "greeting",
+        body_is(text("Sam")),
+        100,  # Meta: (#100) Invalid parameter, "Parameter name is missing or empty"
+    ),
+    (
+        "named_parameter_twice",
+        "greeting",
+        body_is({**text("Sam"), "parameter_name": "first_name"}, text("Sam")),
+        132000,
+    ),
+    (
+        "named_header",
+        "greeting",
+        header_is({**text("Sam"), "parameter_name": "first_name"}),
+        132000,
+    ),
+    (
+        "named_header_missing",
+        "greeting",
+        header_is(text("Sam")),
+        100,
+    ),
+    (
+        "positional_not_named",
+        "order_update",
+        body_is({**text("Sam"), "parameter_name": "first_name"}, text("42")),
+        100,
     ),
     ("body_text_newline", "order_update", body_is(text("Sam"), text("A\n42")), 132018),
     ("body_text_tab", "order_update", body_is(text("Sam\tLee"), text("42")), 132018),

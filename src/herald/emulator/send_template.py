@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from herald.emulator.send_shape import (
+    INVALID_PARAMETER,
     PARAMETER_MISSING,
     PARAMETER_VALUE_INVALID,
     Refused,
@@ -87,6 +88,7 @@ def _check_header(
         raise Refused(FORMAT_MISMATCH, f"the template's header is {header_format}, not {kind}")
     if takes_text:
         _check_text(parameter)
+        _check_names([parameter], _variables((header or {}).get("text")), "header")
     if header_format in MEDIA_FORMATS:
         _check_header_media(state, kind, parameter[kind], phone_number_id)
 
@@ -131,10 +133,33 @@ def _check_body(
             raise Refused(FORMAT_MISMATCH, f"a body parameter cannot be {parameter['type']}")
         if parameter["type"] == "text":
             _check_text(parameter)
-    # Named variables ({{first_name}}): each parameter says which one it fills.
-    named = template.category != "AUTHENTICATION" and not all(v.isdigit() for v in variables)
-    if named and {p.get("parameter_name") for p in parameters} != variables:
-        raise Refused(PARAMETER_COUNT_MISMATCH, "named parameters must match the body's variables")
+    if template.category != "AUTHENTICATION":
+        _check_names(parameters, variables, "body")
+    elif any("parameter_name" in p for p in parameters):
+        raise Refused(INVALID_PARAMETER, "an authentication template's code is positional")
+
+
+def _check_names(parameters: list[dict[str, Any]], variables: set[str], where: str) -> None:
+    """Named variables ({{first_name}}): each parameter names the one it fills, each once;
+    positional ones ({{1}}): no parameter is named (the two never mix)."""
+    named = bool(variables) and not all(v.isdigit() for v in variables)
+    given = [p.get("parameter_name") for p in parameters]
+    if not named:
+        if any(name is not None for name in given):
+            raise Refused(
+                INVALID_PARAMETER,
+                f"the template's {where} variables are positional: no parameter_name",
+            )
+        return
+    if not all(isinstance(name, str) and name for name in given):
+        # Meta's answer: (#100) Invalid parameter, "Parameter name is missing or empty".
+        raise Refused(INVALID_PARAMETER, "Parameter name is missing or empty")
+    if len(set(given)) != len(given) or set(given) != variables:
+        raise Refused(
+            PARAMETER_COUNT_MISMATCH,
+            f"the {where}'s named parameters must be its variables, each once: "
+            f"{', '.join(sorted(variables))}",
+        )
 
 
 def _expected_sub_type(template: EmulatedTemplate, button: dict[str, Any]) -> str | None:
