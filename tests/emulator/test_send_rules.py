@@ -434,3 +434,15 @@ async def test_an_authentication_code_goes_in_the_body_and_a_url_button(
     without_body = copy.deepcopy(code_send)
     drop(without_body, "body")
     assert code_of(await send(emulator, without_body)) == 132000
+
+
+async def test_a_header_link_is_accepted_and_its_type_left_to_the_fetch(
+    emulator: httpx.AsyncClient, media: Media
+) -> None:
+    """header_media_link: Meta fetches a link when it sends; the send itself is accepted (the
+    failed status a link of another type gets is tests/template/test_named_params.py's)."""
+    for link in ("https://cdn.example.com/a.png", "https://cdn.example.com/terms.pdf"):
+        payload = copy.deepcopy(valid(media)["order_update"])
+        header_is({"type": "image", "image": {"link": link}})(payload, media)
+        answer = await send(emulator, payload)
+        assert answer.status_code == 200, answer.text

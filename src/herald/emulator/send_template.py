@@ -4,8 +4,10 @@ and where Meta's spec says so is listed in docs/emulator.md ("What a send is che
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from herald.emulator.send_shape import (
     INVALID_PARAMETER,
@@ -44,6 +46,33 @@ _PARAMETER_TYPE = {
     "catalog": "action",
     "flow": "action",
 }
+
+
+# Meta fetches a header's ``link`` when it sends, and a file it cannot use fails the message
+# after the send was accepted: a ``failed`` status with 131053 ("Media upload error"). The
+# emulator fetches nothing: it reads the file's type from the link's extension (a link without
+# a known one is taken as fine). The types Meta takes in a template header: JPEG and PNG
+# images, MP4 and 3GPP videos, PDF documents.
+_LINK_TYPES = {"image": (".jpg", ".jpeg", ".png"), "video": (".mp4", ".3gp"), "document": (".pdf",)}
+_KNOWN_EXTENSIONS = (
+    *(extension for extensions in _LINK_TYPES.values() for extension in extensions),
+    *(".gif", ".webp", ".bmp", ".svg", ".mov", ".avi", ".mkv", ".webm"),
+    *(".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".txt", ".zip", ".html"),
+)
+
+
+def link_failure(sent: SentTemplate) -> int | None:
+    """The code a send's header link fails with once Meta fetches it, or None."""
+    for component in sent.of_type("header"):
+        for parameter in component.get("parameters", []):
+            kind = parameter.get("type")
+            media = parameter.get(kind) if kind in _LINK_TYPES else None
+            if not isinstance(media, dict) or not isinstance(media.get("link"), str):
+                continue
+            extension = posixpath.splitext(urlsplit(media["link"]).path.lower())[1]
+            if extension in _KNOWN_EXTENSIONS and extension not in _LINK_TYPES[str(kind)]:
+                return MEDIA_UNAVAILABLE
+    return None
 
 
 def check_against_template(

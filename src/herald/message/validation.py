@@ -223,7 +223,7 @@ def _check_header_params(template: Rules, params: Params | None) -> Params:
     if len(given) != len(names):
         raise HeaderParamsMismatch(
             f"The template's header takes {len(names)} parameter(s); {len(given)} given.",
-            data={"parameter_format": "POSITIONAL", "expected": len(names), "given": len(given)},
+            data={"expected": len(names), "given": len(given)},
         )
     for index, value in enumerate(given):
         _check_value(f"header_params.{index}", value)
@@ -239,7 +239,7 @@ def _check_body_params(template: Rules, params: Params | None) -> Params:
     if len(given) != count:
         raise BodyParamsMismatch(
             f"The template takes {count} body parameter(s); {len(given)} given.",
-            data={"parameter_format": "POSITIONAL", "expected": count, "given": len(given)},
+            data={"expected": count, "given": len(given)},
         )
     for index, value in enumerate(given):
         _check_value(f"body_params.{index}", value)
