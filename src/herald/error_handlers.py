@@ -20,7 +20,12 @@ from herald.responses import error_answer, error_response
 
 
 def _field_name(loc: Sequence[int | str]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # A tagged union's branch ("[list]", "[object]": message.schemas) is not a field.
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "header") and not str(p).startswith("[")
+    ]
     return ".".join(parts) or "body"
 
 

@@ -59,7 +59,13 @@ async def test_an_order_confirmation_with_a_tracking_button_from_the_command_lin
     template_id = str(created["id"])
     assert created["state"] == "DRAFT"
     assert created["buttons"] == [
-        {"type": "URL", "text": "Track your order", "url": TRACKING, "example": None}
+        {
+            "type": "URL",
+            "text": "Track your order",
+            "url": TRACKING,
+            "example": None,
+            "phone_number": None,
+        }
     ]
 
     not_submitted = await _herald(live, "templates", "wait", template_id)

@@ -267,6 +267,60 @@ async def test_sync_from_meta_imports_the_account_s_templates(
     await expect(page.get_by_role("link", name="Send it")).to_be_hidden()
 
 
+async def test_a_named_template_shows_its_names_and_sends_them(tab: Watched, live: Live) -> None:
+    """A NAMED template (created through the API: the console's form makes positional ones)
+    shows its variables by name and its samples, and the send page asks for each by name."""
+    page = tab.page
+    await log_in(tab)
+    login = await live.herald.post(
+        "/api/login_check", json={"username": "ana@example.com", "password": PASSWORD}
+    )
+    auth = {"Authorization": f"Bearer {login.json()['token']}"}
+    created = await live.herald.post(
+        "/api/v2/whatsapp/templates",
+        json={
+            "name": "order_ready",
+            "language": "en",
+            "category": "UTILITY",
+            "parameter_format": "NAMED",
+            "header": {"format": "TEXT", "text": "Order {{order_id}}", "example": "A-1"},
+            "body": "Hello {{first_name}}, order {{order_id}} is ready.",
+            "buttons": [
+                {"type": "PHONE_NUMBER", "text": "Call us", "phone_number": "+15550051310"}
+            ],
+        },
+        headers=auth,
+    )
+    assert created.status_code == 201, created.text
+    template_id = created.json()["data"]["id"]
+    submitted = await live.herald.post(
+        f"/api/v2/whatsapp/templates/{template_id}/submit", headers=auth
+    )
+    assert submitted.status_code == 200, submitted.text
+    await tab.goto(f"/console/templates/{template_id}")
+    await expect(page.locator('#template-state .badge[data-state="APPROVED"]')).to_be_visible()
+    await expect(page.locator("#parameters")).to_contain_text("{{first_name}} {{order_id}}")
+    await expect(page.locator("#parameters")).to_contain_text("by name")
+    await expect(page.locator("#sample-preview")).to_contain_text(
+        "Hello sample_first_name, order sample_order_id is ready."
+    )
+    await tab.shot("template-named")
+    await page.get_by_role("link", name="Send it").click()
+    await page.get_by_label("Phone number").fill("21696816277")
+    await page.get_by_label("Parameter {{first_name}}").fill("Sam")
+    await page.get_by_label("Parameter {{order_id}}").fill("A-7")
+    await page.get_by_label("Header parameter {{order_id}}").fill("A-7")
+    await expect(page.locator("#send-preview .b-body")).to_have_text(
+        "Hello Sam, order A-7 is ready."
+    )
+    await tab.shot("send-named")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.locator('#message-state .badge[data-state="read"]')).to_be_visible()
+    sent = (await live.emulator.get("/_emulator/messages")).json()[-1]["payload"]["template"]
+    body = next(c for c in sent["components"] if c["type"] == "body")
+    assert [p["parameter_name"] for p in body["parameters"]] == ["first_name", "order_id"]
+
+
 async def test_a_document_header_is_uploaded_and_sent(tab: Watched, live: Live) -> None:
     page = tab.page
     await log_in(tab)

@@ -154,7 +154,7 @@ def valid(media: Media) -> dict[str, dict[str, Any]]:
         "greeting": message(
             "greeting",
             [
-                {"type": "header", "parameters": [text("Sam")]},
+                {"type": "header", "parameters": [{**text("Sam"), "parameter_name": "name"}]},
                 {"type": "body", "parameters": [{**text("Sam"), "parameter_name": "first_name"}]},
             ],
         ),
@@ -263,6 +263,36 @@ RULES: list[tuple[str, str, Change, int]] = [
         "greeting",
         body_is({**text("Sam"), "parameter_name": "last_name"}),
         132000,
+    ),
+    (
+        "named_parameter_missing",
+        "greeting",
+        body_is(text("Sam")),
+        100,  # Meta: (#100) Invalid parameter, "Parameter name is missing or empty"
+    ),
+    (
+        "named_parameter_twice",
+        "greeting",
+        body_is({**text("Sam"), "parameter_name": "first_name"}, text("Sam")),
+        132000,
+    ),
+    (
+        "named_header",
+        "greeting",
+        header_is({**text("Sam"), "parameter_name": "first_name"}),
+        132000,
+    ),
+    (
+        "named_header_missing",
+        "greeting",
+        header_is(text("Sam")),
+        100,
+    ),
+    (
+        "positional_not_named",
+        "order_update",
+        body_is({**text("Sam"), "parameter_name": "first_name"}, text("42")),
+        100,
     ),
     ("body_text_newline", "order_update", body_is(text("Sam"), text("A\n42")), 132018),
     ("body_text_tab", "order_update", body_is(text("Sam\tLee"), text("42")), 132018),
@@ -404,3 +434,15 @@ async def test_an_authentication_code_goes_in_the_body_and_a_url_button(
     without_body = copy.deepcopy(code_send)
     drop(without_body, "body")
     assert code_of(await send(emulator, without_body)) == 132000
+
+
+async def test_a_header_link_is_accepted_and_its_type_left_to_the_fetch(
+    emulator: httpx.AsyncClient, media: Media
+) -> None:
+    """header_media_link: Meta fetches a link when it sends; the send itself is accepted (the
+    failed status a link of another type gets is tests/template/test_named_params.py's)."""
+    for link in ("https://cdn.example.com/a.png", "https://cdn.example.com/terms.pdf"):
+        payload = copy.deepcopy(valid(media)["order_update"])
+        header_is({"type": "image", "image": {"link": link}})(payload, media)
+        answer = await send(emulator, payload)
+        assert answer.status_code == 200, answer.text

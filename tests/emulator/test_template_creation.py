@@ -212,6 +212,98 @@ REFUSED: dict[str, tuple[dict[str, Any], int | None]] = {
         None,
     ),
     "copy code without example": (custom(buttons({"type": "COPY_CODE"})), None),
+    "phone number button without a number": (
+        custom(buttons({"type": "PHONE_NUMBER", "text": "Call"})),
+        None,
+    ),
+    "phone number button with letters": (
+        custom(buttons({"type": "PHONE_NUMBER", "text": "Call", "phone_number": "call-us"})),
+        None,
+    ),
+    "phone number over 20 characters": (
+        custom(buttons({"type": "PHONE_NUMBER", "text": "Call", "phone_number": "+" + "1" * 20})),
+        LENGTH_SUBCODE,
+    ),
+    "phone number button without text": (
+        custom(buttons({"type": "PHONE_NUMBER", "phone_number": "15550001111"})),
+        None,
+    ),
+    "phone number button with a url": (
+        custom(
+            buttons(
+                {
+                    "type": "PHONE_NUMBER",
+                    "text": "Call",
+                    "phone_number": "15550001111",
+                    "url": "https://x.example",
+                }
+            )
+        ),
+        None,
+    ),
+    "two phone number buttons": (
+        custom(
+            buttons(
+                *[
+                    {"type": "PHONE_NUMBER", "text": f"Call {n}", "phone_number": f"1555000111{n}"}
+                    for n in "12"
+                ]
+            )
+        ),
+        None,
+    ),
+    "named variables without parameter_format": (
+        custom(
+            body={
+                "type": "BODY",
+                "text": "Hi {{first_name}}!",
+                "example": {
+                    "body_text_named_params": [{"param_name": "first_name", "example": "Sam"}]
+                },
+            }
+        ),
+        None,
+    ),
+    "named example missing a variable": (
+        {
+            **custom(
+                body={
+                    "type": "BODY",
+                    "text": "Hi {{first_name}}, order {{order_id}}",
+                    "example": {
+                        "body_text_named_params": [{"param_name": "first_name", "example": "Sam"}]
+                    },
+                }
+            ),
+            "parameter_format": "NAMED",
+        },
+        None,
+    ),
+    "named header without its example": (
+        {
+            **custom(
+                {"type": "HEADER", "format": "TEXT", "text": "Order {{order_id}}"},
+                body={"type": "BODY", "text": "Your order is ready."},
+            ),
+            "parameter_format": "NAMED",
+        },
+        None,
+    ),
+    "named header with a positional example": (
+        {
+            **custom(
+                {
+                    "type": "HEADER",
+                    "format": "TEXT",
+                    "text": "Order {{order_id}}",
+                    "example": {"header_text": ["A-1"]},
+                },
+                body={"type": "BODY", "text": "Your order is ready."},
+            ),
+            "parameter_format": "NAMED",
+        },
+        None,
+    ),
     "otp button outside authentication": (
         custom(buttons({"type": "OTP", "otp_type": "COPY_CODE"})),
         None,
@@ -269,6 +361,15 @@ async def test_the_valid_payloads_the_refusals_start_from_are_accepted(
     }
     named = {**custom(body=named_body), "name": "named", "parameter_format": "NAMED"}
     assert (await create(http, named)).status_code == 200
+    header = {
+        "type": "HEADER",
+        "format": "TEXT",
+        "text": "Order {{order_id}}",
+        "example": {"header_text_named_params": [{"param_name": "order_id", "example": "A-1"}]},
+    }
+    call = {"type": "PHONE_NUMBER", "text": "Call us", "phone_number": "+15550001111"}
+    with_header = {**custom(header, buttons(call), body=named_body), "parameter_format": "NAMED"}
+    assert (await create(http, {**with_header, "name": "named_header"})).status_code == 200
     named_body["example"] = {"body_text": [["Sam"]]}  # positional examples for named variables
     assert error_of(await create(http, {**named, "name": "named_two"})) == (100, None)
 

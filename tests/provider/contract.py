@@ -125,6 +125,10 @@ def _patched(spec: dict[str, Any]) -> dict[str, Any]:
             },
         ]
     }
+    # A NAMED template's send names the variable each text parameter fills (Meta's template
+    # guide, "Named parameters"; spec/whatsapp-cloud-api.md); the OpenAPI file is silent.
+    text = schemas["TextParameter"]["allOf"][1]["properties"]
+    text["parameter_name"] = {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}
     for name, schema in list(schemas.items()):
         if isinstance(schema, dict) and "mapping" in schema.get("discriminator", {}):
             _dispatch(schemas, name, schema)

@@ -25,7 +25,55 @@ def example_violations(request: Any, examples: list[Any]) -> list[str]:
         for e in examples
         if isinstance(e, dict) and (e.get("category") == "AUTHENTICATION") == authentication
     ]
-    return _conform(request, alike, "(body)")
+    request, problems = _as_positional(request)
+    return problems + _conform(request, alike, "(body)")
+
+
+# Named parameters, which the OpenAPI file never shows (spec/whatsapp-cloud-api.md and Meta's
+# template guide, "Named parameters"): ``"parameter_format": "NAMED"`` beside the name, and each
+# text's samples as ``example.<key>_named_params``, a ``param_name`` and an ``example`` each,
+# instead of ``example.<key>`` (``body_text``: one row of values; ``header_text``: the values).
+_NAMED_EXAMPLES = {"body_text_named_params": "body_text", "header_text_named_params": "header_text"}
+
+
+def _as_positional(request: Any) -> tuple[Any, list[str]]:
+    """A NAMED template in the shape of the positional examples, and what in its named members
+    breaks Meta's named shape."""
+    if not isinstance(request, dict) or "parameter_format" not in request:
+        return request, []
+    if request["parameter_format"] not in ("POSITIONAL", "NAMED"):
+        return request, ["(body).parameter_format: POSITIONAL or NAMED"]
+    request = {k: v for k, v in request.items() if k != "parameter_format"}
+    problems: list[str] = []
+    components = []
+    for position, component in enumerate(request.get("components") or []):
+        example = component.get("example") if isinstance(component, dict) else None
+        if isinstance(example, dict):
+            example = dict(example)
+            for named, key in _NAMED_EXAMPLES.items():
+                if named not in example:
+                    continue
+                items = example.pop(named)
+                where = f"(body).components[{position}].example.{named}"
+                if not isinstance(items, list) or not items:
+                    problems.append(f"{where}: a non-empty list")
+                    continue
+                values = []
+                for item in items:
+                    if not (
+                        isinstance(item, dict)
+                        and set(item) == {"param_name", "example"}
+                        and all(isinstance(v, str) for v in item.values())
+                    ):
+                        problems.append(f"{where}: each item is {{param_name, example}}")
+                        continue
+                    values.append(item["example"])
+                example[key] = [values] if key == "body_text" else values
+            component = {**component, "example": example}
+        components.append(component)
+    if "components" in request:
+        request["components"] = components
+    return request, problems
 
 
 def _json_type(value: Any) -> str:

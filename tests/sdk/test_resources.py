@@ -101,7 +101,13 @@ async def test_templates_are_created_filtered_and_deleted(sdk: AsyncHeraldClient
         "example_media_id": None,
     }
     assert created["buttons"] == [
-        {"type": "QUICK_REPLY", "text": "Thanks", "url": None, "example": None}
+        {
+            "type": "QUICK_REPLY",
+            "text": "Thanks",
+            "url": None,
+            "example": None,
+            "phone_number": None,
+        }
     ]
 
     with pytest.raises(Conflict) as caught:

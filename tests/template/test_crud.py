@@ -58,8 +58,14 @@ async def test_create_answers_201_in_draft_with_every_field(
         "example_media_id": sample,
     }
     assert data["buttons"] == [
-        {"type": "URL", "text": "Track", "url": "https://shop.example/t/{{1}}", "example": None},
-        {"type": "QUICK_REPLY", "text": "Stop", "url": None, "example": None},
+        {
+            "type": "URL",
+            "text": "Track",
+            "url": "https://shop.example/t/{{1}}",
+            "example": None,
+            "phone_number": None,
+        },
+        {"type": "QUICK_REPLY", "text": "Stop", "url": None, "example": None, "phone_number": None},
     ]
     assert data["authentication"] is None
     assert data["created_at"].endswith("Z")
@@ -77,6 +83,8 @@ async def test_create_answers_201_in_draft_with_every_field(
         "authentication",
         "placeholder_count",
         "parameter_format",
+        "parameters",
+        "preview",
         "quality",
         "previous_category",
         "flagged_at",
@@ -86,6 +94,8 @@ async def test_create_answers_201_in_draft_with_every_field(
         "created_at",
         "updated_at",
     }
+    assert data["parameters"] == {"format": "POSITIONAL", "body": ["1", "2"], "header": []}
+    assert data["preview"]["header"] == "[document]"
     # Made in Herald: sendable, positional, no rating and no components from Meta yet.
     assert (data["parameter_format"], data["quality"], data["components"]) == (
         "POSITIONAL",

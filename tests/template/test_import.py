@@ -99,8 +99,12 @@ async def test_one_sync_imports_every_kind_and_a_second_changes_nothing(
 
     named = templates["welcome_named"]
     assert named["parameter_format"] == "NAMED"
-    assert named["sendable"] is False  # this version sends positional parameters only
-    assert "named parameters" in named["unsendable_reason"]
+    assert (named["sendable"], named["unsendable_reason"]) == (True, None)
+    assert named["parameters"] == {
+        "format": "NAMED",
+        "body": ["first_name", "discount"],
+        "header": [],
+    }
 
     carousel = templates["summer_carousel"]
     assert carousel["sendable"] is False
@@ -129,6 +133,7 @@ async def test_imported_templates_are_sent_and_the_unsendable_ones_refused(
             "buttons": [{"index": 0, "sub_type": "url", "value": "A1"}],
         },
         "login_code": {"otp_code": "123456"},
+        "welcome_named": {"body_params": {"first_name": "Sam", "discount": "10%"}},
     }
     for name, fields in sends.items():
         answer = await live.herald.post(

@@ -54,11 +54,13 @@ def test_kinds_herald_cannot_send_are_imported_with_the_reason(
     assert fields.components == [BODY, component]
 
 
-def test_named_parameters_without_variables_are_sendable() -> None:
+def test_named_parameters_are_imported_sendable_with_their_names_in_the_body() -> None:
     named = imported(listed([{"type": "BODY", "text": "Hello"}], parameter_format="NAMED"))
     assert (named.parameter_format, named.sendable) == ("NAMED", True)
     with_variables = imported(listed(seeds.NAMED["components"], parameter_format="NAMED"))
-    assert with_variables.sendable is False
+    assert (with_variables.parameter_format, with_variables.sendable) == ("NAMED", True)
+    assert with_variables.body == "Welcome {{first_name}}, enjoy {{discount}} off."
+    assert with_variables.placeholder_count == 2
 
 
 @pytest.mark.parametrize(

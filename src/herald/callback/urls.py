@@ -156,17 +156,54 @@ async def check(url: str, allow_loopback: bool) -> Target:
     return Target(url=canonical(parsed), host=host, address=addresses[0])
 
 
-async def _resolve(host: str, port: int) -> list[IpAddress]:
+# Names that never lead to a public host (RFC 6761, RFC 6762, ICANN's .internal).
+_INTERNAL_SUFFIXES = ("localhost", "local", "internal", "localdomain", "home.arpa", "lan")
+
+
+def check_public_https(url: str) -> str:
+    """A URL somebody else fetches (the provider, for a header's file): https, to a public
+    host; its ``canonical`` spelling, or CallbackUrlRefused. An address written in the URL
+    must be public; a name must be a dotted one outside the internal suffixes. The name is not
+    resolved: Herald never fetches it, and a send's checks make no network round trip."""
+    parsed, host = parse(url)
+    if parsed.scheme != "https":
+        raise MalformedCallbackUrl("must be an https URL")
+    address = literal_address(host)
+    name = host.lower().rstrip(".")
+    if address is not None:
+        problem = forbidden(address, allow_loopback=False)
+        if problem:
+            raise CallbackUrlRefused(problem)
+    elif "." not in name or any(
+        name == suffix or name.endswith(f".{suffix}") for suffix in _INTERNAL_SUFFIXES
+    ):
+        raise CallbackUrlRefused("points at a name that is not public")
+    spelled = canonical(parsed)
+    if len(spelled) > MAX_URL_LENGTH:
+        raise MalformedCallbackUrl(f"is longer than {MAX_URL_LENGTH} characters once encoded")
+    return spelled
+
+
+def literal_address(host: str) -> IpAddress | None:
+    """The address a host written as one stands for (every form a browser reads as one), or
+    None for a name."""
     try:
-        return [ipaddress.ip_address(host)]
+        return ipaddress.ip_address(host)
     except ValueError:
         pass
     if _IPV4_NUMBER_FORM.fullmatch(host):
         # As a browser reads it (and the C library's resolver would): never a name.
         try:
-            return [ipaddress.IPv4Address(socket.inet_aton(host.rstrip(".")))]
+            return ipaddress.IPv4Address(socket.inet_aton(host.rstrip(".")))
         except OSError:
             raise MalformedCallbackUrl("is not a valid URL (IPv4 address)") from None
+    return None
+
+
+async def _resolve(host: str, port: int) -> list[IpAddress]:
+    address = literal_address(host)
+    if address is not None:
+        return [address]
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):  # unresolvable, or a name IDNA cannot encode

@@ -29,13 +29,19 @@ log = structlog.get_logger("herald.dispatch")
 
 def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMessage:
     content = message.content
+    body, body_names = _values(content.get("body_params"))
+    header_values, header_names = _values(content.get("header_params"))
+    if header is None and content.get("header_media_url"):
+        header = HeaderMedia(kind=content["header_media_kind"], link=content["header_media_url"])
     return OutboundMessage(
         to=message.phone_number,
         template_name=message.template_name,
         language=message.template_language,
         callback_data=str(message.id),
-        body_params=tuple(content.get("body_params") or ()),
-        header_params=tuple(content.get("header_params") or ()),
+        body_params=body,
+        header_params=header_values,
+        body_param_names=body_names,
+        header_param_names=header_names,
         buttons=tuple(
             ButtonValue(int(b["index"]), str(b["sub_type"]), str(b["value"]))
             for b in content.get("buttons") or ()
@@ -43,6 +49,13 @@ def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMes
         header=header,
         otp_code=content.get("otp_code"),
     )
+
+
+def _values(params: list[str] | dict[str, str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Stored parameters as values and, for a NAMED template's (an object), their names."""
+    if isinstance(params, dict):
+        return tuple(params.values()), tuple(params)
+    return tuple(params or ()), ()
 
 
 def outbound_or_error(

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
 from herald.emulator.send_shape import Refused, read_send
-from herald.emulator.send_template import check_against_template
+from herald.emulator.send_template import check_against_template, link_failure
 from herald.emulator.state import EmulatedMessage, EmulatorState
 from herald.kit.plain_asgi import read_body
 
@@ -122,7 +122,7 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         received_at=time.monotonic(),
     )
     state.messages.append(message)
-    _schedule_statuses(state, message, known.waba_id)
+    _schedule_statuses(state, message, known.waba_id, link_failure(sent))
     await state.durable()  # an accepted send's statuses survive a restart, as at Meta
     if random.random() < config.timeout_rate:  # noqa: S311 - fault injection
         await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
@@ -136,9 +136,13 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
     return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
 
-def _schedule_statuses(state: EmulatorState, message: EmulatedMessage, waba_id: str) -> None:
+def _schedule_statuses(
+    state: EmulatorState, message: EmulatedMessage, waba_id: str, failure: int | None
+) -> None:
+    """sent, delivered, read; or sent, failed for a failing number or a header file Meta could
+    not use (``failure``)."""
     config = state.config
-    failing = config.failing_numbers.get(message.to)
+    failing = config.failing_numbers.get(message.to, failure)
     sequence: list[tuple[str, int | None]] = [("sent", None)]
     if failing is not None:
         sequence.append(("failed", failing))

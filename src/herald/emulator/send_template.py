@@ -4,10 +4,13 @@ and where Meta's spec says so is listed in docs/emulator.md ("What a send is che
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from herald.emulator.send_shape import (
+    INVALID_PARAMETER,
     PARAMETER_MISSING,
     PARAMETER_VALUE_INVALID,
     Refused,
@@ -43,6 +46,33 @@ _PARAMETER_TYPE = {
     "catalog": "action",
     "flow": "action",
 }
+
+
+# Meta fetches a header's ``link`` when it sends, and a file it cannot use fails the message
+# after the send was accepted: a ``failed`` status with 131053 ("Media upload error"). The
+# emulator fetches nothing: it reads the file's type from the link's extension (a link without
+# a known one is taken as fine). The types Meta takes in a template header: JPEG and PNG
+# images, MP4 and 3GPP videos, PDF documents.
+_LINK_TYPES = {"image": (".jpg", ".jpeg", ".png"), "video": (".mp4", ".3gp"), "document": (".pdf",)}
+_KNOWN_EXTENSIONS = (
+    *(extension for extensions in _LINK_TYPES.values() for extension in extensions),
+    *(".gif", ".webp", ".bmp", ".svg", ".mov", ".avi", ".mkv", ".webm"),
+    *(".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".txt", ".zip", ".html"),
+)
+
+
+def link_failure(sent: SentTemplate) -> int | None:
+    """The code a send's header link fails with once Meta fetches it, or None."""
+    for component in sent.of_type("header"):
+        for parameter in component.get("parameters", []):
+            kind = parameter.get("type")
+            media = parameter.get(kind) if kind in _LINK_TYPES else None
+            if not isinstance(media, dict) or not isinstance(media.get("link"), str):
+                continue
+            extension = posixpath.splitext(urlsplit(media["link"]).path.lower())[1]
+            if extension in _KNOWN_EXTENSIONS and extension not in _LINK_TYPES[str(kind)]:
+                return MEDIA_UNAVAILABLE
+    return None
 
 
 def check_against_template(
@@ -87,6 +117,7 @@ def _check_header(
         raise Refused(FORMAT_MISMATCH, f"the template's header is {header_format}, not {kind}")
     if takes_text:
         _check_text(parameter)
+        _check_names([parameter], _variables((header or {}).get("text")), "header")
     if header_format in MEDIA_FORMATS:
         _check_header_media(state, kind, parameter[kind], phone_number_id)
 
@@ -131,10 +162,33 @@ def _check_body(
             raise Refused(FORMAT_MISMATCH, f"a body parameter cannot be {parameter['type']}")
         if parameter["type"] == "text":
             _check_text(parameter)
-    # Named variables ({{first_name}}): each parameter says which one it fills.
-    named = template.category != "AUTHENTICATION" and not all(v.isdigit() for v in variables)
-    if named and {p.get("parameter_name") for p in parameters} != variables:
-        raise Refused(PARAMETER_COUNT_MISMATCH, "named parameters must match the body's variables")
+    if template.category != "AUTHENTICATION":
+        _check_names(parameters, variables, "body")
+    elif any("parameter_name" in p for p in parameters):
+        raise Refused(INVALID_PARAMETER, "an authentication template's code is positional")
+
+
+def _check_names(parameters: list[dict[str, Any]], variables: set[str], where: str) -> None:
+    """Named variables ({{first_name}}): each parameter names the one it fills, each once;
+    positional ones ({{1}}): no parameter is named (the two never mix)."""
+    named = bool(variables) and not all(v.isdigit() for v in variables)
+    given = [p.get("parameter_name") for p in parameters]
+    if not named:
+        if any(name is not None for name in given):
+            raise Refused(
+                INVALID_PARAMETER,
+                f"the template's {where} variables are positional: no parameter_name",
+            )
+        return
+    if not all(isinstance(name, str) and name for name in given):
+        # Meta's answer: (#100) Invalid parameter, "Parameter name is missing or empty".
+        raise Refused(INVALID_PARAMETER, "Parameter name is missing or empty")
+    if len(set(given)) != len(given) or set(given) != variables:
+        raise Refused(
+            PARAMETER_COUNT_MISMATCH,
+            f"the {where}'s named parameters must be its variables, each once: "
+            f"{', '.join(sorted(variables))}",
+        )
 
 
 def _expected_sub_type(template: EmulatedTemplate, button: dict[str, Any]) -> str | None:

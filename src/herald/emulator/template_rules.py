@@ -28,6 +28,7 @@ MOST_OF = {"URL": 2, "PHONE_NUMBER": 1, "COPY_CODE": 1}
 OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
 MAX_BODY, MAX_HEADER, MAX_FOOTER, MAX_BUTTON_TEXT, MAX_BUTTONS = 1024, 60, 60, 25, 10
 MAX_COUPON = 15
+MAX_PHONE_NUMBER = 20
 LENGTH_SUBCODE = 2388040  # a field over its character limit
 HEADER_SUBCODE = 2388047  # the header's format or sample is wrong
 
@@ -227,9 +228,16 @@ def _check_button(button: dict[str, Any]) -> None:
         ):
             raise MetaError(100, "a URL button with {{1}} needs example: [one sample]")
     elif kind == "PHONE_NUMBER":
-        number = str(button.get("phone_number", ""))
-        if not re.fullmatch(r"\+?[0-9]{5,20}", number):
+        number = button.get("phone_number")
+        # Meta: the business's number in international format, at most 20 characters.
+        if not isinstance(number, str) or not re.fullmatch(r"\+?[0-9]{5,20}", number):
             raise MetaError(100, "a PHONE_NUMBER button needs phone_number")
+        if len(number) > MAX_PHONE_NUMBER:
+            raise MetaError(
+                100, f"phone_number is over {MAX_PHONE_NUMBER} characters", subcode=LENGTH_SUBCODE
+            )
+        if "url" in button or "example" in button:
+            raise MetaError(100, "a PHONE_NUMBER button has only text and phone_number")
     elif kind == "FLOW" and not any(button.get(k) for k in ("flow_id", "flow_name", "flow_json")):
         raise MetaError(100, "a FLOW button needs flow_id, flow_name or flow_json")
 

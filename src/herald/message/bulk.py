@@ -90,6 +90,7 @@ class _Checked:
                     recipient["country_code"],
                     normalise_uncached,
                     header_params=recipient.get("header_params"),
+                    header_media_url=recipient.get("header_media_url"),
                 )
                 check_header_media(template, prepared, assets)
             except HeraldError as exc:

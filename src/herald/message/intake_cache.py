@@ -32,6 +32,8 @@ TEMPLATE_FIELDS = (
     "header_text",
     "buttons",
     "placeholder_count",
+    "parameter_format",
+    "body",
 )
 MAX_REMEMBERED = 10_000  # entries per map; cleared when full (a miss only costs a read)
 

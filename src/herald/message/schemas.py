@@ -3,7 +3,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+    model_serializer,
+    with_config,
+)
 from typing_extensions import TypedDict
 
 from herald.kit.pagination import MAX_ID
@@ -12,6 +23,29 @@ from herald.models.lifecycle import MessageState as MessageState  # the API name
 
 Param = Annotated[str, StringConstraints(max_length=1024)]
 HeaderParam = Annotated[str, StringConstraints(max_length=60)]
+ParamName = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+# The branches' tags: in an error's location, never field names (error_handlers leaves them out).
+UNION_TAGS = ("[list]", "[object]")
+
+
+def _form(value: Any) -> str:
+    """Which branch validates a parameters value: only that one's errors are reported."""
+    return UNION_TAGS[1] if isinstance(value, dict) else UNION_TAGS[0]
+
+
+# A list for a POSITIONAL template ({{1}}..{{n}} in order), an object by name for a NAMED one.
+BodyParams = Annotated[
+    Annotated[list[Param], Field(max_length=100), Tag(UNION_TAGS[0])]
+    | Annotated[dict[ParamName, Param], Field(max_length=100), Tag(UNION_TAGS[1])],
+    Discriminator(_form),
+]
+# A TEXT header's one variable: ["A-1"], or {"order_id": "A-1"} for a NAMED template.
+HeaderParams = Annotated[
+    Annotated[list[HeaderParam], Field(max_length=1), Tag(UNION_TAGS[0])]
+    | Annotated[dict[ParamName, HeaderParam], Field(max_length=1), Tag(UNION_TAGS[1])],
+    Discriminator(_form),
+]
+HeaderMediaUrl = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
@@ -24,15 +58,27 @@ class ButtonParam(RequestBody):
 class RecipientFields(RequestBody):
     """What one recipient of a template needs, in single and bulk sends alike."""
 
-    body_params: list[Param] | None = Field(default=None, max_length=100)
-    # A TEXT header's {{1}}.
-    header_params: list[HeaderParam] | None = Field(default=None, max_length=1)
+    body_params: BodyParams | None = None
+    # A TEXT header's variable.
+    header_params: HeaderParams | None = None
     buttons: list[ButtonParam] | None = Field(default=None, max_length=10)
     header_media_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    # A media header's file by its public https URL (the provider fetches it), instead of
+    # header_media_id.
+    header_media_url: HeaderMediaUrl | None = None
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """What an idempotency key's fingerprint is computed from: the send as JSON."""
         return self.model_dump(mode="json")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_url(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``header_media_url`` when it is not given: a fingerprint computed before
+        the field existed still matches the same send."""
+        dumped: dict[str, Any] = dump(self)
+        if dumped.get("header_media_url") is None:
+            dumped.pop("header_media_url", None)
+        return dumped
 
 
 class SendV2(RecipientFields):
@@ -120,10 +166,11 @@ class BulkRecipientFields(TypedDict):
 
     to: Annotated[str, Field(min_length=1, max_length=32)]
     country_code: Annotated[str, Field(min_length=2, max_length=2)]
-    body_params: NotRequired[Annotated[list[Param] | None, Field(max_length=100)]]
-    header_params: NotRequired[Annotated[list[HeaderParam] | None, Field(max_length=1)]]
+    body_params: NotRequired[BodyParams | None]
+    header_params: NotRequired[HeaderParams | None]
     buttons: NotRequired[Annotated[list[ButtonParam] | None, Field(max_length=10)]]
     header_media_id: NotRequired[Annotated[int | None, Field(ge=1, le=MAX_ID)]]
+    header_media_url: NotRequired[HeaderMediaUrl | None]
 
 
 RECIPIENT_DEFAULTS: dict[str, Any] = {
@@ -161,8 +208,15 @@ class BulkSend:
         """``SendBulk.model_dump(mode="json")`` of the same send: what the idempotency key's
         fingerprint was always computed from, so a retry across an upgrade still matches."""
         dumped: dict[str, Any] = _BULK_SEND.dump_python(self, mode="json")
-        dumped["recipients"] = [{**RECIPIENT_DEFAULTS, **r} for r in dumped["recipients"]]
+        dumped["recipients"] = [_fingerprinted(r) for r in dumped["recipients"]]
         return dumped
+
+
+def _fingerprinted(recipient: dict[str, Any]) -> dict[str, Any]:
+    """A recipient as ``RecipientFields``' dump has it (defaults given, no absent URL)."""
+    if recipient.get("header_media_url", 0) is None:
+        recipient = {k: v for k, v in recipient.items() if k != "header_media_url"}
+    return {**RECIPIENT_DEFAULTS, **recipient}
 
 
 _BULK_SEND = TypeAdapter(BulkSend)

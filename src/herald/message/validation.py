@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from herald.callback.urls import CallbackUrlRefused, check_public_https
 from herald.errors import HeraldError, ValidationFailed
 from herald.kit.phone import PhoneNumber, normalise
 from herald.media.service import HeaderMediaMismatch, MediaNotFound, check_header_asset
 from herald.message.schemas import ButtonParam, RecipientFields
 from herald.models import MediaAsset, Template
+from herald.template.preview import variables
 from herald.template.rules import MAX_COUPON_CODE
 
 MEDIA_HEADERS = ("IMAGE", "VIDEO", "DOCUMENT")
+# The send's sub_type of each button type that takes a value at send; a PHONE_NUMBER button
+# takes none (its number is the template's), so no send names its index.
 SUB_TYPE_OF = {"URL": "url", "QUICK_REPLY": "quick_reply", "COPY_CODE": "copy_code"}
 # Meta refuses a text parameter with a newline, a tab or more than four spaces in a row
 # (132018, "Param text cannot have new-line/tab characters or more than 4 consecutive
@@ -49,6 +54,13 @@ class HeaderParamsMismatch(HeraldError):
     code = "header_params_mismatch"
 
 
+class HeaderMediaUrlInvalid(HeraldError):
+    code = "header_media_url_invalid"
+
+
+Params = list[str] | dict[str, str]
+
+
 class RecipientOptedOut(HeraldError):
     status = 409
     code = "recipient_opted_out"
@@ -72,6 +84,8 @@ class TemplateRules:
     placeholder_count: int
     buttons: list[dict[str, Any]]
     header_text: str | None = None
+    parameter_format: str = "POSITIONAL"
+    body: str = ""
 
     @classmethod
     def of(cls, template: Template) -> TemplateRules:
@@ -81,6 +95,8 @@ class TemplateRules:
             template.placeholder_count,
             template.buttons,
             template.header_text,
+            template.parameter_format,
+            template.body,
         )
 
 
@@ -124,19 +140,21 @@ def prepare(
         to,
         country,
         header_params=fields.header_params,
+        header_media_url=fields.header_media_url,
     )
 
 
 def prepare_values(
     template: Rules,
-    body_params: list[str] | None,
+    body_params: Params | None,
     buttons: list[ButtonParam] | None,
     header_media_id: int | None,
     otp_code: str | None,
     to: str,
     country: str,
     numbers: Callable[[str, str], PhoneNumber] = normalise,
-    header_params: list[str] | None = None,
+    header_params: Params | None = None,
+    header_media_url: str | None = None,
 ) -> Prepared:
     """``prepare`` for a recipient given as its fields' values (a bulk recipient's dict);
     ``numbers`` normalises its number."""
@@ -146,29 +164,52 @@ def prepare_values(
     else:
         if otp_code is not None:
             raise OtpCodeInvalid("otp_code is only for AUTHENTICATION templates.")
-        content["body_params"] = _check_body_params(template, body_params or [])
+        content["body_params"] = _check_body_params(template, body_params)
         checked = _check_buttons(template, buttons or [])
         if checked:
             content["buttons"] = checked
-        if _check_header_params(template, header_params or []):
-            content["header_params"] = list(header_params or [])
+        header_values = _check_header_params(template, header_params)
+        if header_values:
+            content["header_params"] = header_values
     if template.header_format in MEDIA_HEADERS:
-        if header_media_id is None:
-            raise HeaderMediaRequired(
-                f"The template has a {template.header_format} header: give header_media_id.",
-                data={"header_format": template.header_format},
-            )
-        content["header_media_id"] = header_media_id
-    elif header_media_id is not None:
+        media = _header_media(str(template.header_format), header_media_id, header_media_url)
+        content.update(media)
+    elif header_media_id is not None or header_media_url is not None:
+        field = "header_media_id" if header_media_id is not None else "header_media_url"
         raise HeaderMediaMismatch(
-            "The template has no media header; header_media_id does not apply.",
+            f"The template has no media header; {field} does not apply.",
             data={"header_format": template.header_format},
         )
     return Prepared(numbers(to, country), content)
 
 
+def _header_media(header_format: str, media_id: int | None, url: str | None) -> dict[str, Any]:
+    """A media header's file: an uploaded one (``header_media_id``) or a public https URL the
+    provider fetches (``header_media_url``; the provider checks its type when it sends)."""
+    if media_id is not None and url is not None:
+        raise ValidationFailed.single(
+            "header_media_url", "give header_media_id or header_media_url, not both"
+        )
+    if media_id is not None:
+        return {"header_media_id": media_id}
+    if url is None:
+        raise HeaderMediaRequired(
+            f"The template has a {header_format} header: give header_media_id (an uploaded "
+            "file) or header_media_url (a public https URL).",
+            data={"header_format": header_format},
+        )
+    try:
+        link = check_public_https(url)
+    except CallbackUrlRefused as refused:
+        reason = refused.message.removeprefix("url: ")
+        raise HeaderMediaUrlInvalid(
+            f"header_media_url {reason}.", data={"field": "header_media_url", "reason": reason}
+        ) from None
+    return {"header_media_url": link, "header_media_kind": header_format.lower()}
+
+
 def _check_otp(
-    body_params: list[str] | None, buttons: list[ButtonParam] | None, otp_code: str | None
+    body_params: Params | None, buttons: list[ButtonParam] | None, otp_code: str | None
 ) -> str:
     if body_params or buttons:
         raise OtpCodeInvalid(
@@ -181,35 +222,97 @@ def _check_otp(
     return otp_code
 
 
-def _check_header_params(template: Rules, params: list[str]) -> bool:
-    """A TEXT header with {{1}} takes its one value; any other header takes none."""
-    expected = (
-        1 if template.header_format == "TEXT" and "{{1}}" in (template.header_text or "") else 0
-    )
-    if len(params) != expected:
+@functools.lru_cache(maxsize=4096)
+def _variables(text: str | None, parameter_format: str) -> tuple[str, ...]:
+    """A stored template text's variables (read once per text, not per recipient)."""
+    return tuple(dict.fromkeys(variables(text, parameter_format)))
+
+
+def _check_header_params(template: Rules, params: Params | None) -> Params:
+    """A TEXT header with a variable takes its one value; any other header takes none."""
+    names = _variables(template.header_text, template.parameter_format)
+    if template.header_format != "TEXT":
+        names = ()
+    if template.parameter_format == "NAMED":
+        return _check_named("header_params", names, params, HeaderParamsMismatch)
+    given = _positional("header_params", len(names), params, HeaderParamsMismatch)
+    if len(given) != len(names):
         raise HeaderParamsMismatch(
-            f"The template's header takes {expected} parameter(s); {len(params)} given.",
-            data={"expected": expected, "given": len(params)},
+            f"The template's header takes {len(names)} parameter(s); {len(given)} given.",
+            data={"expected": len(names), "given": len(given)},
         )
-    if params and not params[0].strip():
-        raise ValidationFailed.single("header_params.0", "must not be empty")
-    if params:
-        _check_param_text("header_params.0", params[0])
-    return expected == 1
+    for index, value in enumerate(given):
+        _check_value(f"header_params.{index}", value)
+    return given
 
 
-def _check_body_params(template: Rules, params: list[str]) -> list[str]:
-    if len(params) != template.placeholder_count:
+def _check_body_params(template: Rules, params: Params | None) -> Params:
+    if template.parameter_format == "NAMED":
+        names = _variables(template.body, "NAMED")
+        return _check_named("body_params", names, params, BodyParamsMismatch)
+    count = template.placeholder_count
+    given = _positional("body_params", count, params, BodyParamsMismatch)
+    if len(given) != count:
         raise BodyParamsMismatch(
-            f"The template takes {template.placeholder_count} body parameter(s); "
-            f"{len(params)} given.",
-            data={"expected": template.placeholder_count, "given": len(params)},
+            f"The template takes {count} body parameter(s); {len(given)} given.",
+            data={"expected": count, "given": len(given)},
         )
-    for index, value in enumerate(params):
-        if not value.strip():
-            raise ValidationFailed.single(f"body_params.{index}", "must not be empty")
-        _check_param_text(f"body_params.{index}", value)
-    return list(params)
+    for index, value in enumerate(given):
+        _check_value(f"body_params.{index}", value)
+    return given
+
+
+def _positional(
+    field: str, count: int, params: Params | None, error: type[HeraldError]
+) -> list[str]:
+    """A POSITIONAL template's values: a list (an empty object stands for none)."""
+    if isinstance(params, Mapping):
+        if not params and not count:
+            return []
+        raise error(
+            f"The template's variables are numbered ({{{{1}}}}..): give {field} as a list of "
+            f"{count} value(s) in order, not an object.",
+            data={"parameter_format": "POSITIONAL", "expected": count, "given": "object"},
+        )
+    return list(params or [])
+
+
+def _check_named(
+    field: str, names: tuple[str, ...], params: Params | None, error: type[HeraldError]
+) -> dict[str, str]:
+    """A NAMED template's values: an object with exactly the template's names, in its order."""
+    if params is None or (not params and not names):
+        params = {}
+    expected = ", ".join(names) or "none"
+    if not isinstance(params, Mapping):
+        raise error(
+            f"The template's variables are named: give {field} as an object by name "
+            f"(expected: {expected}), not a list.",
+            data={"parameter_format": "NAMED", "expected": list(names), "given": "list"},
+        )
+    missing = [name for name in names if name not in params]
+    unknown = sorted(set(params) - set(names))
+    if missing or unknown:
+        problems = [f"missing {', '.join(missing)}"] if missing else []
+        problems += [f"unknown {', '.join(unknown)}"] if unknown else []
+        raise error(
+            f"{field} must name the template's variables ({expected}): {'; '.join(problems)}.",
+            data={
+                "parameter_format": "NAMED",
+                "expected": list(names),
+                "missing": missing,
+                "unknown": unknown,
+            },
+        )
+    for name in names:
+        _check_value(f"{field}.{name}", params[name])
+    return {name: params[name] for name in names}
+
+
+def _check_value(field: str, value: str) -> None:
+    if not value.strip():
+        raise ValidationFailed.single(field, "must not be empty")
+    _check_param_text(field, value)
 
 
 def _check_param_text(field: str, value: str) -> None:

@@ -34,10 +34,11 @@ class ChannelAccess:
 
 @dataclass(frozen=True)
 class TemplateButton:
-    type: str  # URL | QUICK_REPLY | COPY_CODE
+    type: str  # URL | QUICK_REPLY | COPY_CODE | PHONE_NUMBER
     text: str | None = None
     url: str | None = None
     example: str | None = None  # a URL's {{1}} sample, a COPY_CODE button's sample code
+    phone_number: str | None = None  # a PHONE_NUMBER button's number
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class TemplateDefinition:
     footer: str | None = None
     buttons: tuple[TemplateButton, ...] = field(default_factory=tuple)
     otp: OtpOptions | None = None  # AUTHENTICATION templates only
+    parameter_format: str = "POSITIONAL"  # NAMED: {{first_name}} variables
+    # Each body variable (its number as a string, or its name) and the sample Meta's review sees.
+    body_examples: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,9 @@ class ButtonValue:
 @dataclass(frozen=True)
 class HeaderMedia:
     kind: str  # image | video | document
-    provider_media_id: str
+    provider_media_id: str | None = None  # an uploaded file's id at the provider, or
     filename: str | None = None
+    link: str | None = None  # a public https URL the provider fetches the file from
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,10 @@ class OutboundMessage:
     language: str
     callback_data: str  # our message id, echoed in status webhooks (biz_opaque_callback_data)
     body_params: tuple[str, ...] = ()
-    header_params: tuple[str, ...] = ()  # a TEXT header's {{1}}
+    header_params: tuple[str, ...] = ()  # a TEXT header's variable
+    # A NAMED template's: the name of each body_params / header_params value, in their order.
+    body_param_names: tuple[str, ...] = ()
+    header_param_names: tuple[str, ...] = ()
     buttons: tuple[ButtonValue, ...] = ()
     header: HeaderMedia | None = None
     otp_code: str | None = None

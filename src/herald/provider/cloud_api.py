@@ -25,7 +25,8 @@ from herald.provider.base import (
 )
 from herald.provider.errors import error_from_meta
 
-_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+_POSITIONAL_VARIABLE = re.compile(r"\{\{(\d+)\}\}")  # without samples given: sample1, …
+_NAMED_VARIABLE = re.compile(r"\{\{([a-z_][a-z0-9_]*)\}\}")
 TEMPLATE_NOT_FOUND_SUBCODE = 2593002
 # What a template listing is asked for: Graph API answers only its default fields (id, name,
 # language, status, category, components) unless ``fields`` names the others.
@@ -144,6 +145,8 @@ class CloudApiProvider:
             "category": template.category,
             "components": template_components(template, handle),
         }
+        if template.parameter_format == "NAMED":
+            payload["parameter_format"] = "NAMED"
         answer = await self._call(
             channel, "POST", f"{channel.waba_id}/message_templates", json=payload
         )
@@ -265,19 +268,25 @@ def template_components(
     if template.otp is not None:
         return _authentication_components(template.otp)
     components: list[JsonObject] = []
+    named = template.parameter_format == "NAMED"
     if template.header_format:
         header: JsonObject = {"type": "HEADER", "format": template.header_format}
         if template.header_format == "TEXT":
             header["text"] = template.header_text or ""
             if template.header_example is not None:
-                header["example"] = {"header_text": [template.header_example]}
+                name = _header_variable(template.header_text) if named else "1"
+                header["example"] = _text_examples(
+                    "header_text", [(name, template.header_example)], named
+                )
         elif header_handle is not None:
             header["example"] = {"header_handle": [header_handle]}
         components.append(header)
     body: JsonObject = {"type": "BODY", "text": template.body}
-    placeholders = len(set(_PLACEHOLDER.findall(template.body)))
-    if placeholders:
-        body["example"] = {"body_text": [[f"sample{n}" for n in range(1, placeholders + 1)]]}
+    samples = list(template.body_examples) or [
+        (n, f"sample{n}") for n in dict.fromkeys(_POSITIONAL_VARIABLE.findall(template.body))
+    ]
+    if samples:
+        body["example"] = _text_examples("body_text", samples, named)
     components.append(body)
     if template.footer:
         components.append({"type": "FOOTER", "text": template.footer})
@@ -291,6 +300,8 @@ def template_components(
                 continue
             if button.text:
                 item["text"] = button.text
+            if button.phone_number:
+                item["phone_number"] = button.phone_number
             if button.url:
                 item["url"] = button.url
                 if "{{1}}" in button.url:
@@ -298,6 +309,26 @@ def template_components(
             buttons.append(item)
         components.append({"type": "BUTTONS", "buttons": buttons})
     return components
+
+
+def _header_variable(text: str | None) -> str:
+    """A NAMED TEXT header's one variable (Herald's rules allow one)."""
+    found = _NAMED_VARIABLE.search(text or "")
+    return found.group(1) if found else ""
+
+
+def _text_examples(key: str, samples: list[tuple[str, str]], named: bool) -> JsonObject:
+    """Meta's examples of a text's variables: ``body_text`` (one row of values) or
+    ``header_text`` (the one value), or for a NAMED template ``<key>_named_params``, a
+    ``param_name`` and ``example`` each."""
+    if named:
+        return {
+            f"{key}_named_params": [
+                {"param_name": name, "example": sample} for name, sample in samples
+            ]
+        }
+    values = [sample for _, sample in samples]
+    return {key: [values] if key == "body_text" else values}
 
 
 def _authentication_components(otp: OtpOptions) -> list[JsonObject]:
@@ -321,7 +352,11 @@ def send_payload(message: OutboundMessage) -> JsonObject:
     """Meta's template-send body for one message."""
     components: list[JsonObject] = []
     if message.header is not None:
-        media: JsonObject = {"id": message.header.provider_media_id}
+        media: JsonObject = (
+            {"link": message.header.link}
+            if message.header.link is not None
+            else {"id": message.header.provider_media_id}
+        )
         if message.header.kind == "document" and message.header.filename:
             media["filename"] = message.header.filename
         components.append(
@@ -334,7 +369,7 @@ def send_payload(message: OutboundMessage) -> JsonObject:
         components.append(
             {
                 "type": "header",
-                "parameters": [{"type": "text", "text": value} for value in message.header_params],
+                "parameters": _text_parameters(message.header_params, message.header_param_names),
             }
         )
     if message.otp_code is not None:
@@ -354,7 +389,7 @@ def send_payload(message: OutboundMessage) -> JsonObject:
         components.append(
             {
                 "type": "body",
-                "parameters": [{"type": "text", "text": value} for value in message.body_params],
+                "parameters": _text_parameters(message.body_params, message.body_param_names),
             }
         )
     for button in message.buttons:
@@ -372,6 +407,16 @@ def send_payload(message: OutboundMessage) -> JsonObject:
         "biz_opaque_callback_data": message.callback_data,
         "template": template,
     }
+
+
+def _text_parameters(values: tuple[str, ...], names: tuple[str, ...]) -> list[JsonObject]:
+    """Text parameters in order, each with its ``parameter_name`` for a NAMED template."""
+    if names:
+        return [
+            {"type": "text", "parameter_name": name, "text": value}
+            for name, value in zip(names, values, strict=True)
+        ]
+    return [{"type": "text", "text": value} for value in values]
 
 
 def _button_component(button: ButtonValue) -> JsonObject:

@@ -47,10 +47,6 @@ UNSENDABLE_BUTTONS = {
     "CATALOG": "a catalog button",
     "VOICE_CALL": "a voice call button",
 }
-# Sends of named parameters (``{{first_name}}``) are not built by this version's send path:
-# such a template is imported unsendable when it has any variable.
-SENDS_NAMED_PARAMETERS = False
-
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -109,9 +105,6 @@ def imported(listed: ProviderTemplate) -> ImportedFields:
     body = _text(body_component.get("text")) or wording[0] or ""
     footer = _text(footer_component.get("text")) or wording[1]
     parameter_format = listed.parameter_format.upper()
-    variables = _variables(body) | _variables(header[1])
-    if parameter_format == "NAMED" and variables and not SENDS_NAMED_PARAMETERS:
-        reasons.append("named parameters")
     rejected = listed.rejected_reason
     state = state_of(listed.status)
     return ImportedFields(

@@ -11,7 +11,7 @@ from herald.errors import ValidationFailed
 from herald.template.schemas import Button, Header, TemplateCreate
 
 MAX_BUTTONS = 10
-MAX_BUTTONS_OF = {"URL": 2, "COPY_CODE": 1}  # Meta's limits per kind
+MAX_BUTTONS_OF = {"URL": 2, "COPY_CODE": 1, "PHONE_NUMBER": 1}  # Meta's limits per kind
 MAX_COUPON_CODE = 15
 AUTHENTICATION_OPTIONS = (
     "add_security_recommendation",
@@ -23,6 +23,10 @@ AUTHENTICATION_OPTIONS = (
 # Android's application id: two or more dot-separated Java identifiers.
 _ANDROID_PACKAGE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+")
 _ANY_PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
+# A named variable, as Meta takes it: lower-case letters, digits and underscores.
+_VARIABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,59}")
+# A PHONE_NUMBER button's number: digits, an optional leading +, at most 20 characters.
+_BUTTON_PHONE = re.compile(r"\+?[0-9]{5,20}")
 
 
 class RuleBroken(ValidationFailed):
@@ -44,10 +48,38 @@ def placeholder_numbers(text: str, field: str) -> list[int]:
             raise RuleBroken(
                 field,
                 "placeholder_format",
-                f"placeholders are numbered like {{{{1}}}}; {match.group(0)} is not one",
+                f"placeholders are numbered like {{{{1}}}}; {match.group(0)} is not one "
+                '(named variables like {{first_name}} need "parameter_format": "NAMED")',
             )
         numbers.append(int(inner))
     return numbers
+
+
+def placeholder_names(text: str, field: str) -> list[str]:
+    """The names of ``{{first_name}}`` placeholders in order (a NAMED template's); anything
+    else in braces is refused."""
+    names = []
+    for match in _ANY_PLACEHOLDER.finditer(text):
+        if not _VARIABLE_NAME.fullmatch(match.group(1)):
+            raise RuleBroken(
+                field,
+                "placeholder_format",
+                "a NAMED template's placeholders are lower-case names like {{first_name}} "
+                f"(letters, digits, underscores); {match.group(0)} is not one",
+            )
+        names.append(match.group(1))
+    return names
+
+
+def check_named_placeholders(text: str, field: str) -> int:
+    """``{{name}}`` placeholders, each once; returns how many."""
+    names = placeholder_names(text, field)
+    for position, name in enumerate(names):
+        if name in names[:position]:
+            raise RuleBroken(
+                field, "placeholder_sequence", f"{{{{{name}}}}} repeats; each name appears once"
+            )
+    return len(names)
 
 
 def check_placeholder_sequence(text: str, field: str) -> int:
@@ -72,6 +104,12 @@ def check_placeholder_sequence(text: str, field: str) -> int:
 def check_template(template: TemplateCreate) -> int:
     """Raise on the first broken rule; returns the number of body parameters a send needs."""
     if template.category == "AUTHENTICATION":
+        if template.parameter_format == "NAMED":
+            raise RuleBroken(
+                "parameter_format",
+                "parameter_format",
+                "Meta writes an AUTHENTICATION template's text, with a positional {{1}}",
+            )
         return _check_authentication(template)
     for option in AUTHENTICATION_OPTIONS:
         if getattr(template, option) is not None:
@@ -80,20 +118,19 @@ def check_template(template: TemplateCreate) -> int:
             )
     if template.body is None:
         raise RuleBroken("body", "body_required", f"a {template.category} template needs a body")
+    named = template.parameter_format == "NAMED"
     if template.header is not None:
-        _check_header(template.header)
-    if template.footer and placeholder_numbers(template.footer, "footer"):
+        _check_header(template.header, named)
+    footer = template.footer or ""
+    if _ANY_PLACEHOLDER.search(footer) if named else placeholder_numbers(footer, "footer"):
         raise RuleBroken("footer", "footer_text", "the footer has no placeholders")
     _check_buttons(template)
+    if named:
+        return check_named_placeholders(template.body, "body")
     return check_placeholder_sequence(template.body, "body")
 
 
-def header_variables(text: str | None) -> int:
-    """How many variables a TEXT header has (0 or 1, once its rules passed)."""
-    return len(placeholder_numbers(text, "header.text")) if text else 0
-
-
-def _check_header(header: Header) -> None:
+def _check_header(header: Header, named: bool) -> None:
     if header.format != "TEXT":
         if header.text is not None or header.example is not None:
             field = "header.text" if header.text is not None else "header.example"
@@ -114,18 +151,24 @@ def _check_header(header: Header) -> None:
         )
     if not header.text:
         raise RuleBroken("header.text", "header_text", "a TEXT header needs its text")
-    numbers = placeholder_numbers(header.text, "header.text")
-    if numbers not in ([], [1]):
+    found: list[int] | list[str]
+    if named:
+        found = placeholder_names(header.text, "header.text")
+        one = "one variable, like {{order_id}}"
+    else:
+        found = placeholder_numbers(header.text, "header.text")
+        one = "one variable: {{1}}"
+    if len(found) > 1 or (not named and found not in ([], [1])):
+        raise RuleBroken("header.text", "header_variable", f"a TEXT header has at most {one}")
+    if found and header.example is None:
         raise RuleBroken(
-            "header.text", "header_variable", "a TEXT header has at most one variable: {{1}}"
+            "header.example", "header_example", "a header with a variable needs its sample value"
         )
-    if numbers and header.example is None:
+    if not found and header.example is not None:
         raise RuleBroken(
-            "header.example", "header_example", "a header with {{1}} needs its sample value"
-        )
-    if not numbers and header.example is not None:
-        raise RuleBroken(
-            "header.example", "header_example", "only a header with {{1}} takes a sample value"
+            "header.example",
+            "header_example",
+            "only a header with a variable takes a sample value",
         )
 
 
@@ -138,18 +181,26 @@ def _check_buttons(template: TemplateCreate) -> None:
             raise RuleBroken("buttons", "button_limit", f"at most {most} {kind} button(s)")
     for index, button in enumerate(template.buttons):
         field = f"buttons.{index}"
-        if button.type in ("URL", "QUICK_REPLY") and not button.text:
+        if button.type != "COPY_CODE" and not button.text:
             raise RuleBroken(f"{field}.text", "button_text", f"a {button.type} button needs text")
         if button.type != "URL" and button.url is not None:
             raise RuleBroken(f"{field}.url", "button_url", "only URL buttons have a url")
+        if button.type != "PHONE_NUMBER" and button.phone_number is not None:
+            raise RuleBroken(
+                f"{field}.phone_number",
+                "button_phone_number",
+                "only PHONE_NUMBER buttons have a phone_number",
+            )
         if button.type == "COPY_CODE":
             _check_copy_code(button, field)
         elif button.type == "URL":
             _check_url(button, field)
         elif button.example is not None:
             raise RuleBroken(
-                f"{field}.example", "button_example", "a QUICK_REPLY button takes no example"
+                f"{field}.example", "button_example", f"a {button.type} button takes no example"
             )
+        elif button.type == "PHONE_NUMBER":
+            _check_phone_number(button, field)
 
 
 def _check_copy_code(button: Button, field: str) -> None:
@@ -168,6 +219,16 @@ def _check_copy_code(button: Button, field: str) -> None:
             f"{field}.example",
             "copy_code_example",
             f"a coupon code is letters and digits, at most {MAX_COUPON_CODE}",
+        )
+
+
+def _check_phone_number(button: Button, field: str) -> None:
+    if button.phone_number is None or not _BUTTON_PHONE.fullmatch(button.phone_number):
+        raise RuleBroken(
+            f"{field}.phone_number",
+            "button_phone_number",
+            "a PHONE_NUMBER button needs phone_number: the number to call in international "
+            "format, digits with an optional leading + (like +15550051310)",
         )
 
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_seri
 
 from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
+from herald.template import preview
 
 if TYPE_CHECKING:
     from herald.models import Template
@@ -14,14 +15,17 @@ Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 # DELETED: gone at Meta (found so by a sync); kept for its messages' history, never sent.
 State = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "DELETED"]
 HeaderFormat = Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]
-ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY"]
+ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY", "PHONE_NUMBER"]
+# POSITIONAL: {{1}}..{{n}}, sent as a list; NAMED: {{first_name}}, sent as an object.
+ParameterFormat = Literal["POSITIONAL", "NAMED"]
 OtpType = Literal["COPY_CODE", "ONE_TAP"]
 
 
 class Header(RequestBody):
     format: HeaderFormat
     text: str | None = Field(default=None, min_length=1, max_length=60)
-    # A TEXT header's {{1}}: the sample value Meta's review sees.
+    # A TEXT header's variable ({{1}}, or {{name}} in a NAMED template): the sample value
+    # Meta's review sees.
     example: str | None = Field(default=None, min_length=1, max_length=60)
     # A media header's sample file: an asset uploaded through the media API, of the header's kind.
     example_media_id: int | None = Field(default=None, ge=1, le=MAX_ID)
@@ -33,12 +37,16 @@ class Button(RequestBody):
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     # A URL button's {{1}} sample, or a COPY_CODE button's sample coupon code.
     example: str | None = Field(default=None, min_length=1, max_length=2000)
+    # A PHONE_NUMBER button's number, in international format (Meta's 20 characters at most).
+    phone_number: str | None = Field(default=None, min_length=1, max_length=20)
 
 
 class TemplateCreate(RequestBody):
     name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
     language: str = Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", examples=["en", "en_US"])
     category: Category
+    # NAMED: the body's and a TEXT header's variables are named ({{first_name}}).
+    parameter_format: ParameterFormat = "POSITIONAL"
     header: Header | None = None
     # Required except for AUTHENTICATION templates, whose text Meta writes.
     body: str | None = Field(default=None, min_length=1, max_length=1024)
@@ -82,6 +90,23 @@ class AuthenticationOut(BaseModel):
     signature_hash: str | None = None
 
 
+class ParametersOut(BaseModel):
+    """What a send fills: the variables' names (NAMED) or numbers (POSITIONAL), in order."""
+
+    format: ParameterFormat
+    body: list[str]
+    header: list[str]
+
+
+class PreviewOut(BaseModel):
+    """The template with sample values, as a recipient would see it."""
+
+    header: str | None
+    body: str
+    footer: str | None
+    buttons: list[str]
+
+
 class TemplateOut(ApiObject):
     id: int
     name: str
@@ -96,7 +121,9 @@ class TemplateOut(ApiObject):
     buttons: list[ButtonOut]
     authentication: AuthenticationOut | None = None
     placeholder_count: int
-    parameter_format: Literal["POSITIONAL", "NAMED"] = "POSITIONAL"
+    parameter_format: ParameterFormat
+    parameters: ParametersOut
+    preview: PreviewOut
     # Meta's rating (GREEN, YELLOW, RED, UNKNOWN); None until Meta rates it.
     quality: str | None = None
     # The category Meta moved the template from, at its last re-categorisation.
@@ -124,6 +151,26 @@ class TemplateOut(ApiObject):
             else None
         )
         options: dict[str, Any] | None = template.authentication
+        fmt = cast(ParameterFormat, template.parameter_format or "POSITIONAL")
+        otp = template.category == "AUTHENTICATION"
+        parameters = ParametersOut(
+            format=fmt,
+            body=[] if otp else [n for n, _ in preview.body_samples(template.body, fmt)],
+            header=[n for n, _ in preview.header_samples(template.header_text, None, fmt)]
+            if template.header_format == "TEXT"
+            else [],
+        )
+        shown = preview.preview(
+            template.body,
+            fmt,
+            template.header_format,
+            template.header_text,
+            template.header_example,
+            template.footer,
+            template.buttons,
+        )
+        if otp:  # the code Meta's wording holds
+            shown["body"] = preview.fill(template.body, {"1": "123456"})
         return cls(
             id=template.id,
             name=template.name,
@@ -137,7 +184,9 @@ class TemplateOut(ApiObject):
             buttons=[ButtonOut.model_validate(button) for button in template.buttons],
             authentication=AuthenticationOut.model_validate(options) if options else None,
             placeholder_count=template.placeholder_count,
-            parameter_format=cast(Any, template.parameter_format or "POSITIONAL"),
+            parameter_format=fmt,
+            parameters=parameters,
+            preview=PreviewOut(**shown),
             quality=template.quality,
             previous_category=template.previous_category,
             flagged_at=template.flagged_at,

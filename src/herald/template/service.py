@@ -35,7 +35,7 @@ from herald.provider.events import (
     TemplateQualityUpdate,
     TemplateStatusUpdate,
 )
-from herald.template import authentication, repository
+from herald.template import authentication, preview, repository
 from herald.template.rules import check_template
 from herald.template.schemas import TemplateCreate
 
@@ -115,6 +115,7 @@ async def create(
         name=body.name,
         language=body.language,
         category=body.category,
+        parameter_format=body.parameter_format,
         state="DRAFT",
         header_format=header.format if header else None,
         header_text=header.text if header else None,
@@ -253,11 +254,17 @@ def definition(template: Template, sample: HeaderSample | None = None) -> Templa
         footer=template.footer,
         buttons=tuple(
             TemplateButton(
-                type=b["type"], text=b.get("text"), url=b.get("url"), example=b.get("example")
+                type=b["type"],
+                text=b.get("text"),
+                url=b.get("url"),
+                example=b.get("example"),
+                phone_number=b.get("phone_number"),
             )
             for b in template.buttons
         ),
         otp=OtpOptions(**options) if options else _legacy_otp(template),
+        parameter_format=template.parameter_format,
+        body_examples=tuple(preview.body_samples(template.body, template.parameter_format)),
     )
 
 

@@ -141,9 +141,10 @@ function fillPreview(bubble, parts) {
   const body = $(".b-body", bubble);
   body.replaceChildren();
   let last = 0;
-  for (const match of parts.body.matchAll(/\{\{\s*(\d+)\s*\}\}/g)) {
+  for (const match of parts.body.matchAll(/\{\{\s*([a-z0-9_]+)\s*\}\}/g)) {
     body.append(parts.body.slice(last, match.index));
-    const value = parts.values?.[Number(match[1]) - 1];
+    // Positional values are a list ({{1}} is the first), a NAMED template's an object by name.
+    const value = Array.isArray(parts.values) ? parts.values[Number(match[1]) - 1] : parts.values?.[match[1]];
     const mark = document.createElement("mark");
     mark.className = "placeholder";
     mark.textContent = value || match[0];
@@ -316,24 +317,32 @@ function pageSend() {
     fillPreview($("#send-preview"), {
       headerFormat: t.header?.format, headerText: t.header?.text, body: t.body, footer: t.footer,
       buttons: t.authentication ? [t.authentication.otp_type === "ONE_TAP" ? "Autofill" : "Copy code"] : t.buttons.map((b) => b.text || b.type.toLowerCase()),
-      values: $$('input[name="body_param"]', form).map((input) => input.value),
+      values: paramValues(t, "body_param"),
     });
+  };
+  // A NAMED template's values go by name (an object), a positional one's in order (a list).
+  const paramValues = (t, name) => {
+    const inputs = $$(`input[name="${name}"]`, form);
+    if (t.parameter_format !== "NAMED") return inputs.map((input) => input.value);
+    return Object.fromEntries(inputs.map((input) => [input.dataset.name, input.value]));
   };
   const render = () => {
     const t = chosen();
     const params = $("#s-params");
     params.replaceChildren(Object.assign(document.createElement("legend"), { textContent: "Body parameters" }));
-    const count = t.placeholder_count;
-    for (let i = 1; i <= count; i += 1) {
-      const label = Object.assign(document.createElement("label"), { htmlFor: `s-p${i}`, textContent: `Parameter {{${i}}}` });
-      const input = Object.assign(document.createElement("input"), { id: `s-p${i}`, name: "body_param", required: true, maxLength: 1024 });
+    const count = t.parameters.body.length;
+    t.parameters.body.forEach((variable, i) => {
+      const label = Object.assign(document.createElement("label"), { htmlFor: `s-p${i + 1}`, textContent: `Parameter {{${variable}}}` });
+      const input = Object.assign(document.createElement("input"), { id: `s-p${i + 1}`, name: "body_param", required: true, maxLength: 1024 });
+      input.dataset.name = variable;
       params.append(label, input);
-    }
-    if (t.header?.format === "TEXT" && /\{\{1\}\}/.test(t.header.text || "")) {
-      const label = Object.assign(document.createElement("label"), { htmlFor: "s-h1", textContent: "Header parameter {{1}}" });
+    });
+    t.parameters.header.forEach((variable) => {
+      const label = Object.assign(document.createElement("label"), { htmlFor: "s-h1", textContent: `Header parameter {{${variable}}}` });
       const input = Object.assign(document.createElement("input"), { id: "s-h1", name: "header_param", required: true, maxLength: 60 });
+      input.dataset.name = variable;
       params.append(label, input);
-    }
+    });
     if (!count && !$("#s-h1")) params.append(Object.assign(document.createElement("p"), { className: "hint", textContent: "This template has no parameters." }));
     const buttons = $("#s-buttons");
     buttons.replaceChildren(Object.assign(document.createElement("legend"), { textContent: "Button values" }));
@@ -365,10 +374,10 @@ function pageSend() {
     clearError();
     const t = chosen();
     const body = { to: form.elements.to.value.trim(), country_code: form.elements.country_code.value.trim().toUpperCase() };
-    const params = $$('input[name="body_param"]', form).map((input) => input.value);
-    if (params.length) body.body_params = params;
-    const headerParams = $$('input[name="header_param"]', form).map((input) => input.value);
-    if (headerParams.length) body.header_params = headerParams;
+    const params = paramValues(t, "body_param");
+    if (Object.keys(params).length) body.body_params = params;
+    const headerParams = paramValues(t, "header_param");
+    if (Object.keys(headerParams).length) body.header_params = headerParams;
     if (t.category === "AUTHENTICATION") {
       body.otp_code = form.elements.otp_code.value.trim();
     } else {
