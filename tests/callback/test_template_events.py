@@ -112,6 +112,13 @@ async def test_each_meta_event_changes_the_template_and_is_announced_once_in_ord
             sent = await live.herald.post(f"{TEMPLATES}/{ana_id}/send", json=SAM, headers=live_ana)
             assert sent.status_code == 202, sent.text
 
+            # Out before the next step pauses the template: a send reaching Meta after the
+            # pause would be refused, and that refusal would announce the pause first.
+            async def taken() -> bool:
+                return len((await live.emulator.get("/_emulator/messages")).json()) == 1
+
+            await eventually(taken, message="the flagged template's send reaches Meta")
+
     # Approval plus one event a step, each delivered once: nothing more is queued.
     await deliveries_done(db, ana_id, 1 + len(STEPS))
     await deliveries_done(db, bob_id, 1)
@@ -161,7 +168,7 @@ async def test_each_meta_event_changes_the_template_and_is_announced_once_in_ord
     # Going away at Meta: no longer sent.
     refused = await live.herald.post(f"{TEMPLATES}/{ana_id}/send", json=SAM, headers=live_ana)
     assert refused.status_code == 400
-    assert refused.json()["code"] == "template_not_approved"
+    assert refused.json()["code"] == "template_deleted"
 
 
 async def test_a_callback_for_message_events_only_hears_of_no_template(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field
 
 from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
@@ -72,14 +72,7 @@ class ButtonOut(BaseModel):
     text: str | None = None
     url: str | None = None
     example: str | None = None
-    phone_number: str | None = None  # PHONE_NUMBER buttons only (absent on the others)
-
-    @model_serializer(mode="wrap")
-    def _without_absent_number(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        shown: dict[str, Any] = handler(self)
-        if shown.get("phone_number") is None:
-            shown.pop("phone_number", None)
-        return shown
+    phone_number: str | None = None  # PHONE_NUMBER buttons only (null on the others)
 
 
 class AuthenticationOut(BaseModel):
