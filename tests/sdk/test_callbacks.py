@@ -47,7 +47,7 @@ async def deliveries_of_one_send(sdk: AsyncHeraldClient) -> tuple[list[Delivery]
 
     receiver = Starlette(routes=[Route("/herald", hook, methods=["POST"])])
     async with serve_app(receiver) as receiver_url:
-        callback = await sdk.create_callback(f"{receiver_url}/herald")
+        callback = await sdk.create_callback(f"{receiver_url}/herald", events=["message.status"])
         rotated = await sdk.rotate_callback_secret(callback["id"])
         assert rotated["previous_secret_expires_at"] is not None
         template_id = await approve(sdk)

@@ -144,7 +144,7 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
             assert event["data"]["id"] == message_id
         assert verify_signature(CALLBACK_SECRET, body, header)
         assert not verify_signature("another-secret-0123456789", body, header)
-        assert not verify_signature(CALLBACK_SECRET, body.replace(b"read", b"sent"), header)
+        assert not verify_signature(CALLBACK_SECRET, body.replace(b'"state"', b'"State"'), header)
 
 
 async def test_the_sync_client_sends_v1_and_bulk_from_a_worker_thread(
