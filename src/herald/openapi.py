@@ -46,6 +46,7 @@ from herald.message.service import (
 from herald.message.validation import (
     BodyParamsMismatch,
     HeaderMediaRequired,
+    HeaderMediaUrlInvalid,
     HeaderParamsMismatch,
     InvalidButton,
     OtpCodeInvalid,
@@ -105,6 +106,7 @@ SEND: Errors = [
     InvalidButton,
     HeaderMediaRequired,
     HeaderMediaMismatch,
+    HeaderMediaUrlInvalid,
     HeaderDocumentNotPdf,
     MediaNotFound,
     OtpCodeInvalid,

@@ -307,8 +307,8 @@ async def test_a_named_template_shows_its_names_and_sends_them(tab: Watched, liv
     await tab.shot("template-named")
     await page.get_by_role("link", name="Send it").click()
     await page.get_by_label("Phone number").fill("21696816277")
-    await page.get_by_label("Parameter {{first_name}}").fill("Sam")
-    await page.get_by_label("Parameter {{order_id}}").fill("A-7")
+    await page.get_by_label("Parameter {{first_name}}", exact=True).fill("Sam")
+    await page.get_by_label("Parameter {{order_id}}", exact=True).fill("A-7")
     await page.get_by_label("Header parameter {{order_id}}").fill("A-7")
     await expect(page.locator("#send-preview .b-body")).to_have_text(
         "Hello Sam, order A-7 is ready."

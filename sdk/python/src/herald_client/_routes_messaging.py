@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -100,17 +100,27 @@ def delete_template(template_id: int) -> Call[DeletedId]:
 # --- sending ------------------------------------------------------------------------------------
 
 
+# A list for a POSITIONAL template, an object by name for a NAMED one.
+Params = Sequence[str] | Mapping[str, str]
+
+
+def _params(values: Params | None) -> list[str] | dict[str, str] | None:
+    if values is None:
+        return None
+    return dict(values) if isinstance(values, Mapping) else list(values)
+
+
 def _send_fields(
-    body_params: Sequence[str] | None,
+    body_params: Params | None,
     buttons: Sequence[ButtonParam] | None,
     header_media_id: int | None,
     otp_code: str | None,
     send_at: datetime | str | None,
-    header_params: Sequence[str] | None = None,
+    header_params: Params | None = None,
 ) -> dict[str, Any]:
     return without_none(
-        body_params=list(body_params) if body_params is not None else None,
-        header_params=list(header_params) if header_params is not None else None,
+        body_params=_params(body_params),
+        header_params=_params(header_params),
         buttons=list(buttons) if buttons is not None else None,
         header_media_id=header_media_id,
         otp_code=otp_code,
@@ -128,13 +138,13 @@ def send_template(
     template_id: int,
     to: str,
     country_code: str,
-    body_params: Sequence[str] | None = None,
+    body_params: Params | None = None,
     buttons: Sequence[ButtonParam] | None = None,
     header_media_id: int | None = None,
     otp_code: str | None = None,
     send_at: datetime | str | None = None,
     idempotency_key: str | None = None,
-    header_params: Sequence[str] | None = None,
+    header_params: Params | None = None,
 ) -> Call[SendAccepted]:
     """Queue one message from an APPROVED template (v2). Without ``idempotency_key`` one is
     generated for this call; pass your own (an order id) to make re-sends across calls safe."""
@@ -153,13 +163,13 @@ def send_v1(
     contact_id: int | None = None,
     phone_number: str | None = None,
     country_code: str | None = None,
-    body_params: Sequence[str] | None = None,
+    body_params: Params | None = None,
     buttons: Sequence[ButtonParam] | None = None,
     header_media_id: int | None = None,
     otp_code: str | None = None,
     send_at: datetime | str | None = None,
     idempotency_key: str | None = None,
-    header_params: Sequence[str] | None = None,
+    header_params: Params | None = None,
 ) -> Call[SendAccepted]:
     """Buzzbip's v1 send, ``POST /api/whatsapp/``: to ``contact_id``, or to ``phone_number``
     with ``country_code``."""
@@ -180,13 +190,13 @@ def send_v1(
 def send_to_contact(
     template_id: int,
     contact_id: int,
-    body_params: Sequence[str] | None = None,
+    body_params: Params | None = None,
     buttons: Sequence[ButtonParam] | None = None,
     header_media_id: int | None = None,
     otp_code: str | None = None,
     send_at: datetime | str | None = None,
     idempotency_key: str | None = None,
-    header_params: Sequence[str] | None = None,
+    header_params: Params | None = None,
 ) -> Call[SendAccepted]:
     """The v1 template route, ``POST /api/whatsapp/templates/{id}/send/``, to a contact."""
     body = {

@@ -14,7 +14,7 @@ T = TypeVar("T")
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 TemplateState = Literal["DRAFT", "PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED", "DELETED"]
 HeaderFormat = Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"]
-ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY"]
+ButtonType = Literal["URL", "COPY_CODE", "QUICK_REPLY", "PHONE_NUMBER"]
 ButtonSubType = Literal["url", "copy_code", "quick_reply"]
 MessageState = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
 PlatformType = Literal["woocommerce", "shopify", "prestashop", "magento", "custom"]
@@ -109,6 +109,7 @@ class TemplateButtonSpec(TypedDict):
     text: NotRequired[str]
     url: NotRequired[str]
     example: NotRequired[str]
+    phone_number: NotRequired[str]
 
 
 class TemplateHeader(TypedDict):
@@ -123,6 +124,7 @@ class TemplateButton(TypedDict):
     text: str | None
     url: str | None
     example: str | None
+    phone_number: str | None
 
 
 OtpType = Literal["COPY_CODE", "ONE_TAP"]
@@ -172,8 +174,8 @@ class ButtonParam(TypedDict):
 class BulkRecipient(TypedDict):
     to: str
     country_code: str
-    body_params: NotRequired[list[str]]
-    header_params: NotRequired[list[str]]
+    body_params: NotRequired[list[str] | dict[str, str]]  # a dict for a NAMED template
+    header_params: NotRequired[list[str] | dict[str, str]]
     buttons: NotRequired[list[ButtonParam]]
     header_media_id: NotRequired[int]
 
