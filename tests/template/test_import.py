@@ -59,7 +59,13 @@ async def test_one_sync_imports_every_kind_and_a_second_changes_nothing(
     assert shipped["quality"] == "GREEN"
     assert shipped["footer"] == "Reply STOP to opt out"
     assert shipped["buttons"] == [
-        {"type": "QUICK_REPLY", "text": "Thanks", "url": None, "example": None}
+        {
+            "type": "QUICK_REPLY",
+            "text": "Thanks",
+            "url": None,
+            "example": None,
+            "phone_number": None,
+        }
     ]
     assert shipped["components"] == seeds.POSITIONAL["components"]
     assert shipped["sendable"] is True
@@ -77,6 +83,7 @@ async def test_one_sync_imports_every_kind_and_a_second_changes_nothing(
             "text": "Track",
             "url": "https://shop.example.com/track/{{1}}",
             "example": "A1",
+            "phone_number": None,
         },
         {
             "type": "PHONE_NUMBER",

@@ -11,7 +11,7 @@ from herald.channel.defaults import emulator_defaults
 from herald.db import session_factory
 from herald.kit.clock import SystemClock
 from herald.kit.crypto import Cipher
-from herald.models import Channel, User
+from herald.models import Channel, Template, User
 from herald.provider.cloud_api import CloudApiProvider, new_session
 from herald.template.service import ProviderContext
 from herald.template.tasks import sync_templates
@@ -19,6 +19,7 @@ from tests.conftest import DatabaseUnderTest, add_user
 from tests.dispatch.test_end_to_end import ORDER
 from tests.live_herald import Live
 from tests.template.seeds import EVERY_KIND, seed, user_id, waba_of
+from tests.template.test_provider_events import announced, with_callback
 
 
 async def test_sync_catches_up_on_a_lost_webhook(
@@ -32,6 +33,10 @@ async def test_sync_catches_up_on_a_lost_webhook(
     await live.herald.post(f"/api/v2/whatsapp/templates/{template_id}/submit", headers=live_ana)
     provider_id = (await live.emulator.get("/_emulator/templates")).json()[0]["id"]
     await live.emulator.post(f"/_emulator/templates/{provider_id}/approve")  # no webhook sent
+    async with session_factory(db.engine)() as session:
+        ana = await session.get(User, await user_id(db))
+        assert ana is not None
+    await with_callback(db, ana, ["template.updated"])
 
     async with new_session(10) as http:
         ctx = ProviderContext(
@@ -43,6 +48,13 @@ async def test_sync_catches_up_on_a_lost_webhook(
         assert await sync_templates(session_factory(db.engine), ctx, SystemClock()) == 0
     answer = await live.herald.get(f"/api/v2/whatsapp/templates/{template_id}", headers=live_ana)
     assert answer.json()["data"]["state"] == "APPROVED"
+    async with session_factory(db.engine)() as session:
+        template = await session.get(Template, template_id)
+        assert template is not None
+    # Found by the sync, told to the callbacks as a webhook's change would be: once.
+    (event,) = await announced(db, template)
+    assert (event["data"]["reason"], event["data"]["state"]) == ("SYNC", "APPROVED")
+    assert event["data"]["previous"]["state"] == "PENDING"
 
 
 def failures() -> float:

@@ -13,6 +13,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.callback import template_events
 from herald.channel import service as channel_service
 from herald.dispatch.repository import release_held
 from herald.models import Channel, Template
@@ -99,8 +100,10 @@ async def sync_channel(
     for template in ours:
         if template.id in seen or not _removable(template, channel, listing_started):
             continue
+        before = template_events.snapshot(template)
         template.state = "DELETED"
         template.updated_at = now
+        await template_events.announce(session, template, before, "SYNC", None, now)
         counts.removed += 1
     await session.flush()
     log.info(
@@ -157,9 +160,12 @@ async def _update(
     if not changes:
         return False
     was_paused = template.state == "PAUSED"
+    before = template_events.snapshot(template)
     for key, value in changes.items():
         setattr(template, key, value)
     template.updated_at = now
     if was_paused and template.state == "APPROVED":
         await release_held(session, [template.id], now)
+    # Told to the owner's callbacks like a webhook's change (a state, category or rating).
+    await template_events.announce(session, template, before, "SYNC", None, now)
     return True
