@@ -254,3 +254,11 @@ async def test_sync_is_the_caller_s_own_and_provider_errors_are_jsend(
     refused = await live.herald.post(SYNC, headers=bob)
     assert_error(refused, 502, "provider_auth_failed")
     assert (await live.herald.post(SYNC)).status_code == 401
+
+
+async def test_the_sync_path_is_not_a_template_id(live: Live, live_ana: dict[str, str]) -> None:
+    """OpenAPI matches the literal path first: GET and DELETE there are 405, with its Allow."""
+    for method in ("GET", "DELETE"):
+        answer = await live.herald.request(method, f"{TEMPLATES}/sync", headers=live_ana)
+        body = assert_error(answer, 405, "method_not_allowed")
+        assert answer.headers["allow"] == "POST", body

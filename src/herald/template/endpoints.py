@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from starlette.convertors import register_url_convertor
 
 from herald.channel.defaults import emulator
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
+from herald.kit.routes import segment_except
 from herald.media.state import media_store
 from herald.runtime import Runtime
 from herald.template import service, sync
@@ -22,6 +24,10 @@ from herald.template.schemas import (
 )
 
 router = APIRouter(tags=["templates"])
+
+# `/api/v2/whatsapp/templates/sync` is the sync (POST only): GET and DELETE there are 405, not a
+# template id.
+register_url_convertor("template_id", segment_except("sync"))
 
 TemplateId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -89,7 +95,7 @@ async def sync_templates(
     )
 
 
-@router.get("/api/v2/whatsapp/templates/{template_id}")
+@router.get("/api/v2/whatsapp/templates/{template_id:template_id}")
 @router.get("/api/whatsapp/templates/{template_id}/")
 async def get_template(
     template_id: TemplateId, user: CurrentUser, session: SessionDep
@@ -114,7 +120,7 @@ async def submit_template(
     return Success(message="Template submitted for review", data=TemplateOut.of(template))
 
 
-@router.delete("/api/v2/whatsapp/templates/{template_id}")
+@router.delete("/api/v2/whatsapp/templates/{template_id:template_id}")
 async def delete_template(
     template_id: TemplateId, user: CurrentUser, session: SessionDep, ctx: ProviderDep
 ) -> Success[dict[str, int]]:
