@@ -76,7 +76,9 @@ async def test_a_recategorisation_is_metas_category_webhook_and_listed(
         "new_category": "MARKETING",
     }
     listed = await emulator.http.get(
-        f"/v23.0/{WABA}/message_templates", headers={"Authorization": "Bearer emulator-token"}
+        f"/v23.0/{WABA}/message_templates",
+        params={"fields": "name,category,previous_category"},  # not among Meta's defaults
+        headers={"Authorization": "Bearer emulator-token"},
     )
     (shown,) = listed.json()["data"]
     assert (shown["category"], shown["previous_category"]) == ("MARKETING", "UTILITY")

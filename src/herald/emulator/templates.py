@@ -68,10 +68,15 @@ def _position(cursor: str | None) -> int:
 
 # What a listing shows without ``fields`` (Meta's "default fields"), and what it may be asked.
 DEFAULT_FIELDS = ("id", "name", "language", "status", "category", "components")
-KNOWN_FIELDS = (*DEFAULT_FIELDS, "rejected_reason", "quality_score", "parameter_format")
+KNOWN_FIELDS = (
+    *DEFAULT_FIELDS,
+    "rejected_reason",
+    "quality_score",
+    "parameter_format",
+    "previous_category",
+)
 # Fields of Meta's template node the emulator holds nothing for: asked, they are left out.
 OTHER_FIELDS = (
-    "previous_category",
     "sub_category",
     "correct_category",
     "library_template_name",
