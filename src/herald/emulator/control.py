@@ -218,6 +218,7 @@ async def inbound(request: Request) -> dict[str, str]:
     body = await _body(request)
     state = state_of(request)
     wamid = state.new_wamid()
+    state.customer_wrote(str(body.get("phone_number_id", "")), str(body.get("from", "")))
     state.webhooks.enqueue(
         str(body.get("waba_id", "")),
         {

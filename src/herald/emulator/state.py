@@ -116,6 +116,9 @@ class Bucket:
         return False
 
 
+CUSTOMER_WINDOW_SECONDS = 24 * 3600  # Meta's customer-service window
+
+
 class EmulatorState:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
@@ -127,6 +130,9 @@ class EmulatorState:
         # Bounded: a long-running emulator (the built-in one) that keeps refusing must not grow.
         self.throughput_refused_at: collections.deque[float] = collections.deque(maxlen=10_000)
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
+        # When each customer last wrote to each business number ("phone number id:wa_id" →
+        # epoch seconds): free-form sends are refused with 131047 24 h after it.
+        self.customer_windows: dict[str, float] = {}
         self.media: dict[str, EmulatedMedia] = {}
         self.uploads = Uploads()  # Resumable Upload sessions and the header handles they issued
         self._ids = itertools.count(int(time.time()) * 1000)
@@ -172,6 +178,9 @@ class EmulatorState:
         self.phone_wabas.update(
             {key: str(body["waba_id"]) for key, body in stored.get("phone_number", {}).items()}
         )
+        self.customer_windows.update(
+            {key: float(body["at"]) for key, body in stored.get("window", {}).items()}
+        )
         for key, value in stored.get("knob", {}).items():
             self.config.tune(key, value["value"])
         self._undelivered = store.load_webhooks()
@@ -187,6 +196,7 @@ class EmulatorState:
         for kind, (collection, _) in self._collections().items():
             self.store.sync(kind, {key: asdict(item) for key, item in collection.items()})
         self.store.sync("phone_number", {k: {"waba_id": v} for k, v in self.phone_wabas.items()})
+        self.store.sync("window", {k: {"at": v} for k, v in self.customer_windows.items()})
         knobs = self.config.knobs()
         overridden = {k: v for k, v in knobs.items() if v != self._startup_knobs[k]}
         self.store.sync("knob", {k: {"value": v} for k, v in overridden.items()})
@@ -250,6 +260,17 @@ class EmulatorState:
         if any(t.waba_id == phone_number_id for t in self.templates.values()):
             return phone_number_id
         return None
+
+    def customer_wrote(self, phone_number_id: str, wa_id: str, at: float | None = None) -> None:
+        """A customer's message opens (or extends) their 24-hour window with the number."""
+        self.customer_windows[f"{phone_number_id}:{wa_id}"] = time.time() if at is None else at
+        self.remember()
+
+    def window_open(self, phone_number_id: str, wa_id: str, now: float | None = None) -> bool:
+        """Whether a free-form message may go to ``wa_id`` from this number now."""
+        last = self.customer_windows.get(f"{phone_number_id}:{wa_id}")
+        moment = time.time() if now is None else now
+        return last is not None and moment - last < CUSTOMER_WINDOW_SECONDS
 
     def find_template(
         self, name: str, language: str, waba_id: str | None = None

@@ -46,6 +46,7 @@ async def by_id(session: AsyncSession, channel_id: int, message_id: int) -> Mess
 
 async def add_inbound(
     session: AsyncSession,
+    user_id: int,
     channel_id: int,
     wamid: str,
     sender: str,
@@ -59,6 +60,7 @@ async def add_inbound(
     await session.execute(
         insert(InboundMessage)
         .values(
+            user_id=user_id,
             channel_id=channel_id,
             provider_message_id=wamid,
             phone_number=sender,

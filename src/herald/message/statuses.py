@@ -192,6 +192,7 @@ async def record_inbound(
     sender, text = inbound.sender, inbound.text
     await repository.add_inbound(
         session,
+        channel.user_id,
         channel.id,
         inbound.provider_message_id,
         sender,

@@ -5,11 +5,11 @@ from herald.models.callback import CallbackDelivery, CallbackEndpoint
 from herald.models.channel import Channel
 from herald.models.console_session import EndedSession
 from herald.models.contact import Contact, ContactTag
+from herald.models.inbound import Conversation, InboundMessage
 from herald.models.media import MediaAsset, ProviderMedia
 from herald.models.message import (
     Attempt,
     IdempotencyKey,
-    InboundMessage,
     Message,
     MessageTotal,
     OptOut,
@@ -27,6 +27,7 @@ __all__ = [
     "Channel",
     "Contact",
     "ContactTag",
+    "Conversation",
     "EndedSession",
     "IdempotencyKey",
     "InboundMessage",

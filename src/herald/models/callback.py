@@ -83,6 +83,13 @@ class CallbackDelivery(IdMixin, Base):
             postgresql_where=text("template_id IS NOT NULL"),
             sqlite_where=text("template_id IS NOT NULL"),
         ),
+        Index(
+            "ix_callback_deliveries_inbound",
+            "inbound_message_id",
+            "endpoint_id",
+            postgresql_where=text("inbound_message_id IS NOT NULL"),
+            sqlite_where=text("inbound_message_id IS NOT NULL"),
+        ),
     )
 
     endpoint_id: Mapped[int] = mapped_column(
@@ -95,6 +102,10 @@ class CallbackDelivery(IdMixin, Base):
     )
     template_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("templates.id", ondelete="CASCADE")
+    )
+    # A message.received event: the customer's message (and the event, as of its arrival).
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("inbound_messages.id", ondelete="CASCADE")
     )
     event: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The state the event announces: the message's, or the template's after the change.

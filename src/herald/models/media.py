@@ -9,7 +9,8 @@ from herald.models.base import Base, BigId, IdMixin, UtcDateTime
 
 
 class MediaAsset(IdMixin, Base):
-    """A file a user uploaded for template headers; the bytes live in the media store."""
+    """A file a user uploaded (for template headers, free-form media) or a customer sent (an
+    inbound message's media, fetched from the provider); the bytes live in the media store."""
 
     __tablename__ = "media_assets"
     __table_args__ = (Index("ix_media_assets_user_id_id", "user_id", "id"),)
@@ -17,7 +18,12 @@ class MediaAsset(IdMixin, Base):
     user_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
-    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # image | video | document
+    # image | video | document | audio | sticker
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    # upload: the user's; inbound: a customer's, fetched from the provider.
+    origin: Mapped[str] = mapped_column(
+        String(10), nullable=False, default="upload", server_default="upload"
+    )
     mime_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # The uploader's name for it, shown back and used as a document header's file name; never

@@ -30,15 +30,22 @@ from herald.models.lifecycle import SENT as SENT
 # Priority: transactional sends go before bulk sends on the same channel.
 TRANSACTIONAL, BULK = 0, 1
 
+# A message's kind: a template, or a free-form message (inside the customer-service window)
+# of one of Meta's types: text, image, video, audio, document, interactive.
+TEMPLATE = "template"
+
 
 class Message(IdMixin, Base):
-    """One template message to one recipient: the API's record and the dispatcher's queue row."""
+    """One message to one recipient (a template, or a free-form reply inside the customer's
+    24-hour window): the API's record and the dispatcher's queue row."""
 
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_user_id_id", "user_id", "id"),
         Index("ix_messages_user_id_group_id", "user_id", "whatsapp_bulk_group_id", "id"),
         Index("ix_messages_provider_message_id", "provider_message_id"),
+        # One conversation's outbound messages, newest first.
+        Index("ix_messages_user_id_phone_number_id", "user_id", "phone_number", "id"),
         # The hot part of the queue: only due, unclaimed rows are indexed.
         Index(
             "ix_messages_due",
@@ -72,6 +79,10 @@ class Message(IdMixin, Base):
     template_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("templates.id", ondelete="SET NULL")
     )
+    kind: Mapped[str] = mapped_column(
+        String(12), nullable=False, default=TEMPLATE, server_default=TEMPLATE
+    )
+    # A free-form message's are "" (it has no template).
     template_name: Mapped[str] = mapped_column(String(512), nullable=False)
     template_language: Mapped[str] = mapped_column(String(16), nullable=False)
     contact_id: Mapped[int | None] = mapped_column(
@@ -81,7 +92,8 @@ class Message(IdMixin, Base):
     country_code: Mapped[str] = mapped_column(String(2), nullable=False)
     whatsapp_bulk_group_id: Mapped[str] = mapped_column(String(36), nullable=False)
     priority: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=TRANSACTIONAL)
-    # What the provider payload is built from: body params, buttons, header media, OTP.
+    # What the provider payload is built from: body params, buttons, header media, OTP; or a
+    # free-form message's body, media, interactive parts and the message it replies to.
     content: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     # Also in ``content``; a column so that deleting a file can ask which messages need it. No
     # foreign key: a sent message keeps the id of a file deleted after it left.
@@ -176,20 +188,3 @@ class OptOut(Base):
     country_code: Mapped[str | None] = mapped_column(String(2))
     source: Mapped[str] = mapped_column(String(20), nullable=False)  # api | inbound_stop | 131050
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
-
-
-class InboundMessage(IdMixin, Base):
-    """A message a customer sent to a channel (a quick-reply tap, a STOP)."""
-
-    __tablename__ = "inbound_messages"
-    __table_args__ = (Index("ix_inbound_messages_channel_id_id", "channel_id", "id"),)
-
-    channel_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
-    )
-    provider_message_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
-    phone_number: Mapped[str] = mapped_column(String(16), nullable=False)
-    kind: Mapped[str] = mapped_column(String(20), nullable=False)
-    text: Mapped[str | None] = mapped_column(Text)
-    context_message_id: Mapped[str | None] = mapped_column(String(128))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
