@@ -1,16 +1,13 @@
-"""SQL of the status webhooks (statuses.py): finding the messages they are about, and storing
-customers' replies."""
+"""SQL of the status webhooks (statuses.py): finding the messages they are about."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import InboundMessage, Message
+from herald.models import Message
 
 
 def _locks(session: AsyncSession) -> bool:
@@ -42,32 +39,3 @@ async def by_id(session: AsyncSession, channel_id: int, message_id: int) -> Mess
     query = select(Message).where(Message.channel_id == channel_id, Message.id == message_id)
     found = await session.execute(query.with_for_update() if _locks(session) else query)
     return found.scalars().first()
-
-
-async def add_inbound(
-    session: AsyncSession,
-    user_id: int,
-    channel_id: int,
-    wamid: str,
-    sender: str,
-    kind: str,
-    text: str | None,
-    context_message_id: str | None,
-    now: datetime,
-) -> None:
-    """Store a customer's message once (Meta delivers webhooks more than once)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(InboundMessage)
-        .values(
-            user_id=user_id,
-            channel_id=channel_id,
-            provider_message_id=wamid,
-            phone_number=sender,
-            kind=kind,
-            text=text,
-            context_message_id=context_message_id,
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["provider_message_id"])
-    )

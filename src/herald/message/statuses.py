@@ -1,4 +1,4 @@
-"""Applying Meta's ``messages`` webhooks: delivery statuses and customers' replies.
+"""Applying Meta's ``messages`` webhooks' delivery statuses (customers' messages: conversation/).
 
 Statuses arrive late, twice and out of order: each one only ever moves a message forward, and
 its timestamp is kept even when it arrives after a later state.
@@ -6,7 +6,6 @@ its timestamp is kept even when it arrives after a later state.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,27 +29,10 @@ from herald.models.lifecycle import (
 )
 from herald.opt_out import repository as opt_outs
 from herald.provider.base import ErrorKind
-from herald.provider.events import InboundMessage as InboundEvent
 from herald.provider.events import MessageStatus
 
 log = structlog.get_logger("herald.statuses")
 
-STOP_WORDS = {
-    "stop",
-    "stop all",
-    "stopall",
-    "unsubscribe",
-    "end",
-    "quit",
-    "cancel",
-    "opt out",
-    "optout",
-    "arret",
-    "arrêt",
-    "stopp",
-    "basta",
-    "alto",
-}
 PREFETCH_BATCH = 500  # wamids per query (one parameter each: under SQLite's limit)
 
 
@@ -178,28 +160,3 @@ async def apply_status(
 
 def _progress(message: Message) -> tuple[object, ...]:
     return (message.state, *(getattr(message, column) for column in TIMESTAMPS))
-
-
-def is_stop(text: str | None) -> bool:
-    if not text:
-        return False
-    return re.sub(r"[^\w\s]", "", text).strip().lower() in STOP_WORDS
-
-
-async def record_inbound(
-    session: AsyncSession, channel: Channel, inbound: InboundEvent, now: datetime
-) -> None:
-    sender, text = inbound.sender, inbound.text
-    await repository.add_inbound(
-        session,
-        channel.user_id,
-        channel.id,
-        inbound.provider_message_id,
-        sender,
-        inbound.kind[:20],
-        text,
-        inbound.context_message_id,
-        now,
-    )
-    if is_stop(text):
-        await opt_outs.add(session, channel.user_id, sender, None, "inbound_stop", now)

@@ -9,6 +9,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from herald.conversation.inbound import record_inbound
 from herald.kit.clock import Clock
 from herald.kit.metrics import ITEM_FAILURES, SET_ASIDE, WEBHOOK_LAG, WEBHOOKS_APPLIED
 from herald.message.statuses import (
@@ -17,7 +18,6 @@ from herald.message.statuses import (
     channel_of,
     prefetch_messages,
     record_changed_states,
-    record_inbound,
 )
 from herald.meta_webhook import repository
 from herald.models import WebhookEvent
