@@ -92,30 +92,39 @@ QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 
 
-@router.post("/templates/{template_id}/quality", response_model=None)
-async def set_quality(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
-    """``{"quality": "RED"}``: Meta rates the template again, with its quality webhook."""
+async def _template_and_choice(
+    request: Request, template_id: str, field: str, allowed: tuple[str, ...]
+) -> tuple[EmulatedTemplate, str] | JSONResponse:
+    """The template and the ``field`` of the body, one of ``allowed`` (any case)."""
     found = _template(request, template_id)
     if isinstance(found, JSONResponse):
         return found
-    score = str((await _body(request)).get("quality", "")).upper()
-    if score not in QUALITY_SCORES:
-        return JSONResponse({"error": f"quality is one of {QUALITY_SCORES}"}, status_code=400)
-    state_of(request).set_quality(found, score)
-    return {**found.as_json(), "quality": found.quality}
+    choice = str((await _body(request)).get(field, "")).upper()
+    if choice not in allowed:
+        return JSONResponse({"error": f"{field} is one of {allowed}"}, status_code=400)
+    return found, choice
+
+
+@router.post("/templates/{template_id}/quality", response_model=None)
+async def set_quality(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """``{"quality": "RED"}``: Meta rates the template again, with its quality webhook."""
+    chosen = await _template_and_choice(request, template_id, "quality", QUALITY_SCORES)
+    if isinstance(chosen, JSONResponse):
+        return chosen
+    template, score = chosen
+    state_of(request).set_quality(template, score)
+    return {**template.as_json(), "quality": template.quality}
 
 
 @router.post("/templates/{template_id}/category", response_model=None)
 async def set_category(template_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     """``{"category": "MARKETING"}``: Meta re-categorises the template, with its webhook."""
-    found = _template(request, template_id)
-    if isinstance(found, JSONResponse):
-        return found
-    category = str((await _body(request)).get("category", "")).upper()
-    if category not in CATEGORIES:
-        return JSONResponse({"error": f"category is one of {CATEGORIES}"}, status_code=400)
-    state_of(request).set_category(found, category)
-    return found.as_json()
+    chosen = await _template_and_choice(request, template_id, "category", CATEGORIES)
+    if isinstance(chosen, JSONResponse):
+        return chosen
+    template, category = chosen
+    state_of(request).set_category(template, category)
+    return template.as_json()
 
 
 @router.post("/templates/{template_id}/{decision}", response_model=None)

@@ -8,13 +8,13 @@ false and the reason: never dropped, never a failure of the sync.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from herald.provider.base import ProviderTemplate
 from herald.template import authentication
+from herald.template.preview import variables
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 # Meta's template statuses and the state each is in Herald (those not named: DISABLED, as a
@@ -47,7 +47,6 @@ UNSENDABLE_BUTTONS = {
     "CATALOG": "a catalog button",
     "VOICE_CALL": "a voice call button",
 }
-_VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,7 @@ def imported(listed: ProviderTemplate) -> ImportedFields:
     parameter_format = listed.parameter_format.upper()
     rejected = listed.rejected_reason
     state = state_of(listed.status)
+    distinct_variables = set(variables(body, parameter_format))
     return ImportedFields(
         category=category,
         state=state,
@@ -122,7 +122,7 @@ def imported(listed: ProviderTemplate) -> ImportedFields:
         buttons=buttons,
         authentication=options,
         # An AUTHENTICATION template's one variable is the code, given as otp_code (as create).
-        placeholder_count=0 if category == "AUTHENTICATION" else len(_variables(body)),
+        placeholder_count=0 if category == "AUTHENTICATION" else len(distinct_variables),
         sendable=not reasons,
         unsendable_reason=_reason(reasons),
     )
@@ -137,10 +137,6 @@ def _reason(reasons: list[str]) -> str | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _variables(text: str | None) -> set[str]:
-    return set(_VARIABLE.findall(text)) if text else set()
 
 
 def _first(values: Any) -> Any:
