@@ -1,21 +1,23 @@
-"""``/api/v2/whatsapp/media``: upload (streamed), list, get, delete."""
+"""``/api/v2/whatsapp/media``: upload (streamed), list, get, download (``/content``), delete."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
 from herald.media import intake, service
-from herald.media.schemas import MediaOut
+from herald.media.schemas import CONTENT_PATH, MEDIA_PATH, MediaOut
 from herald.media.state import media_store
 
 router = APIRouter(tags=["media"])
 
-MEDIA_PATH = "/api/v2/whatsapp/media"
+FILE_SCHEMA = {"type": "string", "format": "binary"}
 MediaId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
@@ -72,6 +74,31 @@ async def list_media(
 async def get_media(media_id: MediaId, user: CurrentUser, session: SessionDep) -> Success[MediaOut]:
     asset = await service.get(session, user.id, media_id)
     return Success(message="Media", data=MediaOut.model_validate(asset))
+
+
+@router.get(
+    CONTENT_PATH,
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {"schema": FILE_SCHEMA}}}},
+)
+async def get_media_content(
+    media_id: MediaId, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> FileResponse:
+    """The file's bytes (an upload, or a customer's file), with its type, as an attachment."""
+    asset = await service.get(session, user.id, media_id)
+    await session.commit()  # nothing to keep open while the file streams
+    opened = media_store(runtime).local_copy(asset.storage_key)
+    try:
+        path = await opened.__aenter__()
+    except FileNotFoundError:
+        raise service.MediaNotFound() from None
+    return FileResponse(
+        path,
+        media_type=asset.mime_type,
+        filename=asset.filename,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+        background=BackgroundTask(opened.__aexit__, None, None, None),
+    )
 
 
 @router.delete(MEDIA_PATH + "/{media_id}")
