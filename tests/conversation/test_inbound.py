@@ -135,7 +135,8 @@ async def test_every_kind_is_stored_linked_fetched_served_and_announced(
     for kind in ("image", "document", "audio", "video", "sticker"):
         row = by_kind[kind]
         assert row.media_status == "stored", kind
-        assert row.media_id is not None and assets[row.media_id].origin == "inbound"
+        assert row.media_id is not None
+        assert assets[row.media_id].origin == "inbound"
         assert assets[row.media_id].kind == kind
     assert assets[by_kind["document"].media_id].filename == "in voice.pdf"
 
@@ -148,7 +149,8 @@ async def test_every_kind_is_stored_linked_fetched_served_and_announced(
     tap = events["button"]
     assert (tap["payload"], tap["text"], tap["from"]) == ("WHERE", "Where?", CUSTOMER)
     assert (tap["reply_to_message_id"], tap["context_message_id"]) == (message.id, sent["wamid"])
-    assert tap["media"] is None and tap["window_expires_at"] is not None
+    assert tap["media"] is None
+    assert tap["window_expires_at"] is not None
     photo = events["image"]
     assert photo["media"]["mime_type"] == "image/png"
     content = await live.herald.get(photo["media"]["url"], headers=live_ana)

@@ -4,7 +4,7 @@ A message with a file is stored with ``media_status`` pending (inbound.py). This
 provider where each file is, downloads it with the channel's token (its size limited while it
 streams, its SHA-256 checked), stores it as the user's (``origin`` inbound) and announces the
 message (``message.received``) with Herald's URL for the file. A transient failure is tried
-again later, each time twice as late (``retry_due``); a permanent one, or the ``MAX_ATTEMPTS``-th
+again later, each time twice as late (``retry_after``); a permanent one, or the ``MAX_ATTEMPTS``-th
 transient one, marks the file failed, and the message is announced without it. Each file is
 fetched on its own: one that fails, hangs or breaks never holds up the others.
 """
@@ -45,10 +45,9 @@ BATCH = 50  # candidates looked at a round
 CONCURRENCY = 4  # files downloaded at once
 
 
-def retry_due(received_at: datetime, attempts: int) -> datetime:
-    """When a file that failed ``attempts`` times is tried again: 5 s after the message, then
-    15 s, 35 s, 75 s ... (the waits double), from columns the row already has."""
-    return received_at + RETRY_BASE * ((1 << attempts) - 1)
+def retry_after(attempts: int) -> timedelta:
+    """How long after its ``attempts``-th failure a file is tried again: 5 s, 10 s, 20 s ..."""
+    return RETRY_BASE * (1 << max(0, attempts - 1))
 
 
 @dataclass
@@ -63,6 +62,10 @@ class MediaFetcher:
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._busy: set[int] = set()  # fetched by this process right now
+        # When each file that failed is due again. Kept by the process: the attempts are in the
+        # row, so a restart (or another process) only tries a file sooner, never more often
+        # than MAX_ATTEMPTS times.
+        self._due: dict[int, datetime] = {}
 
     async def run_once(self) -> int:
         """Fetch the files that are due; how many were tried."""
@@ -72,8 +75,7 @@ class MediaFetcher:
             due = [
                 (row.id, row.media_attempts)
                 for row in candidates
-                if row.id not in self._busy
-                and retry_due(row.received_at, row.media_attempts) <= now
+                if row.id not in self._busy and self._due.get(row.id, now) <= now
             ]
         await asyncio.gather(*(self._guarded(inbound_id, tries) for inbound_id, tries in due))
         return len(due)
@@ -148,6 +150,10 @@ class MediaFetcher:
     async def _settle(self, inbound_id: int, attempts: int, *, permanent: bool) -> None:
         """A failed attempt: pending again, or failed (and announced) for good."""
         given_up = permanent or attempts >= MAX_ATTEMPTS
+        if given_up:
+            self._due.pop(inbound_id, None)
+        else:
+            self._due[inbound_id] = self.clock.now() + retry_after(attempts)
         async with self.sessions() as session:
             if await self._record(
                 session, inbound_id, MEDIA_FAILED if given_up else MEDIA_PENDING, None, attempts
