@@ -11,6 +11,8 @@ import hmac
 from typing import Any
 
 import httpx
+from herald_client.callbacks import construct_event
+from herald_client.signature import verify_signature
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
@@ -146,6 +148,9 @@ async def test_every_kind_is_stored_linked_fetched_served_and_announced(
         event = Webhook(secret).verify(raw, headers)
         if event["type"] == "message.received":
             events[event["data"]["kind"]] = event["data"]
+            # The SDK's helpers verify it too: the current check and the older header.
+            assert construct_event(raw, headers, secret) == event
+            assert verify_signature(secret, raw, headers.get("x-herald-signature"))
     tap = events["button"]
     assert (tap["payload"], tap["text"], tap["from"]) == ("WHERE", "Where?", CUSTOMER)
     assert (tap["reply_to_message_id"], tap["context_message_id"]) == (message.id, sent["wamid"])
