@@ -20,6 +20,7 @@ from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
 from herald.kit.clock import FrozenClock
 from herald.kit.crypto import Cipher
+from herald.media.kinds import INBOUND_MAX_SIZE
 from herald.media.storage import open_store
 from herald.meta_webhook.processor import process_pending
 from herald.models import CallbackDelivery, CallbackEndpoint, Channel, InboundMessage, User
@@ -31,7 +32,6 @@ from tests.meta_webhook.test_endpoints import sign
 from tests.meta_webhook.test_failed_status import delivery
 
 CUSTOMER = "21696816277"
-MB = 1024 * 1024
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ async def test_a_file_over_the_limit_fails_at_once_and_the_others_are_stored(
             media_id: str = answer.json()["media_id"]
             return media_id
 
-        big, small = await upload(2 * MB), await upload(100)
+        big, small = await upload(2000), await upload(100)
     await customer_sends(
         client,
         db,
@@ -193,6 +193,7 @@ async def test_a_file_over_the_limit_fails_at_once_and_the_others_are_stored(
             Cipher(settings.resolved_encryption_keys()),
             clock,
             settings.upload_dir,
+            {**INBOUND_MAX_SIZE, "sticker": 1000},  # smaller than Meta's: a file it lets by
         )
         clock.advance(timedelta(seconds=1))
         assert await fetcher.run_once() == 2

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ class MediaFetcher:
     cipher: Cipher
     clock: Clock
     work_dir: Path  # where downloads stream to (the media store's upload folder)
+    max_sizes: Mapping[str, int] = field(default_factory=lambda: INBOUND_MAX_SIZE)
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(CONCURRENCY)
@@ -108,7 +110,7 @@ class MediaFetcher:
             info = await self.provider.media_info(channel_access, media_id)
             if info.sha256 is None and given.get("sha256"):
                 info = replace(info, sha256=str(given["sha256"]))
-            max_size = INBOUND_MAX_SIZE.get(kind, INBOUND_MAX_SIZE["document"])
+            max_size = self.max_sizes.get(kind, self.max_sizes["document"])
             got = await self.provider.download_media(channel_access, info, download, max_size)
             mime_type = info.mime_type or given.get("mime_type") or "application/octet-stream"
             async with self.sessions() as session:

@@ -23,7 +23,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from herald.emulator.media import LIMITS
 from herald.emulator.state import EmulatedMedia, EmulatorState
 
 router = APIRouter(prefix="/_emulator")
@@ -39,6 +38,26 @@ KINDS = (
     "interactive",
     "unsupported",
 )
+KB, MB = 1024, 1024 * 1024
+_DOCUMENTS = (
+    "text/plain",
+    "application/pdf",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+)
+# The types and sizes of Meta's supported media, by kind (its media guide): a customer's
+# WhatsApp sends nothing else.
+SUPPORTED: dict[str, tuple[tuple[str, ...], int]] = {
+    "image": (("image/jpeg", "image/png"), 5 * MB),
+    "video": (("video/mp4", "video/3gpp"), 16 * MB),
+    "audio": (("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"), 16 * MB),
+    "document": (_DOCUMENTS, 100 * MB),
+    "sticker": (("image/webp",), 500 * KB),  # animated; a static one is at most 100 KB
+}
 # Meta answers a reply (a quick-reply tap, an interactive reply) with the message it answers.
 NEEDS_CONTEXT = ("button", "interactive")
 
@@ -69,8 +88,8 @@ def _media(
         content = base64.b64decode(_string(given, "content_base64", "media."), validate=True)
     except (binascii.Error, ValueError):
         raise BadInbound("media.content_base64 is not base64") from None
-    limit = LIMITS.get(mime_type.split("/")[0])
-    if limit is None or not content or len(content) > limit:
+    types, limit = SUPPORTED[kind]
+    if mime_type.split(";")[0].strip() not in types or not content or len(content) > limit:
         raise BadInbound(f"media: {mime_type} of {len(content)} bytes is not a file Meta takes")
     digest = hashlib.sha256(content).digest()
     media = EmulatedMedia(
