@@ -32,7 +32,7 @@ def _set_events(add: bool) -> None:
     connection = op.get_bind()
     for endpoint_id, events in connection.execute(sa.select(endpoints.c.id, endpoints.c.events)):
         kept = [e for e in events or [] if e != MESSAGE_RECEIVED]
-        took_every = EVERY_EVENT_BEFORE <= set(kept)
+        took_every = set(kept) >= EVERY_EVENT_BEFORE
         wanted = [*kept, MESSAGE_RECEIVED] if add and took_every else kept
         if wanted != events:
             connection.execute(
