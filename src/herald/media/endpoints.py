@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, status
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import StreamingResponse
 
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
@@ -18,6 +20,7 @@ from herald.media.state import media_store
 router = APIRouter(tags=["media"])
 
 FILE_SCHEMA = {"type": "string", "format": "binary"}
+CHUNK = 256 * 1024
 MediaId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
@@ -78,12 +81,12 @@ async def get_media(media_id: MediaId, user: CurrentUser, session: SessionDep) -
 
 @router.get(
     CONTENT_PATH,
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {"schema": FILE_SCHEMA}}}},
 )
 async def get_media_content(
     media_id: MediaId, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
-) -> FileResponse:
+) -> StreamingResponse:
     """The file's bytes (an upload, or a customer's file), with its type, as an attachment."""
     asset = await service.get(session, user.id, media_id)
     await session.commit()  # nothing to keep open while the file streams
@@ -92,13 +95,36 @@ async def get_media_content(
         path = await opened.__aenter__()
     except FileNotFoundError:
         raise service.MediaNotFound() from None
-    return FileResponse(
-        path,
+
+    async def chunks() -> AsyncIterator[bytes]:
+        # The store's copy is released however the stream ends: read to the end, or the
+        # client gone halfway (the task streaming it is cancelled).
+        try:
+            with path.open("rb") as file:
+                while chunk := await asyncio.to_thread(file.read, CHUNK):
+                    yield chunk
+        finally:
+            await opened.__aexit__(None, None, None)
+
+    return StreamingResponse(
+        chunks(),
         media_type=asset.mime_type,
-        filename=asset.filename,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
-        background=BackgroundTask(opened.__aexit__, None, None, None),
+        headers={
+            "Content-Disposition": attachment(asset.filename),
+            "Content-Length": str(asset.size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )
+
+
+def attachment(filename: str) -> str:
+    """``Content-Disposition`` for a download: the name quoted when it is plain ASCII, else
+    RFC 5987's ``filename*`` (percent-encoded UTF-8), so no name can break the header."""
+    encoded = quote(filename)
+    if encoded == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename*=utf-8''{encoded}"
 
 
 @router.delete(MEDIA_PATH + "/{media_id}")
