@@ -110,7 +110,7 @@ async def record_inbound(
     user_id, sender, text = channel.user_id, inbound.sender, inbound.text
     at = sent_at(inbound, now)
     contact_id = await repository.contact_of(
-        session, user_id, sender, country_of(sender), inbound.profile_name, now
+        session, user_id, sender, country_of(sender), _name(inbound.profile_name), now
     )
     reply_to = None
     if inbound.context_message_id is not None:
@@ -145,3 +145,8 @@ async def record_inbound(
     if is_stop(text):
         await opt_outs.add(session, user_id, sender, None, "inbound_stop", now)
     return inbound_id
+
+
+def _name(profile_name: str | None) -> str | None:
+    """A profile name as a contact's first name (``contacts.firstname`` holds 100)."""
+    return profile_name.strip()[:100] or None if profile_name else None

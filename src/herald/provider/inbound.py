@@ -95,7 +95,7 @@ def inbound_message(
 ) -> InboundMessage | None:
     sender = re.sub(r"\D", "", str(inbound.get("from") or ""))
     wamid = str(inbound.get("id") or "")
-    if not sender or not wamid:
+    if not sender or not wamid or len(sender) > 15:  # E.164: 15 digits at most
         return None
     kind = str(inbound.get("type") or "unknown")
     context = member(inbound, "context")
