@@ -1,4 +1,5 @@
-"""Scenario 5: signed status webhooks acknowledged, beside the no-op route of the same server."""
+"""Scenario 5: signed webhooks acknowledged (statuses, one in five a customer's message: a text
+or a quick-reply tap), beside the no-op route of the same server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hmac
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import wrk
 from bench.procs import EMULATOR_SECRET, Process
@@ -14,6 +16,45 @@ from bench.scenarios import Figures
 from bench.setup import Account
 
 # 5. webhook ingest ------------------------------------------------------------------------------
+
+
+# One delivery in INBOUND_EVERY is a customer's message (alternately a text and a quick-reply
+# tap answering a template), the rest statuses: webhook ingest with inbound messages mixed in.
+INBOUND_EVERY = 5
+CUSTOMER = "21696816277"
+
+
+def change_value(account: Account, n: int) -> dict[str, Any]:
+    """The ``messages`` change of the ``n``-th delivery: a status, or an inbound message."""
+    now = str(int(time.time()))
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": "15550000000",
+            "phone_number_id": account.phone_number_id,
+        },
+    }
+    if n % INBOUND_EVERY != INBOUND_EVERY - 1:
+        value["statuses"] = [
+            {
+                "id": f"wamid.bench{n}",
+                "status": "delivered",
+                "timestamp": now,
+                "recipient_id": CUSTOMER,
+            }
+        ]
+        return value
+    message: dict[str, Any] = {"from": CUSTOMER, "id": f"wamid.benchin{n}", "timestamp": now}
+    if (n // INBOUND_EVERY) % 2:
+        message["type"] = "button"
+        message["context"] = {"from": "15550000000", "id": f"wamid.bench{n - 1}"}
+        message["button"] = {"text": "Where is it?", "payload": "WHERE_IS_IT"}
+    else:
+        message["type"] = "text"
+        message["text"] = {"body": "where is my parcel?"}
+    value["contacts"] = [{"profile": {"name": "Bench Customer"}, "wa_id": CUSTOMER}]
+    value["messages"] = [message]
+    return value
 
 
 def signed_bodies(account: Account, count: int, folder: Path) -> Path:
@@ -29,21 +70,7 @@ def signed_bodies(account: Account, count: int, folder: Path) -> Path:
                             "changes": [
                                 {
                                     "field": "messages",
-                                    "value": {
-                                        "messaging_product": "whatsapp",
-                                        "metadata": {
-                                            "display_phone_number": "15550000000",
-                                            "phone_number_id": account.phone_number_id,
-                                        },
-                                        "statuses": [
-                                            {
-                                                "id": f"wamid.bench{n}",
-                                                "status": "delivered",
-                                                "timestamp": str(int(time.time())),
-                                                "recipient_id": "21696816277",
-                                            }
-                                        ],
-                                    },
+                                    "value": change_value(account, n),
                                 }
                             ],
                         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from alembic import command
@@ -119,4 +120,58 @@ async def test_callbacks_on_one_url_are_merged_into_the_oldest(db: DatabaseUnder
         ("https://93.184.215.14/h", "newest-secret", "oldest-secret", True),
         ("https://93.184.215.14/other", "other-secret", None, False),
     ]
+    await db.clean()
+
+
+async def test_callbacks_that_took_every_event_are_given_message_received(
+    db: DatabaseUnderTest,
+) -> None:
+    """0017: a callback that took every event before ``message.received`` existed takes it
+    too; one that chose a subset keeps its choice; downgrading takes it off again."""
+    await db.clean()
+    user = await add_user(db, "received@example.com")
+    choices = [
+        '["message.status", "template.updated"]',
+        '["message.status"]',
+        '["template.updated"]',
+    ]
+
+    def run(action: Callable[..., None], revision: str) -> Callable[[Connection], None]:
+        return lambda connection: action(migrate.alembic_config(connection), revision)
+
+    async def events() -> list[object]:
+        async with db.engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT events FROM callback_endpoints ORDER BY id")
+            )
+            return [row[0] if isinstance(row[0], list) else json.loads(row[0]) for row in rows]
+
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.downgrade, "0016_two_way"))
+            for n, chosen in enumerate(choices):
+                await connection.execute(
+                    text(
+                        "INSERT INTO callback_endpoints (user_id, url, events, secret_encrypted, "
+                        "created_at) VALUES (:u, :url, :e, 's', CURRENT_TIMESTAMP)"
+                    ),
+                    {"u": user.id, "url": f"https://93.184.215.14/{n}", "e": chosen},
+                )
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.upgrade, "head"))
+    assert await events() == [
+        ["message.status", "template.updated", "message.received"],
+        ["message.status"],
+        ["template.updated"],
+    ]
+    async with db.engine.begin() as connection:
+        await connection.run_sync(run(command.downgrade, "0016_two_way"))
+    assert await events() == [
+        ["message.status", "template.updated"],
+        ["message.status"],
+        ["template.updated"],
+    ]
+    async with db.engine.begin() as connection:
+        await connection.run_sync(run(command.upgrade, "head"))
     await db.clean()

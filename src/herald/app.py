@@ -18,9 +18,9 @@ from herald.error_handlers import install_error_handlers
 from herald.features import FEATURES
 from herald.kit.clock import Clock
 from herald.kit.edge import EdgeMiddleware
-from herald.media.endpoints import MEDIA_PATH
 from herald.media.intake import MULTIPART_OVERHEAD
 from herald.media.kinds import MAX_SIZE
+from herald.media.schemas import MEDIA_PATH
 from herald.message.fast_send import FAST_SEND_V2
 from herald.meta_webhook.endpoints import FAST_RECEIVE
 from herald.openapi import OPENAPI, install_openapi

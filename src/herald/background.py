@@ -13,6 +13,7 @@ import structlog
 
 from herald.callback.delivery import CallbackSender, new_http_client
 from herald.channel.defaults import emulator
+from herald.conversation.media_fetch import MediaFetcher
 from herald.dispatch.deps import DispatchDeps, DispatchSettings
 from herald.dispatch.ownership import ownership_for
 from herald.dispatch.worker import Dispatcher
@@ -41,6 +42,7 @@ class BackgroundLoops:
             asyncio.create_task(self._webhooks(), name="herald-webhooks"),
             asyncio.create_task(self._template_sync(), name="herald-template-sync"),
             asyncio.create_task(self._callbacks(), name="herald-callbacks"),
+            asyncio.create_task(self._inbound_media(), name="herald-inbound-media"),
         ]
         if dispatch:
             self._tasks.append(asyncio.create_task(self._dispatch(), name="herald-dispatch"))
@@ -95,6 +97,21 @@ class BackgroundLoops:
             while True:
                 if not await guard.run(sender.run_once):
                     await asyncio.sleep(runtime.settings.callback_poll_seconds)
+
+    async def _inbound_media(self) -> None:
+        runtime = self.runtime
+        fetcher = MediaFetcher(
+            runtime.sessions,
+            runtime.provider,
+            media_store(runtime),
+            runtime.cipher,
+            runtime.clock,
+            runtime.settings.upload_dir,
+        )
+        guard = RoundGuard("inbound_media")
+        while True:
+            if not await guard.run(fetcher.run_once):
+                await asyncio.sleep(runtime.settings.webhook_poll_seconds)
 
     async def _template_sync(self) -> None:
         runtime = self.runtime

@@ -174,6 +174,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "upload_media": [MediaTooLarge, UnsupportedMediaType],
     "list_media": [],
     "get_media": [MediaNotFound],
+    "get_media_content": [MediaNotFound],
     "delete_media": [MediaNotFound, MediaInUse],
     "list_opt_outs": [],
     "add_opt_out": [e.InvalidPhoneNumber, AlreadyOptedOut],

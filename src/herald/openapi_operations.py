@@ -43,6 +43,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/api/v2/whatsapp/media"): "media_upload",
     ("GET", "/api/v2/whatsapp/media"): "media_list",
     ("GET", "/api/v2/whatsapp/media/{media_id}"): "media_get",
+    ("GET", "/api/v2/whatsapp/media/{media_id}/content"): "media_content",
     ("DELETE", "/api/v2/whatsapp/media/{media_id}"): "media_delete",
     ("GET", "/api/v2/opt-outs"): "opt_outs_list",
     ("POST", "/api/v2/opt-outs"): "opt_outs_create",

@@ -300,6 +300,7 @@ CASES = (
         lambda w: [{"group_id": w.bob.bulk_group_id}],
     ),
     Case("GET", "/api/v2/whatsapp/media/{media_id}", "media_not_found", _media),
+    Case("GET", "/api/v2/whatsapp/media/{media_id}/content", "media_not_found", _media),
     Case("DELETE", "/api/v2/whatsapp/media/{media_id}", "media_not_found", _media),
     Case(
         "DELETE",

@@ -23,7 +23,9 @@ from tests.meta_webhook.test_failed_status import delivery
 CUSTOMER = "21696816277"
 
 
-def written(number_id: str, wamid: str, text: str, name: str) -> dict[str, Any]:
+def written(
+    number_id: str, wamid: str, text: str, name: str, sent_at: int = 1700000000
+) -> dict[str, Any]:
     return {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550000000", "phone_number_id": number_id},
@@ -32,7 +34,7 @@ def written(number_id: str, wamid: str, text: str, name: str) -> dict[str, Any]:
             {
                 "from": CUSTOMER,
                 "id": wamid,
-                "timestamp": "1700000000",
+                "timestamp": str(sent_at),
                 "type": "text",
                 "text": {"body": text},
             }
@@ -57,7 +59,9 @@ async def test_each_message_opens_the_window_once_and_stop_opts_out(
         waba_id, number_id = channel.waba_id, channel.phone_number_id
 
     async def deliver(wamid: str, text: str, name: str = "Sam") -> None:
-        body = delivery(waba_id, [("messages", written(number_id, wamid, text, name))])
+        # Sent when Herald reads it: the window runs from Meta's timestamp of the message.
+        sent_at = int(clock.now().timestamp())
+        body = delivery(waba_id, [("messages", written(number_id, wamid, text, name, sent_at))])
         answer = await client.post("/webhooks/whatsapp", content=body, headers=sign(body))
         assert answer.is_success, answer.text
         assert await process_pending(sessions, clock) == 1
@@ -81,3 +85,30 @@ async def test_each_message_opens_the_window_once_and_stop_opts_out(
         assert is_open(expires, clock.now() + timedelta(hours=23))
         assert not is_open(expires, clock.now() + timedelta(hours=24))
         assert [o.phone_number for o in (await session.scalars(select(OptOut))).all()] == [CUSTOMER]
+
+
+async def test_the_window_runs_from_when_the_customer_wrote_never_from_the_future(
+    client: httpx.AsyncClient,
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    template = await approved_template(db, ana, settings, clock.now())
+    sessions = session_factory(db.engine)
+    async with sessions() as session:
+        channel = await session.get(Channel, template.channel_id)
+        assert channel is not None
+        waba_id, number_id = channel.waba_id, channel.phone_number_id
+    now = int(clock.now().timestamp())
+    # Written an hour ago, delivered late; then one stamped an hour ahead (a clock off).
+    for wamid, sent_at in (("wamid.late", now - 3600), ("wamid.ahead", now + 3600)):
+        value = written(number_id, wamid, "hello", "Sam", sent_at)
+        body = delivery(waba_id, [("messages", value)])
+        answer = await client.post("/webhooks/whatsapp", content=body, headers=sign(body))
+        assert answer.is_success, answer.text
+        assert await process_pending(sessions, clock) == 1
+        async with sessions() as session:
+            expires = await window_expires_at(session, ana.id, channel.id, CUSTOMER)
+        expected = min(sent_at, now)
+        assert expires == clock.now() + timedelta(seconds=expected - now) + CUSTOMER_WINDOW

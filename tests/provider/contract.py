@@ -43,6 +43,9 @@ PAGING = {
 OUTSIDE_THE_SPEC = (
     re.compile(r"POST /v[0-9.]+/[0-9]+/uploads"),
     re.compile(r"POST /v[0-9.]+/upload:[^/]+"),
+    # A media message's file, at the URL ``GET /{Media-ID}`` answered (Meta's lookaside host,
+    # not the Graph API): the spec describes only that it takes the access token.
+    re.compile(r"GET /whatsapp_business/attachments/"),
 )
 # Request bodies whose schema is loose (objects of examples): their examples decide too.
 LOOSE = {("post", "/{Version}/{WABA-ID}/message_templates")}
@@ -178,9 +181,13 @@ class Contract:
         )
         self._paths = [(_pattern_of(t), t) for t in self.spec["paths"]]
 
-    def operation(self, method: str, path: str) -> tuple[str, dict[str, Any]] | None:
+    def operation(
+        self, method: str, path: str, query: tuple[str, ...] = ()
+    ) -> tuple[str, dict[str, Any]] | None:
         """The spec's path template and operation for a request; the most literal one wins
-        (``/{Version}/{WABA-ID}/message_templates`` over ``/{Version}/{Media-ID}/...``)."""
+        (``/{Version}/{WABA-ID}/message_templates`` over ``/{Version}/{Media-ID}/...``), then
+        the one that takes the request's query parameters (``/{Version}/{Media-ID}`` over
+        ``/{Version}/{Business-ID}`` for ``?phone_number_id=``)."""
         found = [
             template
             for pattern, template in self._paths
@@ -188,7 +195,15 @@ class Contract:
         ]
         if not found:
             return None
-        template = max(found, key=lambda t: len(re.sub(r"\{[^}]+\}", "", t)))
+
+        def takes_query(template: str) -> bool:
+            operation = self.spec["paths"][template][method.lower()]
+            listed = [*self.spec["paths"][template].get("parameters", [])]
+            listed += operation.get("parameters") or []
+            names = {self._resolve(p)["name"] for p in listed}
+            return set(query) <= names
+
+        template = max(found, key=lambda t: (len(re.sub(r"\{[^}]+\}", "", t)), takes_query(t)))
         item = self.spec["paths"][template]
         operation = dict(item[method.lower()])
         # The path's parameters apply to each of its operations, which may override them.
@@ -201,7 +216,8 @@ class Contract:
         """What in ``request`` breaks the spec; empty when nothing does."""
         if any(p.fullmatch(f"{request.method} {request.path}") for p in OUTSIDE_THE_SPEC):
             return []
-        operation = self.operation(request.method, request.path)
+        names = tuple(name for name, _ in request.query)
+        operation = self.operation(request.method, request.path, names)
         if operation is None:
             return [f"{request}: no such operation in Meta's spec"]
         template, spec_operation = operation

@@ -24,6 +24,13 @@ from herald.provider.events import (
     parse_webhook,
     webhook_accounts,
 )
+from herald.provider.inbound import (
+    InboundLocation,
+    InboundMedia,
+    InboundReaction,
+    InteractiveReply,
+    QuickReplyTap,
+)
 from tests.meta_spec import load_spec
 
 WEBHOOK_PATH = "/whatsapp/webhooks"
@@ -102,7 +109,125 @@ def test_what_a_customer_wrote_or_tapped_is_the_inbound_text() -> None:
     assert text_of("Interactive List Reply Message") == "Priority Mail Express"
     assert text_of("Interactive Button Reply Message") == "Cancel"
     assert text_of("Reaction Message") is None
-    assert text_of("Image Message") is None
+    assert text_of("Image Message") == "Taj Mahal"  # a caption is what the customer wrote
+
+
+def inbound_of(name: str) -> InboundMessage:
+    (event,) = parse_webhook(orjson.dumps(webhook_examples()[name]))
+    assert isinstance(event, InboundMessage)
+    return event
+
+
+def test_each_kind_of_the_spec_is_read_into_its_typed_part() -> None:
+    text = inbound_of("Text Message")
+    assert text.sent_at == datetime.fromtimestamp(1749416383, UTC)
+    assert text.profile_name == "Sheena Nelson"
+    assert (text.media, text.raw, text.extra) == (None, None, None)
+
+    image = inbound_of("Image Message")
+    assert image.media == InboundMedia(
+        provider_media_id="1003383421387256",
+        mime_type="image/jpeg",
+        sha256="SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=",
+        caption="Taj Mahal",
+    )
+    assert image.text == "Taj Mahal"
+
+    assert inbound_of("Location Message").location == InboundLocation(
+        latitude=37.44221496582,
+        longitude=-122.16165924072,
+        name="Philz Coffee",
+        address="101 Forest Ave, Palo Alto, CA 94301",
+        url="https://philzcoffee.com/",
+    )
+    contacts = inbound_of("Contact Sharing Message").contacts
+    assert contacts[0]["name"]["formatted_name"] == "Lucía Gómez"
+    reaction = inbound_of("Reaction Message").reaction
+    assert reaction == InboundReaction(
+        "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0RTJEOTc2ODVERUY5RDlGNkYA", "👍"
+    )
+
+    button = inbound_of("Button Message")
+    assert button.button == QuickReplyTap("Unsubscribe", "Unsubscribe")
+    assert button.payload == "Unsubscribe"
+    listed = inbound_of("Interactive List Reply Message")
+    assert listed.interactive == InteractiveReply(
+        "list_reply", "priority_express", "Priority Mail Express", "Next Day to 2 Days"
+    )
+    assert listed.payload == "priority_express"
+    tapped = inbound_of("Interactive Button Reply Message")
+    assert tapped.interactive == InteractiveReply("button_reply", "cancel-button", "Cancel")
+
+    # Kinds without a typed part are kept as Meta sent them.
+    unsupported = inbound_of("Unsupported Message")
+    assert unsupported.raw is not None
+    assert unsupported.raw["errors"][0]["code"] == 131051
+    order = inbound_of("Order Message")
+    assert order.raw is not None
+    assert order.raw["order"]["catalog_id"] == "194836987003835"
+    system = inbound_of("System Message")
+    assert system.raw is not None
+    assert system.raw["system"]["type"] == "user_changed_number"
+    assert system.profile_name is None  # a system message comes without contacts
+
+    # What comes beside the kind: an ad's referral, a product enquiry.
+    ad = inbound_of("Text Message from Click to WhatsApp Ad")
+    assert ad.extra is not None
+    assert ad.extra["referral"]["source_type"] == "ad"
+    enquiry = inbound_of("Text Message with Context (Product Inquiry)")
+    assert enquiry.extra == {
+        "referred_product": {"catalog_id": "194836987003835", "product_retailer_id": "di9ozbzfi4"}
+    }
+
+
+def test_media_kinds_carry_their_own_members_and_an_unreadable_time_is_none() -> None:
+    base = {"from": "16505551234", "id": "wamid.X", "timestamp": "soon"}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "1", "phone_number_id": "106540352242922"},
+        "contacts": [{"profile": {"name": "Sam"}, "wa_id": "16505551234"}],
+        "messages": [
+            {
+                **base,
+                "type": "audio",
+                "audio": {"id": "1", "mime_type": "audio/ogg", "sha256": "x", "voice": True},
+            },
+            {
+                **base,
+                "type": "document",
+                "document": {
+                    "id": "2",
+                    "mime_type": "application/pdf",
+                    "sha256": "y",
+                    "filename": "r.pdf",
+                },
+            },
+            {
+                **base,
+                "type": "sticker",
+                "sticker": {"id": "3", "mime_type": "image/webp", "sha256": "z", "animated": False},
+            },
+            {
+                **base,
+                "type": "video",
+                "video": {"id": "4", "mime_type": "video/mp4", "sha256": "w", "caption": "look"},
+            },
+        ],
+    }
+    audio, document, sticker, video = parse_webhook(envelope("messages", value))
+    assert isinstance(audio, InboundMessage)
+    assert audio.media is not None
+    assert audio.media.voice is True
+    assert audio.sent_at is None
+    assert isinstance(document, InboundMessage)
+    assert document.media is not None
+    assert document.media.filename == "r.pdf"
+    assert isinstance(sticker, InboundMessage)
+    assert sticker.media is not None
+    assert sticker.media.animated is False
+    assert isinstance(video, InboundMessage)
+    assert video.text == "look"
+    assert all(isinstance(e, InboundMessage) and e.profile_name == "Sam" for e in (audio, video))
 
 
 def test_fields_herald_does_not_follow_carry_no_event() -> None:

@@ -101,7 +101,7 @@ async def test_status_callbacks_arrive_signed_and_verify(live_sdk: AsyncHeraldCl
     async with serve_app(receiver) as receiver_url:
         callback = await live_sdk.create_callback(f"{receiver_url}/herald", secret=CALLBACK_SECRET)
         assert callback["secret"] == CALLBACK_SECRET
-        assert callback["events"] == ["message.status", "template.updated"]
+        assert callback["events"] == ["message.status", "template.updated", "message.received"]
         assert [c["id"] for c in (await live_sdk.list_callbacks())["items"]] == [callback["id"]]
         assert "secret" not in await live_sdk.get_callback(callback["id"])
 

@@ -182,6 +182,7 @@ async def record_states(session: AsyncSession, message_ids: Sequence[int], now: 
 
 MESSAGE_STATUS = "message.status"
 TEMPLATE_UPDATED = "template.updated"
+MESSAGE_RECEIVED = "message.received"
 
 
 def subscribed(event_type: str) -> ColumnElement[bool]:
@@ -200,17 +201,33 @@ async def queue_template_event(
 ) -> None:
     """Queue one template.updated event, as it is now, for every endpoint of the user that
     takes them; delivered in order per (endpoint, template) after those queued before."""
+    await queue_event(
+        session, user_id, TEMPLATE_UPDATED, {"template_id": template_id}, state, event, now
+    )
+
+
+async def queue_event(
+    session: AsyncSession,
+    user_id: int,
+    event_type: str,
+    subject: dict[str, int],
+    state: str,
+    event: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Queue one event written down now (``subject``: the column naming what it is about) for
+    every endpoint of the user that takes events of its type."""
     endpoint_ids = (
         await session.execute(
             select(CallbackEndpoint.id)
-            .where(CallbackEndpoint.user_id == user_id, subscribed(TEMPLATE_UPDATED))
+            .where(CallbackEndpoint.user_id == user_id, subscribed(event_type))
             .order_by(CallbackEndpoint.id)
         )
     ).scalars()
     rows = [
         {
             "endpoint_id": endpoint_id,
-            "template_id": template_id,
+            **subject,
             "event": event,
             "state": state,
             "created_at": now,

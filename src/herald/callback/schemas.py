@@ -6,13 +6,13 @@ from pydantic import Field, computed_field
 
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
 
-EventType = Literal["message.status", "template.updated"]
+EventType = Literal["message.status", "template.updated", "message.received"]
 DAY_SECONDS = 86_400
 MAX_OVERLAP_SECONDS = 7 * DAY_SECONDS
 
 
 def _every_event() -> list[EventType]:
-    return ["message.status", "template.updated"]
+    return ["message.status", "template.updated", "message.received"]
 
 
 def _secret_field() -> Any:
@@ -69,9 +69,12 @@ class CallbackDeliveryOut(ApiObject):
     template_id: int | None = Field(
         default=None, description="A template.updated event's template."
     )
+    inbound_message_id: int | None = Field(
+        default=None, description="A message.received event's inbound message."
+    )
     state: str = Field(
-        description="The state the event announces: the message's, or the template's after "
-        "the change."
+        description="The state the event announces: the message's, the template's after "
+        "the change, or received (a customer's message)."
     )
     attempts: int
     last_status: int | None = Field(description="The receiver's last HTTP status, if any.")
@@ -84,7 +87,11 @@ class CallbackDeliveryOut(ApiObject):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def type(self) -> EventType:
-        return "template.updated" if self.template_id is not None else "message.status"
+        if self.template_id is not None:
+            return "template.updated"
+        if self.inbound_message_id is not None:
+            return "message.received"
+        return "message.status"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict
 from typing import Any
 
@@ -219,39 +218,6 @@ async def stats(request: Request) -> dict[str, Any]:
         "throughput_refused_at": list(state.throughput_refused_at),
         "webhooks": len(state.webhooks.log),
     }
-
-
-@router.post("/inbound")
-async def inbound(request: Request) -> dict[str, str]:
-    """A customer writes to a business number (e.g. "STOP")."""
-    body = await _body(request)
-    state = state_of(request)
-    wamid = state.new_wamid()
-    state.customer_wrote(str(body.get("phone_number_id", "")), str(body.get("from", "")))
-    state.webhooks.enqueue(
-        str(body.get("waba_id", "")),
-        {
-            "field": "messages",
-            "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {
-                    "display_phone_number": "15550000000",
-                    "phone_number_id": str(body.get("phone_number_id", "")),
-                },
-                "contacts": [{"profile": {"name": "Customer"}, "wa_id": str(body.get("from", ""))}],
-                "messages": [
-                    {
-                        "from": str(body.get("from", "")),
-                        "id": wamid,
-                        "timestamp": str(int(time.time())),
-                        "type": "text",
-                        "text": {"body": str(body.get("text", ""))},
-                    }
-                ],
-            },
-        },
-    )
-    return {"id": wamid}
 
 
 @router.post("/reset")

@@ -4,11 +4,12 @@ kept."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import UploadFile
 
 from herald.emulator.auth import require_token
@@ -28,6 +29,9 @@ LIMITS = {
     "text": 100 * MB,
 }
 NOT_FOUND_SUBCODE = 33
+# Where a media message's file is downloaded from (Meta's is lookaside.fbsbx.com's
+# ``/whatsapp_business/attachments/?mid=…``): before ``/{version}/{media_id}`` in the router.
+DOWNLOAD_PATH = "/whatsapp_business/attachments/"
 
 
 def state_of(request: Request) -> EmulatorState:
@@ -71,12 +75,26 @@ def _known(state: EmulatorState, media_id: str) -> EmulatedMedia:
     return media
 
 
+@router.get(DOWNLOAD_PATH)
+async def download(request: Request, mid: str = "") -> Response:
+    """A media message's file, as Meta's download URL serves it (with the access token)."""
+    media = _known(state_of(request), mid)
+    if media.content is None:
+        raise MetaError(100, f"media {mid} has no file to download", subcode=NOT_FOUND_SUBCODE)
+    return Response(base64.b64decode(media.content), media_type=media.mime_type)
+
+
 @router.get("/{version}/{media_id}")
-async def describe(media_id: str, request: Request) -> dict[str, Any]:
+async def describe(
+    media_id: str, request: Request, phone_number_id: str | None = None
+) -> dict[str, Any]:
     media = _known(state_of(request), media_id)
+    if phone_number_id is not None and phone_number_id != media.phone_number_id:
+        # Meta's check of the optional parameter: the media is not this number's.
+        raise MetaError(100, f"media {media_id} does not belong to {phone_number_id}")
     return {
         "messaging_product": "whatsapp",
-        "url": str(request.url_for("describe", version="v0", media_id=media.id)),
+        "url": str(request.url_for("download").include_query_params(mid=media.id)),
         "mime_type": media.mime_type,
         "sha256": media.sha256,
         "file_size": media.size,

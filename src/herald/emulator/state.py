@@ -29,6 +29,9 @@ class EmulatedMedia:
     filename: str | None
     uploaded_at: float  # wall clock
     expired: bool = False
+    # A customer's file (sent through /_emulator/inbound), base64: served for download as
+    # Meta serves a media message's file. Uploads keep only their digest and size.
+    content: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -255,3 +255,19 @@ def digits_only(number: str) -> str:
     """A number given without its country (a path or a filter): the formatting characters
     Herald tolerates everywhere are dropped; it must then be E.164 digits to match anything."""
     return re.sub(r"[\s+\-.()]", "", number)
+
+
+def country_of(digits: str) -> str | None:
+    """The ISO country (upper case) of E.164 ``digits`` (a customer's WhatsApp id), or None
+    when no country claims the number."""
+    if not digits.isascii() or not digits.isdigit() or not 3 <= len(digits) <= 15:
+        return None
+    valid = _valid_as_written(digits)
+    if valid is not None:
+        return valid[2]
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(parsed)
+    return str(region) if region and region != "ZZ" else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import mimetypes
 import os
 import re
 import tempfile
@@ -246,6 +247,13 @@ def _drop(sink: _FileSink | None) -> None:
         sink.path.unlink(missing_ok=True)
 
 
+def extension_of(mime_type: str) -> str:
+    """A file name's extension for a type (a customer's file may be of any type Meta takes)."""
+    base = mime_type.split(";", 1)[0].strip().lower()
+    guessed = mimetypes.guess_extension(base) or ".bin"
+    return EXTENSIONS.get(base) or guessed.lstrip(".")
+
+
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
@@ -259,7 +267,7 @@ def clean_filename(given: str | None, mime_type: str) -> str:
         "_" if unicodedata.category(c) in ("Cc", "Cf") else c for c in _UNSAFE.sub("_", name)
     )
     name = unicodedata.normalize("NFC", name).strip(" .")
-    extension = EXTENSIONS[mime_type]
+    extension = extension_of(mime_type)
     if not name:
         name = f"file.{extension}"
     elif not name.lower().endswith(f".{extension}"):

@@ -21,6 +21,16 @@ class MediaKind:
 _IMAGE, _VIDEO, _DOCUMENT = 5 * MB, 16 * MB, 100 * MB
 MAX_SIZE = _DOCUMENT  # the largest any accepted file may be
 
+# The largest file a customer may send of each kind (Meta's media limits; a sticker is at most
+# 500 KB animated): a larger one is refused while it downloads.
+INBOUND_MAX_SIZE = {
+    "image": _IMAGE,
+    "video": _VIDEO,
+    "audio": _VIDEO,
+    "document": _DOCUMENT,
+    "sticker": MB,
+}
+
 # Meta's accepted types for template headers (whatsapp-cloud-api.md, spec/api.md §6).
 ACCEPTED: dict[str, MediaKind] = {
     mime: MediaKind(kind, mime, limit)

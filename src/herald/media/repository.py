@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.models import MediaAsset, Message, ProviderMedia, Template
 from herald.models.message import QUEUED, SENDING
 
+UPLOAD, INBOUND = "upload", "inbound"  # media_assets.origin
+
 
 async def get(
     session: AsyncSession, user_id: int, media_id: int, *, lock: bool = False
@@ -37,7 +39,12 @@ async def get_many(
 
 
 def list_query(user_id: int) -> Select[Any]:
-    return select(MediaAsset).where(MediaAsset.user_id == user_id).order_by(MediaAsset.id.desc())
+    """The user's uploads (customers' files are reached through their messages)."""
+    return (
+        select(MediaAsset)
+        .where(MediaAsset.user_id == user_id, MediaAsset.origin == UPLOAD)
+        .order_by(MediaAsset.id.desc())
+    )
 
 
 async def add(session: AsyncSession, asset: MediaAsset) -> MediaAsset:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.errors import Conflict, HeraldError, NotFound
 from herald.kit.pagination import PageParams, fetch_page
 from herald.media import repository
-from herald.media.intake import Upload
+from herald.media.intake import Upload, clean_filename
 from herald.media.kinds import HEADER_DOCUMENT_TYPE
 from herald.media.storage import MediaStore
 from herald.models import MediaAsset
@@ -70,6 +71,38 @@ async def create(
             size=upload.size,
             filename=upload.filename,
             sha256=upload.sha256,
+            storage_key=key,
+            created_at=now,
+        ),
+    )
+
+
+async def create_inbound(
+    session: AsyncSession,
+    store: MediaStore,
+    user_id: int,
+    path: Path,
+    kind: str,
+    mime_type: str,
+    size: int,
+    sha256: str,
+    filename: str | None,
+    now: datetime,
+) -> MediaAsset:
+    """Move a customer's downloaded file into the store and record it as the user's
+    (``origin`` inbound: not listed with their uploads); the caller commits, or deletes it."""
+    key = f"{user_id}/{secrets.token_hex(16)}"
+    await store.put(key, path)
+    return await repository.add(
+        session,
+        MediaAsset(
+            user_id=user_id,
+            kind=kind,
+            origin=repository.INBOUND,
+            mime_type=mime_type[:100],
+            size=size,
+            filename=clean_filename(filename or kind, mime_type),
+            sha256=sha256,
             storage_key=key,
             created_at=now,
         ),

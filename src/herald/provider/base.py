@@ -135,6 +135,23 @@ class SendReceipt:
     status: str | None = None  # accepted | held_for_quality_assessment | paused
 
 
+@dataclass(frozen=True)
+class MediaInfo:
+    """Where a file at the provider (a customer's, by its media id) can be downloaded from."""
+
+    media_id: str
+    url: str  # valid for minutes; fetched with the channel's token
+    mime_type: str | None
+    sha256: str | None  # hex or base64, as the provider gives it
+    file_size: int | None
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    size: int
+    sha256: str  # hex
+
+
 class Provider(Protocol):
     async def send_template(
         self, channel: ChannelAccess, message: OutboundMessage
@@ -155,6 +172,12 @@ class Provider(Protocol):
     async def upload_media(
         self, channel: ChannelAccess, path: Path, mime_type: str, filename: str
     ) -> str: ...
+
+    async def media_info(self, channel: ChannelAccess, media_id: str) -> MediaInfo: ...
+
+    async def download_media(
+        self, channel: ChannelAccess, info: MediaInfo, target: Path, max_size: int
+    ) -> Downloaded: ...
 
 
 def as_api_error(exc: ProviderError) -> Exception:

@@ -10,12 +10,15 @@ from typing import Any
 import aiohttp
 import orjson
 
+from herald.provider import media_download
 from herald.provider.base import (
     ButtonValue,
     ChannelAccess,
+    Downloaded,
     ErrorKind,
     HeaderSample,
     JsonObject,
+    MediaInfo,
     OtpOptions,
     OutboundMessage,
     ProviderError,
@@ -91,6 +94,18 @@ class CloudApiProvider:
             raise ProviderError(
                 ErrorKind.TRANSIENT, None, "media upload answered without an id"
             ) from None
+
+    async def media_info(self, channel: ChannelAccess, media_id: str) -> MediaInfo:
+        """Where a customer's file is (``GET /{media-id}``, checked against the number)."""
+        answer = await self._call(
+            channel, "GET", media_id, params={"phone_number_id": channel.phone_number_id}
+        )
+        return media_download.media_info_of(media_id, answer)
+
+    async def download_media(
+        self, channel: ChannelAccess, info: MediaInfo, target: Path, max_size: int
+    ) -> Downloaded:
+        return await media_download.download(self._http, channel, info, target, max_size)
 
     # --- templates --------------------------------------------------------------------------
 

@@ -8,16 +8,20 @@ envelope at all is refused (``parse_webhook``), so that the stored event is set 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import orjson
 
 from herald.provider.errors import ProviderError, error_from_meta
+from herald.provider.inbound import InboundMessage as InboundMessage
+from herald.provider.inbound import inbound_message, profile_names
+from herald.provider.inbound import member as _object
+from herald.provider.inbound import optional_text as _text
+from herald.provider.inbound import unix_time as _timestamp
 
 
 class DeliveryStatus(StrEnum):
@@ -48,19 +52,6 @@ class MessageStatus:
     @property
     def error(self) -> ProviderError | None:
         return self.errors[0] if self.errors else None
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    """A customer's message to the business number (``messages`` change, ``messages[]``)."""
-
-    waba_id: str
-    phone_number_id: str
-    provider_message_id: str
-    sender: str  # E.164 digits
-    kind: str  # text | button | interactive | image | ... as Meta names it
-    text: str | None  # a text's body, a tapped button's or chosen item's title
-    context_message_id: str | None  # the business message it replies to
 
 
 class TemplateStatus(StrEnum):
@@ -174,10 +165,6 @@ def _changes(envelope: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
                 yield str(entry.get("id")), str(change.get("field")), change["value"]
 
 
-def _text(value: Any) -> str | None:
-    return str(value) if value is not None and value != "" else None
-
-
 def _messages_change(waba_id: str, value: dict[str, Any]) -> Iterator[ProviderEvent]:
     metadata = value.get("metadata")
     number = _text(metadata.get("phone_number_id")) if isinstance(metadata, dict) else None
@@ -188,9 +175,10 @@ def _messages_change(waba_id: str, value: dict[str, Any]) -> Iterator[ProviderEv
             parsed = _status(waba_id, number, status)
             if parsed is not None:
                 yield parsed
+    names = profile_names(value)
     for inbound in value.get("messages") or []:
         if isinstance(inbound, dict):
-            message = _inbound(waba_id, number, inbound)
+            message = inbound_message(waba_id, number, inbound, names)
             if message is not None:
                 yield message
 
@@ -213,50 +201,6 @@ def _status(waba_id: str, number: str, status: dict[str, Any]) -> MessageStatus 
         at=_timestamp(status.get("timestamp")),
         errors=errors,
     )
-
-
-def _timestamp(value: Any) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
-
-
-def _inbound(waba_id: str, number: str, inbound: dict[str, Any]) -> InboundMessage | None:
-    sender = re.sub(r"\D", "", str(inbound.get("from") or ""))
-    wamid = str(inbound.get("id") or "")
-    if not sender or not wamid:
-        return None
-    context = inbound.get("context")
-    return InboundMessage(
-        waba_id=waba_id,
-        phone_number_id=number,
-        provider_message_id=wamid,
-        sender=sender,
-        kind=str(inbound.get("type") or "unknown"),
-        text=_inbound_text(inbound),
-        context_message_id=_text(context.get("id")) if isinstance(context, dict) else None,
-    )
-
-
-def _inbound_text(inbound: dict[str, Any]) -> str | None:
-    kind = inbound.get("type")
-    found: Any = None
-    if kind == "text":
-        found = _object(inbound, "text").get("body")
-    elif kind == "button":
-        button = _object(inbound, "button")
-        found = button.get("text") or button.get("payload")
-    elif kind == "interactive":
-        reply = _object(inbound, "interactive")
-        chosen = _object(reply, "button_reply") or _object(reply, "list_reply")
-        found = chosen.get("title") or chosen.get("id")
-    return _text(found)
-
-
-def _object(parent: dict[str, Any], key: str) -> dict[str, Any]:
-    value = parent.get(key)
-    return value if isinstance(value, dict) else {}
 
 
 def _template_fields(value: dict[str, Any]) -> tuple[str | None, str | None, str | None]:

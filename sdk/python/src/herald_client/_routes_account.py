@@ -164,11 +164,12 @@ def revoke_secret_key(key_id: int) -> Call[SecretKey]:
 
 def create_callback(
     url: str,
-    events: Sequence[str] = ("message.status", "template.updated"),
+    events: Sequence[str] = ("message.status", "template.updated", "message.received"),
     secret: str | None = None,
 ) -> Call[CallbackCreated]:
-    """Register a URL that receives each status change (``message.status``) and each change
-    of a template (``template.updated``), unless ``events`` says fewer, signed the Standard
+    """Register a URL that receives each status change (``message.status``), each change
+    of a template (``template.updated``) and each customer's message (``message.received``),
+    unless ``events`` says fewer, signed the Standard
     Webhooks way (check it with ``herald_client.construct_event``). Without ``secret`` (16+
     characters) Herald generates one; either way it is in this answer only. One per URL
     (``Conflict`` ``callback_exists`` with the existing one's ``id``; rotate its secret

@@ -1,5 +1,6 @@
-"""Receiving Herald's status callbacks: ``construct_event`` checks a delivery's Standard Webhooks
-signature and age, then returns the event, typed.
+"""Receiving Herald's callbacks (message.status, template.updated, message.received):
+``construct_event`` checks a delivery's Standard Webhooks signature and age, then returns the
+event, typed.
 
 Herald signs ``"{webhook-id}.{webhook-timestamp}.{raw body}"`` with HMAC-SHA256 and sends
 ``webhook-signature: v1,<base64>``, one per secret in force (two while a rotation overlaps),
@@ -76,8 +77,57 @@ class TemplateUpdatedEvent(TypedDict):
     data: TemplateChange
 
 
+class ReceivedMedia(TypedDict):
+    """A customer's file, in Herald's media store: ``url`` is Herald's path serving its bytes
+    (``GET``, with your credentials), relative to Herald's base URL."""
+
+    id: int
+    url: str
+    mime_type: str
+    size: int
+    filename: str
+
+
+# A customer's message (``message.received``). ``from`` is the customer's number (E.164
+# digits). ``kind`` is Meta's: text, image, video, audio, document, sticker, location,
+# contacts, reaction, button (a quick-reply tap: its ``payload``), interactive (a reply button
+# or list row: its id in ``payload``), or another kept as Meta sent it in ``details``.
+# ``media`` is None without a file, or when it could not be fetched (``media_status``
+# failed). ``reply_to_message_id`` is Herald's message it answers (``context_message_id`` its
+# wamid). A functional TypedDict: ``from`` is a Python keyword.
+ReceivedMessage = TypedDict(
+    "ReceivedMessage",
+    {
+        "id": int,
+        "channel_id": int,
+        "from": str,
+        "contact_id": int | None,
+        "kind": str,
+        "text": str | None,
+        "payload": str | None,
+        "details": dict[str, Any] | None,
+        "media": ReceivedMedia | None,
+        "media_status": Literal["stored", "failed"] | None,
+        "reply_to_message_id": int | None,
+        "context_message_id": str | None,
+        "received_at": str,
+        "window_expires_at": str,
+    },
+)
+
+
+class MessageReceivedEvent(TypedDict):
+    """A customer wrote to one of your numbers; ``id`` is ``evt_received_<inbound id>``, the
+    same on every retry."""
+
+    id: str
+    type: Literal["message.received"]
+    created_at: str
+    data: ReceivedMessage
+
+
 # Tell them apart by ``event["type"]``.
-CallbackEvent = MessageStatusEvent | TemplateUpdatedEvent
+CallbackEvent = MessageStatusEvent | TemplateUpdatedEvent | MessageReceivedEvent
 
 
 def construct_event(

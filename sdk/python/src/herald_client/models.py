@@ -302,10 +302,11 @@ class CallbackDelivery(TypedDict):
     answer or error."""
 
     id: int
-    type: Literal["message.status", "template.updated"]
+    type: Literal["message.status", "template.updated", "message.received"]
     message_id: int | None  # a message.status event's message
     template_id: int | None  # a template.updated event's template
-    state: str  # the state the event announces: the message's, or the template's
+    inbound_message_id: int | None  # a message.received event's customer message
+    state: str  # the state the event announces: the message's, the template's, or received
     attempts: int
     last_status: int | None  # the receiver's last HTTP status, if any
     last_error: str | None
