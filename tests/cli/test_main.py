@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.cli.helpers import herald
 
 COMMANDS = [
-    "emulator", "send", "send-bulk", "serve", "api", "worker", "db", "users", "channels",
+    "emulator", "send", "send-bulk", "send-text", "serve", "api", "worker", "db", "users", "channels",
     "templates", "keys", "callbacks", "media", "webhook-events",
 ]  # fmt: skip
 # What `herald --help` and the commands needing neither the database nor the server must not
