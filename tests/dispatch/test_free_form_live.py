@@ -198,3 +198,19 @@ async def test_another_users_customer_does_not_open_a_window(
     )
     assert answer.status_code == 409, answer.text
     assert answer.json()["code"] == "window_closed"
+
+
+async def test_a_failed_status_with_131047_fails_the_message_with_window_closed(
+    live: Live, live_ana: dict[str, str]
+) -> None:
+    """Meta may also take the send and fail it afterwards (a failed status webhook)."""
+    number_id = await sandbox_number(live, live_ana)
+    await customer_writes(live, number_id)
+    await live.emulator.patch("/_emulator/config", json={"failing_numbers": {CUSTOMER: 131047}})
+    answer = await live.herald.post(
+        SEND, json={**TO, "type": "text", "text": {"body": "On its way"}}, headers=live_ana
+    )
+    assert answer.status_code == 202, answer.text
+    failed = await reaches(live, live_ana, answer.json()["data"]["message"]["id"], "failed")
+    assert failed["error"]["code"] == "window_closed"
+    assert failed["sent_date"]
