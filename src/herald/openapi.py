@@ -26,6 +26,7 @@ from herald.callback.service import CallbackExists, CallbackNotFound
 from herald.channel.service import ChannelMissing
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
+from herald.conversation.window import WindowClosed
 from herald.deps import SecretKeyNotAllowed, current_user
 from herald.kit.jsend import ErrorBody
 from herald.media.intake import MediaTooLarge, UnsupportedMediaType
@@ -36,6 +37,7 @@ from herald.media.service import (
     MediaNotFound,
 )
 from herald.message.caller import reader, sender
+from herald.message.free_form import MediaLinkInvalid, MediaTypeMismatch, ReplyToNotFound
 from herald.message.idempotency import IdempotencyConflict
 from herald.message.service import (
     GroupNotFound,
@@ -165,6 +167,17 @@ ROUTE_ERRORS: dict[str, Errors] = {
         TemplateDeleted,
         TemplateNotSendable,
         RecipientsInvalid,
+        ChannelMissing,
+    ],
+    "send_free_form": [
+        e.InvalidPhoneNumber,
+        MediaLinkInvalid,
+        MediaTypeMismatch,
+        MediaNotFound,
+        ReplyToNotFound,
+        RecipientOptedOut,
+        WindowClosed,
+        IdempotencyConflict,
         ChannelMissing,
     ],
     "history": [],

@@ -665,6 +665,7 @@ async def test_the_session_cookie_opens_pages_within_its_lifetime_only(
     [
         ("131026", WORDS_131026),
         ("131047", "More than 24 hours have passed since the customer last replied"),
+        ("window_closed", "More than 24 hours have passed since the customer last replied"),
         ("131050", "the number is now on your opt-out list"),
         ("130429", "The number sent faster than its throughput allows."),
         ("132001", "does not exist in this language at WhatsApp"),

@@ -132,7 +132,7 @@ async def test_a_failed_status_webhook_fails_the_message(
 ) -> None:
     template = await approved_template(live, live_ana)
     await live.emulator.patch(
-        "/_emulator/config", json={"failing_numbers": {"21696816277": 131047}}
+        "/_emulator/config", json={"failing_numbers": {"21696816277": 131026}}
     )
     answer = await live.herald.post(
         f"/api/v2/whatsapp/templates/{template['id']}/send", json=SAM, headers=live_ana
@@ -144,7 +144,7 @@ async def test_a_failed_status_webhook_fails_the_message(
         return bool(messages[0]["state"] == "failed" and messages[0]["sent_date"])
 
     await eventually(failed, message="failed after sent")
-    assert (await messages_of(live, live_ana, group_id))[0]["error"]["code"] == "131047"
+    assert (await messages_of(live, live_ana, group_id))[0]["error"]["code"] == "131026"
 
 
 async def test_transient_errors_are_retried(live: Live, live_ana: dict[str, str]) -> None:

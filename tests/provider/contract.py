@@ -47,6 +47,15 @@ OUTSIDE_THE_SPEC = (
     # not the Graph API): the spec describes only that it takes the access token.
     re.compile(r"GET /whatsapp_business/attachments/"),
 )
+# Each free-form message type's schema (the spec's ``Message`` discriminator maps to them).
+FREE_FORM_SCHEMAS = (
+    "TextMessage",
+    "ImageMessage",
+    "VideoMessage",
+    "AudioMessage",
+    "DocumentMessage",
+    "InteractiveMessage",
+)
 # Request bodies whose schema is loose (objects of examples): their examples decide too.
 LOOSE = {("post", "/{Version}/{WABA-ID}/message_templates")}
 
@@ -132,6 +141,21 @@ def _patched(spec: dict[str, Any]) -> dict[str, Any]:
     # guide, "Named parameters"; spec/whatsapp-cloud-api.md); the OpenAPI file is silent.
     text = schemas["TextParameter"]["allOf"][1]["properties"]
     text["parameter_name"] = {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}
+    # The free-form messages' schemas close their own part (additionalProperties: false) inside
+    # an allOf with BaseMessageProperties: as JSON Schema reads it, that refuses the base's own
+    # members (messaging_product, to...) and the biz_opaque_callback_data every send may carry
+    # (Meta's "Messages" reference; TemplateMessage, without the flag, takes it). Closed over
+    # the whole message instead (unevaluatedProperties).
+    for name in FREE_FORM_SCHEMAS:
+        own = schemas[name]["allOf"][1]
+        own.pop("additionalProperties")
+        own["properties"]["biz_opaque_callback_data"] = {"type": "string", "maxLength": 512}
+        schemas[name]["unevaluatedProperties"] = False
+    # TextMessage leaves the body's length open; TextMessage_1 (the same text elsewhere) and
+    # Meta's guide say 4,096 characters.
+    schemas["TextMessage"]["allOf"][1]["properties"]["text"]["properties"]["body"]["maxLength"] = (
+        schemas["TextMessage_1"]["properties"]["body"]["maxLength"]
+    )
     for name, schema in list(schemas.items()):
         if isinstance(schema, dict) and "mapping" in schema.get("discriminator", {}):
             _dispatch(schemas, name, schema)

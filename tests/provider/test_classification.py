@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from herald.provider.base import ErrorKind, classify
+from herald.provider.base import ErrorKind, ProviderError, classify
+from herald.provider.errors import WINDOW_CLOSED, stored_code, words_for
 
 
 @pytest.mark.parametrize(
@@ -48,3 +49,16 @@ def test_unknown_codes_fall_back_on_the_http_status() -> None:
     assert classify(None, 502) is ErrorKind.TRANSIENT
     assert classify(999_999, 400) is ErrorKind.PERMANENT
     assert classify(None, None) is ErrorKind.PERMANENT
+
+
+def test_a_message_outside_the_window_is_stored_as_window_closed() -> None:
+    """131047 ("Re-engagement message") is the API's own refusal, raced: a failed message
+    shows Herald's name for it, and the console still explains it."""
+    assert stored_code(131047, ErrorKind.PERMANENT) == WINDOW_CLOSED == "window_closed"
+    assert ProviderError(ErrorKind.PERMANENT, 131047, "Re-engagement message").stored_code == (
+        "window_closed"
+    )
+    assert words_for("window_closed") == words_for("131047")
+    assert "24 hours" in (words_for("window_closed") or "")
+    assert stored_code(131026, ErrorKind.PERMANENT) == "131026"
+    assert stored_code(None, ErrorKind.INTERNAL) == "internal_error"

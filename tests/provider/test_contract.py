@@ -18,10 +18,16 @@ from herald.emulator.config import EmulatorConfig
 from herald.provider.base import (
     ButtonValue,
     ChannelAccess,
+    FreeForm,
+    FreeFormMedia,
     HeaderMedia,
     HeaderSample,
+    Interactive,
+    ListRow,
+    ListSection,
     OtpOptions,
     OutboundMessage,
+    ReplyButton,
     TemplateButton,
     TemplateDefinition,
 )
@@ -188,6 +194,99 @@ async def test_send_of_each_template_kind(graph: Graph, tmp_path: Path, kind: st
     receipt = await graph.provider.send_template(graph.access, message)
     assert receipt.provider_message_id.startswith("wamid.")
     graph.assert_within_the_contract()
+
+
+FREE_FORMS = {
+    "text": FreeForm("text", text="Where is my parcel? https://example.com/t/1", preview_url=True),
+    "reply": FreeForm("text", text="On its way.", reply_to="wamid.HBgLMjE2OTY4MTYyNzcVAgASGBQ"),
+    "image-link": FreeForm(
+        "image", media=FreeFormMedia(link="https://example.com/p.png", caption="Your parcel")
+    ),
+    "video-link": FreeForm("video", media=FreeFormMedia(link="https://example.com/clip.mp4")),
+    "audio-link": FreeForm("audio", media=FreeFormMedia(link="https://example.com/note.ogg")),
+    "document-link": FreeForm(
+        "document",
+        media=FreeFormMedia(link="https://example.com/i.pdf", caption="Invoice", filename="i.pdf"),
+    ),
+    "buttons": FreeForm(
+        "interactive",
+        interactive=Interactive(
+            "button",
+            "Shall we deliver tomorrow?",
+            header="Delivery",
+            footer="Reply with a button",
+            buttons=(ReplyButton("yes", "Yes"), ReplyButton("later", "Later")),
+        ),
+    ),
+    "list": FreeForm(
+        "interactive",
+        interactive=Interactive(
+            "list",
+            "Pick a slot",
+            list_button="Slots",
+            sections=(
+                ListSection("Morning", (ListRow("m1", "8-10", "Early"), ListRow("m2", "10-12"))),
+                ListSection("Afternoon", (ListRow("a1", "14-16"),)),
+            ),
+        ),
+    ),
+}
+
+
+async def open_window(graph: Graph) -> None:
+    answer = await graph.control.post(
+        "/_emulator/inbound",
+        json={"phone_number_id": "1000", "waba_id": "1000", "from": SAM, "text": "hello"},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("kind", [*FREE_FORMS, "image", "document", "audio"])
+async def test_send_of_each_free_form_kind(graph: Graph, tmp_path: Path, kind: str) -> None:
+    await open_window(graph)
+    if kind in FREE_FORMS:
+        message = FREE_FORMS[kind]
+    else:
+        mime_type, content = {**MEDIA, "audio": ("audio/ogg", b"OggS" + b"\x00" * 64)}[kind]
+        media_id = await upload(graph, tmp_path, mime_type, content)
+        filename = "invoice.pdf" if kind == "document" else None
+        caption = None if kind == "audio" else "Here it is"
+        media = FreeFormMedia(provider_media_id=media_id, caption=caption, filename=filename)
+        message = FreeForm(kind, media=media)
+    graph.recorder.requests.clear()
+    receipt = await graph.provider.send_template(graph.access, outbound(free_form=message))
+    assert receipt.provider_message_id.startswith("wamid.")
+    graph.assert_within_the_contract()
+    (sent,) = graph.graph_requests()
+    payload = json.loads(sent.body)
+    assert payload["type"] == message.type
+    assert "template" not in payload
+    assert payload["biz_opaque_callback_data"] == "42"
+    if message.reply_to is not None:
+        assert payload["context"] == {"message_id": message.reply_to}
+
+
+async def test_the_contract_refuses_a_broken_free_form_send(graph: Graph) -> None:
+    await open_window(graph)
+    graph.recorder.requests.clear()
+    await graph.provider.send_template(graph.access, outbound(free_form=FREE_FORMS["buttons"]))
+    (sent,) = graph.graph_requests()
+    payload = json.loads(sent.body)
+    interactive = payload["interactive"]
+    base = {k: payload[k] for k in ("messaging_product", "recipient_type", "to")}
+    assert contract().violations(sent) == []
+    four = [{"type": "reply", "reply": {"id": f"b{n}", "title": f"B{n}"}} for n in range(4)]
+    breakages = [
+        {**payload, "text": {"body": "x"}},
+        {**payload, "colour": "red"},
+        {**payload, "interactive": {**interactive, "action": {"buttons": four}}},
+        {**payload, "interactive": {**interactive, "body": {"text": "x" * 1025}}},
+        {**base, "type": "text", "text": {"body": "x" * 4097}},
+        {**base, "type": "image", "image": {"id": "1", "link": "https://example.com/p.png"}},
+    ]
+    for broken in breakages:
+        changed = dataclasses.replace(sent, body=json.dumps(broken).encode())
+        assert contract().violations(changed), broken
 
 
 async def test_media_upload(graph: Graph, tmp_path: Path) -> None:

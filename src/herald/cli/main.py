@@ -49,6 +49,7 @@ app.add_typer(webhook_events.app, name="webhook-events")
 app.command("emulator", help="Run the Cloud API emulator on its own.")(run_emulator)
 app.command("send")(send.send)
 app.command("send-bulk")(send.send_bulk)
+app.command("send-text")(send.send_text)
 
 
 def _upgrade(settings: Settings) -> str | None:

@@ -1,4 +1,5 @@
-"""``herald send`` and ``herald send-bulk``: send templates through a running Herald."""
+"""``herald send`` and ``herald send-bulk``: send templates through a running Herald;
+``herald send-text``: a text inside the customer's 24-hour window."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from herald.cli.remote import DEFAULT_URL, Credentials, Email, Password, Remote,
 BULK_LIMIT = 10_000  # recipients per API call
 KEY_LIMIT = 255  # the API's longest idempotency key
 TEMPLATES = "/api/v2/whatsapp/templates"
+MESSAGES = "/api/v2/whatsapp/messages"
 
 SendAt = Annotated[str | None, typer.Option(help="ISO 8601 time to send at.")]
 
@@ -76,6 +78,42 @@ def send(
         f"Queued message {message['id']} (state {message['state']}, "
         f"group {data['whatsapp_bulk_group_id']}).",
     )
+
+
+def send_text(
+    to: Annotated[str, typer.Option(help="Recipient: digits with the dial code.")],
+    country_code: Annotated[str, typer.Option(help="ISO 3166 alpha-2, e.g. TN.")],
+    body: Annotated[str, typer.Argument(help="The text, at most 4,096 characters.")],
+    preview_url: Annotated[
+        bool, typer.Option(help="Show a preview of the first link in the text.")
+    ] = False,
+    reply_to: Annotated[
+        int | None, typer.Option(help="The id of the customer's message this answers.")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(help="Send at most once: the same key again within 24 h sends nothing new."),
+    ] = None,
+    as_json: JsonOutput = False,
+    url: Url = DEFAULT_URL,
+    email: Email = None,
+    password: Password = None,
+    token: Token = None,
+) -> None:
+    """Send a text to a customer who wrote in the last 24 hours (no template; through a
+    running Herald). Outside that window Herald refuses it (window_closed)."""
+    request: dict[str, Any] = {
+        "to": to,
+        "country_code": country_code,
+        "type": "text",
+        "text": {"body": body, "preview_url": preview_url},
+    }
+    if reply_to is not None:
+        request["reply_to"] = reply_to
+    with Remote(Credentials(url, email, password, token)) as remote:
+        data = remote.post(MESSAGES, request, idempotency_key)
+    message = data["message"]
+    emit(data, f"Queued text message {message['id']} (state {message['state']}).")
 
 
 def _chunk_key(key: str | None, first_line: int, last_line: int) -> str | None:

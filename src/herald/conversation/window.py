@@ -8,8 +8,25 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.conversation import repository
+from herald.errors import Conflict
+from herald.kit.clock import iso_utc
 
 CUSTOMER_WINDOW = timedelta(hours=24)
+
+
+class WindowClosed(Conflict):
+    code = "window_closed"
+    message = (
+        "The customer has not written in the last 24 hours: only a template may be sent "
+        "until they write again."
+    )
+
+    @classmethod
+    def since(cls, expires_at: datetime | None) -> WindowClosed:
+        """``data.window_expires_at``: when the last window closed (null: the customer never
+        wrote)."""
+        closed = iso_utc(expires_at) if expires_at is not None else None
+        return cls(data={"window_expires_at": closed})
 
 
 async def window_expires_at(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 
@@ -19,9 +20,15 @@ from herald.provider.base import (
     ButtonValue,
     ChannelAccess,
     ErrorKind,
+    FreeForm,
+    FreeFormMedia,
     HeaderMedia,
+    Interactive,
+    ListRow,
+    ListSection,
     OutboundMessage,
     ProviderError,
+    ReplyButton,
 )
 
 log = structlog.get_logger("herald.dispatch")
@@ -29,6 +36,14 @@ log = structlog.get_logger("herald.dispatch")
 
 def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMessage:
     content = message.content
+    if message.is_free_form:
+        return OutboundMessage(
+            to=message.phone_number,
+            template_name="",
+            language="",
+            callback_data=str(message.id),
+            free_form=free_form(message.kind, content, header),
+        )
     body, body_names = _values(content.get("body_params"))
     header_values, header_names = _values(content.get("header_params"))
     if header is None and content.get("header_media_url"):
@@ -48,6 +63,51 @@ def outbound(message: Message, header: HeaderMedia | None = None) -> OutboundMes
         ),
         header=header,
         otp_code=content.get("otp_code"),
+    )
+
+
+def free_form(kind: str, content: dict[str, Any], header: HeaderMedia | None) -> FreeForm:
+    """A free-form message's parts as stored (``message/free_form.py``); ``header``: its
+    uploaded file's copy at the provider (``media/provider_copies.py``), when it has one."""
+    media = None
+    if "media" in content:
+        stored = content["media"]
+        media = FreeFormMedia(
+            provider_media_id=header.provider_media_id if header is not None else None,
+            link=None if header is not None else stored["link"],
+            caption=stored.get("caption"),
+            filename=stored.get("filename"),
+        )
+    interactive = None
+    if "interactive" in content:
+        parts = content["interactive"]
+        action = parts["action"]
+        interactive = Interactive(
+            type=parts["type"],
+            body=parts["body"],
+            header=parts.get("header"),
+            footer=parts.get("footer"),
+            buttons=tuple(ReplyButton(b["id"], b["title"]) for b in action.get("buttons", ())),
+            list_button=action.get("button"),
+            sections=tuple(
+                ListSection(
+                    section.get("title"),
+                    tuple(
+                        ListRow(row["id"], row["title"], row.get("description"))
+                        for row in section["rows"]
+                    ),
+                )
+                for section in action.get("sections", ())
+            ),
+        )
+    text = content.get("text")
+    return FreeForm(
+        type=kind,
+        text=text["body"] if text is not None else None,
+        preview_url=bool(text.get("preview_url")) if text is not None else False,
+        media=media,
+        interactive=interactive,
+        reply_to=content.get("context_message_id"),
     )
 
 
@@ -133,7 +193,7 @@ async def send_one(
         receipt = await deps.provider.send_template(access, request)
         return SendResult(message, started, deps.clock.now(), receipt=receipt)
     except ProviderError as error:
-        if not is_template_level(error):
+        if not is_template_level(message, error):
             return SendResult(message, started, deps.clock.now(), error=error)
         verdict = await holds.refused(access, claim, message, error)
         return SendResult(message, started, deps.clock.now(), error=error, verdict=verdict)

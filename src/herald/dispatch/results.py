@@ -163,7 +163,7 @@ def combined(plans: list[Planned]) -> Planned:
 
 
 def _code(error: ProviderError) -> str:
-    return str(error.code) if error.code is not None else error.kind.value
+    return error.stored_code
 
 
 async def apply(session: AsyncSession, planned: Planned) -> None:

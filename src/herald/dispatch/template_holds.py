@@ -74,10 +74,16 @@ def key_of(message: Message) -> TemplateKey:
     return message.template_name, message.template_language
 
 
-def is_template_level(error: ProviderError) -> bool:
-    return error.template_problem is not None and error.kind in (
-        ErrorKind.PERMANENT,
-        ErrorKind.TEMPLATE_UNAVAILABLE,
+def is_template_level(message: Message, error: ProviderError) -> bool:
+    """A refusal about the message's template (a free-form message has none)."""
+    return (
+        not message.is_free_form
+        and error.template_problem is not None
+        and error.kind
+        in (
+            ErrorKind.PERMANENT,
+            ErrorKind.TEMPLATE_UNAVAILABLE,
+        )
     )
 
 
@@ -117,7 +123,7 @@ class TemplateHolds:
     def held(self, message: Message, claim: int) -> asyncio.Future[Verdict] | None:
         """The verdict (maybe still coming) on the template of ``message``, of claim number
         ``claim``, if it is held."""
-        if not self._verdicts:  # the usual case, asked twice for every message sent
+        if not self._verdicts or message.is_free_form:  # the usual case; no template
             return None
         key = key_of(message)
         expires = self._expires.get(key)

@@ -1,5 +1,5 @@
-"""``POST /{version}/{phone_number_id}/messages``: template sends, checked as Meta checks them,
-answered with a wamid, followed by signed status webhooks."""
+"""``POST /{version}/{phone_number_id}/messages``: template and free-form sends, checked as Meta
+checks them, answered with a wamid, followed by signed status webhooks."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
+from herald.emulator.send_free_form import check_window, is_free_form, read_free_form
 from herald.emulator.send_shape import Refused, read_send
 from herald.emulator.send_template import check_against_template, link_failure
 from herald.emulator.state import EmulatedMessage, EmulatorState
@@ -88,6 +89,44 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         return HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502)
     if state.over_throughput(phone_number_id):
         raise _refuse(state, 130429, "throughput limit of this phone number reached")
+    if is_free_form(payload):
+        to, name, language, waba_id, failure = _free_form(state, phone_number_id, payload)
+    else:
+        to, name, language, waba_id, failure = _template(state, phone_number_id, payload)
+
+    callback = payload.get("biz_opaque_callback_data")
+    message = EmulatedMessage(
+        wamid=state.new_wamid(),
+        phone_number_id=phone_number_id,
+        to=to,
+        template=name,
+        language=language,
+        callback_data=str(callback) if callback is not None else None,
+        body=body,
+        received_at=time.monotonic(),
+    )
+    state.messages.append(message)
+    _schedule_statuses(state, message, waba_id, failure)
+    await state.durable()  # an accepted send's statuses survive a restart, as at Meta
+    if random.random() < config.timeout_rate:  # noqa: S311 - fault injection
+        await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
+    if malformed == "accepted_html":  # taken, but the answer is unreadable
+        return HTMLResponse("<html><body>OK</body></html>", status_code=200)
+    answer = {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": payload["to"], "wa_id": to}],
+        "messages": [{"id": message.wamid, "message_status": "accepted"}],
+    }
+    return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
+
+
+Accepted = tuple[str, str, str, str, int | None]
+"""The recipient, the template's name and language ("" for a free-form message), the account
+whose webhooks carry the statuses, and the code a delivery fails with later (or None)."""
+
+
+def _template(state: EmulatorState, phone_number_id: str, payload: Any) -> Accepted:
+    config = state.config
     try:
         sent = read_send(payload)
     except Refused as exc:
@@ -109,31 +148,28 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         raise _refuse(state, exc.code, exc.details) from None
     if state.over_pair_rate(phone_number_id, to):
         raise _refuse(state, 131056, "too many messages to this recipient")
+    return to, name, language, known.waba_id, link_failure(sent)
 
-    callback = payload.get("biz_opaque_callback_data")
-    message = EmulatedMessage(
-        wamid=state.new_wamid(),
-        phone_number_id=phone_number_id,
-        to=to,
-        template=name,
-        language=language,
-        callback_data=str(callback) if callback is not None else None,
-        body=body,
-        received_at=time.monotonic(),
-    )
-    state.messages.append(message)
-    _schedule_statuses(state, message, known.waba_id, link_failure(sent))
-    await state.durable()  # an accepted send's statuses survive a restart, as at Meta
-    if random.random() < config.timeout_rate:  # noqa: S311 - fault injection
-        await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
-    if malformed == "accepted_html":  # taken, but the answer is unreadable
-        return HTMLResponse("<html><body>OK</body></html>", status_code=200)
-    answer = {
-        "messaging_product": "whatsapp",
-        "contacts": [{"input": payload["to"], "wa_id": to}],
-        "messages": [{"id": message.wamid, "message_status": "accepted"}],
-    }
-    return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
+
+def _free_form(state: EmulatorState, phone_number_id: str, payload: dict[str, Any]) -> Accepted:
+    """A text, media or interactive message: its shape, then the customer's window."""
+    config = state.config
+    try:
+        sent = read_free_form(state, payload, phone_number_id)
+    except Refused as exc:
+        raise _refuse(state, exc.code, exc.details) from None
+    if sent.to in config.refusing_numbers:
+        code = config.refusing_numbers[sent.to]
+        raise _refuse(state, code, MESSAGES.get(code, "refused"))
+    try:
+        check_window(state, phone_number_id, sent)
+    except Refused as exc:
+        raise _refuse(state, exc.code, exc.details) from None
+    if state.over_pair_rate(phone_number_id, sent.to):
+        raise _refuse(state, 131056, "too many messages to this recipient")
+    # A sandbox number's account has the number's id (the emulator's convention).
+    waba_id = state.waba_of(phone_number_id) or phone_number_id
+    return sent.to, "", "", waba_id, None
 
 
 def _schedule_statuses(

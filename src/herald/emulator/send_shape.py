@@ -43,18 +43,24 @@ class SentTemplate:
         return [c for c in self.components if c["type"] == kind]
 
 
-def read_send(payload: Any) -> SentTemplate:
-    """The send's template, or ``Refused`` naming the first member that breaks the spec."""
+def check_recipient(payload: Any) -> str:
+    """BaseMessageProperties, common to every message type: the recipient's digits."""
     if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp":
         raise Refused(INVALID_PARAMETER, "messaging_product must be whatsapp")
     if payload.get("recipient_type", "individual") not in ("individual", "group"):
         raise Refused(INVALID_PARAMETER, "recipient_type must be individual or group")
-    template = payload.get("template")
-    if payload.get("type") != "template" or not isinstance(template, dict):
-        raise Refused(INVALID_PARAMETER, "a template message needs type template and a template")
     to = payload.get("to")
     if not isinstance(to, str) or not _PHONE.fullmatch(to):
         raise Refused(INVALID_PARAMETER, "to must be the recipient's phone number")
+    return to.removeprefix("+")
+
+
+def read_send(payload: Any) -> SentTemplate:
+    """The send's template, or ``Refused`` naming the first member that breaks the spec."""
+    to = check_recipient(payload)
+    template = payload.get("template")
+    if payload.get("type") != "template" or not isinstance(template, dict):
+        raise Refused(INVALID_PARAMETER, "a template message needs type template and a template")
     name, language = template.get("name"), template.get("language")
     language = language if isinstance(language, dict) else {}
     code = language.get("code")
@@ -70,7 +76,7 @@ def read_send(payload: Any) -> SentTemplate:
     indexes = [button_index(c) for c in components if c["type"] == "button"]
     if len(indexes) != len(set(indexes)):
         raise Refused(PARAMETER_VALUE_INVALID, "two button components have the same index")
-    return SentTemplate(to.removeprefix("+"), name, code, components)
+    return SentTemplate(to, name, code, components)
 
 
 def button_index(component: dict[str, Any]) -> int:
@@ -163,10 +169,10 @@ def _check_parameter(parameter: dict[str, Any], where: str) -> None:
     if kind == "text" and len(value) > TEXT_MAX_LENGTH:
         raise Refused(INVALID_PARAMETER, f"{where}.text is over {TEXT_MAX_LENGTH} characters")
     if kind in ("image", "video", "document"):
-        _check_media(value, f"{where}.{kind}")
+        check_media(value, f"{where}.{kind}")
 
 
-def _check_media(media: dict[str, Any], where: str) -> None:
+def check_media(media: dict[str, Any], where: str) -> None:
     """MediaObject: exactly one of ``id`` and ``link``; a link is http(s) only."""
     given = [member for member in ("id", "link") if member in media]
     if not given:

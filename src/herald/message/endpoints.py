@@ -19,9 +19,10 @@ from herald.kit.pagination import MAX_ID, KeysetPage, PageParamsDep, keyset_page
 from herald.kit.phone import digits_only
 from herald.kit.routes import segment_except
 from herald.kit.schemas import QueryMoment
-from herald.message import accept, bulk, bulk_body, service, single
+from herald.message import accept, bulk, bulk_body, free_form, service, single
 from herald.message.bulk_body import BulkBody
 from herald.message.caller import ReaderDep, SenderDep, confirm_reader
+from herald.message.free_form_schemas import SendFreeForm
 from herald.message.output import message_json, message_out
 from herald.message.schemas import (
     Accepted,
@@ -170,6 +171,24 @@ router.add_api_route(
     response_model=Success[BulkAccepted],
     route_class_override=large_body_route(bulk_body.decode),
 )
+
+
+@router.post("/api/v2/whatsapp/messages", status_code=202, response_model=Success[Accepted])
+async def send_free_form(
+    body: SendFreeForm,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    idempotency_key: KeyHeader = None,
+) -> JSendResponse:
+    """A text, a file or an interactive message inside the customer's 24-hour window."""
+
+    async def work(now: datetime) -> dict[str, Any]:
+        message = await free_form.send(session, user.id, body, single.policy(runtime), now)
+        return single.accepted_body(message)
+
+    return await accept.accept_keyed(request, body, idempotency_key, user, session, runtime, work)
 
 
 @router.get("/api/whatsapp/", response_model=Success[KeysetPage[MessageOut]])

@@ -11,6 +11,7 @@ from sqlalchemy import Row
 from herald.kit.clock import iso_utc
 from herald.message.schemas import MessageError, MessageOut, MessageState
 from herald.models import Message
+from herald.models.message import TEMPLATE
 
 
 def message_out(message: Message | Row[Any]) -> MessageOut:
@@ -25,6 +26,7 @@ def message_out(message: Message | Row[Any]) -> MessageOut:
     return MessageOut(
         id=message.id,
         whatsapp_bulk_group_id=message.whatsapp_bulk_group_id,
+        type=message.kind or TEMPLATE,
         template_id=message.template_id,
         template_name=message.template_name,
         contact_id=message.contact_id,
@@ -70,6 +72,7 @@ def message_json(row: Row[Any]) -> dict[str, Any]:
     return {
         "id": row.id,
         "whatsapp_bulk_group_id": row.whatsapp_bulk_group_id,
+        "type": row.kind,
         "template_id": row.template_id,
         "template_name": row.template_name,
         "contact_id": row.contact_id,
@@ -99,6 +102,7 @@ def queued_json(message_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": message_id,
         "whatsapp_bulk_group_id": row["whatsapp_bulk_group_id"],
+        "type": row.get("kind", TEMPLATE),
         "template_id": row["template_id"],
         "template_name": row["template_name"],
         "contact_id": row["contact_id"],

@@ -228,6 +228,7 @@ async def opted_out(session: AsyncSession, user_id: int, numbers: Sequence[str])
 HISTORY_COLUMNS = (
     Message.id,
     Message.whatsapp_bulk_group_id,
+    Message.kind,
     Message.template_id,
     Message.template_name,
     Message.contact_id,

@@ -231,6 +231,9 @@ class MessageError(BaseModel):
 class MessageOut(ApiObject):
     id: int
     whatsapp_bulk_group_id: str
+    # "template", or a free-form message's type (text, image, video, audio, document,
+    # interactive); a free-form message has no template_id and an empty template_name.
+    type: str
     template_id: int | None
     template_name: str
     contact_id: int | None

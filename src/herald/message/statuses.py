@@ -134,7 +134,7 @@ async def apply_status(
         error = status.error
         message.state = FAILED
         message.failed_at = at
-        message.error_code = str(error.code) if error and error.code is not None else "failed"
+        message.error_code = error.stored_code if error and error.code is not None else "failed"
         message.error_title = (error.title or None) if error else None
         message.error_detail = error.details if error else None
         if error is not None and error.kind is ErrorKind.OPTED_OUT:

@@ -120,6 +120,12 @@ class Message(IdMixin, Base):
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
+    @property
+    def is_free_form(self) -> bool:
+        """Not a template (``kind`` is None only on a row built in memory and not stored yet:
+        the column's default is ``TEMPLATE``)."""
+        return self.kind is not None and self.kind != TEMPLATE
+
 
 class Attempt(IdMixin, Base):
     """One provider call for one message, whatever came of it."""

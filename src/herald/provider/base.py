@@ -112,8 +112,64 @@ class HeaderMedia:
 
 
 @dataclass(frozen=True)
+class FreeFormMedia:
+    """An image, video, audio or document message's file: uploaded or fetched by link."""
+
+    provider_media_id: str | None = None
+    link: str | None = None  # a public https URL the provider fetches the file from
+    caption: str | None = None  # not for audio
+    filename: str | None = None  # a document's
+
+
+@dataclass(frozen=True)
+class ReplyButton:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ListRow:
+    id: str
+    title: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ListSection:
+    title: str | None
+    rows: tuple[ListRow, ...]
+
+
+@dataclass(frozen=True)
+class Interactive:
+    """Reply buttons (``type`` button) or a list (``type`` list) under a body text."""
+
+    type: str  # button | list
+    body: str
+    header: str | None = None  # a text header
+    footer: str | None = None
+    buttons: tuple[ReplyButton, ...] = ()
+    list_button: str | None = None  # the label that opens a list
+    sections: tuple[ListSection, ...] = ()
+
+
+@dataclass(frozen=True)
+class FreeForm:
+    """A message inside the customer-service window rather than a template: one of ``type``'s
+    parts is set (text, media or interactive)."""
+
+    type: str  # text | image | video | audio | document | interactive
+    text: str | None = None
+    preview_url: bool = False
+    media: FreeFormMedia | None = None
+    interactive: Interactive | None = None
+    reply_to: str | None = None  # the provider's id of the customer's message it answers
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
-    """One template message, as the provider is asked to send it."""
+    """One message, as the provider is asked to send it: a template, or with ``free_form`` a
+    free-form message (whose template fields are then empty)."""
 
     to: str  # E.164 digits
     template_name: str
@@ -127,6 +183,7 @@ class OutboundMessage:
     buttons: tuple[ButtonValue, ...] = ()
     header: HeaderMedia | None = None
     otp_code: str | None = None
+    free_form: FreeForm | None = None
 
 
 @dataclass(frozen=True)

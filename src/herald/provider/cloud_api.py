@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from herald.provider import media_download
+from herald.provider import free_form, media_download
 from herald.provider.base import (
     ButtonValue,
     ChannelAccess,
@@ -364,7 +364,9 @@ def _authentication_components(otp: OtpOptions) -> list[JsonObject]:
 
 
 def send_payload(message: OutboundMessage) -> JsonObject:
-    """Meta's template-send body for one message."""
+    """Meta's send body for one message: a template's, or a free-form one's."""
+    if message.free_form is not None:
+        return free_form.payload(message.to, message.callback_data, message.free_form)
     components: list[JsonObject] = []
     if message.header is not None:
         media: JsonObject = (

@@ -37,11 +37,17 @@ class TemplateProblem(StrEnum):
     DISABLED = "disabled"  # disabled for low quality: for good
 
 
+# Herald's name for a failure whose Meta code has one: stored as the message's error code
+# instead of Meta's number, so an integrator recognises it as the API's own refusal.
+WINDOW_CLOSED = "window_closed"
+
+
 @dataclass(frozen=True)
 class MetaCode:
     kind: ErrorKind
     words: str | None = None  # for people reading the console
     template: TemplateProblem | None = None
+    reason: str | None = None  # Herald's name for it (``WINDOW_CLOSED``), stored as the code
 
 
 # Meta's codes (whatsapp-cloud-api.md, "Errors: what to do"). A new code is one line here.
@@ -65,6 +71,7 @@ CODES: dict[int, MetaCode] = {
         ErrorKind.PERMANENT,
         "More than 24 hours have passed since the customer last replied; only a template can "
         "start a new conversation, and this one was refused.",
+        reason=WINDOW_CLOSED,
     ),
     131051: MetaCode(ErrorKind.PERMANENT, "WhatsApp does not support this kind of message."),
     132000: MetaCode(
@@ -154,12 +161,25 @@ def classify(code: int | None, http_status: int | None = None) -> ErrorKind:
 
 def words_for(code: str) -> str | None:
     """Meta's code (as stored with a failed message) in words, when Herald has them."""
-    entry = _entry(int(code)) if code.isdigit() and len(code) < 10 else None
+    entry = _entry(int(code)) if code.isdigit() and len(code) < 10 else _REASONS.get(code)
     return entry.words if entry is not None else None
 
 
 def known_words() -> dict[str, str]:
-    return {str(code): entry.words for code, entry in CODES.items() if entry.words}
+    words = {str(code): entry.words for code, entry in CODES.items() if entry.words}
+    return words | {reason: e.words for reason, e in _REASONS.items() if e.words}
+
+
+_REASONS = {entry.reason: entry for entry in CODES.values() if entry.reason is not None}
+
+
+def stored_code(code: int | None, kind: ErrorKind) -> str:
+    """How a failed message's ``error_code`` names a failure: Herald's name for a Meta code
+    that has one (131047: ``window_closed``), else Meta's code, else the kind."""
+    entry = _entry(code)
+    if entry is not None and entry.reason is not None:
+        return entry.reason
+    return str(code) if code is not None else kind.value
 
 
 @dataclass
@@ -174,6 +194,10 @@ class ProviderError(Exception):
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.kind}: {self.code} {self.title}")
+
+    @property
+    def stored_code(self) -> str:
+        return stored_code(self.code, self.kind)
 
     @property
     def template_problem(self) -> TemplateProblem | None:

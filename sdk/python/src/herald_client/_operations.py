@@ -147,6 +147,8 @@ class Operations:
     send_v1 = Operation(messaging.send_v1)
     send_to_contact = Operation(messaging.send_to_contact)
     send_bulk = Operation(messaging.send_bulk)
+    send_text = Operation(messaging.send_text)
+    send_free_form = Operation(messaging.send_free_form)
 
     # history
     list_messages = Operation(messaging.list_messages)

@@ -17,6 +17,8 @@ from herald_client.models import (
     ButtonParam,
     Category,
     DeletedId,
+    FreeFormContent,
+    FreeFormType,
     Media,
     MediaDeleted,
     Message,
@@ -28,6 +30,7 @@ from herald_client.models import (
     TemplateButtonSpec,
     TemplateHeaderSpec,
     TemplateState,
+    TextContent,
 )
 
 DEFAULT_LIMIT = 20
@@ -224,6 +227,46 @@ def send_bulk(
     }
     path = f"{TEMPLATES}/{int(template_id)}/send-bulk"
     return Call("POST", path, parse_object, json=body, headers=_idempotent(idempotency_key))
+
+
+MESSAGES = "/api/v2/whatsapp/messages"
+
+
+def send_free_form(
+    to: str,
+    country_code: str,
+    type: FreeFormType,
+    content: FreeFormContent,
+    reply_to: int | None = None,
+    idempotency_key: str | None = None,
+) -> Call[SendAccepted]:
+    """Queue a free-form message (no template) to a customer who wrote in the last 24 hours:
+    ``content`` is the ``type``'s object (``TextContent``, ``MediaContent`` for image, video,
+    audio and document, ``InteractiveContent``). ``reply_to``: the id of the customer's message
+    it answers. Outside the window: ``Conflict`` ``window_closed`` (``data["window_expires_at"]``,
+    the last window's end or None), and nothing is queued."""
+    body = {
+        "to": to,
+        "country_code": country_code,
+        "type": type,
+        type: dict(content),
+        **without_none(reply_to=reply_to),
+    }
+    return Call("POST", MESSAGES, parse_object, json=body, headers=_idempotent(idempotency_key))
+
+
+def send_text(
+    to: str,
+    country_code: str,
+    body: str,
+    preview_url: bool = False,
+    reply_to: int | None = None,
+    idempotency_key: str | None = None,
+) -> Call[SendAccepted]:
+    """Queue a text message to a customer who wrote in the last 24 hours (``send_free_form``
+    with type text); ``preview_url`` shows a preview of the first link in ``body``."""
+    text: TextContent = {"body": body, "preview_url": preview_url}
+    return send_free_form(to, country_code, "text", text, reply_to, idempotency_key)
 
 
 # --- history ------------------------------------------------------------------------------------

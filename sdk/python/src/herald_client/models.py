@@ -19,6 +19,9 @@ ButtonSubType = Literal["url", "copy_code", "quick_reply"]
 MessageState = Literal["queued", "sending", "sent", "delivered", "read", "failed", "cancelled"]
 PlatformType = Literal["woocommerce", "shopify", "prestashop", "magento", "custom"]
 MediaType = Literal["image", "video", "document"]
+# A message's type: "template", or a free-form message's (sent inside the customer's window).
+MessageType = Literal["template", "text", "image", "video", "audio", "document", "interactive"]
+FreeFormType = Literal["text", "image", "video", "audio", "document", "interactive"]
 
 
 # --- paging -------------------------------------------------------------------------------------
@@ -189,6 +192,7 @@ class MessageError(TypedDict):
 class Message(TypedDict):
     id: int
     whatsapp_bulk_group_id: str
+    type: MessageType  # a free-form message has no template_id and an empty template_name
     template_id: int | None
     template_name: str
     contact_id: int | None
@@ -203,6 +207,74 @@ class Message(TypedDict):
     delivered_at: str | None
     read_at: str | None
     failed_at: str | None
+
+
+# --- free-form messages (inside the customer's 24-hour window) ---------------------------------
+
+
+class TextContent(TypedDict):
+    body: str  # at most 4,096 characters
+    preview_url: NotRequired[bool]
+
+
+class MediaContent(TypedDict, total=False):
+    """A file: one of your media (``media_id``) or a public https ``link``; ``caption`` (not
+    for audio, at most 1,024 characters) and ``filename`` (a document's)."""
+
+    media_id: int
+    link: str
+    caption: str
+    filename: str
+
+
+class InteractiveText(TypedDict):
+    text: str
+
+
+class InteractiveHeader(TypedDict):
+    type: Literal["text"]
+    text: str  # at most 60 characters
+
+
+class ReplyButtonReply(TypedDict):
+    id: str  # at most 256 characters, unique
+    title: str  # at most 20 characters, unique
+
+
+class ReplyButton(TypedDict):
+    type: Literal["reply"]
+    reply: ReplyButtonReply
+
+
+class ListRow(TypedDict):
+    id: str  # at most 200 characters, unique across the list
+    title: str  # at most 24 characters
+    description: NotRequired[str]  # at most 72 characters
+
+
+class ListSection(TypedDict):
+    title: NotRequired[str]  # at most 24 characters; needed when there are several sections
+    rows: list[ListRow]
+
+
+class InteractiveAction(TypedDict, total=False):
+    """Reply buttons (1 to 3) for ``type`` button; ``button`` (the list's label, at most 20
+    characters) and ``sections`` (at most 10 rows in all) for ``type`` list."""
+
+    buttons: list[ReplyButton]
+    button: str
+    sections: list[ListSection]
+
+
+class InteractiveContent(TypedDict):
+    type: Literal["button", "list"]
+    header: NotRequired[InteractiveHeader]
+    body: InteractiveText  # at most 1,024 characters
+    footer: NotRequired[InteractiveText]  # at most 60 characters
+    action: InteractiveAction
+
+
+FreeFormContent = TextContent | MediaContent | InteractiveContent
 
 
 class SendAccepted(TypedDict):
