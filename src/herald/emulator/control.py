@@ -218,7 +218,9 @@ async def inbound(request: Request) -> dict[str, str]:
     body = await _body(request)
     state = state_of(request)
     wamid = state.new_wamid()
-    state.customer_wrote(str(body.get("phone_number_id", "")), str(body.get("from", "")))
+    state.customer_wrote(
+        str(body.get("phone_number_id", "")), str(body.get("from", "")), wamid=wamid
+    )
     state.webhooks.enqueue(
         str(body.get("waba_id", "")),
         {
@@ -255,6 +257,7 @@ async def reset(request: Request) -> dict[str, bool]:
     state.webhooks.log.clear()
     state.refused.clear()
     state.throughput_refused_at.clear()
+    state.read_receipts.clear()
     return {"reset": True}
 
 
