@@ -121,6 +121,7 @@ async def conversations_page(
     limit: int,
     after: tuple[datetime, int] | None,
     unread_only: bool,
+    phone_number: str | None = None,
 ) -> Sequence[Row[Any]]:
     """The user's conversations, the customer who wrote last first (the index
     ``(user_id, last_inbound_at, id)`` read backwards), from after ``after``; each row carries
@@ -146,6 +147,8 @@ async def conversations_page(
     )
     if unread_only:
         query = query.where(Conversation.unread_count > 0)
+    if phone_number is not None:
+        query = query.where(Conversation.phone_number == phone_number)
     if after is not None:
         at, before_id = after
         query = query.where(

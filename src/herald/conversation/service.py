@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.conversation import repository
+from herald.conversation.schemas import ConversationOut
 from herald.conversation.window import CUSTOMER_WINDOW, is_open
 from herald.errors import InvalidPhoneNumber, NotFound
 from herald.kit.crypto import Cipher
@@ -122,6 +123,26 @@ def _preview(text: str | None) -> str | None:
     if text is None or len(text) <= PREVIEW_LENGTH:
         return text
     return text[: PREVIEW_LENGTH - 1] + "…"
+
+
+async def summary(
+    session: AsyncSession, user_id: int, phone_number: str, now: datetime
+) -> ConversationOut | None:
+    """One customer's row of the list (None: they never wrote)."""
+    rows = await repository.conversations_page(
+        session, user_id, 1, None, False, phone_number=phone_number
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    outbound = await repository.outbound_by_ids(
+        session, [row.last_out_id] if row.last_out_id else []
+    )
+    inbound = await repository.inbound_by_ids(
+        session, [row.last_inbound_id] if row.last_inbound_id else []
+    )
+    item = _conversation(row, next(iter(outbound), None), next(iter(inbound), None), now)
+    return ConversationOut.model_validate(item)
 
 
 # --- one conversation's messages --------------------------------------------------------------
