@@ -140,8 +140,15 @@ async def conversations_page(
         .where(Message.phone_number == Conversation.phone_number)
         .scalar_subquery()
     )
+    # The newest by id, not ``last_inbound_id``: two messages of the same second keep the first.
+    last_in = (
+        select(func.max(InboundMessage.id))
+        .where(InboundMessage.user_id == Conversation.user_id)
+        .where(InboundMessage.phone_number == Conversation.phone_number)
+        .scalar_subquery()
+    )
     query = (
-        select(*CONVERSATION_COLUMNS, last_out.label("last_out_id"))
+        select(*CONVERSATION_COLUMNS, last_out.label("last_out_id"), last_in.label("last_in_id"))
         .outerjoin(Contact, contact)
         .where(Conversation.user_id == user_id)
     )

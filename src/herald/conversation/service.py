@@ -79,13 +79,12 @@ async def list_conversations(
         session, [r.last_out_id for r in rows if r.last_out_id is not None]
     )
     inbound = await repository.inbound_by_ids(
-        session, [r.last_inbound_id for r in rows if r.last_inbound_id is not None]
+        session, [r.last_in_id for r in rows if r.last_in_id is not None]
     )
     outs = {o.id: o for o in outbound}
     ins = {i.id: i for i in inbound}
     items = [
-        _conversation(row, outs.get(row.last_out_id), ins.get(row.last_inbound_id), now)
-        for row in rows
+        _conversation(row, outs.get(row.last_out_id), ins.get(row.last_in_id), now) for row in rows
     ]
     last = rows[-1] if rows else None
     next_cursor = (
@@ -138,9 +137,7 @@ async def summary(
     outbound = await repository.outbound_by_ids(
         session, [row.last_out_id] if row.last_out_id else []
     )
-    inbound = await repository.inbound_by_ids(
-        session, [row.last_inbound_id] if row.last_inbound_id else []
-    )
+    inbound = await repository.inbound_by_ids(session, [row.last_in_id] if row.last_in_id else [])
     item = _conversation(row, next(iter(outbound), None), next(iter(inbound), None), now)
     return ConversationOut.model_validate(item)
 
