@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -97,3 +98,23 @@ async def test_only_a_message_a_customer_sent_to_that_number_can_be_read(
         f"/v23.0/{NUMBER}/messages", json=receipt(await inbound(emulator))
     )
     assert unauthenticated.status_code == 401
+
+
+async def test_a_customers_message_can_be_read_after_a_restart(tmp_path: Path) -> None:
+    """What customers sent is kept in the state file, as the windows are."""
+    config = EmulatorConfig(
+        access_token=TOKEN,
+        app_secret="s",
+        approve_after_seconds=None,
+        webhooks_enabled=False,
+        state_path=str(tmp_path / "emulator.sqlite3"),
+    )
+    first = create_emulator_app(config)
+    async with serve_app(first) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+        wamid = await inbound(http)
+    await first.state.emulator.aclose()
+    again = create_emulator_app(config)
+    async with serve_app(again) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+        answer = await http.post(f"/v23.0/{NUMBER}/messages", json=receipt(wamid), headers=AUTH)
+        assert answer.json() == {"success": True}
+    await again.state.emulator.aclose()
