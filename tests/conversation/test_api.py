@@ -11,6 +11,7 @@ import pytest
 
 from herald.config import Settings
 from herald.kit.clock import FrozenClock
+from herald.kit.cursor import encode_cursor
 from herald.models import User
 from tests.conftest import DatabaseUnderTest, assert_error, login
 from tests.conversation.helpers import Customers
@@ -249,13 +250,21 @@ async def test_bad_numbers_and_cursors_are_refused(
         400,
         "invalid_phone_number",
     )
-    for cursor in ("garbage", "W10", "WyJtIiwxLDJd"):  # [], ["m",1,2] (another list's)
+    made_up = (
+        "garbage",
+        encode_cursor("m", 1, 2),  # another list's
+        encode_cursor("c", "2026-01-01T00:00:00", 1),  # a time without its zone
+        encode_cursor("c", "2026-01-01T00:00:00+00:00", 2**64),  # beyond any id
+        encode_cursor("c", "yesterday", 1),
+        encode_cursor("c", "2026-01-01T00:00:00+00:00", True),
+    )
+    for cursor in made_up:
         answer = await client.get(CONVERSATIONS, params={"cursor": cursor}, headers=auth)
         assert_error(answer, 400, "validation_failed")
-    messages_cursor = await client.get(
-        f"{CONVERSATIONS}/{SAM_NUMBER}/messages", params={"cursor": "garbage"}, headers=auth
-    )
-    assert_error(messages_cursor, 400, "validation_failed")
+    path = f"{CONVERSATIONS}/{SAM_NUMBER}/messages"
+    for cursor in ("garbage", encode_cursor("m", -1, 2), encode_cursor("m", 1, 2**63)):
+        answer = await client.get(path, params={"cursor": cursor}, headers=auth)
+        assert_error(answer, 400, "validation_failed")
     assert_error(
         await client.get(CONVERSATIONS, params={"limit": 101}, headers=auth),
         400,

@@ -17,7 +17,7 @@ from herald.conversation.schemas import ConversationOut
 from herald.conversation.window import CUSTOMER_WINDOW, is_open
 from herald.errors import InvalidPhoneNumber, NotFound
 from herald.kit.crypto import Cipher
-from herald.kit.cursor import decode_cursor, encode_cursor
+from herald.kit.cursor import decode_cursor, encode_cursor, refused
 from herald.kit.pagination import MAX_ID
 from herald.kit.phone import digits_only
 from herald.models.inbound import MEDIA_STORED
@@ -70,9 +70,12 @@ async def list_conversations(
     if cursor is not None:
         at, conversation_id = decode_cursor(cursor, "c", (str, int))
         try:
-            after = (datetime.fromisoformat(at), conversation_id)
+            moment = datetime.fromisoformat(at)
         except ValueError:
-            decode_cursor("", "c", ())  # the same refusal as any other made-up cursor
+            raise refused() from None
+        if moment.tzinfo is None:
+            raise refused()
+        after = (moment, conversation_id)
     rows = await repository.conversations_page(session, user_id, limit + 1, after, unread_only)
     more, rows = len(rows) > limit, rows[:limit]
     outbound = await repository.outbound_by_ids(

@@ -13,6 +13,12 @@ from typing import Any
 from herald.errors import ValidationFailed
 
 MAX_CURSOR_LENGTH = 200
+MAX_POSITION = 2**63 - 1  # a database's BIGINT: a larger number would fail the query
+
+
+def refused() -> ValidationFailed:
+    """The answer to a cursor this list did not give."""
+    return ValidationFailed.single("cursor", "is not a cursor this list gave")
 
 
 def encode_cursor(kind: str, *positions: int | str) -> str:
@@ -22,17 +28,18 @@ def encode_cursor(kind: str, *positions: int | str) -> str:
 
 def decode_cursor(token: str, kind: str, shape: tuple[type, ...]) -> list[Any]:
     """The positions of a cursor made by ``encode_cursor(kind, ...)`` with these types."""
-    refused = ValidationFailed.single("cursor", "is not a cursor this list gave")
     if len(token) > MAX_CURSOR_LENGTH:
-        raise refused
+        raise refused()
     try:
         decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, binascii.Error):
-        raise refused from None
+        raise refused() from None
     if not isinstance(decoded, list) or len(decoded) != len(shape) + 1 or decoded[0] != kind:
-        raise refused
+        raise refused()
     positions = decoded[1:]
     # bool is an int to Python; a position never is one.
     if not all(type(p) is t for p, t in zip(positions, shape, strict=True)):
-        raise refused
+        raise refused()
+    if any(type(p) is int and not 0 <= p <= MAX_POSITION for p in positions):
+        raise refused()
     return positions
