@@ -107,12 +107,22 @@ function timeLeft(expiresAt) {
   return hours ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
 }
 
-function showWindow(summary) {
-  const open = Boolean(summary && summary.window_open && new Date(summary.window_expires_at) > new Date());
+// The window runs 24 h from the customer's last message: a new one (on the chat's first page)
+// moves it on; the server gave where it stood when the page was made.
+const WINDOW_MS = 24 * 3600 * 1000;
+
+function showWindow(messages) {
   const state = $("#window-state");
+  for (const m of messages) {
+    if (m.direction !== "in") continue;
+    const until = new Date(new Date(m.at).getTime() + WINDOW_MS);
+    if (!state.dataset.expires || until > new Date(state.dataset.expires)) state.dataset.expires = until.toISOString();
+  }
+  const expires = state.dataset.expires;
+  const open = Boolean(expires) && new Date(expires) > new Date();
   state.className = `window ${open ? "open" : "closed"}`;
   state.textContent = open
-    ? `Window open: ${timeLeft(summary.window_expires_at)} left to answer freely`
+    ? `Window open: ${timeLeft(expires)} left to answer freely`
     : "Window closed: only templates may be sent";
   $("#reply-form").hidden = !open;
   $("#template-picker").hidden = open;
@@ -149,8 +159,7 @@ function pageConversation() {
       shown = now;
       if (atBottom) scrollDown();  // never pulls away someone reading older messages
     }
-    const listed = await api("GET", "/api/v2/whatsapp/conversations?limit=100");
-    showWindow(listed.items.find((c) => c.phone_number === number));
+    showWindow(messages);
     await markRead();
   };
 
@@ -178,7 +187,10 @@ function pageConversation() {
       scrollDown();
     } catch (error) {
       showError(error);
-      if (error.code === "window_closed") showWindow(null);
+      if (error.code === "window_closed") {
+        $("#window-state").dataset.expires = error.data?.window_expires_at || "";
+        showWindow([]);
+      }
     } finally {
       button.disabled = false;
     }
