@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from herald.auth.endpoints import router as auth_router
 from herald.callback.endpoints import router as callback_router
 from herald.contact.endpoints import router as contact_router
+from herald.conversation.endpoints import router as conversation_router
 from herald.health.endpoints import router as health_router
 from herald.media.endpoints import router as media_router
 from herald.message.endpoints import router as message_router
@@ -24,6 +25,7 @@ ROUTERS = (
     template_router,
     message_router,
     media_router,
+    conversation_router,
     opt_out_router,
     secret_key_router,
     callback_router,

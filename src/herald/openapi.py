@@ -27,6 +27,7 @@ from herald.channel.service import ChannelMissing
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
 from herald.conversation.window import WindowClosed
+from herald.conversation.service import ConversationNotFound
 from herald.deps import SecretKeyNotAllowed, current_user
 from herald.kit.jsend import ErrorBody
 from herald.media.intake import MediaTooLarge, UnsupportedMediaType
@@ -201,6 +202,9 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "rotate_callback_secret": [CallbackNotFound],
     "delete_callback": [CallbackNotFound],
     "list_deliveries": [CallbackNotFound],
+    "list_conversations": [],
+    "conversation_messages": [e.InvalidPhoneNumber, ConversationNotFound],
+    "read_conversation": [e.InvalidPhoneNumber, ConversationNotFound, *PROVIDER],
     "verify_subscription": [VerifyTokenMismatch],
     "receive": [SignatureInvalid],
 }

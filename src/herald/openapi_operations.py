@@ -58,6 +58,9 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v2/webhooks/{callback_id}"): "callbacks_delete",
     ("POST", "/api/v2/webhooks/{callback_id}/rotate-secret"): "callbacks_rotate_secret",
     ("GET", "/api/v2/webhooks/{callback_id}/deliveries"): "callbacks_deliveries_list",
+    ("GET", "/api/v2/whatsapp/conversations"): "conversations_list",
+    ("GET", "/api/v2/whatsapp/conversations/{phone_number}/messages"): "conversations_messages",
+    ("POST", "/api/v2/whatsapp/conversations/{phone_number}/read"): "conversations_read",
     ("GET", "/webhooks/whatsapp"): "meta_webhook_verify",
     ("POST", "/webhooks/whatsapp"): "meta_webhook_receive",
 }

@@ -26,6 +26,7 @@ from herald.kit.clock import FrozenClock, iso_utc
 from herald.media.storage import open_store
 from herald.models import Base, MediaAsset, User
 from tests.conftest import DatabaseUnderTest, add_user, assert_error, login, make_settings
+from tests.conversation.helpers import Customers
 from tests.media import files
 from tests.message.helpers import approved_template
 
@@ -36,6 +37,7 @@ BOB_NUMBERS = {
     "scheduled": "21698000222",
     "bulk": ("21698000333", "21698000444"),
     "opt_out": "21698000555",
+    "conversation": "21698000666",
 }
 ANA_NUMBERS = {
     "contact": "21650111222",
@@ -43,6 +45,7 @@ ANA_NUMBERS = {
     "scheduled": "21650111444",
     "bulk": ("21650111555", "21650111666"),
     "opt_out": "21650333444",
+    "conversation": "21650333555",
 }
 # Ids and numbers nobody has: a refused call must look exactly like a call for one of these.
 NOBODYS = {
@@ -54,6 +57,7 @@ NOBODYS = {
     "number": "21699999999",
     "key_id": 999_999_999,
     "callback_id": 999_999_999,
+    "phone_number": "21699999999",
 }
 SHOP = {"platform_type": "woocommerce", "base_uri": "https://shop.example.com", "name": "x"}
 CALLBACK = {"url": "https://93.184.215.14/hook"}
@@ -67,6 +71,8 @@ OWNED_TABLES = (
     "secret_keys",
     "callback_endpoints",
     "channels",
+    "conversations",
+    "inbound_messages",
 )
 
 
@@ -87,6 +93,7 @@ class Objects:
     opt_out_number: str = ""
     secret_key_id: int = 0
     callback_id: int = 0
+    conversation_number: str = ""  # a customer who wrote to the user
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -131,7 +138,11 @@ async def make_objects(
             headers=auth,
         )
     )["id"]
-    objects.template_id = (await approved_template(db, user, settings, clock.now())).id
+    template = await approved_template(db, user, settings, clock.now())
+    objects.template_id = template.id
+    customers = await Customers.of(client, db, clock, template)
+    await customers.write(numbers["conversation"], "where is my parcel?")
+    objects.conversation_number = numbers["conversation"]
     objects.document_template_id = (
         await approved_template(
             db, user, settings, clock.now(), name="invoice", header_format="DOCUMENT"
@@ -253,6 +264,11 @@ def _callback(w: World) -> list[dict[str, Any]]:
     return [{"callback_id": w.bob.callback_id}]
 
 
+def _conversations(w: World) -> list[dict[str, Any]]:
+    """A customer who wrote to Bob, and one Bob only wrote to."""
+    return [{"phone_number": w.bob.conversation_number}, {"phone_number": BOB_NUMBERS["single"]}]
+
+
 CASES = (
     Case("GET", "/api/contacts/{contact_id}/", "contact_not_found", _contact),
     Case(
@@ -324,6 +340,18 @@ CASES = (
     ),
     Case("DELETE", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
     Case("GET", "/api/v2/webhooks/{callback_id}/deliveries", "callback_not_found", _callback),
+    Case(
+        "GET",
+        "/api/v2/whatsapp/conversations/{phone_number}/messages",
+        "conversation_not_found",
+        _conversations,
+    ),
+    Case(
+        "POST",
+        "/api/v2/whatsapp/conversations/{phone_number}/read",
+        "conversation_not_found",
+        _conversations,
+    ),
 )
 
 
@@ -354,7 +382,12 @@ def test_every_case_fills_every_path_parameter() -> None:
         fake = World(
             ana=Objects(user=User(), auth={}, contact_id=1),
             bob=Objects(
-                user=User(), auth={}, bulk_group_id="g", opt_out_number="1", extra={"bulk": [1]}
+                user=User(),
+                auth={},
+                bulk_group_id="g",
+                opt_out_number="1",
+                conversation_number="1",
+                extra={"bulk": [1]},
             ),
         )
         for params in case.params(fake):
@@ -476,6 +509,7 @@ LIST_ROUTES = {
     "/api/v2/opt-outs": ("number", "opt_out_number"),
     "/api/v2/secret-keys": ("id", "secret_key_id"),
     "/api/v2/webhooks": ("id", "callback_id"),
+    "/api/v2/whatsapp/conversations": ("phone_number", "conversation_number"),
 }
 # GET routes without a path parameter that are not lists of a user's objects.
 NOT_LISTS = {"/healthz", "/readyz", "/metrics", "/api/user/", "/webhooks/whatsapp"}

@@ -38,6 +38,7 @@ from tests.console.helpers import (
     set_message,
     submit_login,
 )
+from tests.conversation.helpers import Customers
 from tests.message.helpers import approved_template
 
 ANA_NUMBERS = ("21650111222", "21650111333", "21650111444", "21650111555")
@@ -53,6 +54,8 @@ PAGES = (
     "/console/channels",
     "/console/keys",
     "/console/callbacks",
+    "/console/conversations",
+    "/console/conversations/{number}",
 )
 WORDS_131026 = (
     "WhatsApp could not deliver it: the number may not be on WhatsApp, or the "
@@ -110,6 +113,8 @@ async def make_owned(
     )
     assert draft.status_code == 201, draft.text
     message = await send_one(client, auth, template.id, numbers[0])
+    customers = await Customers.of(client, db, clock, template)
+    await customers.write(numbers[0], f"{prefix} customer writes")
     group = await send_bulk(client, auth, template.id, list(numbers[1:3]))
     listed = await client.get(
         "/api/whatsapp/", params={"whatsapp_bulk_group_id": group}, headers=auth
@@ -168,7 +173,10 @@ async def bobs(
 def page_paths(owned: Owned) -> list[str]:
     return [
         p.format(
-            template_id=owned.template_id, message_id=owned.message_id, group_id=owned.group_id
+            template_id=owned.template_id,
+            message_id=owned.message_id,
+            group_id=owned.group_id,
+            number=owned.number,
         )
         for p in PAGES
     ]
@@ -282,11 +290,13 @@ async def test_another_users_objects_are_missing_and_never_listed(
         "template": [f"/console/templates/{i}" for i in (bobs.template_id, bobs.draft_id)],
         "message": [f"/console/messages/{i}" for i in (bobs.message_id, *bobs.bulk_ids)],
         "bulk group": [f"/console/groups/{bobs.group_id}"],
+        "conversation": [f"/console/conversations/{BOB_NUMBER}"],
     }
     nobodys = {
         "template": ["/console/templates/999999999"],
         "message": ["/console/messages/999999999"],
         "bulk group": [f"/console/groups/{NOBODYS_GROUP}"],
+        "conversation": ["/console/conversations/21699999999", "/console/conversations/x"],
     }
     for what in missing:
         for path in missing[what] + nobodys[what]:
@@ -303,12 +313,14 @@ async def test_another_users_objects_are_missing_and_never_listed(
         "/console/keys": "anas shop key",
         "/console/callbacks": anas.callback_url,
         "/console/channels": str(100_000_000_000 + anas.user.id),
+        "/console/conversations": ANA_NUMBERS[0],
     }
     bobs_things = (
         "bobs_order",
         "bobs_draft",
         BOB_NUMBER,
         "bobs shop key",
+        "bobs customer writes",
         bobs.callback_url,
         bobs.group_id,
         str(100_000_000_000 + bobs.user.id),
@@ -636,13 +648,15 @@ async def test_pages_reference_nothing_outside_this_host(
         "/console/static/console.css",
         "/console/static/console.js",
         "/console/static/favicon.svg",
+        "/console/static/conversations.js",
     }
     for asset in local:
         assert (await client.get(asset)).status_code == 200, asset
-    # The script talks only to this host too.
-    script = (await client.get("/console/static/console.js")).text
-    assert not re.search(r"""fetch\(\s*["'`]https?:""", script)
-    assert not re.search(r"""["'`]https?://(?!www\.w3\.org/2000/svg)""", script)
+    # The scripts talk only to this host too.
+    for name in ("console.js", "conversations.js"):
+        script = (await client.get(f"/console/static/{name}")).text
+        assert not re.search(r"""fetch\(\s*["'`]https?:""", script)
+        assert not re.search(r"""["'`]https?://(?!www\.w3\.org/2000/svg)""", script)
 
 
 async def test_the_session_cookie_opens_pages_within_its_lifetime_only(

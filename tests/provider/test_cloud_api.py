@@ -121,3 +121,20 @@ async def test_unreachable_and_silent_providers(
         with pytest.raises(ProviderError) as silent:
             await CloudApiProvider(impatient).send_template(access, message)
     assert silent.value.kind is ErrorKind.UNKNOWN_OUTCOME  # it left: never blindly re-sent
+
+
+async def test_a_read_receipt_reaches_the_emulator_and_a_refused_one_is_permanent(
+    emulated: tuple[CloudApiProvider, ChannelAccess, httpx.AsyncClient],
+) -> None:
+    provider, access, control = emulated
+    written = await control.post(
+        "/_emulator/inbound",
+        json={"phone_number_id": "1000", "waba_id": "1000", "from": "21696816277", "text": "hi"},
+    )
+    wamid = written.json()["id"]
+    await provider.mark_read(access, wamid)
+    receipts = (await control.get("/_emulator/read-receipts")).json()
+    assert [(r["phone_number_id"], r["message_id"]) for r in receipts] == [("1000", wamid)]
+    with pytest.raises(ProviderError) as refused:
+        await provider.mark_read(access, "wamid.never-issued")
+    assert (refused.value.kind, refused.value.code) == (ErrorKind.PERMANENT, 100)

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from herald.callback import service as callbacks
 from herald.callback.schemas import CallbackOut
 from herald.channel import repository as channels
+from herald.console.conversations import router as conversations_router
 from herald.console.login import router as login_router
 from herald.console.rendering import (
     CONSOLE,
@@ -149,6 +150,8 @@ async def send_page(
     who: ViewerDep,
     session: SessionDep,
     template_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    to: Annotated[str | None, Query(max_length=32)] = None,
+    country_code: Annotated[str | None, Query(max_length=2)] = None,
 ) -> Response:
     params = PageParams(page=1, limit=100)
     approved, _ = await templates.list_page(session, who.user.id, params, "APPROVED", None, None)
@@ -158,6 +161,8 @@ async def send_page(
         who,
         templates=[TemplateOut.of(t) for t in approved if t.sendable],
         chosen=template_id,
+        to=digits_only(to or ""),  # from a conversation's template picker
+        country_code=(country_code or "TN").upper(),
     )
 
 
@@ -296,4 +301,5 @@ def install_console(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, to_login)
     app.include_router(login_router)
     app.include_router(router)
+    app.include_router(conversations_router)
     app.mount(f"{CONSOLE}/static", StaticFiles(directory=FOLDER / "static"), name="console-static")

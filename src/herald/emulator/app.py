@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald.emulator import control, inbound, media, messages, templates, uploads
+from herald.emulator import control, media, messages, read_receipts, templates, uploads
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.errors import MetaError
 from herald.emulator.state import EmulatorState
@@ -31,6 +32,7 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
     app.state.emulator = EmulatorState(config)
     app.include_router(control.router)
     app.include_router(inbound.router)
+    app.include_router(read_receipts.router)
     app.include_router(templates.router)
     app.include_router(uploads.router)  # before media: /{version}/upload:… is not a media id
     app.include_router(media.router)  # last: its /{version}/{media_id} would shadow nothing else

@@ -230,6 +230,7 @@ async def reset(request: Request) -> dict[str, bool]:
     state.webhooks.log.clear()
     state.refused.clear()
     state.throughput_refused_at.clear()
+    state.read_receipts.clear()
     return {"reset": True}
 
 

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from herald.emulator import read_receipts
 from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
 from herald.emulator.send_free_form import check_window, is_free_form, read_free_form
@@ -79,6 +80,8 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         payload = json.loads(body)
     except ValueError:
         raise MetaError(100, "the body is not JSON") from None
+    if read_receipts.is_receipt(payload):
+        return read_receipts.answer_receipt(state, phone_number_id, payload)
     if config.latency_seconds:
         await asyncio.sleep(config.latency_seconds)
     if random.random() < config.error_rate:  # noqa: S311 - fault injection, not security

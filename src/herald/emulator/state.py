@@ -136,6 +136,10 @@ class EmulatorState:
         # When each customer last wrote to each business number ("phone number id:wa_id" →
         # epoch seconds): free-form sends are refused with 131047 24 h after it.
         self.customer_windows: dict[str, float] = {}
+        # The messages customers sent (wamid → the business number's id): the only ones a read
+        # receipt may name. Receipts accepted, for tests (read_receipts.py).
+        self.inbound_to: dict[str, str] = {}
+        self.read_receipts: list[dict[str, Any]] = []
         self.media: dict[str, EmulatedMedia] = {}
         self.uploads = Uploads()  # Resumable Upload sessions and the header handles they issued
         self._ids = itertools.count(int(time.time()) * 1000)
@@ -184,6 +188,9 @@ class EmulatorState:
         self.customer_windows.update(
             {key: float(body["at"]) for key, body in stored.get("window", {}).items()}
         )
+        self.inbound_to.update(
+            {key: str(body["to"]) for key, body in stored.get("inbound", {}).items()}
+        )
         for key, value in stored.get("knob", {}).items():
             self.config.tune(key, value["value"])
         self._undelivered = store.load_webhooks()
@@ -200,6 +207,7 @@ class EmulatorState:
             self.store.sync(kind, {key: asdict(item) for key, item in collection.items()})
         self.store.sync("phone_number", {k: {"waba_id": v} for k, v in self.phone_wabas.items()})
         self.store.sync("window", {k: {"at": v} for k, v in self.customer_windows.items()})
+        self.store.sync("inbound", {k: {"to": v} for k, v in self.inbound_to.items()})
         knobs = self.config.knobs()
         overridden = {k: v for k, v in knobs.items() if v != self._startup_knobs[k]}
         self.store.sync("knob", {k: {"value": v} for k, v in overridden.items()})
@@ -264,9 +272,14 @@ class EmulatorState:
             return phone_number_id
         return None
 
-    def customer_wrote(self, phone_number_id: str, wa_id: str, at: float | None = None) -> None:
-        """A customer's message opens (or extends) their 24-hour window with the number."""
+    def customer_wrote(
+        self, phone_number_id: str, wa_id: str, at: float | None = None, wamid: str | None = None
+    ) -> None:
+        """A customer's message opens (or extends) their 24-hour window with the number; its
+        ``wamid`` may then be marked read."""
         self.customer_windows[f"{phone_number_id}:{wa_id}"] = time.time() if at is None else at
+        if wamid is not None:
+            self.inbound_to[wamid] = phone_number_id
         self.remember()
 
     def window_open(self, phone_number_id: str, wa_id: str, now: float | None = None) -> bool:

@@ -226,6 +226,10 @@ class Provider(Protocol):
         self, channel: ChannelAccess, name: str, provider_id: str | None = None
     ) -> None: ...
 
+    async def mark_read(self, channel: ChannelAccess, provider_message_id: str) -> None:
+        """A read receipt for a customer's message (and so for the earlier ones)."""
+        ...
+
     async def upload_media(
         self, channel: ChannelAccess, path: Path, mime_type: str, filename: str
     ) -> str: ...

@@ -207,6 +207,19 @@ class CloudApiProvider:
             if exc.subcode != TEMPLATE_NOT_FOUND_SUBCODE:  # already gone is what we wanted
                 raise
 
+    async def mark_read(self, channel: ChannelAccess, provider_message_id: str) -> None:
+        receipt = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": provider_message_id,
+        }
+        try:
+            await self._call(channel, "POST", f"{channel.phone_number_id}/messages", json=receipt)
+        except ProviderError as exc:
+            if exc.kind is ErrorKind.UNKNOWN_OUTCOME:  # a receipt sent twice is harmless
+                exc.kind = ErrorKind.TRANSIENT
+            raise
+
     # --- transport --------------------------------------------------------------------------
 
     async def _call(

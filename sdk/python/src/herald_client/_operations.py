@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, ParamSpec, TypeVar, get_args, overload
 
 from herald_client import _routes_account as account
+from herald_client import _routes_conversations as conversations
 from herald_client import _routes_messaging as messaging
 from herald_client._call import Call
 
@@ -115,14 +116,74 @@ class Operation(Generic[P, T]):
         return warned
 
 
+def _define_methods(cls: type[Any], declared: type[Any]) -> None:
+    """Give ``cls`` (a client class, or a group of one) a real method per operation that
+    ``declared`` lists."""
+    for name, value in vars(declared).items():
+        if isinstance(value, Operation):
+            setattr(cls, name, value.method_for(cls))
+
+
+class ConversationOperations:
+    """``client.conversations``: what customers wrote and your answers, as conversations."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _define_methods(cls, ConversationOperations)
+
+    list = Operation(conversations.list_conversations)
+    messages = Operation(conversations.conversation_messages)
+    read = Operation(conversations.read_conversation)
+
+
+class SyncConversations(ConversationOperations, SyncRunner):
+    def __init__(self, client: SyncRunner) -> None:
+        self._client = client
+
+    def _run(self, call: Call[T]) -> T:
+        return self._client._run(call)
+
+
+class AsyncConversations(ConversationOperations, AsyncRunner):
+    def __init__(self, client: AsyncRunner) -> None:
+        self._client = client
+
+    async def _run(self, call: Call[T]) -> T:
+        return await self._client._run(call)
+
+
+class Group:
+    """A group of methods reached through the client (``client.conversations.list()``), run
+    by that client (its login, retries and transport)."""
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Group: ...
+
+    @overload
+    def __get__(self, client: SyncRunner, owner: type[Any]) -> SyncConversations: ...
+
+    @overload
+    def __get__(self, client: AsyncRunner, owner: type[Any]) -> AsyncConversations: ...
+
+    def __get__(
+        self, client: SyncRunner | AsyncRunner | None, owner: type[Any]
+    ) -> Group | SyncConversations | AsyncConversations:
+        if client is None:
+            return self
+        if isinstance(client, AsyncRunner):
+            return AsyncConversations(client)
+        return SyncConversations(client)
+
+
 class Operations:
     """The methods of both clients, grouped as in Herald's API reference."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name, value in vars(Operations).items():
-            if isinstance(value, Operation):
-                setattr(cls, name, value.method_for(cls))
+        _define_methods(cls, Operations)
+
+    # conversations: client.conversations.list(), .messages(number), .read(number)
+    conversations = Group()
 
     # profile
     get_profile = Operation(account.get_profile)

@@ -391,3 +391,84 @@ class CallbackDelivery(TypedDict):
 # The older, deprecated names (the object was called a webhook): the same types.
 Webhook = Callback
 WebhookCreated = CallbackCreated
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+Direction = Literal["in", "out"]
+
+
+class CursorPagination(TypedDict):
+    """``next_cursor`` is the ``cursor`` argument of the next page; None on the last one."""
+
+    limit: int
+    total: int
+    next_cursor: str | None
+
+
+class CursorPage(TypedDict, Generic[T]):
+    """One page of a list walked by cursor (conversations and their messages)."""
+
+    items: list[T]
+    pagination: CursorPagination
+
+
+class ConversationContact(TypedDict):
+    id: int
+    name: str | None
+
+
+class LastMessage(TypedDict):
+    direction: Direction
+    id: int
+    type: str  # "template", or a free-form or inbound kind ("text", "image", ...)
+    text: str | None  # a preview: the text, a caption, a template's name
+    at: str
+
+
+class ConversationSummary(TypedDict):
+    """One customer who wrote: ``window_open`` says whether free-form messages may go now
+    (until ``window_expires_at``, 24 h after their last message)."""
+
+    phone_number: str
+    contact: ConversationContact | None
+    unread_count: int
+    last_inbound_at: str
+    window_open: bool
+    window_expires_at: str
+    last_message: LastMessage | None
+
+
+class MessageMedia(TypedDict):
+    """``url`` is Herald's copy (fetch it with your credentials); None while it is fetched."""
+
+    id: int | None
+    url: str | None
+    status: Literal["stored", "pending", "failed"]
+
+
+class ConversationMessage(TypedDict):
+    """One message of a conversation: ``in`` the customer's, ``out`` yours (with ``status``)."""
+
+    direction: Direction
+    id: int
+    type: str
+    text: str | None
+    payload: str | None  # a quick-reply tap's payload, an interactive reply's id
+    details: dict[str, object] | None
+    media: MessageMedia | None
+    reply_to: int | None
+    template_name: str | None
+    status: MessageState | None
+    error_code: str | None
+    at: str
+    sent_at: str | None
+    delivered_at: str | None
+    read_at: str | None
+    failed_at: str | None
+
+
+class ConversationRead(TypedDict):
+    phone_number: str
+    marked_read: int
+    read_receipt_for: int | None  # the inbound message Meta got a receipt for
