@@ -82,7 +82,17 @@ async def get_media(media_id: MediaId, user: CurrentUser, session: SessionDep) -
 @router.get(
     CONTENT_PATH,
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {"schema": FILE_SCHEMA}}}},
+    responses={
+        200: {
+            "description": "The file's bytes, with the file's own type (image/png, "
+            "application/pdf, audio/ogg ...).",
+            # octet-stream first: what generated clients read it as (bytes).
+            "content": {
+                "application/octet-stream": {"schema": FILE_SCHEMA},
+                "*/*": {"schema": FILE_SCHEMA},
+            },
+        }
+    },
 )
 async def get_media_content(
     media_id: MediaId, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
