@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Row
 
 from herald.kit.clock import iso_utc
-from herald.message.schemas import MessageError, MessageOut, MessageState
+from herald.message.schemas import MessageError, MessageOut, MessageState, MessageType
 from herald.models import Message
 from herald.models.message import TEMPLATE
 
@@ -26,7 +26,7 @@ def message_out(message: Message | Row[Any]) -> MessageOut:
     return MessageOut(
         id=message.id,
         whatsapp_bulk_group_id=message.whatsapp_bulk_group_id,
-        type=message.kind or TEMPLATE,
+        type=cast(MessageType, message.kind or TEMPLATE),
         template_id=message.template_id,
         template_name=message.template_name,
         contact_id=message.contact_id,

@@ -222,6 +222,9 @@ def _fingerprinted(recipient: dict[str, Any]) -> dict[str, Any]:
 _BULK_SEND = TypeAdapter(BulkSend)
 
 
+MessageType = Literal["template", "text", "image", "video", "audio", "document", "interactive"]
+
+
 class MessageError(BaseModel):
     code: str
     title: str | None
@@ -231,9 +234,9 @@ class MessageError(BaseModel):
 class MessageOut(ApiObject):
     id: int
     whatsapp_bulk_group_id: str
-    # "template", or a free-form message's type (text, image, video, audio, document,
-    # interactive); a free-form message has no template_id and an empty template_name.
-    type: str
+    # A free-form message (any type but "template") has no template_id and an empty
+    # template_name.
+    type: MessageType
     template_id: int | None
     template_name: str
     contact_id: int | None
