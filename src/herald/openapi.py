@@ -26,8 +26,8 @@ from herald.callback.service import CallbackExists, CallbackNotFound
 from herald.channel.service import ChannelMissing
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
-from herald.conversation.window import WindowClosed
 from herald.conversation.service import ConversationNotFound
+from herald.conversation.window import WindowClosed
 from herald.deps import SecretKeyNotAllowed, current_user
 from herald.kit.jsend import ErrorBody
 from herald.media.intake import MediaTooLarge, UnsupportedMediaType

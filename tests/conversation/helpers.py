@@ -19,7 +19,9 @@ from tests.meta_webhook.test_failed_status import delivery
 _wamids = itertools.count(1)
 
 
-def text_message(number_id: str, sender: str, wamid: str, text: str) -> dict[str, Any]:
+def text_message(
+    number_id: str, sender: str, wamid: str, text: str, timestamp: str = "1700000000"
+) -> dict[str, Any]:
     return {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550000000", "phone_number_id": number_id},
@@ -28,7 +30,7 @@ def text_message(number_id: str, sender: str, wamid: str, text: str) -> dict[str
             {
                 "from": sender,
                 "id": wamid,
-                "timestamp": "1700000000",
+                "timestamp": timestamp,
                 "type": "text",
                 "text": {"body": text},
             }
@@ -59,10 +61,15 @@ class Customers:
             assert channel is not None
             return cls(client, db, clock, channel.waba_id, channel.phone_number_id)
 
+    def timestamp(self) -> str:
+        """Meta's timestamp of a message written now (whole seconds)."""
+        return str(int(self.clock.now().timestamp()))
+
     async def write(self, sender: str, text: str) -> str:
         wamid = f"wamid.conv-{next(_wamids)}"
         body = delivery(
-            self.waba_id, [("messages", text_message(self.number_id, sender, wamid, text))]
+            self.waba_id,
+            [("messages", text_message(self.number_id, sender, wamid, text, self.timestamp()))],
         )
         answer = await self.client.post("/webhooks/whatsapp", content=body, headers=sign(body))
         assert answer.is_success, answer.text

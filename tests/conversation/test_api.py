@@ -94,7 +94,8 @@ async def test_the_list_shows_who_wrote_last_first_and_pages_without_gaps(
     assert first["pagination"]["limit"] == 3
     top = first["items"][0]
     assert top["unread_count"] == 2
-    assert top["contact"] is None
+    # The customer's first message made them a contact, named from their WhatsApp profile.
+    assert top["contact"]["name"] == "Customer"
     assert top["last_message"]["direction"] == "in"
     assert top["last_message"]["text"] == "still there?"
     assert top["last_message"]["type"] == "text"

@@ -130,7 +130,10 @@ async def record_inbound(
         "reply_to_message_id": reply_to,
         "provider_media_id": media.provider_media_id if media else None,
         "media_status": MEDIA_PENDING if media else None,
-        "received_at": at,
+        # When Herald took it, as an outbound message's time is when Herald took that: a
+        # conversation is ordered by them (Meta's timestamp counts whole seconds, and would put
+        # a reply before the template it answers within the same second).
+        "received_at": now,
     }
     inbound_id = await repository.add_inbound(session, values)
     if inbound_id is None:

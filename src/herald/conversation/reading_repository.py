@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Contact, Conversation, InboundMessage, Message
 
-
 CONVERSATION_COLUMNS = (
     Conversation.id,
     Conversation.channel_id,

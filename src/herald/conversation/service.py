@@ -137,9 +137,7 @@ async def summary(
     if not rows:
         return None
     row = rows[0]
-    outbound = await reading.outbound_by_ids(
-        session, [row.last_out_id] if row.last_out_id else []
-    )
+    outbound = await reading.outbound_by_ids(session, [row.last_out_id] if row.last_out_id else [])
     inbound = await reading.inbound_by_ids(session, [row.last_in_id] if row.last_in_id else [])
     item = _conversation(row, next(iter(outbound), None), next(iter(inbound), None), now)
     return ConversationOut.model_validate(item)
@@ -227,7 +225,6 @@ def _order(message: dict[str, Any]) -> tuple[datetime, int, int]:
 
 def _outbound(row: Row[Any]) -> dict[str, Any]:
     content: dict[str, Any] = row.content or {}
-    media_id = row.header_media_id or _int(content.get("media_id"))
     is_template = row.kind == TEMPLATE
     return {
         "direction": "out",
@@ -236,11 +233,7 @@ def _outbound(row: Row[Any]) -> dict[str, Any]:
         "text": None if is_template else _outbound_text(content),
         "payload": None,
         "details": None,
-        "media": (
-            {"id": media_id, "url": media_url(media_id), "status": MEDIA_STORED}
-            if media_id is not None
-            else None
-        ),
+        "media": _outbound_media(row.header_media_id, content),
         "reply_to": _int(content.get("reply_to")),
         "template_name": row.template_name if is_template else None,
         "status": row.state,
@@ -254,19 +247,22 @@ def _outbound(row: Row[Any]) -> dict[str, Any]:
 
 
 def _outbound_text(content: dict[str, Any]) -> str | None:
-    """A free-form message's words: its text's body, a media's caption, an interactive body."""
-    for key in ("body", "text", "caption"):
-        value = content.get(key)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict) and isinstance(value.get("body"), str):
-            return str(value["body"])
-        if isinstance(value, dict) and isinstance(value.get("text"), str):
-            return str(value["text"])
-    interactive = content.get("interactive")
-    if isinstance(interactive, dict):
-        return _outbound_text(interactive)
+    """A free-form message's words (as message/free_form.py stores them): its text's body, a
+    file's caption, an interactive message's body."""
+    text, media, interactive = (content.get(k) or {} for k in ("text", "media", "interactive"))
+    for words in (text.get("body"), media.get("caption"), interactive.get("body")):
+        if isinstance(words, str):
+            return words
     return None
+
+
+def _outbound_media(header_media_id: int | None, content: dict[str, Any]) -> dict[str, Any] | None:
+    """A template's header file or a free-form message's file: Herald's copy, or the https
+    link the provider fetched it from."""
+    if header_media_id is not None:
+        return {"id": header_media_id, "url": media_url(header_media_id), "status": MEDIA_STORED}
+    link = (content.get("media") or {}).get("link") or content.get("header_media_url")
+    return {"id": None, "url": link, "status": MEDIA_STORED} if isinstance(link, str) else None
 
 
 def _int(value: object) -> int | None:

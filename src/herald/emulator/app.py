@@ -9,8 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from herald.emulator import control, inbound, media, messages, templates, uploads
-from herald.emulator import control, media, messages, read_receipts, templates, uploads
+from herald.emulator import control, inbound, media, messages, read_receipts, templates, uploads
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.errors import MetaError
 from herald.emulator.state import EmulatorState

@@ -228,9 +228,7 @@ async def inbound(request: Request) -> dict[str, str] | JSONResponse:
         message = message_of(state, body, wamid)
     except BadInbound as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
-    state.customer_wrote(
-        phone_number_id, message["from"], float(message["timestamp"]), wamid=wamid
-    )
+    state.customer_wrote(phone_number_id, message["from"], float(message["timestamp"]), wamid=wamid)
     name = body.get("profile_name") if isinstance(body.get("profile_name"), str) else "Customer"
     state.webhooks.enqueue(
         waba_id,
