@@ -1,7 +1,9 @@
 """What Herald needs from a WhatsApp provider, and how provider failures are classified.
 
-Only ``cloud_api.py`` (requests and answers), ``events.py`` (webhooks) and ``errors.py`` (error
-codes) know Meta's JSON; the rest of Herald speaks these types.
+Only ``cloud_api.py`` (requests and answers, with the JSON of ``template_json.py``,
+``send_json.py``, ``free_form.py`` and ``media_download.py``), ``events.py`` and ``inbound.py``
+(webhooks) and ``errors.py`` (error codes) know Meta's JSON; the rest of Herald speaks these
+types.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Meta's send body for a free-form message (text, media, interactive), inside the customer's
-24-hour window: ``cloud_api.send_payload`` hands a message with ``free_form`` to ``payload``.
+24-hour window: ``send_json.send_payload`` hands a message with ``free_form`` to ``payload``.
 
 The shapes are Meta's OpenAPI (v23.0): ``TextMessage``, ``ImageMessage`` / ``VideoMessage`` /
 ``AudioMessage`` / ``DocumentMessage`` (``MediaObject``), ``InteractiveMessage``
