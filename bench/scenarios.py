@@ -32,7 +32,7 @@ from bench.procs import (
     start_worker,
 )
 from bench.setup import Account, token
-from herald.emulator.state import Bucket
+from herald.emulator.records import Bucket
 
 Figures = dict[str, float]
 

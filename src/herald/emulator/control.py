@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from herald.emulator.records import EmulatedTemplate
 from herald.emulator.seeding import check_seed
-from herald.emulator.state import EmulatedTemplate, EmulatorState
+from herald.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/_emulator")
 

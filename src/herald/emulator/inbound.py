@@ -23,7 +23,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from herald.emulator.state import EmulatedMedia, EmulatorState
+from herald.emulator.records import EmulatedMedia
+from herald.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/_emulator")
 

@@ -14,7 +14,8 @@ from starlette.datastructures import UploadFile
 
 from herald.emulator.auth import require_token
 from herald.emulator.errors import MetaError
-from herald.emulator.state import EmulatedMedia, EmulatorState
+from herald.emulator.records import EmulatedMedia
+from herald.emulator.state import EmulatorState
 
 router = APIRouter(dependencies=[Depends(require_token)])
 

@@ -17,10 +17,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from herald.emulator import read_receipts
 from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
+from herald.emulator.records import EmulatedMessage
 from herald.emulator.send_free_form import check_window, is_free_form, read_free_form
 from herald.emulator.send_shape import Refused, read_send
 from herald.emulator.send_template import check_against_template, link_failure
-from herald.emulator.state import EmulatedMessage, EmulatorState
+from herald.emulator.state import EmulatorState
 from herald.kit.plain_asgi import read_body
 
 UNAVAILABLE = {"PAUSED": 132015, "DISABLED": 132016}

@@ -9,6 +9,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from herald.emulator.records import EmulatedTemplate
 from herald.emulator.send_shape import (
     INVALID_PARAMETER,
     PARAMETER_MISSING,
@@ -17,7 +18,7 @@ from herald.emulator.send_shape import (
     SentTemplate,
     button_index,
 )
-from herald.emulator.state import EmulatedTemplate, EmulatorState
+from herald.emulator.state import EmulatorState
 
 PARAMETER_COUNT_MISMATCH = 132000
 FORMAT_MISMATCH = 132012

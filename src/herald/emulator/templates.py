@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from herald.emulator.auth import require_token
 from herald.emulator.errors import MetaError
-from herald.emulator.state import EmulatedTemplate, EmulatorState
+from herald.emulator.records import EmulatedTemplate
+from herald.emulator.state import EmulatorState
 from herald.emulator.template_rules import check_template
 from herald.emulator.uploads import uploads_of
 
