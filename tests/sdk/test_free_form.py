@@ -31,15 +31,17 @@ async def test_send_text_and_an_interactive_message_reach_read(
 ) -> None:
     number = await number_id(live, live_sdk)
     with pytest.raises(Conflict) as closed:
-        await live_sdk.send_text(SAM, "TN", "Before the customer wrote")
+        await live_sdk.messages.send_text(SAM, "TN", "Before the customer wrote")
     assert closed.value.code == "window_closed"
     assert closed.value.data == {"window_expires_at": None}
 
     inbound_id, _ = await customer_writes(live, number)
-    text = await live_sdk.send_text(SAM, "TN", "It left this morning.", reply_to=inbound_id)
+    text = await live_sdk.messages.send_text(
+        SAM, "TN", "It left this morning.", reply_to=inbound_id
+    )
     assert text["message"]["type"] == "text"
     assert text["message"]["template_id"] is None
-    buttons = await live_sdk.send_free_form(
+    buttons = await live_sdk.messages.send_free_form(
         SAM,
         "TN",
         "interactive",
@@ -61,7 +63,7 @@ async def test_send_text_and_an_interactive_message_reach_read(
     assert [m["type"] for m in listed["items"]] == ["interactive", "text"]
 
     with pytest.raises(BadRequest) as refused:
-        await live_sdk.send_text(SAM, "TN", "x" * 4097)
+        await live_sdk.messages.send_text(SAM, "TN", "x" * 4097)
     assert refused.value.code == "validation_failed"
 
 
@@ -75,8 +77,10 @@ async def test_the_sync_client_sends_a_text_and_a_file(
         with HeraldClient(
             str(live.herald.base_url), email="ana@example.com", password=PASSWORD
         ) as sdk:
-            text = sdk.send_text(SAM, "TN", "See https://example.com/t/1", preview_url=True)
-            image = sdk.send_free_form(
+            text = sdk.messages.send_text(
+                SAM, "TN", "See https://example.com/t/1", preview_url=True
+            )
+            image = sdk.messages.send_free_form(
                 SAM, "TN", "image", {"link": "https://example.com/p.png", "caption": "Yours"}
             )
             return [text["message"]["id"], image["message"]["id"]]

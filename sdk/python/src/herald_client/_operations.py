@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, ParamSpec, TypeVar, get_args, overload
+from typing import Any, Generic, ParamSpec, TypeVar, cast, get_args, overload
 
 from herald_client import _routes_account as account
 from herald_client import _routes_conversations as conversations
@@ -124,6 +124,13 @@ def _define_methods(cls: type[Any], declared: type[Any]) -> None:
             setattr(cls, name, value.method_for(cls))
 
 
+class _Bound:
+    """A group's methods run by the client that reached them (its login, retries, transport)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+
 class ConversationOperations:
     """``client.conversations``: what customers wrote and your answers, as conversations."""
 
@@ -136,43 +143,65 @@ class ConversationOperations:
     read = Operation(conversations.read_conversation)
 
 
-class SyncConversations(ConversationOperations, SyncRunner):
-    def __init__(self, client: SyncRunner) -> None:
-        self._client = client
+class MessageOperations:
+    """``client.messages``: free-form messages inside a customer's 24-hour window."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _define_methods(cls, MessageOperations)
+
+    send_text = Operation(messaging.send_text)
+    send_free_form = Operation(messaging.send_free_form)
+
+
+class SyncConversations(ConversationOperations, _Bound, SyncRunner):
     def _run(self, call: Call[T]) -> T:
-        return self._client._run(call)
+        return cast(SyncRunner, self._client)._run(call)
 
 
-class AsyncConversations(ConversationOperations, AsyncRunner):
-    def __init__(self, client: AsyncRunner) -> None:
-        self._client = client
-
+class AsyncConversations(ConversationOperations, _Bound, AsyncRunner):
     async def _run(self, call: Call[T]) -> T:
-        return await self._client._run(call)
+        return await cast(AsyncRunner, self._client)._run(call)
 
 
-class Group:
+class SyncMessages(MessageOperations, _Bound, SyncRunner):
+    def _run(self, call: Call[T]) -> T:
+        return cast(SyncRunner, self._client)._run(call)
+
+
+class AsyncMessages(MessageOperations, _Bound, AsyncRunner):
+    async def _run(self, call: Call[T]) -> T:
+        return await cast(AsyncRunner, self._client)._run(call)
+
+
+S = TypeVar("S")
+A = TypeVar("A")
+
+
+class Group(Generic[S, A]):
     """A group of methods reached through the client (``client.conversations.list()``), run
-    by that client (its login, retries and transport)."""
+    by that client: ``sync`` wraps the sync client, ``async_`` the async one."""
+
+    def __init__(self, sync: Callable[[SyncRunner], S], async_: Callable[[AsyncRunner], A]):
+        self._sync, self._async = sync, async_
 
     @overload
-    def __get__(self, client: None, owner: type[Any]) -> Group: ...
+    def __get__(self, client: None, owner: type[Any]) -> Group[S, A]: ...
 
     @overload
-    def __get__(self, client: SyncRunner, owner: type[Any]) -> SyncConversations: ...
+    def __get__(self, client: SyncRunner, owner: type[Any]) -> S: ...
 
     @overload
-    def __get__(self, client: AsyncRunner, owner: type[Any]) -> AsyncConversations: ...
+    def __get__(self, client: AsyncRunner, owner: type[Any]) -> A: ...
 
     def __get__(
         self, client: SyncRunner | AsyncRunner | None, owner: type[Any]
-    ) -> Group | SyncConversations | AsyncConversations:
+    ) -> Group[S, A] | S | A:
         if client is None:
             return self
         if isinstance(client, AsyncRunner):
-            return AsyncConversations(client)
-        return SyncConversations(client)
+            return self._async(client)
+        return self._sync(client)
 
 
 class Operations:
@@ -183,7 +212,9 @@ class Operations:
         _define_methods(cls, Operations)
 
     # conversations: client.conversations.list(), .messages(number), .read(number)
-    conversations = Group()
+    conversations = Group(SyncConversations, AsyncConversations)
+    # free-form messages: client.messages.send_text(...), .send_free_form(...)
+    messages = Group(SyncMessages, AsyncMessages)
 
     # profile
     get_profile = Operation(account.get_profile)
@@ -208,8 +239,6 @@ class Operations:
     send_v1 = Operation(messaging.send_v1)
     send_to_contact = Operation(messaging.send_to_contact)
     send_bulk = Operation(messaging.send_bulk)
-    send_text = Operation(messaging.send_text)
-    send_free_form = Operation(messaging.send_free_form)
 
     # history
     list_messages = Operation(messaging.list_messages)
