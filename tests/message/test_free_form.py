@@ -80,7 +80,13 @@ async def customer_writes(
 ) -> int:
     """The customer's message reaches Herald (a signed webhook, processed at ``clock``'s now):
     their window opens. Returns the inbound message's id."""
-    value = written(channel.phone_number_id, wamid, "where is my parcel?", "Sam")
+    value = written(
+        channel.phone_number_id,
+        wamid,
+        "where is my parcel?",
+        "Sam",
+        sent_at=int(clock.now().timestamp()),  # Meta's time of writing: the window runs from it
+    )
     value["messages"][0]["from"] = value["contacts"][0]["wa_id"] = sender
     body = delivery(channel.waba_id, [("messages", value)])
     answer = await client.post("/webhooks/whatsapp", content=body, headers=sign(body))

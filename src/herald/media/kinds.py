@@ -55,6 +55,14 @@ ACCEPTED: dict[str, MediaKind] = {
     for mime in mimes
 }
 
+# Meta's "Supported media types" of a free-form message of each type: the kinds above, and
+# audio (which no template header takes, so the upload route does not accept it yet).
+AUDIO_TYPES = ("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg")
+SENDABLE_TYPES: dict[str, frozenset[str]] = {
+    kind: frozenset(m for m, accepted in ACCEPTED.items() if accepted.kind == kind)
+    for kind in ("image", "video", "document")
+} | {"audio": frozenset(AUDIO_TYPES)}
+
 # What Meta takes as a DOCUMENT header, in a template's sample and in its sends: PDF only
 # (the other document types above upload fine but Meta refuses them in a header).
 HEADER_DOCUMENT_TYPE = "application/pdf"

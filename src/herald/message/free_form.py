@@ -25,6 +25,7 @@ from herald.conversation.window import WindowClosed, is_open, window_expires_at
 from herald.errors import HeraldError, NotFound, ValidationFailed
 from herald.kit.phone import normalise
 from herald.media import service as media_service
+from herald.media.kinds import SENDABLE_TYPES
 from herald.media.service import MediaNotFound
 from herald.message import free_form_repository, intake_repository, repository
 from herald.message.free_form_schemas import (
@@ -34,30 +35,11 @@ from herald.message.free_form_schemas import (
     MediaPart,
     SendFreeForm,
 )
-from herald.message.service import SendPolicy
+from herald.message.service import SendPolicy, queued_columns
 from herald.message.validation import RecipientOptedOut
 from herald.models import MediaAsset, Message
-from herald.models.message import QUEUED, TRANSACTIONAL
+from herald.models.message import TRANSACTIONAL
 
-# The files each type takes, by MIME type (Meta's "Supported media types": images 5 MB, videos
-# and audio 16 MB, documents 100 MB; Herald's media store holds no larger file of each kind).
-MEDIA_MIME_TYPES: dict[str, frozenset[str]] = {
-    "image": frozenset({"image/jpeg", "image/png"}),
-    "video": frozenset({"video/mp4", "video/3gpp"}),
-    "audio": frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
-    "document": frozenset(
-        {
-            "text/plain",
-            "application/pdf",
-            "application/msword",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "application/vnd.ms-excel",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/vnd.ms-powerpoint",
-            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        }
-    ),
-}
 PARTS = ("text", *MEDIA_TYPES, "interactive")
 
 
@@ -178,7 +160,7 @@ def _unique(field: str, what: str, values: list[str]) -> None:
 
 def check_asset(kind: str, asset: MediaAsset) -> None:
     """The caller's file fits a message of ``kind``: the same kind, of a type Meta takes."""
-    if asset.kind != kind or asset.mime_type not in MEDIA_MIME_TYPES[kind]:
+    if asset.kind != kind or asset.mime_type not in SENDABLE_TYPES[kind]:
         raise MediaTypeMismatch(
             f"A {kind} message cannot carry media {asset.id} ({asset.mime_type}).",
             data={"field": f"{kind}.media_id", "media_type": asset.kind},
@@ -215,23 +197,13 @@ async def send(
     if not is_open(expires_at, now):
         raise WindowClosed.since(expires_at)
     row = {
-        "user_id": user_id,
-        "channel_id": channel.id,
+        **queued_columns(user_id, channel.id, TRANSACTIONAL, None, policy, now),
         "template_id": None,
         "kind": body.type,
         "template_name": "",
         "template_language": "",
         "contact_id": None,
         "whatsapp_bulk_group_id": str(uuid.uuid4()),
-        "priority": TRANSACTIONAL,
-        "state": QUEUED,
-        "created_at": now,
-        "scheduled_at": None,
-        "next_attempt_at": now,
-        "deadline_at": now + policy.deadline,
-        "attempts": 0,
-        "pair_rate_hits": 0,
-        "updated_at": now,
         "phone_number": phone.digits,
         "country_code": phone.country_code,
         "content": content,

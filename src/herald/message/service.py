@@ -105,16 +105,31 @@ def common_columns(
     now: datetime,
     contact_id: int | None = None,
 ) -> dict[str, Any]:
-    """A new message's columns that every recipient of one send shares."""
-    due = scheduled_at or now
+    """A new template message's columns that every recipient of one send shares."""
     return {
-        "user_id": user_id,
-        "channel_id": template.channel_id,
+        **queued_columns(user_id, template.channel_id, priority, scheduled_at, policy, now),
         "template_id": template.id,
         "template_name": template.name,
         "template_language": template.language,
         "contact_id": contact_id,
         "whatsapp_bulk_group_id": group_id,
+    }
+
+
+def queued_columns(
+    user_id: int,
+    channel_id: int | None,
+    priority: int,
+    scheduled_at: datetime | None,
+    policy: SendPolicy,
+    now: datetime,
+) -> dict[str, Any]:
+    """A new message's columns as the queue needs them, whatever the message (template or
+    free-form)."""
+    due = scheduled_at or now
+    return {
+        "user_id": user_id,
+        "channel_id": channel_id,
         "priority": priority,
         "state": QUEUED,
         "created_at": now,
