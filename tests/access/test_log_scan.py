@@ -421,9 +421,12 @@ def drive(
         finals = {(m["id"], m["state"]) for m in messages}
 
         def delivered() -> bool:
+            bodies = [json.loads(r.body) for r in list(received)]
+            # The callback takes every event: the STOP reply's message.received too.
             seen = {
-                (json.loads(r.body)["data"]["id"], json.loads(r.body)["data"]["state"])
-                for r in list(received)
+                (b["data"]["id"], b["data"]["state"])
+                for b in bodies
+                if b["type"] == "message.status"
             }
             return finals <= seen
 

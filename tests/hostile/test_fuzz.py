@@ -310,6 +310,14 @@ async def test_every_answer_is_jsend_and_never_a_5xx(
         and answer.headers["content-type"].startswith("text/plain")
     ):
         return  # the handshake echoes hub.challenge as text
+    if (
+        operation.label == "GET /api/v2/whatsapp/media/{media_id}/content"
+        and answer.status_code == 200
+    ):
+        # A file's bytes, as its type says (the fixture's file is the PDF uploaded above).
+        assert answer.headers["content-type"] == "application/pdf", answer.headers
+        assert answer.content == files.pdf()
+        return
     login = frozenset({"token"}) if operation.label == "POST /api/login_check" else frozenset()
     problem = jsend_problem(answer, extra_success_keys=login)
     assert not problem, f"{problem}\nrequest: {case.as_curl_command()}"

@@ -68,7 +68,9 @@ async def graph() -> AsyncIterator[Graph]:
         )
     )
     recorder = Recorder(app)
-    async with serve_app(recorder) as url, new_session(5) as http:
+    # Sized for a loaded machine (as the live fixture's provider): the point here is each
+    # request's shape, and a template with a sample file makes three requests.
+    async with serve_app(recorder) as url, new_session(30) as http:
         access = ChannelAccess(url, "v23.0", "1000", "1000", TOKEN, app_id="100000000000000")
         async with httpx.AsyncClient(base_url=url) as control:
             yield Graph(CloudApiProvider(http), access, control, recorder)
