@@ -19,6 +19,12 @@ TEMPLATES = "/api/v2/whatsapp/templates"
 MESSAGES = "/api/v2/whatsapp/messages"
 
 SendAt = Annotated[str | None, typer.Option(help="ISO 8601 time to send at.")]
+To = Annotated[str, typer.Option(help="Recipient: digits with the dial code.")]
+CountryCode = Annotated[str, typer.Option(help="ISO 3166 alpha-2, e.g. TN.")]
+IdempotencyKey = Annotated[
+    str | None,
+    typer.Option(help="Send at most once: the same key again within 24 h sends nothing new."),
+]
 
 
 def _template(remote: Remote, template_id: int) -> dict[str, Any]:
@@ -28,8 +34,8 @@ def _template(remote: Remote, template_id: int) -> dict[str, Any]:
 
 def send(
     template_id: Annotated[int, typer.Argument(help="The APPROVED template's id.")],
-    to: Annotated[str, typer.Option(help="Recipient: digits with the dial code.")],
-    country_code: Annotated[str, typer.Option(help="ISO 3166 alpha-2, e.g. TN.")],
+    to: To,
+    country_code: CountryCode,
     param: Annotated[
         list[str] | None, typer.Option(help="A body parameter, in order (repeat).")
     ] = None,
@@ -47,10 +53,7 @@ def send(
         str | None, typer.Option(help="The one-time code, for an AUTHENTICATION template.")
     ] = None,
     send_at: SendAt = None,
-    idempotency_key: Annotated[
-        str | None,
-        typer.Option(help="Send at most once: the same key again within 24 h sends nothing new."),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
     as_json: JsonOutput = False,
     url: Url = DEFAULT_URL,
     email: Email = None,
@@ -81,8 +84,8 @@ def send(
 
 
 def send_text(
-    to: Annotated[str, typer.Option(help="Recipient: digits with the dial code.")],
-    country_code: Annotated[str, typer.Option(help="ISO 3166 alpha-2, e.g. TN.")],
+    to: To,
+    country_code: CountryCode,
     body: Annotated[str, typer.Argument(help="The text, at most 4,096 characters.")],
     preview_url: Annotated[
         bool, typer.Option(help="Show a preview of the first link in the text.")
@@ -90,10 +93,7 @@ def send_text(
     reply_to: Annotated[
         int | None, typer.Option(help="The id of the customer's message this answers.")
     ] = None,
-    idempotency_key: Annotated[
-        str | None,
-        typer.Option(help="Send at most once: the same key again within 24 h sends nothing new."),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
     as_json: JsonOutput = False,
     url: Url = DEFAULT_URL,
     email: Email = None,
