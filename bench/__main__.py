@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import channels as ch
 from bench import cli_start as c
 from bench import history as h
 from bench import scenarios as s
@@ -188,6 +189,13 @@ def wakeup(results: dict[str, object], runs: int, quick: bool) -> None:
         results[f"wakeup_{kind}"] = wk.wakeup(kind, quick)
 
 
+def channels(results: dict[str, object], runs: int, quick: bool) -> None:
+    """Issue 23: 20 channels paced at 50/s each by two workers, beside one channel alone."""
+    figures = ch.many_channels(seconds=10 if quick else 20)
+    results["channels_one"] = figures["one_channel"]
+    results["channels_many"] = figures["many_channels"]
+
+
 SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "intake": intake_and_ingest,
     "single-sends": single_sends,
@@ -198,6 +206,7 @@ SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
     "history": history,
     "cli": cli,
     "wakeup": wakeup,
+    "channels": channels,
 }
 
 
@@ -381,6 +390,21 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
             and k["behind_bulk_p99_ms"] < 1000
             and k["bulk_after_each_min"] > 0,
         )
+    one, many = get("channels_one"), get("channels_many")
+    row(
+        "10",
+        f"{many['channels']:.0f} channels at {many['rate']:.0f}/s each, two workers (PostgreSQL)",
+        "each within 2%, no 130429, worker CPU a message ≤ one channel's",
+        f"worst channel {many['worst_deviation_percent']:.1f}% off (median "
+        f"{many['median_deviation_percent']:.1f}%), {int(many['refused_130429'])} × 130429, "
+        f"{many['sent']:,.0f} of {many['expected']:,.0f} sent; worker CPU a message "
+        f"{many['worker_cpu_ms']:.2f} ms against {one['worker_cpu_ms']:.2f} ms with one channel "
+        f"({one['worst_deviation_percent']:.1f}% off)",
+        many["worst_deviation_percent"] <= 2
+        and many["refused_130429"] == 0
+        and many["sent"] >= many["expected"]
+        and many["worker_cpu_ms"] <= one["worker_cpu_ms"],
+    )
     lines += [
         "",
         "<details><summary>Raw figures</summary>",

@@ -1,0 +1,89 @@
+"""Issue 23's bench: many channels on one PostgreSQL, each paced at its own rate, two workers.
+
+Every channel must keep within 2% of its rate with no 130429, and adding channels must not
+add worker CPU per message: the same send at the same per-channel rate is run with one channel
+first, then with ``channels``, on the same processes' code, one after the other in one run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+import httpx
+
+from bench.procs import Process, Stack, start_worker
+from bench.scenarios import Figures, _api, bulk_intake_partial, stack
+from bench.setup import Account, prepare
+
+
+def _send_paced(
+    installation: Stack, accounts: list[Account], rate: int, seconds: int, workers: int
+) -> Figures:
+    """Queue ``rate * seconds`` messages on each account's channel, start ``workers`` workers,
+    and measure each channel's achieved rate and the workers' CPU a message."""
+    api, emulator = installation.api, installation.emulator
+    assert api is not None and emulator.url is not None
+    httpx.patch(
+        f"{emulator.url}/_emulator/config", json={"throughput_per_second": rate}, timeout=30
+    ).raise_for_status()
+    per_channel = rate * seconds
+    for account in accounts:
+        bulk_intake_partial(api, account, per_channel)
+    total = per_channel * len(accounts)
+    processes = [start_worker(installation) for _ in range(workers)]
+    deadline = time.perf_counter() + seconds * 4 + 60
+    # The workers' CPU from their first message on (not their start-up's imports).
+    first: tuple[int, float] | None = None
+    while True:
+        stats = httpx.get(f"{emulator.url}/_emulator/stats", timeout=30).json()
+        if first is None and stats["accepted"] > 0:
+            first = stats["accepted"], _cpu(processes)
+        if stats["accepted"] >= total or time.perf_counter() > deadline:
+            break
+        time.sleep(0.5)
+    assert first is not None, "nothing was sent"
+    worker_cpu_ms = (_cpu(processes) - first[1]) * 1000 / max(1, stats["accepted"] - first[0])
+    for process in processes:
+        process.stop()
+    installation.worker = None
+    received = httpx.get(f"{emulator.url}/_emulator/messages", timeout=120).json()
+    httpx.post(f"{emulator.url}/_emulator/reset", timeout=30).raise_for_status()
+    deviations = [abs(r - rate) / rate * 100 for r in _rates(received).values()]
+    return {
+        "channels": float(len(accounts)),
+        "rate": float(rate),
+        "sent": float(len(received)),
+        "expected": float(total),
+        "worst_deviation_percent": max(deviations),
+        "median_deviation_percent": sorted(deviations)[len(deviations) // 2],
+        "refused_130429": float(stats["refused"].get("130429", 0)),
+        "worker_cpu_ms": worker_cpu_ms,
+    }
+
+
+def _cpu(processes: list[Process]) -> float:
+    return sum(process.cpu_seconds() for process in processes)
+
+
+def _rates(received: list[dict[str, Any]]) -> dict[str, float]:
+    """Each channel's achieved rate: its messages after the first, over the time they took."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for message in received:
+        times[message["phone_number_id"]].append(message["received_at"])
+    return {
+        number: (len(moments) - 1) / (max(moments) - min(moments))
+        for number, moments in times.items()
+        if len(moments) > 1
+    }
+
+
+def many_channels(channels: int = 20, rate: int = 50, seconds: int = 20) -> dict[str, Figures]:
+    """One channel, then ``channels``, each at ``rate``, with two workers, on one PostgreSQL."""
+    with stack("postgresql") as installation:
+        accounts = prepare(installation, users=channels, throughput=rate)
+        _api(installation)
+        one = _send_paced(installation, accounts[:1], rate, seconds, workers=2)
+        many = _send_paced(installation, accounts, rate, seconds, workers=2)
+    return {"one_channel": one, "many_channels": many}
