@@ -1,6 +1,7 @@
 """The emulator's free-form sends (docs/emulator.md, "What a free-form send is checked for"):
-every text, media and reply-button or list example of Meta's spec is accepted inside the
-customer's window; one send per rule is refused with Meta's code; outside the window, 131047."""
+every text, media and interactive example of Meta's spec is accepted inside the customer's
+window (but the two whose type is outside the schema's enum); one send per rule is refused with
+Meta's code; outside the window, 131047."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
+from herald.emulator.send_interactive import INTERACTIVE_TYPES
 from herald.emulator.state import CUSTOMER_WINDOW_SECONDS, EmulatorState
 from tests.emulator.test_sends import PHONE, SAM, TOKEN, code_of, send, upload
 from tests.live import serve_app
@@ -52,21 +54,27 @@ async def emulator() -> AsyncIterator[Served]:
     await app.state.emulator.aclose()
 
 
-def free_form_examples() -> dict[str, dict[str, Any]]:
-    """The spec's sends of the types Herald sends freely (reply buttons and lists for
-    interactive messages)."""
+def free_form_examples(interactive_types: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The spec's free-form sends: media and text, and interactive ones of these types."""
     return {
         name: value
         for name, value in request_examples(SEND_PATH, "post").items()
         if value.get("type") in FREE_FORM
         or (
             value.get("type") == "interactive"
-            and value.get("interactive", {}).get("type") in ("button", "list")
+            and value.get("interactive", {}).get("type") in interactive_types
         )
     }
 
 
-EXAMPLES = free_form_examples()
+EXAMPLES = free_form_examples(INTERACTIVE_TYPES)
+# Two examples (order details and status: Meta's payments in India, Brazil, Singapore) have an
+# interactive type outside InteractiveObject.type's enum: refused, as the schema says.
+OUTSIDE_THE_ENUM = {
+    name: value
+    for name, value in request_examples(SEND_PATH, "post").items()
+    if value.get("interactive", {}).get("type") in ("order_details", "order_status")
+}
 
 
 async def customer_wrote(emulator: Served) -> None:
@@ -87,12 +95,26 @@ def concrete(example: dict[str, Any], media: dict[str, str]) -> dict[str, Any]:
             part["id"] = media[kind]
         if "link" in part:
             part["link"] = LINKS[kind]
+    header = part.get("header") if kind == "interactive" and isinstance(part, dict) else None
+    if isinstance(header, dict) and header.get("type") == "<HEADER_TYPE>":
+        header["type"] = "text"  # the multi-product example's placeholder: a text header
     return payload
 
 
 def test_the_spec_gives_free_form_examples() -> None:
     kinds = {v["type"] for v in EXAMPLES.values()}
     assert kinds == {*FREE_FORM, "interactive"}
+    interactive = {v["interactive"]["type"] for v in EXAMPLES.values() if "interactive" in v}
+    assert interactive == {"button", "list", "product", "product_list", "catalog_message", "flow"}
+    assert len(OUTSIDE_THE_ENUM) == 2
+
+
+@pytest.mark.parametrize("name", sorted(OUTSIDE_THE_ENUM))
+async def test_an_example_outside_the_schemas_enum_is_refused(
+    emulator: Served, media: dict[str, str], name: str
+) -> None:
+    await customer_wrote(emulator)
+    assert code_of(await send(emulator.http, concrete(OUTSIDE_THE_ENUM[name], media))) == 100
 
 
 @pytest.fixture
@@ -196,6 +218,35 @@ def with_interactive(**members: Any) -> dict[str, Any]:
     return sent
 
 
+TEXT_HEADER = {"type": "text", "text": "Our picks"}
+
+
+def image_header(**media: str) -> dict[str, Any]:
+    return {"type": "image", "image": media}
+
+
+def interactive(kind: str, action: dict[str, Any], **members: Any) -> dict[str, Any]:
+    part = {"type": kind, "body": {"text": "Have a look"}, "action": action, **members}
+    return {"messaging_product": "whatsapp", "to": SAM, "type": "interactive", "interactive": part}
+
+
+def product(**members: Any) -> dict[str, Any]:
+    action = members.pop("action", {"catalog_id": "c1", "product_retailer_id": "p1"})
+    sent = interactive("product", action, **members)
+    del sent["interactive"]["body"]  # optional for a single product
+    return sent
+
+
+def product_list(header: dict[str, Any] | None, items: list[dict[str, Any]]) -> dict[str, Any]:
+    action = {"catalog_id": "c1", "sections": [{"title": "All", "product_items": items}]}
+    return interactive("product_list", action, **({"header": header} if header else {}))
+
+
+def flow(**parameters: Any) -> dict[str, Any]:
+    given = {"flow_message_version": "3", "flow_cta": "Sign up", **parameters}
+    return interactive("flow", {"name": "flow", "parameters": given})
+
+
 def rows(count: int, title: str = "S", start: int = 0) -> dict[str, Any]:
     return {
         "title": title,
@@ -226,7 +277,8 @@ RULES: list[tuple[str, Any, int]] = [
     ("unknown media id", media_send("image", id="424242"), 131053),
     ("media of another type", lambda m: media_send("image", id=m["document"]), 131053),
     ("interactive without type", with_interactive(type=None), 131008),
-    ("interactive type not button or list", with_interactive(type="product"), 100),
+    ("interactive type outside the enum", with_interactive(type="cta_url"), 100),
+    ("button action on a product", with_interactive(type="product"), 100),
     ("interactive without body", with_interactive(body=None), 131008),
     ("body over 1024", with_interactive(body={"text": "b" * 1025}), 131009),
     ("footer over 60", with_interactive(footer={"text": "f" * 61}), 131009),
@@ -260,6 +312,56 @@ RULES: list[tuple[str, Any, int]] = [
         listed({"title": "s" * 25, "rows": [{"id": "a", "title": "A"}]}),
         131009,
     ),
+    ("header without type", with_interactive(header={"text": "h"}), 131008),
+    ("header of another type", with_interactive(header={"type": "audio"}), 100),
+    ("image header without its object", with_interactive(header={"type": "image"}), 131008),
+    ("image header by unknown id", with_interactive(header=image_header(id="424242")), 131053),
+    (
+        "image header with a caption",
+        with_interactive(header=image_header(link=LINKS["image"], caption="c")),
+        100,
+    ),
+    (
+        "image header on a list",
+        {
+            **LIST,
+            "interactive": {**LIST["interactive"], "header": image_header(link=LINKS["image"])},
+        },
+        100,
+    ),
+    ("product list without header", product_list(None, [{"product_retailer_id": "p1"}]), 131008),
+    (
+        "product list over 30 products",
+        product_list(TEXT_HEADER, [{"product_retailer_id": f"p{n}"} for n in range(31)]),
+        131009,
+    ),
+    ("product item without its id", product_list(TEXT_HEADER, [{}]), 131008),
+    ("product with a header", product(header=TEXT_HEADER), 100),
+    ("product without retailer id", product(action={"catalog_id": "c1"}), 131008),
+    (
+        "catalog without parameters",
+        interactive("catalog_message", {"name": "catalog_message"}),
+        131008,
+    ),
+    (
+        "catalog action named otherwise",
+        interactive(
+            "catalog_message",
+            {"name": "flow", "parameters": {"thumbnail_product_retailer_id": "p"}},
+        ),
+        100,
+    ),
+    ("flow with id and name", flow(flow_id="1", flow_name="signup"), 131008),
+    ("flow without id or name", flow(), 131008),
+    ("flow message version 2", flow(flow_id="1", flow_message_version="2"), 100),
+    ("flow cta over 30", flow(flow_id="1", flow_cta="c" * 31), 131009),
+    ("flow mode unknown", flow(flow_id="1", mode="live"), 100),
+    ("flow payload data empty", flow(flow_id="1", flow_action_payload={"data": {}}), 100),
+    (
+        "call permission named otherwise",
+        interactive("call_permission_request", {"name": "call"}),
+        100,
+    ),
 ]
 
 
@@ -276,6 +378,23 @@ async def test_each_valid_free_form_send_is_accepted(
         media_send("image", id=media["image"], caption="Yours"),
         media_send("audio", id=media["audio"]),
         media_send("document", link=LINKS["document"], caption="Invoice", filename="i.pdf"),
+        with_interactive(header=image_header(id=media["image"])),
+        with_interactive(header={"type": "video", "video": {"link": LINKS["video"]}}),
+        with_interactive(header={"type": "document", "document": {"id": media["document"]}}),
+        with_interactive(header={**TEXT_HEADER, "sub_text": "today"}),
+        product(),
+        product_list(TEXT_HEADER, [{"product_retailer_id": f"p{n}"} for n in range(30)]),
+        interactive(
+            "catalog_message",
+            {"name": "catalog_message", "parameters": {"thumbnail_product_retailer_id": "p1"}},
+        ),
+        flow(
+            flow_name="signup",
+            mode="draft",
+            flow_action="navigate",
+            flow_action_payload={"screen": "WELCOME", "data": {"a": 1}},
+        ),
+        interactive("call_permission_request", {"name": "call_permission_request"}),
     ]
     for payload in valid:
         answer = await send(emulator.http, payload)

@@ -184,3 +184,27 @@ def check_media(media: dict[str, Any], where: str) -> None:
         raise Refused(INVALID_PARAMETER, f"{where}.{given[0]} must be a string")
     if given[0] == "link" and not _URL.fullmatch(value):
         raise Refused(INVALID_PARAMETER, f"{where}.link must be an http(s) URL")
+
+
+def non_empty_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def only(part: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """A member outside the schema's is refused (the schemas close their objects)."""
+    extra = sorted(set(part) - set(allowed))
+    if extra:
+        raise Refused(INVALID_PARAMETER, f"{where} does not take {', '.join(extra)}")
+
+
+def string(part: dict[str, Any], member: str, where: str, limit: int, required: bool) -> None:
+    """``member``: a non-empty string of at most ``limit`` characters, if given or required."""
+    if member not in part:
+        if required:
+            raise Refused(PARAMETER_MISSING, f"{where} needs {member}")
+        return
+    value = part[member]
+    if not non_empty_text(value):
+        raise Refused(INVALID_PARAMETER, f"{where}.{member} must be a non-empty string")
+    if len(value) > limit:
+        raise Refused(PARAMETER_VALUE_INVALID, f"{where}.{member} is over {limit} characters")
