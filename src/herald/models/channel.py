@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.models.base import Base, BigId, IdMixin, TimestampsMixin, UtcDateTime
 
+# A channel's sending status (``account_status``), as Meta reports it: RESTRICTED (while the
+# restriction lasts) and BANNED hold its messages (channel/health.py).
+CONNECTED, FLAGGED, RESTRICTED, BANNED = "CONNECTED", "FLAGGED", "RESTRICTED", "BANNED"
+
 
 class Channel(IdMixin, TimestampsMixin, Base):
     """One WhatsApp business sender of a user (one channel a user, for now)."""
