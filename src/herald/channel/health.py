@@ -47,6 +47,15 @@ WATCHED = (
     "restricted_until",
     "status_reason",
 )
+# The customers a tier lets a number start conversations with in 24 h (None: unlimited).
+TIER_CUSTOMERS: dict[str, int | None] = {
+    "TIER_50": 50,
+    "TIER_250": 250,
+    "TIER_1K": 1000,
+    "TIER_10K": 10_000,
+    "TIER_100K": 100_000,
+    "TIER_UNLIMITED": None,
+}
 _NOT_DIGITS = re.compile(r"\D")
 
 
@@ -87,6 +96,7 @@ def view(channel: Channel, now: datetime) -> dict[str, Any]:
         "waba_id": channel.waba_id,
         "quality_rating": channel.quality_rating,
         "messaging_limit_tier": channel.messaging_limit_tier,
+        "messaging_limit": TIER_CUSTOMERS.get(channel.messaging_limit_tier or ""),
         "throughput_per_second": channel.throughput_per_second,
         "status": status,
         "sending": sending_hold(channel, now) is None,

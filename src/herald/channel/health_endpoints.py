@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from herald.channel import health, repository
-from herald.channel.health_schemas import TIER_CUSTOMERS, ChannelHealthOut
+from herald.channel.health_schemas import ChannelHealthOut
 from herald.channel.service import ChannelNotFound
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
@@ -27,7 +27,5 @@ async def channel_health(
     channel = await repository.of_user(session, user.id, channel_id)
     if channel is None:
         raise ChannelNotFound()
-    shown = health.view(channel, runtime.clock.now())
-    tier = shown["messaging_limit_tier"]
-    shown["messaging_limit"] = TIER_CUSTOMERS.get(tier) if tier else None
-    return Success(message="Channel health", data=ChannelHealthOut.model_validate(shown))
+    shown = ChannelHealthOut.model_validate(health.view(channel, runtime.clock.now()))
+    return Success(message="Channel health", data=shown)

@@ -8,16 +8,6 @@ from pydantic import Field
 
 from herald.kit.schemas import ApiDateTime, ApiObject
 
-# The customers a tier lets a number start conversations with in 24 h (None: unlimited).
-TIER_CUSTOMERS: dict[str, int | None] = {
-    "TIER_50": 50,
-    "TIER_250": 250,
-    "TIER_1K": 1000,
-    "TIER_10K": 10_000,
-    "TIER_100K": 100_000,
-    "TIER_UNLIMITED": None,
-}
-
 
 class RestrictionOut(ApiObject):
     type: str = Field(examples=["RESTRICTED_BIZ_INITIATED_MESSAGING"])

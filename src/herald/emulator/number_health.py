@@ -86,9 +86,13 @@ def _display(health: NumberHealth, body: dict[str, Any]) -> str:
     return health.display_phone_number or DEFAULT_DISPLAY_NUMBER
 
 
-def _send(state: EmulatorState, phone_number_id: str, field: str, value: dict[str, Any]) -> None:
+async def _send(
+    state: EmulatorState, phone_number_id: str, field: str, value: dict[str, Any]
+) -> None:
+    """Queue the webhook; answered once the change and the webhook are in the state file."""
     state.remember()
     state.webhooks.enqueue(_account(state, phone_number_id), {"field": field, "value": value})
+    await state.durable()
 
 
 @router.post("/phone-numbers/{phone_number_id}/quality", response_model=None)
@@ -112,7 +116,7 @@ async def quality(phone_number_id: str, request: Request) -> dict[str, Any] | JS
     if health.tier is not None:
         value["current_limit"] = health.tier
     health.quality = _QUALITY_AFTER.get(event, health.quality)
-    _send(state, phone_number_id, "phone_number_quality_update", value)
+    await _send(state, phone_number_id, "phone_number_quality_update", value)
     return _shown(health)
 
 
@@ -132,7 +136,7 @@ async def throughput(phone_number_id: str, request: Request) -> dict[str, Any] |
         "event": "THROUGHPUT_UPGRADE",
         "current_limit": "TIER_UNLIMITED",  # Meta's name for the higher throughput here
     }
-    _send(state, phone_number_id, "phone_number_quality_update", value)
+    await _send(state, phone_number_id, "phone_number_quality_update", value)
     return _shown(health)
 
 
@@ -182,7 +186,7 @@ async def account_update(phone_number_id: str, request: Request) -> dict[str, An
     else:
         value["phone_number"] = _display(health, body)
         value["violation_info"] = {"violation_type": str(body.get("violation_type") or "SCAM")}
-    _send(state, phone_number_id, "account_update", value)
+    await _send(state, phone_number_id, "account_update", value)
     return _shown(health)
 
 
