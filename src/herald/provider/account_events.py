@@ -138,13 +138,17 @@ def account_update(waba_id: str, value: dict[str, Any]) -> AccountUpdate | None:
     event = str(value.get("event") or "").upper()
     if event not in ACCOUNT_EVENTS:
         return None
+    given = value.get("restriction_info")
+    if event == "ACCOUNT_RESTRICTION" and not isinstance(given, list | dict):
+        # Without its restrictions it says nothing (an empty list: none left, lifted).
+        return None
     ban = value.get("ban_info")
     violation = value.get("violation_info")
     return AccountUpdate(
         waba_id=waba_id,
         event=event,
         phone_number=_text(value.get("phone_number")),
-        restrictions=tuple(_restrictions(value.get("restriction_info"))),
+        restrictions=tuple(_restrictions(given)),
         ban_state=_upper(ban.get("waba_ban_state")) if isinstance(ban, dict) else None,
         violation_type=_upper(violation.get("violation_type"))
         if isinstance(violation, dict)
