@@ -90,6 +90,12 @@ async def test_a_restricted_or_banned_channel_waits_while_another_sends(
     await _apply(db, AccountUpdate(waba, "DISABLED_UPDATE", None, ban_state="REINSTATE"), now)
     assert await _due(db, now) == {anas, bobs}
 
+    # A ban lifted while a sending restriction still holds leaves the channel restricted.
+    await _apply(db, indefinite, now)
+    await _apply(db, AccountUpdate(waba, "DISABLED_UPDATE", None, ban_state="DISABLE"), now)
+    await _apply(db, AccountUpdate(waba, "DISABLED_UPDATE", None, ban_state="REINSTATE"), now)
+    assert await _due(db, now) == {bobs}
+
 
 async def test_a_runner_claims_nothing_of_a_channel_restricted_meanwhile(
     db: DatabaseUnderTest, ana: User, settings: Settings, clock: FrozenClock

@@ -186,7 +186,10 @@ def _apply_account(channel: Channel, event: AccountUpdate, now: datetime) -> str
         )
     elif event.ban_state == "REINSTATE":
         if channel.account_status == BANNED:
-            channel.account_status = CONNECTED
+            # Back to what it was under the ban: restricted if a sending restriction holds.
+            sending = any(r.get("type") == SENDING_RESTRICTION for r in channel.restrictions or [])
+            held = sending and not _expired(channel, now)
+            channel.account_status = RESTRICTED if held else CONNECTED
         channel.status_reason = "DISABLED_UPDATE: REINSTATE"
     elif event.ban_state == "SCHEDULE_FOR_DISABLE":
         channel.status_reason = "DISABLED_UPDATE: SCHEDULE_FOR_DISABLE"
