@@ -160,8 +160,9 @@ async def test_callbacks_that_took_every_event_are_given_message_received(
     finally:
         async with db.engine.begin() as connection:
             await connection.run_sync(run(command.upgrade, "head"))
+    # At head 0020 gives it channel.updated too (it still took every event there was).
     assert await events() == [
-        ["message.status", "template.updated", "message.received"],
+        ["message.status", "template.updated", "message.received", "channel.updated"],
         ["message.status"],
         ["template.updated"],
     ]
@@ -171,6 +172,57 @@ async def test_callbacks_that_took_every_event_are_given_message_received(
         ["message.status", "template.updated"],
         ["message.status"],
         ["template.updated"],
+    ]
+    async with db.engine.begin() as connection:
+        await connection.run_sync(run(command.upgrade, "head"))
+    await db.clean()
+
+
+async def test_callbacks_that_took_every_event_are_given_channel_updated(
+    db: DatabaseUnderTest,
+) -> None:
+    """0020: a callback that took every event before ``channel.updated`` existed takes it
+    too; one that chose a subset keeps its choice; downgrading takes it off again."""
+    await db.clean()
+    user = await add_user(db, "health@example.com")
+    choices = [
+        '["message.status", "template.updated", "message.received"]',
+        '["message.status", "template.updated"]',
+    ]
+
+    def run(action: Callable[..., None], revision: str) -> Callable[[Connection], None]:
+        return lambda connection: action(migrate.alembic_config(connection), revision)
+
+    async def events() -> list[object]:
+        async with db.engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT events FROM callback_endpoints ORDER BY id")
+            )
+            return [row[0] if isinstance(row[0], list) else json.loads(row[0]) for row in rows]
+
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.downgrade, "0017_message_received"))
+            for n, chosen in enumerate(choices):
+                await connection.execute(
+                    text(
+                        "INSERT INTO callback_endpoints (user_id, url, events, secret_encrypted, "
+                        "created_at) VALUES (:u, :url, :e, 's', CURRENT_TIMESTAMP)"
+                    ),
+                    {"u": user.id, "url": f"https://93.184.215.14/{n}", "e": chosen},
+                )
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.upgrade, "head"))
+    assert await events() == [
+        ["message.status", "template.updated", "message.received", "channel.updated"],
+        ["message.status", "template.updated"],
+    ]
+    async with db.engine.begin() as connection:
+        await connection.run_sync(run(command.downgrade, "0017_message_received"))
+    assert await events() == [
+        ["message.status", "template.updated", "message.received"],
+        ["message.status", "template.updated"],
     ]
     async with db.engine.begin() as connection:
         await connection.run_sync(run(command.upgrade, "head"))

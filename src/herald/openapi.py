@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse
 
 from herald import errors as e
 from herald.callback.service import CallbackExists, CallbackNotFound
-from herald.channel.service import ChannelMissing
+from herald.channel.service import ChannelMissing, ChannelNotFound
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
 from herald.conversation.service import ConversationNotFound
@@ -205,6 +205,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "list_conversations": [],
     "conversation_messages": [e.InvalidPhoneNumber, ConversationNotFound],
     "read_conversation": [e.InvalidPhoneNumber, ConversationNotFound, *PROVIDER],
+    "channel_health": [ChannelNotFound],
     "verify_subscription": [VerifyTokenMismatch],
     "receive": [SignatureInvalid],
 }

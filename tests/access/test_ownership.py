@@ -58,6 +58,7 @@ NOBODYS = {
     "key_id": 999_999_999,
     "callback_id": 999_999_999,
     "phone_number": "21699999999",
+    "channel_id": 999_999_999,
 }
 SHOP = {"platform_type": "woocommerce", "base_uri": "https://shop.example.com", "name": "x"}
 CALLBACK = {"url": "https://93.184.215.14/hook"}
@@ -94,6 +95,7 @@ class Objects:
     secret_key_id: int = 0
     callback_id: int = 0
     conversation_number: str = ""  # a customer who wrote to the user
+    channel_id: int = 0  # the user's channel (sender)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,6 +142,8 @@ async def make_objects(
     )["id"]
     template = await approved_template(db, user, settings, clock.now())
     objects.template_id = template.id
+    assert template.channel_id is not None
+    objects.channel_id = template.channel_id
     customers = await Customers.of(client, db, clock, template)
     await customers.write(numbers["conversation"], "where is my parcel?")
     objects.conversation_number = numbers["conversation"]
@@ -351,6 +355,12 @@ CASES = (
         "/api/v2/whatsapp/conversations/{phone_number}/read",
         "conversation_not_found",
         _conversations,
+    ),
+    Case(
+        "GET",
+        "/api/v2/channels/{channel_id}/health",
+        "channel_not_found",
+        lambda w: [{"channel_id": w.bob.channel_id}],
     ),
 )
 

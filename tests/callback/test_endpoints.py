@@ -34,7 +34,12 @@ async def test_register_list_get_delete(
     )
     assert answer.status_code == 201, answer.text
     created = answer.json()["data"]
-    assert created["events"] == ["message.status", "template.updated", "message.received"]
+    assert created["events"] == [
+        "message.status",
+        "template.updated",
+        "message.received",
+        "channel.updated",
+    ]
     secret = created["secret"]
     assert secret.startswith("whsec_")
     async with session_factory(db.engine)() as session:

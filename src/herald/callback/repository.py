@@ -183,6 +183,7 @@ async def record_states(session: AsyncSession, message_ids: Sequence[int], now: 
 MESSAGE_STATUS = "message.status"
 TEMPLATE_UPDATED = "template.updated"
 MESSAGE_RECEIVED = "message.received"
+CHANNEL_UPDATED = "channel.updated"
 
 
 def subscribed(event_type: str) -> ColumnElement[bool]:
@@ -247,9 +248,9 @@ def _literal(value: Any) -> Any:
 
 
 def due_heads(now: datetime, limit: int) -> Select[Any]:
-    """Due deliveries that are first in line for their (endpoint, message) or (endpoint,
-    template): a later state or change is never delivered before an earlier one is taken or
-    given up."""
+    """Due deliveries that are first in line for their (endpoint, message), (endpoint,
+    template) or (endpoint, channel): a later state or change is never delivered before an
+    earlier one is taken or given up."""
     earlier = aliased(CallbackDelivery)
 
     def blocked(same_subject: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -270,6 +271,7 @@ def due_heads(now: datetime, limit: int) -> Select[Any]:
             CallbackDelivery.next_attempt_at <= now,
             ~blocked(earlier.message_id == CallbackDelivery.message_id),
             ~blocked(earlier.template_id == CallbackDelivery.template_id),
+            ~blocked(earlier.channel_id == CallbackDelivery.channel_id),
         )
         .order_by(CallbackDelivery.next_attempt_at, CallbackDelivery.id)
         .limit(limit)

@@ -6,13 +6,13 @@ from pydantic import Field, computed_field
 
 from herald.kit.schemas import ApiDateTime, ApiObject, RequestBody
 
-EventType = Literal["message.status", "template.updated", "message.received"]
+EventType = Literal["message.status", "template.updated", "message.received", "channel.updated"]
 DAY_SECONDS = 86_400
 MAX_OVERLAP_SECONDS = 7 * DAY_SECONDS
 
 
 def _every_event() -> list[EventType]:
-    return ["message.status", "template.updated", "message.received"]
+    return ["message.status", "template.updated", "message.received", "channel.updated"]
 
 
 def _secret_field() -> Any:
@@ -72,9 +72,12 @@ class CallbackDeliveryOut(ApiObject):
     inbound_message_id: int | None = Field(
         default=None, description="A message.received event's inbound message."
     )
+    channel_id: int | None = Field(
+        default=None, description="A channel.updated event's channel (sender)."
+    )
     state: str = Field(
         description="The state the event announces: the message's, the template's after "
-        "the change, or received (a customer's message)."
+        "the change, received (a customer's message), or a channel's sending status."
     )
     attempts: int
     last_status: int | None = Field(description="The receiver's last HTTP status, if any.")
@@ -91,6 +94,8 @@ class CallbackDeliveryOut(ApiObject):
             return "template.updated"
         if self.inbound_message_id is not None:
             return "message.received"
+        if self.channel_id is not None:
+            return "channel.updated"
         return "message.status"
 
     @computed_field  # type: ignore[prop-decorator]

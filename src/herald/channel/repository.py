@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db import insert_unless_taken
 from herald.models import Channel
+from herald.models.channel import BANNED, RESTRICTED
 
 
 async def get(session: AsyncSession, channel_id: int) -> Channel | None:
@@ -55,3 +57,31 @@ async def add_unless_taken(session: AsyncSession, channel: Channel) -> Channel |
 async def delete(session: AsyncSession, channel: Channel) -> None:
     await session.delete(channel)
     await session.flush()
+
+
+async def in_waba(session: AsyncSession, waba_id: str) -> Sequence[Channel]:
+    """Every channel of a business account (several may share one), oldest first."""
+    result = await session.execute(
+        select(Channel).where(Channel.waba_id == waba_id).order_by(Channel.id)
+    )
+    return result.scalars().all()
+
+
+async def of_user(session: AsyncSession, user_id: int, channel_id: int) -> Channel | None:
+    """The channel if it is the user's (another's is not found)."""
+    result = await session.execute(
+        select(Channel).where(Channel.id == channel_id, Channel.user_id == user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+def may_send(now: datetime) -> ColumnElement[bool]:
+    """The channel is neither banned nor under a sending restriction still in force (one
+    whose end has passed no longer holds it, with no event needed): channel/health.py."""
+    return and_(
+        Channel.account_status != BANNED,
+        or_(
+            Channel.account_status != RESTRICTED,
+            and_(Channel.restricted_until.is_not(None), Channel.restricted_until <= now),
+        ),
+    )

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from herald.callback import service as callbacks
 from herald.callback.schemas import CallbackOut
 from herald.channel import repository as channels
+from herald.console.channel_health import router as channel_health_router
 from herald.console.conversations import router as conversations_router
 from herald.console.login import router as login_router
 from herald.console.rendering import (
@@ -302,4 +303,5 @@ def install_console(app: FastAPI) -> None:
     app.include_router(login_router)
     app.include_router(router)
     app.include_router(conversations_router)
+    app.include_router(channel_health_router)
     app.mount(f"{CONSOLE}/static", StaticFiles(directory=FOLDER / "static"), name="console-static")

@@ -10,7 +10,8 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
-from herald.models import Attempt, Message
+from herald.channel.repository import may_send
+from herald.models import Attempt, Channel, Message
 from herald.models.lifecycle import moved_to
 from herald.models.message import BULK, FAILED, QUEUED, SENDING, SENT, TRANSACTIONAL
 
@@ -22,12 +23,14 @@ def _due(channel_id: int, now: datetime) -> Any:
 
 
 async def channels_with_due(session: AsyncSession, now: datetime) -> Sequence[int]:
+    """Channels with due messages that may send now: a restricted or banned channel's wait."""
     result = await session.execute(
         select(Message.channel_id)
+        .join(Channel, Channel.id == Message.channel_id)
         .where(
             Message.state == QUEUED,
             Message.next_attempt_at <= now,
-            Message.channel_id.is_not(None),
+            may_send(now),
         )
         .distinct()
     )

@@ -13,6 +13,7 @@ from functools import cached_property
 
 import structlog
 
+from herald.channel import health as channel_health
 from herald.channel import repository as channels
 from herald.channel import service as channel_service
 from herald.dispatch import repository, results
@@ -199,6 +200,10 @@ class ChannelRunner:
         if channel is None:
             return None
         self.pacer.set_rate(channel.throughput_per_second)
+        if channel_health.sending_hold(channel, self.deps.clock.now()) is not None:
+            # Restricted or banned meanwhile: nothing is claimed, the messages stay queued
+            # (the dispatcher starts no runner for it until it may send again).
+            return channel, "", []
         # Shielded like the mark: a stopping runner gives back what a claim under way took.
         self._claiming = asyncio.ensure_future(self._claim(channel))
         token, batch = await asyncio.shield(self._claiming)

@@ -9,7 +9,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from herald.emulator import control, inbound, media, messages, read_receipts, templates, uploads
+from herald.emulator import (
+    control,
+    inbound,
+    media,
+    messages,
+    number_health,
+    read_receipts,
+    templates,
+    uploads,
+)
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.errors import MetaError
 from herald.emulator.state import EmulatorState
@@ -30,6 +39,7 @@ def create_emulator_app(config: EmulatorConfig) -> FastAPI:
     )
     app.state.emulator = EmulatorState(config)
     app.include_router(control.router)
+    app.include_router(number_health.router)
     app.include_router(inbound.router)
     app.include_router(read_receipts.router)
     app.include_router(templates.router)

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from herald.emulator import read_receipts
+from herald.emulator import number_health, read_receipts
 from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
 from herald.emulator.records import EmulatedMessage
@@ -93,6 +93,9 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         return HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502)
     if state.over_throughput(phone_number_id):
         raise _refuse(state, 130429, "throughput limit of this phone number reached")
+    blocked = number_health.refusal(state, phone_number_id, not is_free_form(payload))
+    if blocked is not None:
+        raise _refuse(state, blocked, number_health.REFUSALS[blocked], status=403)
     if is_free_form(payload):
         to, name, language, waba_id, failure = _free_form(state, phone_number_id, payload)
     else:

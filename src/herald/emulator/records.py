@@ -106,3 +106,22 @@ class Bucket:
             self.tokens -= 1.0
             return True
         return False
+
+
+@dataclass
+class NumberHealth:
+    """What Meta decided about one business number: its quality, messaging limit tier,
+    throughput (after Meta's upgrade), and whether its sends are restricted or banned."""
+
+    phone_number_id: str
+    display_phone_number: str | None = None
+    quality: str = "UNKNOWN"
+    tier: str | None = None
+    throughput_per_second: float | None = None  # None: the emulator's setting
+    restricted: bool = False  # business-initiated messaging (templates) refused with 368
+    restricted_until: float | None = None  # wall clock; None with ``restricted``: no end
+    banned: bool = False  # every send refused with 131031
+
+    def restricted_now(self, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        return self.restricted and (self.restricted_until is None or self.restricted_until > now)

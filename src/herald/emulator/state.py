@@ -14,7 +14,13 @@ from typing import Any
 
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.persistence import StateFile, StoredWebhook
-from herald.emulator.records import Bucket, EmulatedMedia, EmulatedMessage, EmulatedTemplate
+from herald.emulator.records import (
+    Bucket,
+    EmulatedMedia,
+    EmulatedMessage,
+    EmulatedTemplate,
+    NumberHealth,
+)
 from herald.emulator.seeding import SeedError, SeedTemplate
 from herald.emulator.uploads import UploadedFile, Uploads, UploadSession
 from herald.emulator.webhooks import WebhookSender
@@ -33,6 +39,8 @@ class EmulatorState:
         # Bounded: a long-running emulator (the built-in one) that keeps refusing must not grow.
         self.throughput_refused_at: collections.deque[float] = collections.deque(maxlen=10_000)
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
+        # What Meta decided about each number (number_health.py): phone number id → it.
+        self.numbers: dict[str, NumberHealth] = {}
         # When each customer last wrote to each business number ("phone number id:wa_id" →
         # epoch seconds): free-form sends are refused with 131047 24 h after it.
         self.customer_windows: dict[str, float] = {}
@@ -88,6 +96,10 @@ class EmulatorState:
         self.customer_windows.update(
             {key: float(body["at"]) for key, body in stored.get("window", {}).items()}
         )
+        # Kept apart from the id-numbered collections: a phone number id is no id of ours.
+        names = {f.name for f in fields(NumberHealth)}
+        for key, body in stored.get("number_health", {}).items():
+            self.numbers[key] = NumberHealth(**{k: v for k, v in body.items() if k in names})
         self.inbound_to.update(
             {key: str(body["to"]) for key, body in stored.get("inbound", {}).items()}
         )
@@ -107,6 +119,7 @@ class EmulatorState:
             self.store.sync(kind, {key: asdict(item) for key, item in collection.items()})
         self.store.sync("phone_number", {k: {"waba_id": v} for k, v in self.phone_wabas.items()})
         self.store.sync("window", {k: {"at": v} for k, v in self.customer_windows.items()})
+        self.store.sync("number_health", {k: asdict(v) for k, v in self.numbers.items()})
         self.store.sync("inbound", {k: {"to": v} for k, v in self.inbound_to.items()})
         knobs = self.config.knobs()
         overridden = {k: v for k, v in knobs.items() if v != self._startup_knobs[k]}
@@ -317,6 +330,9 @@ class EmulatorState:
         rate = self.config.throughput_per_second
         if rate is None:
             return False
+        health = self.numbers.get(phone_number_id)
+        if health is not None and health.throughput_per_second is not None:
+            rate = health.throughput_per_second  # Meta upgraded this number (number_health.py)
         burst = self.config.throughput_burst_seconds
         bucket = self._buckets.get(phone_number_id)
         if bucket is None or (bucket.rate, bucket.burst_seconds) != (rate, burst):

@@ -9,11 +9,18 @@ from sqlalchemy.exc import DBAPIError
 
 from herald import migrate
 from herald.callback import repository as callbacks
+from herald.channel import health as channel_health
+from herald.channel import repository as channels
 from herald.deps import RuntimeDep
 from herald.dispatch.repository import queue_stats
 from herald.errors import ServiceUnavailable
 from herald.kit.jsend import Success
-from herald.kit.metrics import queue_metrics, render, set_aside_metrics
+from herald.kit.metrics import (
+    channel_health_metrics,
+    queue_metrics,
+    render,
+    set_aside_metrics,
+)
 from herald.meta_webhook import repository as webhook_events
 
 router = APIRouter(tags=["operations"])
@@ -53,9 +60,24 @@ async def metrics(runtime: RuntimeDep) -> Response:
             depth, oldest = await queue_stats(session, runtime.clock.now())
             dead_events = await webhook_events.count_set_aside(session)
             dead_deliveries = await callbacks.count_set_aside(session)
+            now = runtime.clock.now()
+            health = [
+                (
+                    c.id,
+                    c.quality_rating,
+                    channel_health.sending_hold(c, now) is None,
+                    c.throughput_per_second,
+                )
+                for c in await channels.list_all(session)
+            ]
     except (DBAPIError, OSError):
         depth, oldest = -1, -1.0  # shown, so an alert on the queue notices the database
         dead_events = dead_deliveries = -1
-    extra = [*queue_metrics(depth, oldest), *set_aside_metrics(dead_events, dead_deliveries)]
+        health = []
+    extra = [
+        *queue_metrics(depth, oldest),
+        *set_aside_metrics(dead_events, dead_deliveries),
+        *channel_health_metrics(health),
+    ]
     body, content_type = render(extra)
     return Response(body, media_type=content_type)

@@ -92,6 +92,36 @@ def set_aside_metrics(webhook_events: int, callback_deliveries: int) -> list[Met
     return [family]
 
 
+# A quality rating as a gauge's value: an alert fires on a drop (< 3) or on red (== 1).
+QUALITY_VALUES = {"GREEN": 3, "YELLOW": 2, "RED": 1, "UNKNOWN": 0}
+
+
+def channel_health_metrics(channels: Iterable[tuple[int, str, bool, int]]) -> list[Metric]:
+    """Each channel's health, read from the database per scrape: (channel id, quality rating,
+    whether it may send, throughput). Labelled by channel id only: no phone number."""
+    quality = GaugeMetricFamily(
+        "herald_channel_quality",
+        "The channel's quality rating at Meta: 3 green, 2 yellow, 1 red, 0 unknown",
+        labels=["channel_id"],
+    )
+    held = GaugeMetricFamily(
+        "herald_channel_sending_held",
+        "1 while Meta restricts or bans the channel's number (its messages wait), else 0",
+        labels=["channel_id"],
+    )
+    throughput = GaugeMetricFamily(
+        "herald_channel_throughput_per_second",
+        "The messages a second the channel's number may send",
+        labels=["channel_id"],
+    )
+    for channel_id, rating, sending, per_second in channels:
+        label = [str(channel_id)]
+        quality.add_metric(label, QUALITY_VALUES.get(rating, 0))
+        held.add_metric(label, 0 if sending else 1)
+        throughput.add_metric(label, per_second)
+    return [quality, held, throughput]
+
+
 def render(extra: Iterable[Metric] = ()) -> tuple[bytes, str]:
     """The exposition text of every metric of this process (or of all, in multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -9,6 +9,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from herald.channel.health import apply_account_event
 from herald.conversation.inbound import record_inbound
 from herald.kit.clock import Clock
 from herald.kit.metrics import ITEM_FAILURES, SET_ASIDE, WEBHOOK_LAG, WEBHOOKS_APPLIED
@@ -21,6 +22,7 @@ from herald.message.statuses import (
 )
 from herald.meta_webhook import repository
 from herald.models import WebhookEvent
+from herald.provider.account_events import AccountUpdate, CapabilityUpdate, NumberQualityUpdate
 from herald.provider.events import (
     InboundMessage,
     MessageStatus,
@@ -73,7 +75,7 @@ async def _apply(
     session: AsyncSession, batch: StatusBatch, event: ProviderEvent, now: datetime
 ) -> None:
     """One event, by its type: a message's status or reply, a template's status, quality or
-    category."""
+    category, a number's or an account's health."""
     if isinstance(event, MessageStatus | InboundMessage):
         channel = await channel_of(session, batch, event.waba_id, event.phone_number_id)
         if channel is None:
@@ -84,6 +86,8 @@ async def _apply(
             await record_inbound(session, channel, event, now)
     elif isinstance(event, TemplateStatusUpdate | TemplateQualityUpdate | TemplateCategoryUpdate):
         await apply_provider_event(session, event, now)
+    elif isinstance(event, NumberQualityUpdate | AccountUpdate | CapabilityUpdate):
+        await apply_account_event(session, event, now)
 
 
 async def process_pending(

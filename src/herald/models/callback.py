@@ -90,6 +90,14 @@ class CallbackDelivery(IdMixin, Base):
             postgresql_where=text("inbound_message_id IS NOT NULL"),
             sqlite_where=text("inbound_message_id IS NOT NULL"),
         ),
+        # A channel's channel.updated deliveries to one endpoint, in order; and the cascade.
+        Index(
+            "ix_callback_deliveries_channel",
+            "channel_id",
+            "endpoint_id",
+            postgresql_where=text("channel_id IS NOT NULL"),
+            sqlite_where=text("channel_id IS NOT NULL"),
+        ),
     )
 
     endpoint_id: Mapped[int] = mapped_column(
@@ -106,6 +114,10 @@ class CallbackDelivery(IdMixin, Base):
     # A message.received event: the customer's message (and the event, as of its arrival).
     inbound_message_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("inbound_messages.id", ondelete="CASCADE")
+    )
+    # A channel.updated event: the channel whose health changed (and the event, as of then).
+    channel_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("channels.id", ondelete="CASCADE")
     )
     event: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The state the event announces: the message's, or the template's after the change.

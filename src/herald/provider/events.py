@@ -1,9 +1,10 @@
 """Meta's webhook deliveries as typed events: the only code that reads a webhook's JSON.
 
 Shapes: Meta's OpenAPI (``WebhookPayload``, ``StatusMessageValue``, ``IncomingMessage``) and
-whatsapp-cloud-api.md ("Webhooks Meta sends to Herald"). Meta adds fields and kinds freely:
-whatever Herald does not know is skipped, never an error; only a body that is not Meta's
-envelope at all is refused (``parse_webhook``), so that the stored event is set aside.
+whatsapp-cloud-api.md ("Webhooks Meta sends to Herald"); a number's health (quality, limit,
+restrictions): Meta's webhook reference pages, see account_events.py. Meta adds fields and
+kinds freely: whatever Herald does not know is skipped, never an error; only a body that is not
+Meta's envelope at all is refused (``parse_webhook``), so that the stored event is set aside.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from herald.provider import account_events
+from herald.provider.account_events import AccountEvent
 from herald.provider.errors import ProviderError, error_from_meta
 from herald.provider.inbound import InboundMessage as InboundMessage
 from herald.provider.inbound import inbound_message, profile_names
@@ -123,7 +126,15 @@ ProviderEvent = (
     | TemplateStatusUpdate
     | TemplateQualityUpdate
     | TemplateCategoryUpdate
+    | AccountEvent
 )
+
+# A number's and an account's health (account_events.py): field → its reader.
+_ACCOUNT_FIELDS = {
+    "phone_number_quality_update": account_events.quality_update,
+    "account_update": account_events.account_update,
+    "business_capability_update": account_events.capability_update,
+}
 
 
 def parse_webhook(payload: str | bytes) -> list[ProviderEvent]:
@@ -146,6 +157,10 @@ def parse_webhook(payload: str | bytes) -> list[ProviderEvent]:
             events.append(_template_quality(waba_id, value))
         elif field == "template_category_update":
             events.append(_template_category(waba_id, value))
+        elif field in _ACCOUNT_FIELDS:
+            account_event = _ACCOUNT_FIELDS[field](waba_id, value)
+            if account_event is not None:
+                events.append(account_event)
     return events
 
 

@@ -374,10 +374,11 @@ class CallbackDelivery(TypedDict):
     answer or error."""
 
     id: int
-    type: Literal["message.status", "template.updated", "message.received"]
+    type: Literal["message.status", "template.updated", "message.received", "channel.updated"]
     message_id: int | None  # a message.status event's message
     template_id: int | None  # a template.updated event's template
     inbound_message_id: int | None  # a message.received event's customer message
+    channel_id: int | None  # a channel.updated event's channel (sender)
     state: str  # the state the event announces: the message's, the template's, or received
     attempts: int
     last_status: int | None  # the receiver's last HTTP status, if any

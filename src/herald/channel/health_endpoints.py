@@ -1,0 +1,31 @@
+"""``GET /api/v2/channels/{channel_id}/health``: a channel's health (docs/api.md, "Channel
+health"); the user's own channels only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from herald.channel import health, repository
+from herald.channel.health_schemas import ChannelHealthOut
+from herald.channel.service import ChannelNotFound
+from herald.deps import CurrentUser, RuntimeDep, SessionDep
+from herald.kit.jsend import Success
+from herald.kit.pagination import MAX_ID
+
+router = APIRouter(tags=["channels"])
+
+
+@router.get("/api/v2/channels/{channel_id}/health")
+async def channel_health(
+    channel_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Success[ChannelHealthOut]:
+    channel = await repository.of_user(session, user.id, channel_id)
+    if channel is None:
+        raise ChannelNotFound()
+    shown = ChannelHealthOut.model_validate(health.view(channel, runtime.clock.now()))
+    return Success(message="Channel health", data=shown)
