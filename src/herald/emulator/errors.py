@@ -14,6 +14,7 @@ MESSAGES = {
     131000: "Something went wrong",
     131026: "Message undeliverable",
     131047: "Re-engagement message",
+    131048: "Spam rate limit hit",
     131008: "Required parameter is missing",
     131009: "Parameter value is not valid",
     131053: "Media upload error: the media id is unknown or expired",
