@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import Table, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Channel, Message
@@ -62,15 +62,16 @@ async def hold_new_customers(
         )
         .exists()
     )
-    new_customer = ~reached_before
+    # A queued one due before the window frees, to a new customer; and the refused ones
+    # whenever they were due again (their retry), so that each says why it waits.
+    waiting = and_(~reached_before, queued.c.next_attempt_at < until)
     statement = (
         update(queued)
         .where(
             queued.c.channel_id.in_(channel_ids),
             queued.c.state == QUEUED,
             queued.c.kind == TEMPLATE,
-            queued.c.next_attempt_at < until,
-            new_customer | queued.c.id.in_(refused) if refused else new_customer,
+            or_(waiting, queued.c.id.in_(refused)) if refused else waiting,
         )
         .values(
             scheduled_at=until,
