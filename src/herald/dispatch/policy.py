@@ -25,6 +25,9 @@ class RetryPolicy:
     # A held template's messages (paused at the provider) are tried again after this long,
     # unless its REINSTATED webhook brings them back sooner (template_holds.py).
     template_recheck_seconds: float = 300.0
+    # Refused for the messaging limit: due again after this, unless the hold it sets on the
+    # account (message/limit.py, in the same transaction) says when the window frees.
+    messaging_limit_recheck_seconds: float = 3600.0
 
     def backoff(self, attempt: int, rng: random.Random) -> timedelta:
         """Exponential with full jitter around the mean (0.5x to 1.5x), capped."""
@@ -61,6 +64,11 @@ def decide(
     """``attempts`` counts the call that just failed."""
     if error.kind is ErrorKind.UNKNOWN_OUTCOME:
         return Decision(Outcome.UNKNOWN)
+    if error.kind is ErrorKind.MESSAGING_LIMIT:
+        # Held, whatever its deadline: the hold moves the deadline past it (effects.py).
+        return Decision(
+            Outcome.RETRY, now + timedelta(seconds=policy.messaging_limit_recheck_seconds)
+        )
     if error.kind is ErrorKind.MEDIA_GONE:
         if attempts >= MAX_ATTEMPTS_WITH_MEDIA_GONE:
             return Decision(Outcome.FAILED)

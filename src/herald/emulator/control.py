@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from herald.emulator.messaging_limit import TIERS
 from herald.emulator.records import EmulatedTemplate
 from herald.emulator.seeding import check_seed
 from herald.emulator.state import EmulatorState
@@ -168,6 +169,18 @@ async def map_phone_number(phone_number_id: str, request: Request) -> dict[str, 
     waba_id = str((await _body(request)).get("waba_id", ""))
     state_of(request).phone_wabas[phone_number_id] = waba_id
     return {"phone_number_id": phone_number_id, "waba_id": waba_id}
+
+
+@router.put("/wabas/{waba_id}/messaging_limit", response_model=None)
+async def set_messaging_limit(waba_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """Enforce a messaging limit tier on a WABA's template sends ({"tier": "TIER_250"}; null
+    or TIER_UNLIMITED: no limit, the default)."""
+    tier = (await _body(request)).get("tier")
+    if tier is not None and tier not in TIERS:
+        return JSONResponse({"error": f"tier must be one of {sorted(TIERS)} or null"}, 400)
+    limits = state_of(request).messaging_limits
+    limits.set_tier(waba_id, tier)
+    return {"waba_id": waba_id, "tier": tier, "usage": limits.usage(waba_id)}
 
 
 @router.get("/media")

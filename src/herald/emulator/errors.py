@@ -16,6 +16,7 @@ MESSAGES = {
     131026: "Message undeliverable",
     131031: "Business Account locked",
     131047: "Re-engagement message",
+    131048: "Spam rate limit hit",
     131008: "Required parameter is missing",
     131009: "Parameter value is not valid",
     131053: "Media upload error: the media id is unknown or expired",

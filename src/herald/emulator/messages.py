@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from herald.emulator import number_health, read_receipts
 from herald.emulator.auth import check_token
 from herald.emulator.errors import MESSAGES, MetaError
+from herald.emulator.messaging_limit import SPAM_RATE_LIMIT
 from herald.emulator.records import EmulatedMessage
 from herald.emulator.send_free_form import check_window, is_free_form, read_free_form
 from herald.emulator.send_shape import Refused, read_send
@@ -153,6 +154,14 @@ def _template(state: EmulatorState, phone_number_id: str, payload: Any) -> Accep
         check_against_template(state, known, sent, phone_number_id)
     except Refused as exc:
         raise _refuse(state, exc.code, exc.details) from None
+    if not state.window_open(phone_number_id, to) and not state.messaging_limits.admits(
+        known.waba_id, to
+    ):
+        raise _refuse(
+            state,
+            SPAM_RATE_LIMIT,
+            "the business reached its messaging limit: too many unique customers in 24 hours",
+        )
     if state.over_pair_rate(phone_number_id, to):
         raise _refuse(state, 131056, "too many messages to this recipient")
     return to, name, language, known.waba_id, link_failure(sent)

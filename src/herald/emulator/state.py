@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from herald.emulator.config import EmulatorConfig
+from herald.emulator.messaging_limit import MessagingLimits
 from herald.emulator.persistence import StateFile, StoredWebhook
 from herald.emulator.records import (
     Bucket,
@@ -41,6 +42,7 @@ class EmulatorState:
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
         # What Meta decided about each number (number_health.py): phone number id → it.
         self.numbers: dict[str, NumberHealth] = {}
+        self.messaging_limits = MessagingLimits()  # tiers set by the control API, and usage
         # When each customer last wrote to each business number ("phone number id:wa_id" →
         # epoch seconds): free-form sends are refused with 131047 24 h after it.
         self.customer_windows: dict[str, float] = {}
@@ -103,6 +105,8 @@ class EmulatorState:
         self.inbound_to.update(
             {key: str(body["to"]) for key, body in stored.get("inbound", {}).items()}
         )
+        for waba_id, body in stored.get("messaging_limit", {}).items():
+            self.messaging_limits.set_tier(waba_id, str(body["tier"]))
         for key, value in stored.get("knob", {}).items():
             self.config.tune(key, value["value"])
         self._undelivered = store.load_webhooks()
@@ -121,6 +125,8 @@ class EmulatorState:
         self.store.sync("window", {k: {"at": v} for k, v in self.customer_windows.items()})
         self.store.sync("number_health", {k: asdict(v) for k, v in self.numbers.items()})
         self.store.sync("inbound", {k: {"to": v} for k, v in self.inbound_to.items()})
+        tiers = self.messaging_limits.tiers
+        self.store.sync("messaging_limit", {k: {"tier": v} for k, v in tiers.items()})
         knobs = self.config.knobs()
         overridden = {k: v for k, v in knobs.items() if v != self._startup_knobs[k]}
         self.store.sync("knob", {k: {"value": v} for k, v in overridden.items()})

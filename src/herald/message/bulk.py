@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,8 +23,8 @@ from herald.errors import HeraldError
 from herald.kit import collector
 from herald.kit.phone import normalise_uncached
 from herald.media import service as media_service
-from herald.message import repository
-from herald.message.schemas import BulkRecipientFields, BulkSend, Rejected
+from herald.message import limit, limit_repository, repository
+from herald.message.schemas import BulkHeld, BulkRecipientFields, BulkSend, Rejected
 from herald.message.service import (
     RECIPIENT_COLUMNS,
     RecipientsInvalid,
@@ -45,6 +46,14 @@ from herald.models import MediaAsset, Template
 from herald.models.message import BULK
 
 
+@dataclass(frozen=True)
+class Queued:
+    group_id: str
+    queued: int
+    rejected: list[Rejected]
+    held: BulkHeld | None  # the recipients past the messaging limit, held
+
+
 async def send_bulk(
     session: AsyncSession,
     user_id: int,
@@ -52,8 +61,9 @@ async def send_bulk(
     body: BulkSend,
     policy: SendPolicy,
     now: datetime,
-) -> tuple[str, int, list[Rejected]]:
-    """Queue the valid recipients; returns the group, how many were queued, the refused ones."""
+) -> Queued:
+    """Queue the valid recipients; returns the group, how many were queued, the refused ones
+    and the held ones."""
     check_sendable(template)
     scheduled_at = check_send_at(body.send_at, now)
     check_channel(template)
@@ -109,7 +119,7 @@ async def _queue_all(
     scheduled_at: datetime | None,
     policy: SendPolicy,
     now: datetime,
-) -> tuple[str, int, list[Rejected]]:
+) -> Queued:
     checked = _Checked(
         template, await _header_assets(session, user_id, template, body), body.skip_invalid
     )
@@ -135,8 +145,39 @@ async def _queue_all(
     if opted:
         await repository.delete_numbers(session, user_id, group_id, opted)
     queued = sum(1 for _, number in accepted if number not in opted)
+    held = await _hold_excess(
+        session, user_id, template, group_id, [n for _, n in accepted if n not in opted], common
+    )
     await repository.add_to_total(session, user_id, queued)
-    return group_id, queued, rejected
+    return Queued(group_id, queued, rejected, held)
+
+
+async def _hold_excess(
+    session: AsyncSession,
+    user_id: int,
+    template: Template,
+    group_id: str,
+    numbers: list[str],
+    common: dict[str, Any],
+) -> BulkHeld | None:
+    """The recipients past the WABA's messaging limit held, in the order they were given
+    (``message/limit.py``); the rest go when due."""
+    due: datetime = common["next_attempt_at"]
+    answers = await limit.hold_channel_excess(
+        session, user_id, template.channel_id, [(number, due) for number in numbers]
+    )
+    until = {n: at for n, at in zip(numbers, answers, strict=True) if at is not None}
+    if not until:
+        return None
+    keeps = common["deadline_at"] - due
+    await limit_repository.move_group_numbers(
+        session,
+        user_id,
+        group_id,
+        [{"number": n, "until": at, "new_deadline_at": at + keeps} for n, at in until.items()],
+    )
+    held = sum(1 for n in numbers if n in until)
+    return BulkHeld(count=held, until=max(until.values()))
 
 
 async def _header_assets(

@@ -152,11 +152,15 @@ async def send_bulk(
 ) -> JSendResponse:
     async def work(now: datetime) -> dict[str, Any]:
         template = await templates.get(session, user.id, template_id)
-        group_id, queued, rejected = await bulk.send_bulk(
-            session, user.id, template, body, single.policy(runtime), now
+        done = await bulk.send_bulk(session, user.id, template, body, single.policy(runtime), now)
+        data = BulkAccepted(
+            whatsapp_bulk_group_id=done.group_id,
+            queued=done.queued,
+            rejected=done.rejected,
+            held=done.held,
         )
-        data = BulkAccepted(whatsapp_bulk_group_id=group_id, queued=queued, rejected=rejected)
-        return Success(message=f"{queued} message(s) queued", data=data).model_dump(mode="json")
+        message = f"{done.queued} message(s) queued"
+        return Success(message=message, data=data).model_dump(mode="json")
 
     return await accept.accept_keyed(request, body, idempotency_key, user, session, runtime, work)
 

@@ -31,6 +31,7 @@ from herald.channel.service import ChannelMissing
 from herald.errors import ServiceUnavailable, database_unavailable
 from herald.kit.group_commit import GroupCommit, Pending
 from herald.message import intake_repository as repository
+from herald.message import limit
 from herald.message.intake_cache import Checks, IntakeCache, Stale
 from herald.message.validation import RecipientOptedOut
 from herald.template.service import TemplateNotFound
@@ -97,9 +98,10 @@ class SendBatcher:
 
     async def _write(self, batch: Sequence[_Pending]) -> None:
         async with self._sessions() as session:
-            current = await self._current(session, batch)
+            current, states = await self._current(session, batch)
             refused = await repository.opted_out(session, [s.item.recipient for s in current])
             kept = [s for s in current if s.item.recipient not in refused]
+            await self._hold_excess(session, kept, states)
             ids = await repository.insert_rows(session, [s.item.row for s in kept]) if kept else []
             await repository.add_to_totals(session, Counter(s.item.row["user_id"] for s in kept))
             try:
@@ -117,24 +119,50 @@ class SendBatcher:
         for send, message_id in zip(kept, ids, strict=True):
             send.answer(message_id)
 
-    async def _current(self, session: AsyncSession, batch: Sequence[_Pending]) -> list[_Pending]:
+    async def _current(
+        self, session: AsyncSession, batch: Sequence[_Pending]
+    ) -> tuple[list[_Pending], dict[int, repository.TemplateState]]:
         """The sends whose user still authorises them and whose template is as they saw it,
-        read in the transaction that stores them."""
+        read in the transaction that stores them; and the states read, by template."""
         states = await repository.states(session, {s.item.checks.template_id for s in batch})
         current = []
         for send in batch:
             checks = send.item.checks
-            owner, user, template = states.get(checks.template_id, (None, None, None))
+            state = states.get(checks.template_id)
             authorised = (
-                owner == checks.user_id
-                and user is not None
-                and user.authorises(checks.token_credentials)
+                state is not None
+                and state.owner == checks.user_id
+                and state.user.authorises(checks.token_credentials)
             )
-            if authorised and template == checks.template:
+            if authorised and state is not None and state.template == checks.template:
                 current.append(send)
             else:
                 self._cache.forget(checks.user_id, checks.template_id)
-        return current
+        return current, states
+
+    async def _hold_excess(
+        self,
+        session: AsyncSession,
+        kept: Sequence[_Pending],
+        states: dict[int, repository.TemplateState],
+    ) -> None:
+        """The sends past their WABA's messaging limit held (their rows changed before they
+        are written); nothing at all for a WABA without a tier."""
+        by_waba: dict[tuple[int, str], tuple[str | None, list[_Pending]]] = {}
+        for send in kept:
+            state = states[send.item.checks.template_id]
+            if state.waba_id is None or limit.limit_of(state.tier) is None:
+                continue
+            key = (state.owner, state.waba_id)
+            by_waba.setdefault(key, (state.tier, []))[1].append(send)
+        for (user_id, waba_id), (tier, sends) in sorted(by_waba.items()):
+            wanted = [(s.item.row["phone_number"], s.item.row["next_attempt_at"]) for s in sends]
+            answers = await limit.hold_excess(
+                session, user_id, waba_id, tier, wanted, self._cache.limits
+            )
+            for send, until in zip(sends, answers, strict=True):
+                if until is not None:
+                    limit.held_row(send.item.row, until)
 
     async def _fail(self, send: _Pending, failure: Exception) -> None:
         if send.done:

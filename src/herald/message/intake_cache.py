@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from herald.kit.jwt import credentials_version
+from herald.message.limit import LimitMemory
 from herald.models import Template, User
 
 # The template fields a send is checked against and copied from: a change to any of them means
@@ -77,6 +78,8 @@ def template_fields(template: Template) -> tuple[Any, ...]:
 class IntakeCache:
     users: dict[int, UserState] = field(default_factory=dict)
     templates: dict[tuple[int, int], Template] = field(default_factory=dict)
+    # Each limited WABA's count of customers, as this process last read it (message/limit.py).
+    limits: LimitMemory = field(default_factory=LimitMemory)
 
     def user(self, user_id: int) -> UserState | None:
         return self.users.get(user_id)

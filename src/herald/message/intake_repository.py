@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, tuple_
@@ -15,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from herald.message.intake_cache import TEMPLATE_FIELDS, UserState
 from herald.message.repository import column_converter
-from herald.models import Message, MessageTotal, OptOut, Template, User
+from herald.models import Channel, Message, MessageTotal, OptOut, Template, User
 from herald.models.message import TOTAL_SHARDS
 
 # Table columns, not ORM attributes: plain Core statements skip the ORM's compile and result
 # layers (the batch needs rows, never objects).
-_MESSAGES, _USERS, _TEMPLATES, _OPT_OUTS, _TOTALS = (
+_MESSAGES, _USERS, _TEMPLATES, _OPT_OUTS, _TOTALS, _CHANNELS = (
     cast(Table, model.__table__)  # declared models are mapped to Tables
-    for model in (Message, User, Template, OptOut, MessageTotal)
+    for model in (Message, User, Template, OptOut, MessageTotal, Channel)
 )
 # Every statement is built once, with its values as parameters: building a statement (and
 # its cache key) for each batch was a good part of a batch's CPU, paid by every send in it.
@@ -39,7 +40,8 @@ _INSERT_NAMED = insert(_MESSAGES).returning(_MESSAGES.c.id, _MESSAGES.c.whatsapp
 _OPTED_OUT = select(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).where(
     tuple_(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).in_(bindparam("pairs", expanding=True))
 )
-# Each template with its owner's authorising state: a send's template belongs to its user.
+# Each template with its owner's authorising state (a send's template belongs to its user),
+# and its channel's WABA and messaging limit tier (message/limit.py): no statement of its own.
 _STATES = (
     select(
         _TEMPLATES.c.id,
@@ -47,9 +49,12 @@ _STATES = (
         _USERS.c.is_disabled,
         _USERS.c.has_api_access,
         _USERS.c.tokens_valid_after,
+        _CHANNELS.c.waba_id,
+        _CHANNELS.c.messaging_limit_tier,
         *(_TEMPLATES.c[name] for name in TEMPLATE_FIELDS),
     )
     .join(_USERS, _USERS.c.id == _TEMPLATES.c.user_id)
+    .outerjoin(_CHANNELS, _CHANNELS.c.id == _TEMPLATES.c.channel_id)
     .where(_TEMPLATES.c.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -140,14 +145,23 @@ async def add_to_totals(session: AsyncSession, added: dict[int, int]) -> None:
         )
 
 
-async def states(
-    session: AsyncSession, template_ids: Iterable[int]
-) -> dict[int, tuple[int, UserState, tuple[Any, ...]]]:
-    """By template: its owner, the owner's authorising state, and the template's
-    ``TEMPLATE_FIELDS`` (as ``intake_cache.template_fields`` gives them), in one query."""
+@dataclass(frozen=True, slots=True)
+class TemplateState:
+    owner: int
+    user: UserState
+    template: tuple[Any, ...]  # ``TEMPLATE_FIELDS``, as ``intake_cache.template_fields``
+    waba_id: str | None  # its channel's (None: no channel)
+    tier: str | None  # the channel's messaging limit tier
+
+
+async def states(session: AsyncSession, template_ids: Iterable[int]) -> dict[int, TemplateState]:
+    """By template: its owner, the owner's authorising state, the template's fields and its
+    channel's WABA and tier, in one query."""
     result = await session.execute(_STATES, {"ids": sorted(set(template_ids))})
     return {
-        int(row[0]): (int(row[1]), UserState.of(row[2], row[3], row[4]), tuple(row[5:]))
+        int(row[0]): TemplateState(
+            int(row[1]), UserState.of(row[2], row[3], row[4]), tuple(row[7:]), row[5], row[6]
+        )
         for row in result.all()
     }
 

@@ -41,6 +41,7 @@ def message_out(message: Message | Row[Any]) -> MessageOut:
         delivered_at=message.delivered_at,
         read_at=message.read_at,
         failed_at=message.failed_at,
+        held_reason=message.held_reason,
     )
 
 
@@ -91,6 +92,7 @@ def message_json(row: Row[Any]) -> dict[str, Any]:
         "delivered_at": _when(row.delivered_at),
         "read_at": _when(row.read_at),
         "failed_at": _when(row.failed_at),
+        "held_reason": row.held_reason,
     }
 
 
@@ -117,4 +119,5 @@ def queued_json(message_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
         "delivered_at": None,
         "read_at": None,
         "failed_at": None,
+        "held_reason": row.get("held_reason"),
     }

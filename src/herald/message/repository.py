@@ -245,6 +245,7 @@ HISTORY_COLUMNS = (
     Message.delivered_at,
     Message.read_at,
     Message.failed_at,
+    Message.held_reason,
 )
 
 

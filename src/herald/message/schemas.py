@@ -251,11 +251,16 @@ class MessageOut(ApiObject):
     delivered_at: ApiDateTime | None
     read_at: ApiDateTime | None
     failed_at: ApiDateTime | None
+    # Why Herald holds it past when it was asked for ("messaging_limit": the WABA reached its
+    # messaging limit; ``scheduled_at`` is when the window frees), or null.
+    held_reason: str | None = None
 
 
 class Accepted(BaseModel):
     message: MessageOut
     whatsapp_bulk_group_id: str
+    # Past the WABA's messaging limit: the time the message waits until; null: not held.
+    held: ApiDateTime | None = None
 
 
 class Rejected(BaseModel):
@@ -264,10 +269,20 @@ class Rejected(BaseModel):
     message: str
 
 
+class BulkHeld(BaseModel):
+    """The recipients held past the WABA's messaging limit: how many, and until when the last
+    of them waits."""
+
+    count: int
+    until: ApiDateTime
+
+
 class BulkAccepted(BaseModel):
     whatsapp_bulk_group_id: str
     queued: int
     rejected: list[Rejected]
+    # null: none held (each held message shows its own time as ``scheduled_at``).
+    held: BulkHeld | None = None
 
 
 class StateCounts(BaseModel):

@@ -16,7 +16,7 @@ from herald.channel.service import ChannelMissing
 from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
 from herald.kit.pagination import PageParams
 from herald.media import service as media_service
-from herald.message import intake_repository, repository
+from herald.message import intake_repository, limit, repository
 from herald.message.intake_cache import UserState
 from herald.message.schemas import RecipientFields
 from herald.message.validation import (
@@ -139,6 +139,7 @@ def queued_columns(
         "attempts": 0,
         "pair_rate_hits": 0,
         "updated_at": now,
+        "held_reason": None,
     }
 
 
@@ -212,6 +213,12 @@ async def send_one(session: AsyncSession, user_id: int, draft: Draft) -> Message
     )
     if await repository.opted_out(session, user_id, [draft.prepared.phone.digits]):
         raise RecipientOptedOut()
+    row = draft.row
+    [until] = await limit.hold_channel_excess(
+        session, user_id, row["channel_id"], [(row["phone_number"], row["next_attempt_at"])]
+    )
+    if until is not None:
+        limit.held_row(row, until)
     # Written as the batcher writes a batch (one way to insert a single send's row).
     [message_id] = await intake_repository.insert_rows(session, [draft.row])
     await repository.add_to_total(session, user_id, 1)

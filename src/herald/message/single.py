@@ -29,7 +29,9 @@ def policy(runtime: Runtime) -> service.SendPolicy:
 
 def accepted_body(message: Any) -> dict[str, Any]:
     data = Accepted(
-        message=message_out(message), whatsapp_bulk_group_id=message.whatsapp_bulk_group_id
+        message=message_out(message),
+        whatsapp_bulk_group_id=message.whatsapp_bulk_group_id,
+        held=message.scheduled_at if getattr(message, "held_reason", None) else None,
     )
     return Success(message="Message queued", data=data).model_dump(mode="json")
 
@@ -37,9 +39,11 @@ def accepted_body(message: Any) -> dict[str, Any]:
 def accepted_json(message_id: int, row: Mapping[str, Any]) -> bytes:
     """``accepted_body`` of the message just stored from ``row``, rendered (a single send's
     202), without building the message or the models."""
+    message = queued_json(message_id, row)
     data = {
-        "message": queued_json(message_id, row),
+        "message": message,
         "whatsapp_bulk_group_id": row["whatsapp_bulk_group_id"],
+        "held": message["scheduled_at"] if row.get("held_reason") else None,
     }
     return orjson.dumps({"status": "success", "message": "Message queued", "data": data})
 

@@ -12,6 +12,7 @@ from herald.models.message import (
     IdempotencyKey,
     Message,
     MessageTotal,
+    MessagingReach,
     OptOut,
 )
 from herald.models.secret_key import SecretKey
@@ -34,6 +35,7 @@ __all__ = [
     "MediaAsset",
     "Message",
     "MessageTotal",
+    "MessagingReach",
     "OptOut",
     "ProviderMedia",
     "SecretKey",

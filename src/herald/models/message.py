@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -61,6 +61,14 @@ class Message(IdMixin, Base):
             postgresql_where=text(f"state = '{SENDING}'"),
             sqlite_where=text(f"state = '{SENDING}'"),
         ),
+        # A WABA's messages held for its messaging limit, to release on a tier upgrade.
+        Index(
+            "ix_messages_held",
+            "channel_id",
+            "scheduled_at",
+            postgresql_where=text(f"state = '{QUEUED}' AND held_reason IS NOT NULL"),
+            sqlite_where=text(f"state = '{QUEUED}' AND held_reason IS NOT NULL"),
+        ),
         # "Is this file still needed?" before a media asset is deleted.
         Index(
             "ix_messages_header_media_id",
@@ -119,12 +127,36 @@ class Message(IdMixin, Base):
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    # Why Herald held it back past when it was asked for (``MESSAGING_LIMIT``: the WABA's
+    # messaging limit was reached; its ``scheduled_at`` is when the window frees), or None.
+    held_reason: Mapped[str | None] = mapped_column(String(20))
 
     @property
     def is_free_form(self) -> bool:
         """Not a template (``kind`` is None only on a row built in memory and not stored yet:
         the column's default is ``TEMPLATE``)."""
         return self.kind is not None and self.kind != TEMPLATE
+
+
+# ``held_reason``: the WABA's messaging limit (unique customers a rolling 24 h) was reached.
+MESSAGING_LIMIT = "messaging_limit"
+MESSAGING_LIMIT_WINDOW = timedelta(hours=24)  # Meta counts customers over a rolling 24 h
+
+
+class MessagingReach(Base):
+    """A customer (number) a WABA reached, or will reach, with a business-initiated template:
+    one row per user, WABA and number, at the latest time counted. The messaging limit's usage
+    is the rows after ``now - 24 h`` (``message/limit.py``). Kept only for WABAs with a tier."""
+
+    __tablename__ = "messaging_reaches"
+    __table_args__ = (Index("ix_messaging_reaches_window", "user_id", "waba_id", "reached_at"),)
+
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    waba_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone_number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reached_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
 class Attempt(IdMixin, Base):

@@ -18,7 +18,10 @@ class ErrorKind(StrEnum):
     TRANSIENT = "transient"  # retry with back-off, bounded
     PERMANENT = "permanent"  # this payload will never succeed: fail it
     TEMPLATE_UNAVAILABLE = "template_unavailable"  # template paused or disabled
-    SENDER_LIMITED = "sender_limited"  # spam or per-user marketing limit: fail, back off
+    SENDER_LIMITED = "sender_limited"  # per-user marketing limit: fail, back off
+    # The business reached its messaging limit (unique customers a rolling 24 h): hold the
+    # message, and the account's other sends to new customers, until the window frees.
+    MESSAGING_LIMIT = "messaging_limit"
     OPTED_OUT = "opted_out"  # the user stopped marketing messages: fail, add to opt-outs
     AUTH = "auth"  # token or permission: fail, pause the channel, alert the operator
     MEDIA_GONE = "media_gone"  # the provider lost the header file: upload it again, retry
@@ -107,9 +110,13 @@ CODES: dict[int, MetaCode] = {
         "WhatsApp disabled the template for low quality.",
         TemplateProblem.DISABLED,
     ),
+    # Meta's "Spam rate limit hit": restrictions on how many messages the number may send,
+    # what a business past its messaging limit (unique customers a rolling 24 h) is refused
+    # with. Held, not failed: it goes once the window frees (message/limit.py).
     131048: MetaCode(
-        ErrorKind.SENDER_LIMITED,
-        "WhatsApp limited this number for spam: too many customers blocked or reported it.",
+        ErrorKind.MESSAGING_LIMIT,
+        "WhatsApp limited how many customers this business may reach in 24 hours (its "
+        "messaging limit), or limited the number for spam; held until the window frees.",
     ),
     131049: MetaCode(
         ErrorKind.SENDER_LIMITED,

@@ -207,6 +207,8 @@ class Message(TypedDict):
     delivered_at: str | None
     read_at: str | None
     failed_at: str | None
+    # "messaging_limit": held past the WABA's messaging limit until ``scheduled_at``; or None.
+    held_reason: NotRequired[str | None]
 
 
 # --- free-form messages (inside the customer's 24-hour window) ---------------------------------
@@ -280,6 +282,8 @@ FreeFormContent = TextContent | MediaContent | InteractiveContent
 class SendAccepted(TypedDict):
     message: Message
     whatsapp_bulk_group_id: str
+    # Past the WABA's messaging limit: the time (ISO 8601) the message waits until; or None.
+    held: NotRequired[str | None]
 
 
 class BulkRejection(TypedDict):
@@ -288,10 +292,16 @@ class BulkRejection(TypedDict):
     message: str
 
 
+class BulkHeld(TypedDict):
+    count: int  # recipients held past the WABA's messaging limit
+    until: str  # when the last of them waits until (each message's scheduled_at says its own)
+
+
 class BulkAccepted(TypedDict):
     whatsapp_bulk_group_id: str
     queued: int
     rejected: list[BulkRejection]
+    held: NotRequired[BulkHeld | None]
 
 
 class BulkGroup(TypedDict):
