@@ -15,7 +15,7 @@ ban is lifted; ``sending_hold`` says why, on the health route.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,10 +48,14 @@ WATCHED = (
     "status_reason",
 )
 # The customers a tier lets a number start conversations with in 24 h (None: unlimited).
+# Meta's reference lists TIER_50 ... TIER_UNLIMITED; TIER_2K is the 2,000 step of its
+# messaging-limits guide. A name not here limits nothing rather than everything: Herald must
+# not stop a WABA on a guess.
 TIER_CUSTOMERS: dict[str, int | None] = {
     "TIER_50": 50,
     "TIER_250": 250,
     "TIER_1K": 1000,
+    "TIER_2K": 2000,
     "TIER_10K": 10_000,
     "TIER_100K": 100_000,
     "TIER_UNLIMITED": None,
@@ -111,15 +115,26 @@ def view(channel: Channel, now: datetime) -> dict[str, Any]:
 
 
 def set_tier(channel: Channel, tier: str | None) -> None:
-    """The one place a channel's messaging limit tier changes (the messaging-limit hold is
-    told here when it is wired in)."""
+    """The one place a channel's messaging limit tier changes (``apply_account_event`` then
+    tells the messaging-limit hold, once per WABA)."""
     if tier is not None:
         channel.messaging_limit_tier = tier
 
 
-async def apply_account_event(session: AsyncSession, event: AccountEvent, now: datetime) -> int:
+TierChanged = Callable[[AsyncSession, str, datetime], Awaitable[object]]
+"""Told once per WABA whose channels' messaging limit tier changed (the messaging-limit hold
+releases what the new tier has room for): passed in, as ``message`` imports ``channel``."""
+
+
+async def apply_account_event(
+    session: AsyncSession,
+    event: AccountEvent,
+    now: datetime,
+    tier_changed: TierChanged | None = None,
+) -> int:
     """Apply one health event to the channels it is about; how many changed."""
     changed = 0
+    tiers_changed: set[str] = set()
     for channel in await _channels_of(session, event):
         before = {name: getattr(channel, name) for name in WATCHED}
         reason = _apply(channel, event, now)
@@ -129,6 +144,12 @@ async def apply_account_event(session: AsyncSession, event: AccountEvent, now: d
         changed += 1
         channel.health_updated_at = channel.updated_at = now
         await _announce(session, channel, previous, reason, now)
+        if "messaging_limit_tier" in previous:
+            tiers_changed.add(channel.waba_id)
+    if tier_changed is not None:
+        await session.flush()  # the new tier is what the release reads
+        for waba_id in sorted(tiers_changed):
+            await tier_changed(session, waba_id, now)
     return changed
 
 

@@ -31,22 +31,13 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.channel.health import TIER_CUSTOMERS
 from herald.message import limit_repository as repository
 from herald.models.message import MESSAGING_LIMIT
 from herald.models.message import MESSAGING_LIMIT_WINDOW as WINDOW
 
 log = structlog.get_logger("herald.message")
 
-# Meta's tiers (its reference: TIER_50 ... TIER_UNLIMITED; TIER_2K since the 2,000 step). An
-# unknown name limits nothing rather than everything: Herald must not stop a WABA on a guess.
-TIER_LIMITS = {
-    "TIER_50": 50,
-    "TIER_250": 250,
-    "TIER_1K": 1_000,
-    "TIER_2K": 2_000,
-    "TIER_10K": 10_000,
-    "TIER_100K": 100_000,
-}
 # The per-process count is trusted, without a read, while it is this fresh and the batch
 # keeps it under this share of the tier: the rest of the tier is the margin other processes
 # may take meanwhile.
@@ -56,7 +47,7 @@ FAST_SHARE = 0.5
 
 def limit_of(tier: str | None) -> int | None:
     """The tier's number of customers; None: not limited."""
-    return TIER_LIMITS.get(tier) if tier is not None else None
+    return TIER_CUSTOMERS.get(tier) if tier is not None else None
 
 
 @dataclass

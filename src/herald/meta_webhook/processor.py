@@ -13,6 +13,7 @@ from herald.channel.health import apply_account_event
 from herald.conversation.inbound import record_inbound
 from herald.kit.clock import Clock
 from herald.kit.metrics import ITEM_FAILURES, SET_ASIDE, WEBHOOK_LAG, WEBHOOKS_APPLIED
+from herald.message.limit import release_held
 from herald.message.statuses import (
     StatusBatch,
     apply_status,
@@ -87,7 +88,7 @@ async def _apply(
     elif isinstance(event, TemplateStatusUpdate | TemplateQualityUpdate | TemplateCategoryUpdate):
         await apply_provider_event(session, event, now)
     elif isinstance(event, NumberQualityUpdate | AccountUpdate | CapabilityUpdate):
-        await apply_account_event(session, event, now)
+        await apply_account_event(session, event, now, tier_changed=release_held)
 
 
 async def process_pending(
