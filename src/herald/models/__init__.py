@@ -14,6 +14,7 @@ from herald.models.message import (
     MessageTotal,
     OptOut,
 )
+from herald.models.rate import Rate
 from herald.models.secret_key import SecretKey
 from herald.models.template import Template
 from herald.models.user import User
@@ -36,6 +37,7 @@ __all__ = [
     "MessageTotal",
     "OptOut",
     "ProviderMedia",
+    "Rate",
     "SecretKey",
     "Template",
     "User",
