@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, ParamSpec, TypeVar, cast, get_args, overload
 
 from herald_client import _routes_account as account
+from herald_client import _routes_analytics as analytics
 from herald_client import _routes_conversations as conversations
 from herald_client import _routes_messaging as messaging
 from herald_client._call import Call
@@ -143,6 +144,16 @@ class ConversationOperations:
     read = Operation(conversations.read_conversation)
 
 
+class AnalyticsOperations:
+    """``client.analytics``: messages, delivery and estimated cost over a period."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _define_methods(cls, AnalyticsOperations)
+
+    messages = Operation(analytics.message_analytics)
+
+
 class MessageOperations:
     """``client.messages``: free-form messages inside a customer's 24-hour window."""
 
@@ -160,6 +171,16 @@ class SyncConversations(ConversationOperations, _Bound, SyncRunner):
 
 
 class AsyncConversations(ConversationOperations, _Bound, AsyncRunner):
+    async def _run(self, call: Call[T]) -> T:
+        return await cast(AsyncRunner, self._client)._run(call)
+
+
+class SyncAnalytics(AnalyticsOperations, _Bound, SyncRunner):
+    def _run(self, call: Call[T]) -> T:
+        return cast(SyncRunner, self._client)._run(call)
+
+
+class AsyncAnalytics(AnalyticsOperations, _Bound, AsyncRunner):
     async def _run(self, call: Call[T]) -> T:
         return await cast(AsyncRunner, self._client)._run(call)
 
@@ -215,6 +236,8 @@ class Operations:
     conversations = Group(SyncConversations, AsyncConversations)
     # free-form messages: client.messages.send_text(...), .send_free_form(...)
     messages = Group(SyncMessages, AsyncMessages)
+    # analytics: client.analytics.messages(from_=..., to=..., group_by=...)
+    analytics = Group(SyncAnalytics, AsyncAnalytics)
 
     # profile
     get_profile = Operation(account.get_profile)
