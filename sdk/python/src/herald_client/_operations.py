@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, ParamSpec, TypeVar, cast, get_args, overload
 
+from herald_client import _export as export
 from herald_client import _routes_account as account
 from herald_client import _routes_analytics as analytics
 from herald_client import _routes_conversations as conversations
@@ -189,10 +190,46 @@ class SyncMessages(MessageOperations, _Bound, SyncRunner):
     def _run(self, call: Call[T]) -> T:
         return cast(SyncRunner, self._client)._run(call)
 
+    def export_csv(self, target: export.Target, **filters: Any) -> int:
+        """Every message the history's filters match (``state``, ``template_id``,
+        ``created_from`` ...) as a CSV file written to ``target`` (a path or a binary file),
+        streamed; returns the bytes written."""
+        client = self._client
+        headers = client._drive(client._engine._auth_headers())
+        params = export.export_params(filters)
+        written = 0
+        with client._http.stream("GET", export.HISTORY, params=params, headers=headers) as answer:
+            if answer.status_code != 200:
+                answer.read()
+                export.refused(answer)
+            with export.opened(target) as out:
+                for chunk in answer.iter_bytes():
+                    written += out.write(chunk)
+        return written
+
 
 class AsyncMessages(MessageOperations, _Bound, AsyncRunner):
     async def _run(self, call: Call[T]) -> T:
         return await cast(AsyncRunner, self._client)._run(call)
+
+    async def export_csv(self, target: export.Target, **filters: Any) -> int:
+        """Every message the history's filters match (``state``, ``template_id``,
+        ``created_from`` ...) as a CSV file written to ``target`` (a path or a binary file),
+        streamed; returns the bytes written."""
+        client = self._client
+        headers = await client._drive(client._engine._auth_headers())
+        params = export.export_params(filters)
+        written = 0
+        async with client._http.stream(
+            "GET", export.HISTORY, params=params, headers=headers
+        ) as answer:
+            if answer.status_code != 200:
+                await answer.aread()
+                export.refused(answer)
+            with export.opened(target) as out:
+                async for chunk in answer.aiter_bytes():
+                    written += out.write(chunk)
+        return written
 
 
 S = TypeVar("S")
