@@ -44,6 +44,8 @@ def herald_error_codes() -> set[str]:
         "user_not_found",
         "webhook_event_not_found",
         "webhook_event_not_set_aside",
+        "rate_currency_conflict",  # the rate card is the operator's (herald rates)
+        "rate_not_found",
     }
     return found - never_over_http - command_line_only
 

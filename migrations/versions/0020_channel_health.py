@@ -25,7 +25,7 @@ from alembic import op
 import herald.models.base
 
 revision: str = "0020_channel_health"
-down_revision: str | None = "0017_message_received"
+down_revision: str | None = "0019_pricing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from herald.analytics.endpoints import router as analytics_router
 from herald.auth.endpoints import router as auth_router
 from herald.callback.endpoints import router as callback_router
 from herald.channel.health_endpoints import router as channel_health_router
@@ -27,6 +28,7 @@ ROUTERS = (
     message_router,
     media_router,
     conversation_router,
+    analytics_router,
     opt_out_router,
     secret_key_router,
     callback_router,

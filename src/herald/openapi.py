@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from herald import errors as e
+from herald.analytics.service import InvalidRange, RangeTooLong
 from herald.callback.service import CallbackExists, CallbackNotFound
 from herald.channel.service import ChannelMissing, ChannelNotFound
 from herald.console.session import CsrfTokenInvalid
@@ -203,6 +204,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "delete_callback": [CallbackNotFound],
     "list_deliveries": [CallbackNotFound],
     "list_conversations": [],
+    "message_analytics": [InvalidRange, RangeTooLong],
     "conversation_messages": [e.InvalidPhoneNumber, ConversationNotFound],
     "read_conversation": [e.InvalidPhoneNumber, ConversationNotFound, *PROVIDER],
     "channel_health": [ChannelNotFound],

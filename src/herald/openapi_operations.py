@@ -62,6 +62,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/v2/whatsapp/conversations/{phone_number}/messages"): "conversations_messages",
     ("POST", "/api/v2/whatsapp/conversations/{phone_number}/read"): "conversations_read",
     ("GET", "/api/v2/channels/{channel_id}/health"): "channels_health",
+    ("GET", "/api/v2/analytics/messages"): "analytics_messages",
     ("GET", "/webhooks/whatsapp"): "meta_webhook_verify",
     ("POST", "/webhooks/whatsapp"): "meta_webhook_receive",
 }

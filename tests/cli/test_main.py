@@ -12,7 +12,7 @@ from tests.cli.helpers import herald
 
 COMMANDS = [
     "emulator", "send", "send-bulk", "send-text", "serve", "api", "worker", "db", "users",
-    "channels", "templates", "keys", "callbacks", "media", "webhook-events",
+    "channels", "templates", "keys", "callbacks", "media", "webhook-events", "rates",
 ]  # fmt: skip
 # What `herald --help` and the commands needing neither the database nor the server must not
 # load: each costs tenths of a second at every start.

@@ -107,7 +107,7 @@ async def log_in(tab: Watched) -> None:
     await tab.page.get_by_label("Email").fill("ana@example.com")
     await tab.page.get_by_label("Password").fill(PASSWORD)
     await tab.page.get_by_role("button", name="Log in").click()
-    await expect(tab.page).to_have_url(re.compile(r"/console/messages$"))
+    await expect(tab.page).to_have_url(re.compile(r"/console/dashboard$"))
 
 
 async def create_template(tab: Watched, name: str, **fields: Any) -> None:

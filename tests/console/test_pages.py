@@ -44,6 +44,7 @@ from tests.message.helpers import approved_template
 ANA_NUMBERS = ("21650111222", "21650111333", "21650111444", "21650111555")
 BOB_NUMBER = "21698000111"
 PAGES = (
+    "/console/dashboard",
     "/console/templates",
     "/console/templates/new",
     "/console/templates/{template_id}",

@@ -255,11 +255,11 @@ async def test_over_https_both_cookies_are_secure(
             assert (await tls.get(PAGE)).status_code == 200
 
 
-async def test_the_console_root_goes_to_the_messages(client: httpx.AsyncClient, ana: User) -> None:
+async def test_the_console_root_goes_to_the_dashboard(client: httpx.AsyncClient, ana: User) -> None:
     answer = await submit_login(client, ana.email)
     assert (answer.status_code, answer.headers["location"]) == (303, "/console/")
     home = await client.get("/console/")
-    assert (home.status_code, home.headers["location"]) == (303, "/console/messages")
+    assert (home.status_code, home.headers["location"]) == (303, "/console/dashboard")
     bare = await client.get("/console")
     assert bare.status_code in (307, 308)
     assert bare.headers["location"].endswith("/console/")

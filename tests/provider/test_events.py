@@ -17,6 +17,7 @@ from herald.provider.events import (
     DeliveryStatus,
     InboundMessage,
     MessageStatus,
+    Pricing,
     TemplateCategoryUpdate,
     TemplateQualityUpdate,
     TemplateStatus,
@@ -246,8 +247,32 @@ def test_a_status_is_read_with_its_callback_data_and_time() -> None:
         callback_data="4711",
         status=DeliveryStatus.DELIVERED,
         at=datetime.fromtimestamp(1750025136, UTC),
+        pricing=Pricing(billable=True, category="marketing", model="PMP"),
     )
     assert event.error is None
+
+
+def test_a_status_pricing_is_read_as_far_as_it_is_readable() -> None:
+    def pricing(value: object) -> Pricing | None:
+        status = {**status_example(), "pricing": value}
+        (event,) = parse_webhook(envelope("messages", statuses_value(status)))
+        assert isinstance(event, MessageStatus)
+        return event.pricing
+
+    assert pricing({"billable": False, "pricing_model": "pmp", "category": "SERVICE"}) == Pricing(
+        False, "service", "PMP"
+    )
+    # A category Meta adds later is kept as it comes; a billable that is not a boolean is not.
+    assert pricing({"billable": "yes", "category": "referral_conversion"}) == Pricing(
+        None, "referral_conversion", None
+    )
+    assert pricing({}) is None
+    assert pricing("free") is None
+    (bare,) = parse_webhook(
+        envelope("messages", statuses_value({**status_example(), "pricing": None}))
+    )
+    assert isinstance(bare, MessageStatus)
+    assert bare.pricing is None
 
 
 def test_statuses_herald_does_not_follow_and_unreadable_times_are_skipped_or_blank() -> None:

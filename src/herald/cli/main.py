@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from herald.cli import callbacks, channels, keys, media, send, templates, users, webhook_events
+from herald.cli import (
+    callbacks,
+    channels,
+    keys,
+    media,
+    rates,
+    send,
+    templates,
+    users,
+    webhook_events,
+)
 from herald.cli.common import (
     EXIT_CONFIG,
     JsonOutput,
@@ -45,6 +55,7 @@ app.add_typer(templates.app, name="templates")
 app.add_typer(keys.app, name="keys")
 app.add_typer(callbacks.app, name="callbacks")
 app.add_typer(media.app, name="media")
+app.add_typer(rates.app, name="rates")
 app.add_typer(webhook_events.app, name="webhook-events")
 app.command("emulator", help="Run the Cloud API emulator on its own.")(run_emulator)
 app.command("send")(send.send)

@@ -21,6 +21,7 @@ from herald.callback.schemas import CallbackOut
 from herald.channel import repository as channels
 from herald.console.channel_health import router as channel_health_router
 from herald.console.conversations import router as conversations_router
+from herald.console.dashboard import router as dashboard_router
 from herald.console.login import router as login_router
 from herald.console.rendering import (
     CONSOLE,
@@ -55,7 +56,7 @@ PAGE_SIZE = 25
 
 @router.get(f"{CONSOLE}/")
 async def home(who: ViewerDep) -> Response:
-    return RedirectResponse(f"{CONSOLE}/messages", status_code=303)
+    return RedirectResponse(f"{CONSOLE}/dashboard", status_code=303)
 
 
 @router.get(f"{CONSOLE}", include_in_schema=False)
@@ -304,4 +305,5 @@ def install_console(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(conversations_router)
     app.include_router(channel_health_router)
+    app.include_router(dashboard_router)
     app.mount(f"{CONSOLE}/static", StaticFiles(directory=FOLDER / "static"), name="console-static")

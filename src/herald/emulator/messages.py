@@ -98,9 +98,9 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
     if blocked is not None:
         raise _refuse(state, blocked, number_health.REFUSALS[blocked], status=403)
     if is_free_form(payload):
-        to, name, language, waba_id, failure = _free_form(state, phone_number_id, payload)
+        to, name, language, waba_id, failure, category = _free_form(state, phone_number_id, payload)
     else:
-        to, name, language, waba_id, failure = _template(state, phone_number_id, payload)
+        to, name, language, waba_id, failure, category = _template(state, phone_number_id, payload)
 
     callback = payload.get("biz_opaque_callback_data")
     message = EmulatedMessage(
@@ -114,7 +114,7 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
         received_at=time.monotonic(),
     )
     state.messages.append(message)
-    _schedule_statuses(state, message, waba_id, failure)
+    _schedule_statuses(state, message, waba_id, failure, category)
     await state.durable()  # an accepted send's statuses survive a restart, as at Meta
     if random.random() < config.timeout_rate:  # noqa: S311 - fault injection
         await asyncio.sleep(config.timeout_seconds)  # it was taken; the answer is just late
@@ -128,9 +128,13 @@ async def answer_send(state: EmulatorState, phone_number_id: str, body: bytes) -
     return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
 
-Accepted = tuple[str, str, str, str, int | None]
+Accepted = tuple[str, str, str, str, int | None, str]
 """The recipient, the template's name and language ("" for a free-form message), the account
-whose webhooks carry the statuses, and the code a delivery fails with later (or None)."""
+whose webhooks carry the statuses, the code a delivery fails with later (or None), and the
+pricing category Meta charges it under (the template's category; ``service`` for a free-form
+message, which only the customer's open window lets through)."""
+
+SERVICE = "service"
 
 
 def _template(state: EmulatorState, phone_number_id: str, payload: Any) -> Accepted:
@@ -164,7 +168,7 @@ def _template(state: EmulatorState, phone_number_id: str, payload: Any) -> Accep
         )
     if state.over_pair_rate(phone_number_id, to):
         raise _refuse(state, 131056, "too many messages to this recipient")
-    return to, name, language, known.waba_id, link_failure(sent)
+    return to, name, language, known.waba_id, link_failure(sent), known.category.lower()
 
 
 def _free_form(state: EmulatorState, phone_number_id: str, payload: dict[str, Any]) -> Accepted:
@@ -185,11 +189,15 @@ def _free_form(state: EmulatorState, phone_number_id: str, payload: dict[str, An
         raise _refuse(state, 131056, "too many messages to this recipient")
     # A sandbox number's account has the number's id (the emulator's convention).
     waba_id = state.waba_of(phone_number_id) or phone_number_id
-    return sent.to, "", "", waba_id, None
+    return sent.to, "", "", waba_id, None, SERVICE
 
 
 def _schedule_statuses(
-    state: EmulatorState, message: EmulatedMessage, waba_id: str, failure: int | None
+    state: EmulatorState,
+    message: EmulatedMessage,
+    waba_id: str,
+    failure: int | None,
+    category: str,
 ) -> None:
     """sent, delivered, read; or sent, failed for a failing number or a header file Meta could
     not use (``failure``)."""
@@ -205,7 +213,7 @@ def _schedule_statuses(
     delay = 0.0
     for position, (status, code) in enumerate(sequence):
         delay += config.status_delays[min(position, 2)]
-        _send_status(state, message, waba_id, status, code, delay)
+        _send_status(state, message, waba_id, status, code, delay, category)
 
 
 def _send_status(
@@ -215,6 +223,7 @@ def _send_status(
     status: str,
     code: int | None,
     delay: float,
+    category: str,
 ) -> None:
     """Queue one status webhook, to leave in ``delay`` seconds (kept until delivered)."""
     item: dict[str, Any] = {
@@ -226,7 +235,13 @@ def _send_status(
     if message.callback_data is not None:
         item["biz_opaque_callback_data"] = message.callback_data
     if status in ("sent", "delivered"):
-        item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
+        # Per-message pricing (PMP): a template is charged by its category, a reply inside
+        # the customer-service window is free.
+        item["pricing"] = {
+            "billable": category != SERVICE,
+            "pricing_model": "PMP",
+            "category": category,
+        }
     if code is not None:
         item["errors"] = [
             {

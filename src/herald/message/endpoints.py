@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import register_url_convertor
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from herald.contact import service as contacts
-from herald.deps import CurrentUser, ReadSessionDep, RuntimeDep, SessionDep
+from herald.deps import CurrentUser, ReadSessionDep, RuntimeDep, SessionDep, verified_user
 from herald.errors import ValidationFailed
 from herald.kit.jsend import JSendResponse, Success
 from herald.kit.large_body import large_body_route
@@ -19,9 +20,9 @@ from herald.kit.pagination import MAX_ID, KeysetPage, PageParamsDep, keyset_page
 from herald.kit.phone import digits_only
 from herald.kit.routes import segment_except
 from herald.kit.schemas import QueryMoment
-from herald.message import accept, bulk, bulk_body, free_form, service, single
+from herald.message import accept, bulk, bulk_body, export, free_form, service, single
 from herald.message.bulk_body import BulkBody
-from herald.message.caller import ReaderDep, SenderDep, confirm_reader
+from herald.message.caller import Reader, ReaderDep, SenderDep, confirm_reader
 from herald.message.free_form_schemas import SendFreeForm
 from herald.message.output import message_json, message_out
 from herald.message.schemas import (
@@ -34,6 +35,7 @@ from herald.message.schemas import (
     SendV2,
     StateCounts,
 )
+from herald.runtime import Runtime
 from herald.template import service as templates
 
 router = APIRouter(tags=["messages"])
@@ -195,7 +197,15 @@ async def send_free_form(
     return await accept.accept_keyed(request, body, idempotency_key, user, session, runtime, work)
 
 
-@router.get("/api/whatsapp/", response_model=Success[KeysetPage[MessageOut]])
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "With `format=csv`: every matching message, one CSV row each",
+    }
+}
+
+
+@router.get("/api/whatsapp/", response_model=Success[KeysetPage[MessageOut]], responses=CSV_ANSWER)
 async def history(
     request: Request,
     runtime: RuntimeDep,
@@ -218,7 +228,15 @@ async def history(
     phone_number: Annotated[str | None, Query(max_length=32)] = None,
     created_from: Annotated[QueryMoment | None, Query(alias="from")] = None,
     created_to: Annotated[QueryMoment | None, Query(alias="to")] = None,
-) -> JSendResponse:
+    output: Annotated[
+        Literal["json", "csv"],
+        Query(
+            alias="format",
+            description="Herald's addition: `csv` answers every matching message (not a page) "
+            "as a CSV file, streamed; `page` and `limit` are then ignored.",
+        ),
+    ] = "json",
+) -> Response:
     filters = {
         "whatsapp_bulk_group_id": whatsapp_bulk_group_id,
         "state": state,
@@ -232,6 +250,8 @@ async def history(
         # An offset from a cursor is ambiguous: which of the two would the client mean?
         field = "page" if request.query_params.get("page") else "currentPage"
         raise ValidationFailed.single(field, "must be 1 (or absent) with before_id")
+    if output == "csv":
+        return await _export(request, runtime, session, caller, filters, before_id)
     remembered = caller.token_credentials is not None
     rows, total, found = await service.history(
         session, caller.user_id, params, filters, before_id, with_caller=remembered
@@ -243,6 +263,26 @@ async def history(
     items = [message_json(row) for row in rows]
     page = keyset_page_json(items, total, params, by_id=before_id is not None)
     return JSendResponse({"status": "success", "message": "Messages", "data": page})
+
+
+async def _export(
+    request: Request,
+    runtime: Runtime,
+    session: AsyncSession,
+    caller: Reader,
+    filters: dict[str, Any],
+    before_id: int | None,
+) -> StreamingResponse:
+    """The history as a CSV download (message/export.py). A caller this process remembered is
+    read first, as the page's own statement would have confirmed them."""
+    if caller.token_credentials is not None:
+        await verified_user(request, runtime, session)
+    name = export.filename(runtime.clock.now())
+    return StreamingResponse(
+        export.csv_chunks(runtime.sessions, caller.user_id, filters, before_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/api/whatsapp/{message_id:message_id}/")

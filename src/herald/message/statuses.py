@@ -1,7 +1,8 @@
 """Applying Meta's ``messages`` webhooks' delivery statuses (customers' messages: conversation/).
 
 Statuses arrive late, twice and out of order: each one only ever moves a message forward, and
-its timestamp is kept even when it arrives after a later state.
+its timestamp is kept even when it arrives after a later state. A status's pricing is kept
+whatever its state: the last one applied that carries pricing wins, one without leaves it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from herald.models.lifecycle import (
 )
 from herald.opt_out import repository as opt_outs
 from herald.provider.base import ErrorKind
-from herald.provider.events import MessageStatus
+from herald.provider.events import MessageStatus, Pricing
 
 log = structlog.get_logger("herald.statuses")
 
@@ -147,8 +148,11 @@ async def apply_status(
                 str(error.code),
                 now,
             )
+    priced = status.pricing is not None and _set_pricing(message, status.pricing)
     after = _progress(message)
     if after == before:
+        if priced:
+            message.updated_at = now
         return 0
     message.updated_at = now
     if after[0] != before[0]:
@@ -156,6 +160,21 @@ async def apply_status(
         batch.changed_ids.append(message.id)
         MESSAGES.labels(message.state).inc()
     return 1
+
+
+def _set_pricing(message: Message, pricing: Pricing) -> bool:
+    """Whether this changed the message's pricing. Set on the loaded row, so that it goes out
+    in the same UPDATE as the state (no statement of its own); a part Meta left out is kept."""
+    changed = False
+    for column, value in (
+        ("billable", pricing.billable),
+        ("pricing_category", pricing.category),
+        ("pricing_model", pricing.model),
+    ):
+        if value is not None and getattr(message, column) != value:
+            setattr(message, column, value)
+            changed = True
+    return changed
 
 
 def _progress(message: Message) -> tuple[object, ...]:

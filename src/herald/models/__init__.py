@@ -15,6 +15,7 @@ from herald.models.message import (
     MessagingReach,
     OptOut,
 )
+from herald.models.rate import Rate
 from herald.models.secret_key import SecretKey
 from herald.models.template import Template
 from herald.models.user import User
@@ -38,6 +39,7 @@ __all__ = [
     "MessagingReach",
     "OptOut",
     "ProviderMedia",
+    "Rate",
     "SecretKey",
     "Template",
     "User",

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -42,6 +43,8 @@ class Message(IdMixin, Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_user_id_id", "user_id", "id"),
+        # The analytics' and the dashboard's ranges: one user's messages created in a period.
+        Index("ix_messages_user_id_created_at", "user_id", "created_at"),
         Index("ix_messages_user_id_group_id", "user_id", "whatsapp_bulk_group_id", "id"),
         Index("ix_messages_provider_message_id", "provider_message_id"),
         # One conversation's outbound messages, newest first.
@@ -130,6 +133,10 @@ class Message(IdMixin, Base):
     # Why Herald held it back past when it was asked for (``MESSAGING_LIMIT``: the WABA's
     # messaging limit was reached; its ``scheduled_at`` is when the window frees), or None.
     held_reason: Mapped[str | None] = mapped_column(String(20))
+    # Meta's pricing, as its latest status webhook carrying one gave it; None until then.
+    billable: Mapped[bool | None] = mapped_column(Boolean)
+    pricing_category: Mapped[str | None] = mapped_column(String(40))  # marketing, service ...
+    pricing_model: Mapped[str | None] = mapped_column(String(8))  # CBP | PMP
 
     @property
     def is_free_form(self) -> bool:

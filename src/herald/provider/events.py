@@ -40,6 +40,17 @@ _DELIVERY_STATUSES = {status.value: status for status in DeliveryStatus}
 
 
 @dataclass(frozen=True)
+class Pricing:
+    """What Meta charges for a message, as a status gives it (``Pricing``): whether it is
+    billable, Meta's pricing category (marketing, utility, authentication, service ...: kept as
+    Meta writes it, lower-cased, whatever new ones it adds) and the pricing model (CBP, PMP)."""
+
+    billable: bool | None
+    category: str | None
+    model: str | None
+
+
+@dataclass(frozen=True)
 class MessageStatus:
     """A status of a message Herald sent (``messages`` change, ``statuses[]``)."""
 
@@ -51,6 +62,7 @@ class MessageStatus:
     at: datetime | None  # when it happened at Meta; None when the timestamp is unreadable
     # A failed status's errors, classified as a refused send's would be (errors.py).
     errors: tuple[ProviderError, ...] = ()
+    pricing: Pricing | None = None  # None when the status carries none
 
     @property
     def error(self) -> ProviderError | None:
@@ -215,7 +227,22 @@ def _status(waba_id: str, number: str, status: dict[str, Any]) -> MessageStatus 
         status=kind,
         at=_timestamp(status.get("timestamp")),
         errors=errors,
+        pricing=_pricing(status.get("pricing")),
     )
+
+
+def _pricing(value: Any) -> Pricing | None:
+    """A status's pricing; None when it has none, or nothing of it is readable."""
+    if not isinstance(value, dict):
+        return None
+    billable = value.get("billable")
+    category, model = _text(value.get("category")), _text(value.get("pricing_model"))
+    pricing = Pricing(
+        billable=billable if isinstance(billable, bool) else None,
+        category=category.lower()[:40] if category else None,
+        model=model.upper()[:8] if model else None,
+    )
+    return None if pricing == Pricing(None, None, None) else pricing
 
 
 def _template_fields(value: dict[str, Any]) -> tuple[str | None, str | None, str | None]:

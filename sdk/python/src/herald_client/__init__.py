@@ -39,6 +39,8 @@ from herald_client.errors import (
     UnsupportedMediaType,
 )
 from herald_client.models import (
+    AnalyticsFigures,
+    AnalyticsGroup,
     BulkAccepted,
     BulkGroup,
     BulkRecipient,
@@ -63,6 +65,7 @@ from herald_client.models import (
     MediaContent,
     MediaDeleted,
     Message,
+    MessageAnalytics,
     MessageError,
     MessageMedia,
     OptOut,
@@ -88,6 +91,8 @@ from herald_client.signature import SIGNATURE_HEADER, sign, verify_signature
 __all__ = [
     "DEFAULT_TOLERANCE",
     "SIGNATURE_HEADER",
+    "AnalyticsFigures",
+    "AnalyticsGroup",
     "AsyncHeraldClient",
     "BadRequest",
     "BulkAccepted",
@@ -121,6 +126,7 @@ __all__ = [
     "MediaContent",
     "MediaDeleted",
     "Message",
+    "MessageAnalytics",
     "MessageError",
     "MessageMedia",
     "MessageReceivedEvent",

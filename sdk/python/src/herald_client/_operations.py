@@ -16,7 +16,9 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, ParamSpec, TypeVar, cast, get_args, overload
 
+from herald_client import _export as export
 from herald_client import _routes_account as account
+from herald_client import _routes_analytics as analytics
 from herald_client import _routes_conversations as conversations
 from herald_client import _routes_messaging as messaging
 from herald_client._call import Call
@@ -143,6 +145,16 @@ class ConversationOperations:
     read = Operation(conversations.read_conversation)
 
 
+class AnalyticsOperations:
+    """``client.analytics``: messages, delivery and estimated cost over a period."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _define_methods(cls, AnalyticsOperations)
+
+    messages = Operation(analytics.message_analytics)
+
+
 class MessageOperations:
     """``client.messages``: free-form messages inside a customer's 24-hour window."""
 
@@ -164,14 +176,60 @@ class AsyncConversations(ConversationOperations, _Bound, AsyncRunner):
         return await cast(AsyncRunner, self._client)._run(call)
 
 
+class SyncAnalytics(AnalyticsOperations, _Bound, SyncRunner):
+    def _run(self, call: Call[T]) -> T:
+        return cast(SyncRunner, self._client)._run(call)
+
+
+class AsyncAnalytics(AnalyticsOperations, _Bound, AsyncRunner):
+    async def _run(self, call: Call[T]) -> T:
+        return await cast(AsyncRunner, self._client)._run(call)
+
+
 class SyncMessages(MessageOperations, _Bound, SyncRunner):
     def _run(self, call: Call[T]) -> T:
         return cast(SyncRunner, self._client)._run(call)
+
+    def export_csv(self, target: export.Target, **filters: Any) -> int:
+        """Every message the history's filters match (``state``, ``template_id``,
+        ``created_from`` ...) as a CSV file written to ``target`` (a path or a binary file),
+        streamed; returns the bytes written."""
+        client = self._client
+        headers = client._drive(client._engine._auth_headers())
+        params = export.export_params(filters)
+        written = 0
+        with client._http.stream("GET", export.HISTORY, params=params, headers=headers) as answer:
+            if answer.status_code != 200:
+                answer.read()
+                export.refused(answer)
+            with export.opened(target) as out:
+                for chunk in answer.iter_bytes():
+                    written += out.write(chunk)
+        return written
 
 
 class AsyncMessages(MessageOperations, _Bound, AsyncRunner):
     async def _run(self, call: Call[T]) -> T:
         return await cast(AsyncRunner, self._client)._run(call)
+
+    async def export_csv(self, target: export.Target, **filters: Any) -> int:
+        """Every message the history's filters match (``state``, ``template_id``,
+        ``created_from`` ...) as a CSV file written to ``target`` (a path or a binary file),
+        streamed; returns the bytes written."""
+        client = self._client
+        headers = await client._drive(client._engine._auth_headers())
+        params = export.export_params(filters)
+        written = 0
+        async with client._http.stream(
+            "GET", export.HISTORY, params=params, headers=headers
+        ) as answer:
+            if answer.status_code != 200:
+                await answer.aread()
+                export.refused(answer)
+            with export.opened(target) as out:
+                async for chunk in answer.aiter_bytes():
+                    written += out.write(chunk)
+        return written
 
 
 S = TypeVar("S")
@@ -215,6 +273,8 @@ class Operations:
     conversations = Group(SyncConversations, AsyncConversations)
     # free-form messages: client.messages.send_text(...), .send_free_form(...)
     messages = Group(SyncMessages, AsyncMessages)
+    # analytics: client.analytics.messages(from_=..., to=..., group_by=...)
+    analytics = Group(SyncAnalytics, AsyncAnalytics)
 
     # profile
     get_profile = Operation(account.get_profile)

@@ -483,3 +483,33 @@ class ConversationRead(TypedDict):
     phone_number: str
     marked_read: int
     read_receipt_for: int | None  # the inbound message Meta got a receipt for
+
+
+class AnalyticsFigures(TypedDict):
+    """One group's counts, or the totals (``cost`` and the costs are decimal strings)."""
+
+    total: int
+    states: dict[str, int]
+    categories: dict[str, int]
+    billable: int
+    cost: str | None
+    cost_by_category: dict[str, str | None]
+    unrated_categories: list[str]
+
+
+class AnalyticsGroup(AnalyticsFigures):
+    key: str | None
+
+
+# ``from`` is a Python keyword: the functional form.
+MessageAnalytics = TypedDict(
+    "MessageAnalytics",
+    {
+        "from": str,
+        "to": str,
+        "group_by": Literal["day", "template", "category", "channel"],
+        "currency": str | None,
+        "groups": list[AnalyticsGroup],
+        "totals": AnalyticsFigures,
+    },
+)
