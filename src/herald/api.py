@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from herald.auth.endpoints import router as auth_router
 from herald.callback.endpoints import router as callback_router
+from herald.channel.endpoints import router as channel_router
 from herald.contact.endpoints import router as contact_router
 from herald.conversation.endpoints import router as conversation_router
 from herald.health.endpoints import router as health_router
@@ -29,6 +30,7 @@ ROUTERS = (
     opt_out_router,
     secret_key_router,
     callback_router,
+    channel_router,
     meta_webhook_router,
 )
 

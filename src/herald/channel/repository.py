@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db import insert_unless_taken
@@ -15,9 +15,37 @@ async def get(session: AsyncSession, channel_id: int) -> Channel | None:
     return await session.get(Channel, channel_id)
 
 
-async def for_user(session: AsyncSession, user_id: int) -> Channel | None:
-    result = await session.execute(select(Channel).where(Channel.user_id == user_id))
+async def get_for_user(session: AsyncSession, user_id: int, channel_id: int) -> Channel | None:
+    result = await session.execute(
+        select(Channel).where(Channel.id == channel_id, Channel.user_id == user_id)
+    )
     return result.scalar_one_or_none()
+
+
+async def default_for(session: AsyncSession, user_id: int) -> Channel | None:
+    """The user's default channel (every user with a channel has one)."""
+    result = await session.execute(
+        select(Channel).where(Channel.user_id == user_id, Channel.is_default)
+    )
+    return result.scalar_one_or_none()
+
+
+async def of_user(session: AsyncSession, user_id: int) -> Sequence[Channel]:
+    result = await session.execute(
+        select(Channel).where(Channel.user_id == user_id).order_by(Channel.id)
+    )
+    return result.scalars().all()
+
+
+async def clear_default(session: AsyncSession, user_id: int) -> None:
+    """No channel of the user is the default (before another becomes it, in one transaction)."""
+    await session.execute(
+        update(Channel)
+        .where(Channel.user_id == user_id, Channel.is_default)
+        .values(is_default=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    await session.flush()
 
 
 async def by_waba_ids(session: AsyncSession, waba_ids: Iterable[str]) -> Sequence[Channel]:
@@ -48,7 +76,8 @@ async def list_all(session: AsyncSession) -> Sequence[Channel]:
 
 
 async def add_unless_taken(session: AsyncSession, channel: Channel) -> Channel | None:
-    """The stored channel, or None when the user has one or its phone number id is taken."""
+    """The stored channel, or None when its phone number id is taken (or, for a default, the
+    user has a default already)."""
     return await insert_unless_taken(session, channel)
 
 

@@ -251,7 +251,7 @@ async def group_page(
 
 @router.get(f"{CONSOLE}/channels", response_class=HTMLResponse)
 async def channels_page(request: Request, who: ViewerDep, session: SessionDep) -> Response:
-    channel = await channels.for_user(session, who.user.id)
+    channel = await channels.default_for(session, who.user.id)
     return render(request, "channels.html", who, channel=channel)
 
 

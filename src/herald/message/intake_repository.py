@@ -13,16 +13,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from herald.channel.senders import SenderChannel, UserChannels
+from herald.kit.phone import digits_only
 from herald.message.intake_cache import TEMPLATE_FIELDS, UserState
 from herald.message.repository import column_converter
-from herald.models import Message, MessageTotal, OptOut, Template, User
+from herald.models import Channel, Message, MessageTotal, OptOut, Template, User
 from herald.models.message import TOTAL_SHARDS
 
 # Table columns, not ORM attributes: plain Core statements skip the ORM's compile and result
 # layers (the batch needs rows, never objects).
-_MESSAGES, _USERS, _TEMPLATES, _OPT_OUTS, _TOTALS = (
+_MESSAGES, _USERS, _TEMPLATES, _OPT_OUTS, _TOTALS, _CHANNELS = (
     cast(Table, model.__table__)  # declared models are mapped to Tables
-    for model in (Message, User, Template, OptOut, MessageTotal)
+    for model in (Message, User, Template, OptOut, MessageTotal, Channel)
 )
 # Every statement is built once, with its values as parameters: building a statement (and
 # its cache key) for each batch was a good part of a batch's CPU, paid by every send in it.
@@ -51,6 +53,19 @@ _STATES = (
     )
     .join(_USERS, _USERS.c.id == _TEMPLATES.c.user_id)
     .where(_TEMPLATES.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+# The batch's users' channels, as ``senders.snapshot`` makes them (the senders were chosen among).
+_CHANNELS_OF = (
+    select(
+        _CHANNELS.c.user_id,
+        _CHANNELS.c.id,
+        _CHANNELS.c.waba_id,
+        _CHANNELS.c.display_number,
+        _CHANNELS.c.is_default,
+    )
+    .where(_CHANNELS.c.user_id.in_(bindparam("users", expanding=True)))
+    .order_by(_CHANNELS.c.user_id, _CHANNELS.c.id)
 )
 
 
@@ -152,12 +167,29 @@ async def states(
     }
 
 
-async def template_channel(
-    session: AsyncSession, user_id: int, template_id: int
-) -> tuple[bool, int | None]:
-    """Whether the template still exists, and its channel (read after a constraint failed)."""
-    result = await session.execute(
-        select(Template.channel_id).where(Template.id == template_id, Template.user_id == user_id)
+async def channels_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, UserChannels]:
+    """By user: its channels (``senders.snapshot``'s form), in one query; a user without any
+    is absent."""
+    result = await session.execute(_CHANNELS_OF, {"users": sorted(set(user_ids))})
+    found: dict[int, list[SenderChannel]] = {}
+    for user_id, channel_id, waba_id, display_number, is_default in result.all():
+        found.setdefault(int(user_id), []).append(
+            SenderChannel(
+                int(channel_id), str(waba_id), digits_only(display_number or ""), bool(is_default)
+            )
+        )
+    return {user_id: tuple(channels) for user_id, channels in found.items()}
+
+
+async def template_and_channel(
+    session: AsyncSession, user_id: int, template_id: int, channel_id: int | None
+) -> tuple[bool, bool]:
+    """Whether the template and the user's channel still exist (read after a constraint
+    failed)."""
+    template = await session.execute(
+        select(Template.id).where(Template.id == template_id, Template.user_id == user_id)
     )
-    found = result.first()
-    return (False, None) if found is None else (True, found[0])
+    channel = await session.execute(
+        select(Channel.id).where(Channel.id == channel_id, Channel.user_id == user_id)
+    )
+    return template.first() is not None, channel.first() is not None
