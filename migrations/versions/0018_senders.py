@@ -13,9 +13,16 @@ do): ``templates.waba_id`` is filled from the template's channel, and a template
 
 Downgrading refuses when a user has several channels or a template exists in several WABAs:
 the old schema cannot hold them.
+
+On SQLite, dropping a unique constraint copies the table (batch mode), and dropping the old
+copy with foreign keys on would run every child's ON DELETE (SET NULL on messages' and
+templates' channel, CASCADE on conversations and inbound messages): foreign keys are off
+while the tables are copied. SQLite ignores that pragma inside a transaction, so the one
+open is committed first (SQLite's DDL is not transactional here anyway).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,7 +33,37 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+@contextmanager
+def _foreign_keys_off() -> Iterator[None]:
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    raw = bind.connection.dbapi_connection
+    assert raw is not None
+    raw.commit()
+    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        problems = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if problems:
+            raise RuntimeError(f"0018_senders left foreign keys broken: {problems[:5]}")
+    finally:
+        raw.commit()
+        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
 def upgrade() -> None:
+    with _foreign_keys_off():
+        _upgrade()
+
+
+def downgrade() -> None:
+    with _foreign_keys_off():
+        _downgrade()
+
+
+def _upgrade() -> None:
     with op.batch_alter_table("channels") as table:
         table.add_column(
             sa.Column("is_default", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -57,7 +94,7 @@ def upgrade() -> None:
         )
 
 
-def downgrade() -> None:
+def _downgrade() -> None:
     connection = op.get_bind()
     several = connection.execute(
         sa.text("SELECT user_id FROM channels GROUP BY user_id HAVING COUNT(*) > 1 LIMIT 1")

@@ -22,6 +22,8 @@ from herald.kit.crypto import Cipher
 from herald.models import Channel, Message, Template, User
 from tests.conftest import DatabaseUnderTest, add_user, assert_error, login
 from tests.message.helpers import ORDER_BODY, SAM
+from tests.message.test_free_form import SEND as FREE_FORM
+from tests.message.test_free_form import TEXT, customer_writes
 
 SECOND_NUMBER = "+44 7700 900002"  # unlike any sandbox number (+1 555 ...)
 
@@ -237,3 +239,21 @@ async def test_bulk_sends_from_the_sender_named(
     async with session_factory(db.engine)() as session:
         senders = (await session.scalars(select(Message.channel_id))).all()
     assert senders == [two.second.id, two.second.id]
+
+
+async def test_free_form_goes_from_the_sender_named_inside_that_senders_window(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    two: TwoWabas,
+    clock: FrozenClock,
+) -> None:
+    # The customer wrote to the second number only: only its window is open.
+    await customer_writes(client, db, two.second, clock)
+    assert_error(await client.post(FREE_FORM, json=TEXT, headers=auth), 409, "window_closed")
+    by_id = await client.post(FREE_FORM, json={**TEXT, "channel_id": two.second.id}, headers=auth)
+    assert await sender_of(db, by_id) == two.second.id
+    by_number = await client.post(FREE_FORM, json={**TEXT, "from": SECOND_NUMBER}, headers=auth)
+    assert await sender_of(db, by_number) == two.second.id
+    unknown = await client.post(FREE_FORM, json={**TEXT, "channel_id": 999_999}, headers=auth)
+    assert_error(unknown, 404, "channel_not_found")
