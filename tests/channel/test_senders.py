@@ -168,7 +168,7 @@ async def test_without_a_sender_the_default_goes_when_in_the_templates_waba(
     for _ in range(2):
         assert await sender_of(db, await send(client, auth, two.in_second)) == two.second.id
         assert await sender_of(db, await send(client, auth, two.in_first)) == two.first.id
-    listed = (await client.get("/api/v2/channels", headers=auth)).json()["data"]
+    listed = (await client.get("/api/v2/channels", headers=auth)).json()["data"]["items"]
     assert [(c["id"], c["is_default"]) for c in listed] == [
         (two.first.id, False),
         (two.second.id, True),

@@ -11,7 +11,7 @@ from herald.channel import service
 from herald.channel.schemas import ChannelOut
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
-from herald.kit.pagination import MAX_ID
+from herald.kit.pagination import MAX_ID, Page, PageParamsDep, make_page
 from herald.models import Channel
 
 router = APIRouter(tags=["channels"])
@@ -33,9 +33,14 @@ def channel_out(channel: Channel) -> ChannelOut:
 
 
 @router.get("/api/v2/channels")
-async def list_channels(user: CurrentUser, session: SessionDep) -> Success[list[ChannelOut]]:
-    channels = await service.of_user(session, user.id)
-    return Success(message="Channels", data=[channel_out(c) for c in channels])
+async def list_channels(
+    user: CurrentUser, session: SessionDep, params: PageParamsDep
+) -> Success[Page[ChannelOut]]:
+    """The caller's channels, oldest first."""
+    channels, total = await service.list_page(session, user.id, params)
+    return Success(
+        message="Channels", data=make_page([channel_out(c) for c in channels], total, params)
+    )
 
 
 @router.get("/api/v2/channels/{channel_id}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db import insert_unless_taken
@@ -30,11 +31,14 @@ async def default_for(session: AsyncSession, user_id: int) -> Channel | None:
     return result.scalar_one_or_none()
 
 
+def of_user_query(user_id: int) -> Select[Any]:
+    return select(Channel).where(Channel.user_id == user_id).order_by(Channel.id)
+
+
 async def of_user(session: AsyncSession, user_id: int) -> Sequence[Channel]:
-    result = await session.execute(
-        select(Channel).where(Channel.user_id == user_id).order_by(Channel.id)
-    )
-    return result.scalars().all()
+    result = await session.execute(of_user_query(user_id))
+    channels: Sequence[Channel] = result.scalars().all()
+    return channels
 
 
 async def clear_default(session: AsyncSession, user_id: int) -> None:

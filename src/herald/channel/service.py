@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.channel import repository
 from herald.errors import Conflict, NotFound, ValidationFailed
 from herald.kit.crypto import Cipher, sha256_hex
+from herald.kit.pagination import PageParams, fetch_page
 from herald.models import Channel
 from herald.provider.base import ChannelAccess
 
@@ -228,6 +229,12 @@ async def list_channels(session: AsyncSession) -> Sequence[Channel]:
 
 async def of_user(session: AsyncSession, user_id: int) -> Sequence[Channel]:
     return await repository.of_user(session, user_id)
+
+
+async def list_page(
+    session: AsyncSession, user_id: int, params: PageParams
+) -> tuple[Sequence[Channel], int]:
+    return await fetch_page(session, repository.of_user_query(user_id), params)
 
 
 async def get_for_user(session: AsyncSession, user_id: int, channel_id: int) -> Channel:

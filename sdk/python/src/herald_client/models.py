@@ -472,3 +472,16 @@ class ConversationRead(TypedDict):
     phone_number: str
     marked_read: int
     read_receipt_for: int | None  # the inbound message Meta got a receipt for
+
+
+class Channel(TypedDict):
+    """One of your channels (WhatsApp senders); no secret."""
+
+    id: int
+    phone_number_id: str
+    display_number: str | None
+    waba_id: str
+    is_default: bool  # the sender of a send that names none
+    throughput: int
+    app_id: str | None
+    created_at: str
