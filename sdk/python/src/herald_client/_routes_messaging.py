@@ -54,9 +54,11 @@ def create_template(
     code_expiration_minutes: int | None = None,
     package_name: str | None = None,
     signature_hash: str | None = None,
+    channel_id: int | None = None,
 ) -> Call[Template]:
     """A DRAFT template; ``submit_template`` sends it for review. AUTHENTICATION templates
-    take no body: Meta writes their text; give ``otp_type`` and its options instead."""
+    take no body: Meta writes their text; give ``otp_type`` and its options instead.
+    ``channel_id``: the channel (and so the WABA) to create it in; default: your default."""
     fields = without_none(
         name=name,
         language=language,
@@ -70,6 +72,7 @@ def create_template(
         code_expiration_minutes=code_expiration_minutes,
         package_name=package_name,
         signature_hash=signature_hash,
+        channel_id=channel_id,
     )
     return Call("POST", TEMPLATES, parse_object, json=fields)
 

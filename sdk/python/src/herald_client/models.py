@@ -159,6 +159,8 @@ class Template(TypedDict):
     quality: str | None  # Meta's rating: GREEN, YELLOW, RED, UNKNOWN
     previous_category: str | None  # before Meta's last re-categorisation
     flagged_at: str | None  # when Meta flagged it (at risk of a pause)
+    channel_id: int | None  # the channel it was created or imported through
+    waba_id: str | None  # the WABA it belongs to: any of your channels there may send it
     created_at: str
     updated_at: str
 
