@@ -58,6 +58,7 @@ NOBODYS = {
     "key_id": 999_999_999,
     "callback_id": 999_999_999,
     "phone_number": "21699999999",
+    "channel_id": 999_999_999,
 }
 SHOP = {"platform_type": "woocommerce", "base_uri": "https://shop.example.com", "name": "x"}
 CALLBACK = {"url": "https://93.184.215.14/hook"}
@@ -94,6 +95,7 @@ class Objects:
     secret_key_id: int = 0
     callback_id: int = 0
     conversation_number: str = ""  # a customer who wrote to the user
+    channel_id: int = 0  # the user's (default) channel
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,6 +142,8 @@ async def make_objects(
     )["id"]
     template = await approved_template(db, user, settings, clock.now())
     objects.template_id = template.id
+    assert template.channel_id is not None
+    objects.channel_id = template.channel_id
     customers = await Customers.of(client, db, clock, template)
     await customers.write(numbers["conversation"], "where is my parcel?")
     objects.conversation_number = numbers["conversation"]
@@ -264,6 +268,10 @@ def _callback(w: World) -> list[dict[str, Any]]:
     return [{"callback_id": w.bob.callback_id}]
 
 
+def _channel(w: World) -> list[dict[str, Any]]:
+    return [{"channel_id": w.bob.channel_id}]
+
+
 def _conversations(w: World) -> list[dict[str, Any]]:
     """A customer who wrote to Bob, and one Bob only wrote to."""
     return [{"phone_number": w.bob.conversation_number}, {"phone_number": BOB_NUMBERS["single"]}]
@@ -340,6 +348,8 @@ CASES = (
     ),
     Case("DELETE", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
     Case("GET", "/api/v2/webhooks/{callback_id}/deliveries", "callback_not_found", _callback),
+    Case("GET", "/api/v2/channels/{channel_id}", "channel_not_found", _channel),
+    Case("PUT", "/api/v2/channels/{channel_id}/default", "channel_not_found", _channel),
     Case(
         "GET",
         "/api/v2/whatsapp/conversations/{phone_number}/messages",
@@ -510,6 +520,7 @@ LIST_ROUTES = {
     "/api/v2/secret-keys": ("id", "secret_key_id"),
     "/api/v2/webhooks": ("id", "callback_id"),
     "/api/v2/whatsapp/conversations": ("phone_number", "conversation_number"),
+    "/api/v2/channels": ("id", "channel_id"),
 }
 # GET routes without a path parameter that are not lists of a user's objects.
 NOT_LISTS = {"/healthz", "/readyz", "/metrics", "/api/user/", "/webhooks/whatsapp"}
