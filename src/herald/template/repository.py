@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db import insert_unless_taken
-from herald.models import Template
+from herald.models import Channel, Template
 
 
 async def get(session: AsyncSession, user_id: int, template_id: int) -> Template | None:
@@ -53,15 +53,21 @@ def list_query(
 
 async def for_provider_event(
     session: AsyncSession,
-    user_ids: Sequence[int],
-    waba_id: str,
+    channels: Sequence[Channel],
     provider_id: str | None,
     name: str | None,
     language: str | None,
 ) -> Sequence[Template]:
-    """Templates a provider status event is about, in the WABA it came from (of the users with
-    a channel there): by the provider's id, else name and language."""
-    query = select(Template).where(Template.user_id.in_(user_ids), Template.waba_id == waba_id)
+    """Templates a provider status event is about, in the WABA of ``channels`` (the WABA's
+    channels, of any user): by the provider's id, else name and language. A template with no
+    WABA recorded is in its channel's."""
+    users = {c.user_id for c in channels}
+    wabas = {c.waba_id for c in channels}
+    in_waba = or_(
+        Template.waba_id.in_(wabas),
+        and_(Template.waba_id.is_(None), Template.channel_id.in_([c.id for c in channels])),
+    )
+    query = select(Template).where(Template.user_id.in_(users), in_waba)
     if provider_id:
         query = query.where(Template.provider_template_id == provider_id)
     elif name and language:

@@ -320,16 +320,11 @@ async def apply_provider_event(
     """
     # A WABA may hold several channels (of one user or more): the event is about the template
     # in that WABA, whichever of its numbers it was created through.
-    owners = sorted({c.user_id for c in await channels.by_waba_ids(session, [update.waba_id])})
-    if not owners:
+    in_waba = await channels.by_waba_ids(session, [update.waba_id])
+    if not in_waba:
         return 0
     templates = await repository.for_provider_event(
-        session,
-        owners,
-        update.waba_id,
-        update.provider_template_id,
-        update.name,
-        update.language,
+        session, in_waba, update.provider_template_id, update.name, update.language
     )
     changed = 0
     for template in templates:
