@@ -202,7 +202,7 @@ async def test_callbacks_that_took_every_event_are_given_channel_updated(
 
     try:
         async with db.engine.begin() as connection:
-            await connection.run_sync(run(command.downgrade, "0017_message_received"))
+            await connection.run_sync(run(command.downgrade, "0019_pricing"))
             for n, chosen in enumerate(choices):
                 await connection.execute(
                     text(
@@ -219,11 +219,59 @@ async def test_callbacks_that_took_every_event_are_given_channel_updated(
         ["message.status", "template.updated"],
     ]
     async with db.engine.begin() as connection:
-        await connection.run_sync(run(command.downgrade, "0017_message_received"))
+        await connection.run_sync(run(command.downgrade, "0019_pricing"))
     assert await events() == [
         ["message.status", "template.updated", "message.received"],
         ["message.status", "template.updated"],
     ]
     async with db.engine.begin() as connection:
         await connection.run_sync(run(command.upgrade, "head"))
+    await db.clean()
+
+
+async def test_a_single_channel_database_gets_its_default_and_template_wabas(
+    db: DatabaseUnderTest,
+) -> None:
+    """0018: each existing channel (a user's only one) becomes its user's default, and each
+    template takes its channel's WABA; a second channel then fits beside the first."""
+    await db.clean()
+    user = await add_user(db, "senders@example.com")
+
+    def run(action: Callable[..., None], revision: str) -> Callable[[Connection], None]:
+        return lambda connection: action(migrate.alembic_config(connection), revision)
+
+    channel = (
+        "INSERT INTO channels (user_id, provider, base_url, api_version, phone_number_id, "
+        "waba_id, access_token_encrypted, app_secret_encrypted, verify_token_hash, "
+        "throughput_per_second, is_sandbox, created_at, updated_at) VALUES (:u, 'cloud', "
+        "'http://x', 'v23.0', :n, 'waba-1', 't', 's', 'h', 80, false, CURRENT_TIMESTAMP, "
+        "CURRENT_TIMESTAMP)"
+    )
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.downgrade, "0017_message_received"))
+            await connection.execute(text(channel), {"u": user.id, "n": "111"})
+            channel_id = (await connection.execute(text("SELECT id FROM channels"))).scalar_one()
+            await connection.execute(
+                text(
+                    "INSERT INTO templates (user_id, channel_id, name, language, category, "
+                    "state, body, buttons, placeholder_count, created_at, updated_at) VALUES "
+                    "(:u, :c, 'hello', 'en', 'UTILITY', 'APPROVED', 'Hi', '[]', 0, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"u": user.id, "c": channel_id},
+            )
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run(command.upgrade, "head"))
+    async with db.engine.begin() as connection:
+        defaults = (await connection.execute(text("SELECT is_default FROM channels"))).all()
+        wabas = (await connection.execute(text("SELECT waba_id FROM templates"))).all()
+        assert [bool(row[0]) for row in defaults] == [True]
+        # On SQLite the tables were copied: their children kept their references.
+        assert [row[0] for row in wabas] == ["waba-1"]
+        kept = await connection.execute(text("SELECT channel_id FROM templates"))
+        assert kept.scalar_one() is not None
+        await connection.execute(text(channel), {"u": user.id, "n": "222"})
+        assert (await connection.execute(text("SELECT COUNT(*) FROM channels"))).scalar_one() == 2
     await db.clean()

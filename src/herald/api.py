@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from herald.analytics.endpoints import router as analytics_router
 from herald.auth.endpoints import router as auth_router
 from herald.callback.endpoints import router as callback_router
+from herald.channel.endpoints import router as channel_router
 from herald.channel.health_endpoints import router as channel_health_router
 from herald.contact.endpoints import router as contact_router
 from herald.conversation.endpoints import router as conversation_router
@@ -33,6 +34,7 @@ ROUTERS = (
     secret_key_router,
     callback_router,
     channel_health_router,
+    channel_router,
     meta_webhook_router,
 )
 

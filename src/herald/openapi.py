@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse
 from herald import errors as e
 from herald.analytics.service import InvalidRange, RangeTooLong
 from herald.callback.service import CallbackExists, CallbackNotFound
+from herald.channel.senders import ChannelWabaMismatch
 from herald.channel.service import ChannelMissing, ChannelNotFound
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
@@ -119,6 +120,8 @@ SEND: Errors = [
     IdempotencyConflict,
     ChannelMissing,
 ]
+# A send that names its sender (``channel_id`` or ``from``).
+SENDER: Errors = [ChannelNotFound, ChannelWabaMismatch]
 PROVIDER: Errors = [e.ProviderRejected, e.ProviderAuthFailed, e.ProviderUnavailable]
 
 # Each route's own errors, by endpoint function name.
@@ -160,7 +163,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     ],
     "delete_template": [TemplateNotFound, *PROVIDER],
     "sync_templates": [ChannelMissing, *PROVIDER],
-    "send_v2": SEND,
+    "send_v2": [*SEND, *SENDER],
     "send_v1": [*SEND, ContactNotFound],
     "send_template_v1": [*SEND, ContactNotFound],
     "send_bulk": [
@@ -170,6 +173,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
         TemplateNotSendable,
         RecipientsInvalid,
         ChannelMissing,
+        *SENDER,
     ],
     "send_free_form": [
         e.InvalidPhoneNumber,
@@ -181,8 +185,12 @@ ROUTE_ERRORS: dict[str, Errors] = {
         WindowClosed,
         IdempotencyConflict,
         ChannelMissing,
+        ChannelNotFound,
     ],
     "history": [],
+    "list_channels": [],
+    "get_channel": [ChannelNotFound],
+    "set_default_channel": [ChannelNotFound],
     "get_message": [MessageNotFound],
     "cancel_message": [MessageNotFound, NotCancellable],
     "bulk_group": [GroupNotFound],

@@ -95,7 +95,7 @@ class Objects:
     secret_key_id: int = 0
     callback_id: int = 0
     conversation_number: str = ""  # a customer who wrote to the user
-    channel_id: int = 0  # the user's channel (sender)
+    channel_id: int = 0  # the user's (default) channel
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -268,6 +268,10 @@ def _callback(w: World) -> list[dict[str, Any]]:
     return [{"callback_id": w.bob.callback_id}]
 
 
+def _channel(w: World) -> list[dict[str, Any]]:
+    return [{"channel_id": w.bob.channel_id}]
+
+
 def _conversations(w: World) -> list[dict[str, Any]]:
     """A customer who wrote to Bob, and one Bob only wrote to."""
     return [{"phone_number": w.bob.conversation_number}, {"phone_number": BOB_NUMBERS["single"]}]
@@ -344,6 +348,8 @@ CASES = (
     ),
     Case("DELETE", "/api/v2/webhooks/{callback_id}", "callback_not_found", _callback),
     Case("GET", "/api/v2/webhooks/{callback_id}/deliveries", "callback_not_found", _callback),
+    Case("GET", "/api/v2/channels/{channel_id}", "channel_not_found", _channel),
+    Case("PUT", "/api/v2/channels/{channel_id}/default", "channel_not_found", _channel),
     Case(
         "GET",
         "/api/v2/whatsapp/conversations/{phone_number}/messages",
@@ -520,6 +526,7 @@ LIST_ROUTES = {
     "/api/v2/secret-keys": ("id", "secret_key_id"),
     "/api/v2/webhooks": ("id", "callback_id"),
     "/api/v2/whatsapp/conversations": ("phone_number", "conversation_number"),
+    "/api/v2/channels": ("id", "channel_id"),
 }
 # GET routes without a path parameter that are not lists of a user's objects.
 NOT_LISTS = {"/healthz", "/readyz", "/metrics", "/api/user/", "/webhooks/whatsapp"}

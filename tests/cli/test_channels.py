@@ -167,7 +167,7 @@ async def test_clear_exit_codes(env: dict[str, str], db: DatabaseUnderTest) -> N
 
     assert add_channel(env).returncode == 0
     twice = add_channel(env)
-    assert twice.returncode == 4  # one channel per user
+    assert twice.returncode == 4  # its phone number id is taken
     assert herald("channels", "update", "999999", "--throughput", "5", env=env).returncode == 3
     assert herald("channels", "remove", "999999", env=env).returncode == 3
 
@@ -283,6 +283,7 @@ async def test_json_output_of_every_channels_command(
         "base_url": channel.base_url,
         "api_version": channel.api_version,
         "is_sandbox": False,
+        "is_default": True,  # the user's first channel
         "created_at": shown["created_at"],
     }
     assert shown["created_at"].endswith("Z")
@@ -292,7 +293,7 @@ async def test_json_output_of_every_channels_command(
     updated = herald("channels", "update", str(channel.id), "--throughput", "5", "--json", env=env)
     assert json.loads(updated.stdout) == {**shown, "throughput_per_second": 5}
     removed = herald("channels", "remove", str(channel.id), "--json", env=env)
-    assert json.loads(removed.stdout) == {"id": channel.id, "removed": True}
+    assert json.loads(removed.stdout) == {"id": channel.id, "removed": True, "new_default_id": None}
     for done in (added, listed, updated, removed):
         for secret in (TOKEN, APP_SECRET, VERIFY):
             assert secret not in done.stdout + done.stderr
@@ -321,3 +322,30 @@ async def test_prompted_secrets_leave_the_json_alone(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["phone_number_id"] == "1"
     assert "Access token" in done.stderr
+
+
+async def test_a_user_gets_several_channels_and_one_default(
+    env: dict[str, str], db: DatabaseUnderTest
+) -> None:
+    await add_user(db, "ana@example.com")
+    first = json.loads(add_channel(env, "--json").stdout)
+    other_waba = ("--phone-number-id", "222", "--waba-id", "333", "--json")
+    second = json.loads(add_channel(env, *other_waba).stdout)
+    third = json.loads(add_channel(env, "--phone-number-id", "444", "--default", "--json").stdout)
+    assert (first["is_default"], second["is_default"], third["is_default"]) == (
+        True,
+        False,
+        True,
+    )
+    listed = json.loads(herald("channels", "list", "--json", env=env).stdout)
+    assert [c["id"] for c in listed if c["is_default"]] == [third["id"]]
+    made = herald("channels", "default", str(second["id"]), "--json", env=env)
+    assert json.loads(made.stdout)["is_default"] is True
+    # Removing the default makes the oldest other channel the default.
+    removed = herald("channels", "remove", str(second["id"]), "--json", env=env)
+    assert json.loads(removed.stdout)["new_default_id"] == first["id"]
+    listed = json.loads(herald("channels", "list", "--json", env=env).stdout)
+    assert [(c["id"], c["is_default"]) for c in listed] == [
+        (first["id"], True),
+        (third["id"], False),
+    ]

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event, select
 
+from herald.channel import senders
 from herald.config import Settings
 from herald.db import session_factory
 from herald.kit.clock import FrozenClock
@@ -78,8 +79,11 @@ def _draft(ana: User, template: Template, clock: FrozenClock, to: str) -> servic
     )
 
 
-def _checks(user: User, template: Template) -> Checks:
-    return Checks(user.id, 0, template.id, template_fields(template))
+async def _checks(db: DatabaseUnderTest, user: User, template: Template) -> Checks:
+    """What the send was drafted under: its template, and its user's channels as they are."""
+    async with session_factory(db.engine)() as session:
+        channels = await senders.of_user(session, user.id)
+    return Checks(user.id, 0, template.id, template_fields(template), channels)
 
 
 NUMBERS = [f"2169681{n:04d}" for n in range(20)]
@@ -97,7 +101,8 @@ async def test_sends_that_arrive_together_share_one_commit(
     try:
         batcher = SendBatcher(session_factory(db.engine), IntakeCache())
         drafts = [_draft(ana, template, clock, number) for number in NUMBERS]
-        ids = await asyncio.gather(*(batcher.store(d.row, _checks(ana, template)) for d in drafts))
+        checks = await _checks(db, ana, template)
+        ids = await asyncio.gather(*(batcher.store(d.row, checks) for d in drafts))
     finally:
         event.remove(db.engine.sync_engine, "commit", committed)
     assert len(commits) == 1
@@ -132,11 +137,12 @@ async def test_one_failing_send_does_not_fail_its_batch(
         service.SendPolicy(deadline=timedelta(hours=1)),
         clock.now(),
     )
+    anas, bobs_checks = await _checks(db, ana, template), await _checks(db, bob, bobs)
     await change(db, User.__table__, bob.id, is_disabled=True)  # after bob's send was authorised
     results = await asyncio.gather(
-        *(batcher.store(d.row, _checks(ana, template)) for d in good),
-        batcher.store(dangling.row, _checks(ana, template)),
-        batcher.store(bobs_send.row, _checks(bob, bobs)),
+        *(batcher.store(d.row, anas) for d in good),
+        batcher.store(dangling.row, anas),
+        batcher.store(bobs_send.row, bobs_checks),
         return_exceptions=True,
     )
     assert all(isinstance(r, int) for r in results[:5]), results

@@ -91,6 +91,8 @@ async def test_create_answers_201_in_draft_with_every_field(
         "sendable",
         "unsendable_reason",
         "components",
+        "channel_id",
+        "waba_id",
         "created_at",
         "updated_at",
     }

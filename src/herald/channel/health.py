@@ -27,6 +27,7 @@ from herald.channel import repository
 from herald.kit.clock import iso_utc
 from herald.models import Channel
 from herald.models.channel import BANNED, CONNECTED, FLAGGED, RESTRICTED
+from herald.models.message import MESSAGING_LIMIT_WINDOW
 from herald.provider.account_events import (
     SENDING_RESTRICTION,
     AccountEvent,
@@ -91,8 +92,12 @@ def sending_hold(channel: Channel, now: datetime) -> str | None:
     return None
 
 
-def view(channel: Channel, now: datetime) -> dict[str, Any]:
-    """The channel's health as the API, the console and ``channel.updated`` show it."""
+async def view(session: AsyncSession, channel: Channel, now: datetime) -> dict[str, Any]:
+    """The channel's health as the API, the console and ``channel.updated`` show it, with the
+    customers its WABA reached in the last 24 h (the messaging limit's usage)."""
+    reached = await repository.customers_reached(
+        session, channel.user_id, channel.waba_id, now - MESSAGING_LIMIT_WINDOW, now
+    )
     status = effective_status(channel, now)
     restrictions = channel.restrictions or []
     return {
@@ -101,6 +106,7 @@ def view(channel: Channel, now: datetime) -> dict[str, Any]:
         "quality_rating": channel.quality_rating,
         "messaging_limit_tier": channel.messaging_limit_tier,
         "messaging_limit": TIER_CUSTOMERS.get(channel.messaging_limit_tier or ""),
+        "customers_reached_24h": reached,
         "throughput_per_second": channel.throughput_per_second,
         "status": status,
         "sending": sending_hold(channel, now) is None,
@@ -257,7 +263,7 @@ async def _announce(
     now: datetime,
 ) -> None:
     data = {
-        **view(channel, now),
+        **await view(session, channel, now),
         "previous": {name: _shown(value) for name, value in previous.items()},
         "reason": reason,
     }

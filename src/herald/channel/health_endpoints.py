@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from herald.channel import health, repository
+from herald.channel import health, service
 from herald.channel.health_schemas import ChannelHealthOut
-from herald.channel.service import ChannelNotFound
 from herald.deps import CurrentUser, RuntimeDep, SessionDep
 from herald.kit.jsend import Success
 from herald.kit.pagination import MAX_ID
@@ -24,8 +23,8 @@ async def channel_health(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Success[ChannelHealthOut]:
-    channel = await repository.of_user(session, user.id, channel_id)
-    if channel is None:
-        raise ChannelNotFound()
-    shown = ChannelHealthOut.model_validate(health.view(channel, runtime.clock.now()))
+    channel = await service.get_for_user(session, user.id, channel_id)
+    shown = ChannelHealthOut.model_validate(
+        await health.view(session, channel, runtime.clock.now())
+    )
     return Success(message="Channel health", data=shown)

@@ -28,6 +28,10 @@ class ChannelHealthOut(ApiObject):
         description="The customers the tier lets the number reach in 24 h (null: unlimited "
         "or not reported)."
     )
+    customers_reached_24h: int = Field(
+        description="Unique customers the number's WABA reached with business-initiated "
+        "templates in the last 24 h: the messaging limit's usage."
+    )
     throughput_per_second: int
     status: Literal["CONNECTED", "FLAGGED", "RESTRICTED", "BANNED"]
     sending: bool = Field(description="False while restricted or banned: messages wait queued.")

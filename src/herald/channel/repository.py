@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db import insert_unless_taken
-from herald.models import Channel
+from herald.models import Channel, MessagingReach
 from herald.models.channel import BANNED, RESTRICTED
 
 
@@ -17,9 +18,40 @@ async def get(session: AsyncSession, channel_id: int) -> Channel | None:
     return await session.get(Channel, channel_id)
 
 
-async def for_user(session: AsyncSession, user_id: int) -> Channel | None:
-    result = await session.execute(select(Channel).where(Channel.user_id == user_id))
+async def get_for_user(session: AsyncSession, user_id: int, channel_id: int) -> Channel | None:
+    result = await session.execute(
+        select(Channel).where(Channel.id == channel_id, Channel.user_id == user_id)
+    )
     return result.scalar_one_or_none()
+
+
+async def default_for(session: AsyncSession, user_id: int) -> Channel | None:
+    """The user's default channel (every user with a channel has one)."""
+    result = await session.execute(
+        select(Channel).where(Channel.user_id == user_id, Channel.is_default)
+    )
+    return result.scalar_one_or_none()
+
+
+def of_user_query(user_id: int) -> Select[Any]:
+    return select(Channel).where(Channel.user_id == user_id).order_by(Channel.id)
+
+
+async def of_user(session: AsyncSession, user_id: int) -> Sequence[Channel]:
+    result = await session.execute(of_user_query(user_id))
+    channels: Sequence[Channel] = result.scalars().all()
+    return channels
+
+
+async def clear_default(session: AsyncSession, user_id: int) -> None:
+    """No channel of the user is the default (before another becomes it, in one transaction)."""
+    await session.execute(
+        update(Channel)
+        .where(Channel.user_id == user_id, Channel.is_default)
+        .values(is_default=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    await session.flush()
 
 
 async def by_waba_ids(session: AsyncSession, waba_ids: Iterable[str]) -> Sequence[Channel]:
@@ -50,7 +82,8 @@ async def list_all(session: AsyncSession) -> Sequence[Channel]:
 
 
 async def add_unless_taken(session: AsyncSession, channel: Channel) -> Channel | None:
-    """The stored channel, or None when the user has one or its phone number id is taken."""
+    """The stored channel, or None when its phone number id is taken (or, for a default, the
+    user has a default already)."""
     return await insert_unless_taken(session, channel)
 
 
@@ -67,14 +100,6 @@ async def in_waba(session: AsyncSession, waba_id: str) -> Sequence[Channel]:
     return result.scalars().all()
 
 
-async def of_user(session: AsyncSession, user_id: int, channel_id: int) -> Channel | None:
-    """The channel if it is the user's (another's is not found)."""
-    result = await session.execute(
-        select(Channel).where(Channel.id == channel_id, Channel.user_id == user_id)
-    )
-    return result.scalar_one_or_none()
-
-
 def may_send(now: datetime) -> ColumnElement[bool]:
     """The channel is neither banned nor under a sending restriction still in force (one
     whose end has passed no longer holds it, with no event needed): channel/health.py."""
@@ -85,3 +110,20 @@ def may_send(now: datetime) -> ColumnElement[bool]:
             and_(Channel.restricted_until.is_not(None), Channel.restricted_until <= now),
         ),
     )
+
+
+async def customers_reached(
+    session: AsyncSession, user_id: int, waba_id: str, since: datetime, until: datetime
+) -> int:
+    """Unique customers the user's WABA reached with business-initiated templates in
+    ``(since, until]``: its messaging limit's usage (``messaging_reaches``, kept by the
+    messaging-limit hold in message/limit.py)."""
+    result = await session.execute(
+        select(func.count()).where(
+            MessagingReach.user_id == user_id,
+            MessagingReach.waba_id == waba_id,
+            MessagingReach.reached_at > since,
+            MessagingReach.reached_at <= until,
+        )
+    )
+    return int(result.scalar_one())

@@ -1,4 +1,9 @@
-"""Channels: a user's WhatsApp sender. Operators manage them; the emulator gives one by default."""
+"""Channels: a user's WhatsApp senders. Operators manage them; the emulator gives one by default.
+
+A user may have several channels, in one or more WABAs; exactly one is the user's default (the
+sender of a send that names none, ``senders.py``): the first channel a user gets, or the one an
+operator or the user makes it. Removing the default makes the user's oldest other channel the
+default."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.channel import repository
 from herald.errors import Conflict, NotFound, ValidationFailed
 from herald.kit.crypto import Cipher, sha256_hex
+from herald.kit.pagination import PageParams, fetch_page
 from herald.models import Channel
 from herald.provider.base import ChannelAccess
 
@@ -33,9 +39,9 @@ class ChannelMissing(Conflict):
     )
 
 
-class ChannelExists(Conflict):
-    code = "channel_exists"
-    message = "This user already has a channel; update or remove it first."
+class DefaultTaken(Conflict):
+    code = "channel_default_taken"
+    message = "Another channel of this user became its default at the same time; retry."
 
 
 class PhoneNumberIdTaken(Conflict):
@@ -90,16 +96,25 @@ def app_secret(channel: Channel, cipher: Cipher) -> str:
 
 
 async def create(
-    session: AsyncSession, user_id: int, fields: ChannelFields, cipher: Cipher, now: datetime
+    session: AsyncSession,
+    user_id: int,
+    fields: ChannelFields,
+    cipher: Cipher,
+    now: datetime,
+    *,
+    default: bool = False,
 ) -> Channel:
+    """A new channel of the user; the default when ``default`` or when it is the user's first."""
     _check_throughput(fields.throughput_per_second)
     _check_app_id(fields.app_id)
-    if await repository.for_user(session, user_id):
-        raise ChannelExists()
     if await repository.by_phone_number_id(session, fields.phone_number_id):
         raise PhoneNumberIdTaken()
+    first = await repository.default_for(session, user_id) is None
+    if default and not first:
+        await repository.clear_default(session, user_id)
     channel = Channel(
         user_id=user_id,
+        is_default=default or first,
         provider="cloud",
         base_url=fields.base_url.rstrip("/"),
         api_version=fields.api_version,
@@ -118,9 +133,9 @@ async def create(
     stored = await repository.add_unless_taken(session, channel)
     if stored is not None:
         return stored
-    if await repository.for_user(session, user_id):
-        raise ChannelExists()
-    raise PhoneNumberIdTaken()
+    if await repository.by_phone_number_id(session, fields.phone_number_id):
+        raise PhoneNumberIdTaken()
+    raise DefaultTaken()
 
 
 async def ensure_default(
@@ -130,8 +145,9 @@ async def ensure_default(
     cipher: Cipher,
     now: datetime,
 ) -> Channel:
-    """The user's channel; with the built-in emulator on, one is created on first need."""
-    channel = await repository.for_user(session, user_id)
+    """The user's default channel; with the built-in emulator on, one is created on first
+    need."""
+    channel = await repository.default_for(session, user_id)
     if channel is not None:
         return channel
     if emulator is None:
@@ -152,8 +168,8 @@ async def ensure_default(
     )
     try:
         return await create(session, user_id, fields, cipher, now)
-    except ChannelExists:  # a concurrent request made it first: that one is the user's
-        made = await repository.for_user(session, user_id)
+    except (PhoneNumberIdTaken, DefaultTaken):  # a concurrent request made it first
+        made = await repository.default_for(session, user_id)
         if made is None:
             raise
         return made
@@ -211,8 +227,44 @@ async def list_channels(session: AsyncSession) -> Sequence[Channel]:
     return await repository.list_all(session)
 
 
-async def remove(session: AsyncSession, channel_id: int) -> None:
-    await repository.delete(session, await require(session, channel_id))
+async def of_user(session: AsyncSession, user_id: int) -> Sequence[Channel]:
+    return await repository.of_user(session, user_id)
+
+
+async def list_page(
+    session: AsyncSession, user_id: int, params: PageParams
+) -> tuple[Sequence[Channel], int]:
+    return await fetch_page(session, repository.of_user_query(user_id), params)
+
+
+async def get_for_user(session: AsyncSession, user_id: int, channel_id: int) -> Channel:
+    """One of the user's channels (another user's is not found)."""
+    channel = await repository.get_for_user(session, user_id, channel_id)
+    if channel is None:
+        raise ChannelNotFound()
+    return channel
+
+
+async def make_default(session: AsyncSession, channel: Channel, now: datetime) -> Channel:
+    """``channel`` becomes its user's default (sends naming no sender go from it)."""
+    if not channel.is_default:
+        await repository.clear_default(session, channel.user_id)
+        channel.is_default = True
+        channel.updated_at = now
+        await session.flush()
+    return channel
+
+
+async def remove(session: AsyncSession, channel_id: int, now: datetime) -> Channel | None:
+    """Remove a channel; removing the default makes the user's oldest other channel the
+    default, which is returned (None: the removed one was not the default, or the last)."""
+    channel = await require(session, channel_id)
+    user_id, was_default = channel.user_id, channel.is_default
+    await repository.delete(session, channel)
+    if not was_default:
+        return None
+    others = await repository.of_user(session, user_id)
+    return await make_default(session, others[0], now) if others else None
 
 
 def _check_app_id(value: str | None) -> None:

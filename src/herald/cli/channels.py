@@ -40,6 +40,7 @@ def _as_json(channel: Channel, email: str) -> dict[str, Any]:
         "user": email,
         "phone_number_id": channel.phone_number_id,
         "waba_id": channel.waba_id,
+        "is_default": channel.is_default,
         "app_id": channel.app_id,
         "display_number": channel.display_number,
         "throughput_per_second": channel.throughput_per_second,
@@ -72,9 +73,15 @@ def add(
     throughput: Annotated[int, typer.Option(help="Messages a second, 1 to 1000.")] = 80,
     display_number: Annotated[str | None, typer.Option()] = None,
     app_id: AppId = None,
+    default: Annotated[
+        bool,
+        typer.Option(
+            "--default", help="Make it the user's default sender (a user's first channel is)."
+        ),
+    ] = False,
     as_json: JsonOutput = False,
 ) -> None:
-    """Attach a Cloud API sender to a user."""
+    """Attach a Cloud API sender to a user (a user may have several, in one or more WABAs)."""
     # Imported here, not on top: `herald --help` stays quick.
     from herald.channel import service
     from herald.channel.service import ChannelFields
@@ -99,7 +106,9 @@ def add(
         async with database_session(settings) as session:
             user = await require_user(session, email)
             cipher = Cipher(settings.resolved_encryption_keys())
-            channel = await service.create(session, user.id, fields, cipher, clock.now())
+            channel = await service.create(
+                session, user.id, fields, cipher, clock.now(), default=default
+            )
             await session.commit()
             return channel
 
@@ -131,6 +140,7 @@ def _table(rows: list[tuple[Channel, str]]) -> Table:
     table = Table(
         "id",
         "user",
+        "default",
         "phone number id",
         "waba id",
         "app id",
@@ -143,6 +153,7 @@ def _table(rows: list[tuple[Channel, str]]) -> Table:
         table.add_row(
             str(channel.id),
             email,
+            "yes" if channel.is_default else "",
             channel.phone_number_id,
             channel.waba_id,
             channel.app_id or "",
@@ -201,17 +212,43 @@ def update(
     emit(_as_json(channel, email), f"Updated channel {channel.id}.")
 
 
+@app.command("default")
+def make_default(channel_id: int, as_json: JsonOutput = False) -> None:
+    """Make a channel its user's default sender (sends that name no sender go from it)."""
+    from herald.channel import service
+    from herald.user import repository as users
+
+    settings = settings_or_exit()
+
+    async def work() -> tuple[Channel, str]:
+        async with database_session(settings) as session:
+            channel = await service.require(session, channel_id)
+            await service.make_default(session, channel, clock.now())
+            await session.commit()
+            user = await users.get(session, channel.user_id)
+            return channel, user.email if user else "?"
+
+    channel, email = run(settings, work)
+    emit(_as_json(channel, email), f"Channel {channel.id} is now the default of <{email}>.")
+
+
 @app.command("remove")
 def remove(channel_id: int, as_json: JsonOutput = False) -> None:
-    """Remove a channel; its templates stay, detached, and messages keep their history."""
+    """Remove a channel; its templates stay, detached, and messages keep their history. When it
+    was its user's default, the user's oldest other channel becomes the default."""
     from herald.channel import service
 
     settings = settings_or_exit()
 
-    async def work() -> None:
+    async def work() -> int | None:
         async with database_session(settings) as session:
-            await service.remove(session, channel_id)
+            successor = await service.remove(session, channel_id, clock.now())
             await session.commit()
+            return successor.id if successor is not None else None
 
-    run(settings, work)
-    emit({"id": channel_id, "removed": True}, f"Removed channel {channel_id}.")
+    successor = run(settings, work)
+    then = f" Channel {successor} is now the user's default." if successor is not None else ""
+    emit(
+        {"id": channel_id, "removed": True, "new_default_id": successor},
+        f"Removed channel {channel_id}.{then}",
+    )

@@ -28,8 +28,10 @@ async def channel_health_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    channel = await channels.of_user(session, who.user.id, channel_id)
+    channel = await channels.get_for_user(session, who.user.id, channel_id)
     if channel is None:
         return not_found(request, who, "channel")
-    shown = ChannelHealthOut.model_validate(health.view(channel, runtime.clock.now()))
+    shown = ChannelHealthOut.model_validate(
+        await health.view(session, channel, runtime.clock.now())
+    )
     return render(request, "channel_health.html", who, health=shown, number=channel.display_number)

@@ -1,8 +1,8 @@
 """``/console/dashboard``: the console's landing page. Messages per day by state (an SVG drawn
 here, nothing fetched at runtime), delivery and read rates, the top templates and the cost per
 pricing category over a chosen range: the analytics API's own computation
-(``analytics.service``), never a second one. Helper views of other features (a channel's
-health) are included into the page's ``channel-health`` slot."""
+(``analytics.service``), never a second one; and each of the user's numbers with its health
+and the day's usage of its messaging limit (``channel.health.view``, as the API shows it)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from herald.analytics import service as analytics
 from herald.analytics.service import Figures, Report
+from herald.channel import health
+from herald.channel import service as channel_service
+from herald.channel.health_schemas import ChannelHealthOut
 from herald.console.rendering import CONSOLE, ViewerDep, render
 from herald.deps import RuntimeDep, SessionDep
 from herald.errors import HeraldError
@@ -107,4 +110,8 @@ async def dashboard_page(
         read_rate=read,
         top_templates=templates[:TOP_TEMPLATES],
         categories=per_category,
+        senders=[
+            (channel, ChannelHealthOut.model_validate(await health.view(session, channel, now)))
+            for channel in await channel_service.of_user(session, user_id)
+        ],
     )

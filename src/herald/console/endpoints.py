@@ -253,8 +253,9 @@ async def group_page(
 
 @router.get(f"{CONSOLE}/channels", response_class=HTMLResponse)
 async def channels_page(request: Request, who: ViewerDep, session: SessionDep) -> Response:
-    channel = await channels.for_user(session, who.user.id)
-    return render(request, "channels.html", who, channel=channel)
+    return render(
+        request, "channels.html", who, channels=await channels.of_user(session, who.user.id)
+    )
 
 
 @router.get(f"{CONSOLE}/keys", response_class=HTMLResponse)

@@ -206,6 +206,10 @@ async def _batched_id(runtime: Runtime, caller: Sender, drafted: service.Draft) 
     template = drafted.template  # detached now, and never changed: requests may share it
     intake_state(runtime).cache.remember_template(template)
     checks = Checks(
-        caller.user_id, caller.token_credentials, template.id, template_fields(template)
+        caller.user_id,
+        caller.token_credentials,
+        template.id,
+        template_fields(template),
+        drafted.channels,
     )
     return await intake_state(runtime).batcher.store(drafted.row, checks)

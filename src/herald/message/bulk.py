@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.channel import senders
 from herald.errors import HeraldError
 from herald.kit import collector
 from herald.kit.phone import normalise_uncached
@@ -29,10 +30,10 @@ from herald.message.service import (
     RECIPIENT_COLUMNS,
     RecipientsInvalid,
     SendPolicy,
-    check_channel,
     check_send_at,
     common_columns,
     recipient_values,
+    sender_of,
 )
 from herald.message.validation import (
     MEDIA_HEADERS,
@@ -66,9 +67,12 @@ async def send_bulk(
     and the held ones."""
     check_sendable(template)
     scheduled_at = check_send_at(body.send_at, now)
-    check_channel(template)
+    named = senders.Named(body.channel_id, body.from_)
+    channel_id = sender_of(template, await senders.of_user(session, user_id), named)
     with collector.paused():
-        return await _queue_all(session, user_id, template, body, scheduled_at, policy, now)
+        return await _queue_all(
+            session, user_id, template, body, scheduled_at, policy, now, channel_id
+        )
 
 
 class _Checked:
@@ -119,12 +123,15 @@ async def _queue_all(
     scheduled_at: datetime | None,
     policy: SendPolicy,
     now: datetime,
+    channel_id: int,
 ) -> Queued:
     checked = _Checked(
         template, await _header_assets(session, user_id, template, body), body.skip_invalid
     )
     group_id = str(uuid.uuid4())
-    common = common_columns(user_id, template, group_id, BULK, scheduled_at, policy, now)
+    common = common_columns(
+        user_id, template, group_id, BULK, scheduled_at, policy, now, channel_id=channel_id
+    )
     await repository.insert_rows(session, common, RECIPIENT_COLUMNS, checked.rows(body.recipients))
     accepted, rejected = checked.accepted, checked.rejected
     opted = await repository.opted_out(session, user_id, [number for _, number in accepted])

@@ -103,6 +103,7 @@ async def send_v1(
             single.policy(runtime),
             now,
             contact_id,
+            await single.channels_for(runtime, session, caller.user_id, fresh),
         )
 
     return await accept.accept_single(
@@ -136,6 +137,7 @@ async def send_template_v1(
             single.policy(runtime),
             now,
             contact.id,
+            await single.channels_for(runtime, session, caller.user_id, fresh),
         )
 
     return await accept.accept_single(

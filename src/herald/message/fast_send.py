@@ -6,7 +6,8 @@ a send's samples (py-spy, docs/benchmarks.md, "Intake"). This route serves the s
 framework's route would store from what the process remembers, with no database read: a bearer
 token whose signature this process verified, a remembered user who still authorises it and a
 remembered template, a valid body with no idempotency key and no header file. The send then
-goes through the same drafting, rate limit, batcher and answer as the framework's route.
+goes through the same drafting (its sender chosen among the user's remembered channels), rate
+limit, batcher and answer as the framework's route.
 
 Everything else is handed to the framework, body included, before anything was spent or
 stored: a refusal of any kind, a first request, a secret key, an idempotency key, a header file.
@@ -95,12 +96,14 @@ def _prepare(scope: Scope, raw: bytes, runtime: Runtime) -> _Send | None:
         return None
     if body.idempotency_key is not None or not remembered:
         return None
-    template = intake_state(runtime).cache.template(claims.user_id, template_id)
-    if template is None:
+    cache = intake_state(runtime).cache
+    template = cache.template(claims.user_id, template_id)
+    channels = cache.user_channels(claims.user_id)
+    if template is None or channels is None:
         return None
     now = runtime.clock.now()
     try:
-        drafted = single.draft_v2_from(runtime, claims.user_id, template, body, now)
+        drafted = single.draft_v2_from(runtime, claims.user_id, template, channels, body, now)
     except HeraldError:
         return None  # refused by what this process remembers: decided on a fresh read
     if drafted.needs_media:

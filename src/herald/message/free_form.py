@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.urls import CallbackUrlRefused, check_public_https
-from herald.channel import repository as channels
-from herald.channel.service import ChannelMissing
+from herald.channel import senders
 from herald.conversation.window import WindowClosed, is_open, window_expires_at
 from herald.errors import HeraldError, NotFound, ValidationFailed
 from herald.kit.phone import normalise
@@ -171,12 +170,13 @@ async def send(
     session: AsyncSession, user_id: int, body: SendFreeForm, policy: SendPolicy, now: datetime
 ) -> Message:
     """Check and store one free-form message in the caller's transaction (it commits). The
-    window is read from the database, after every other check: nothing is stored outside it."""
+    window (the chosen sender's with this customer) is read from the database, after every
+    other check: nothing is stored outside it."""
     content = parts(body)
     phone = normalise(body.to, body.country_code)
-    channel = await channels.for_user(session, user_id)
-    if channel is None:
-        raise ChannelMissing()
+    channel = senders.for_free_form(
+        await senders.of_user(session, user_id), senders.Named(body.channel_id, body.from_)
+    )
     media_id = content.get("media", {}).get("media_id")
     if media_id is not None:
         # Share-locked on PostgreSQL until the send commits, as a header file is.

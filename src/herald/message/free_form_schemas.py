@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from herald.kit.pagination import MAX_ID
 from herald.kit.schemas import RequestBody
-from herald.message.schemas import IdempotencyKey
+from herald.message.schemas import IdempotencyKey, SenderId, SenderNumber
 
 FreeFormType = Literal["text", "image", "video", "audio", "document", "interactive"]
 MEDIA_TYPES = ("image", "video", "audio", "document")
@@ -139,6 +139,9 @@ class SendFreeForm(RequestBody):
     # The id of the customer's message (an inbound message of this conversation) it answers.
     reply_to: int | None = Field(default=None, ge=1, le=MAX_ID)
     idempotency_key: IdempotencyKey | None = None
+    # The sender (``channel/senders.py``); without one, the user's default channel.
+    channel_id: SenderId | None = None
+    from_: SenderNumber | None = Field(default=None, alias="from")
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """What an idempotency key's fingerprint is computed from: the send as JSON."""

@@ -8,7 +8,8 @@ commit each made the database's commit rate a limit. Each request still answers 
 its batch committed (a 202 is a committed row), and with no load a batch is that one send: no
 timer, no added wait.
 
-The batch's transaction also reads the state of its users and templates, so a send authorised
+The batch's transaction also reads the state of its users, templates and users' channels (the
+senders were chosen among them), so a send authorised
 or drafted from what this process remembered (``intake_cache``) is stored only if that still
 holds at its commit; the others are answered Stale and drafted again from the database.
 
@@ -122,9 +123,11 @@ class SendBatcher:
     async def _current(
         self, session: AsyncSession, batch: Sequence[_Pending]
     ) -> tuple[list[_Pending], dict[int, repository.TemplateState]]:
-        """The sends whose user still authorises them and whose template is as they saw it,
-        read in the transaction that stores them; and the states read, by template."""
+        """The sends whose user still authorises them and whose template and channels are as
+        they saw them, read in the transaction that stores them; and the states read, by
+        template."""
         states = await repository.states(session, {s.item.checks.template_id for s in batch})
+        channels = await repository.channels_of(session, {s.item.checks.user_id for s in batch})
         current = []
         for send in batch:
             checks = send.item.checks
@@ -134,7 +137,12 @@ class SendBatcher:
                 and state.owner == checks.user_id
                 and state.user.authorises(checks.token_credentials)
             )
-            if authorised and state is not None and state.template == checks.template:
+            unchanged = (
+                state is not None
+                and state.template == checks.template
+                and channels.get(checks.user_id, ()) == checks.channels
+            )
+            if authorised and unchanged:
                 current.append(send)
             else:
                 self._cache.forget(checks.user_id, checks.template_id)
@@ -175,14 +183,14 @@ class SendBatcher:
         """A foreign key refused the row: its template or channel was deleted after it was read."""
         try:
             async with self._sessions() as session:
-                found, channel_id = await repository.template_channel(
-                    session, send.row["user_id"], send.row["template_id"]
+                template_found, channel_found = await repository.template_and_channel(
+                    session, send.row["user_id"], send.row["template_id"], send.row["channel_id"]
                 )
         except Exception as unreachable:
             return unreachable
-        if not found:
+        if not template_found:
             return TemplateNotFound()
-        if channel_id is None or channel_id != send.row["channel_id"]:
+        if not channel_found:
             return ChannelMissing()
         # Another row it names (a contact) went meanwhile: a retry is answered from the
         # current state.

@@ -1,4 +1,5 @@
-"""What a process remembers between sends: users' authorising state and their templates.
+"""What a process remembers between sends: users' authorising state, their templates and their
+channels (the senders a send may name, ``channel/senders.py``).
 
 A send authorised by a remembered state is checked again inside the transaction that stores
 it (``intake.SendBatcher``): the batch reads the state of its users and templates, and a send
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from herald.channel.senders import UserChannels
 from herald.kit.jwt import credentials_version
 from herald.message.limit import LimitMemory
 from herald.models import Template, User
@@ -24,6 +26,7 @@ from herald.models import Template, User
 TEMPLATE_FIELDS = (
     "user_id",
     "channel_id",
+    "waba_id",
     "name",
     "language",
     "category",
@@ -68,6 +71,7 @@ class Checks:
     token_credentials: int | None
     template_id: int
     template: tuple[Any, ...]
+    channels: UserChannels  # the user's channels the sender was chosen among
 
 
 def template_fields(template: Template) -> tuple[Any, ...]:
@@ -80,6 +84,7 @@ class IntakeCache:
     templates: dict[tuple[int, int], Template] = field(default_factory=dict)
     # Each limited WABA's count of customers, as this process last read it (message/limit.py).
     limits: LimitMemory = field(default_factory=LimitMemory)
+    channels: dict[int, UserChannels] = field(default_factory=dict)
 
     def user(self, user_id: int) -> UserState | None:
         return self.users.get(user_id)
@@ -98,12 +103,20 @@ class IntakeCache:
         self._room(self.templates)
         self.templates[(template.user_id, template.id)] = template
 
+    def user_channels(self, user_id: int) -> UserChannels | None:
+        return self.channels.get(user_id)
+
+    def remember_channels(self, user_id: int, channels: UserChannels) -> None:
+        self._room(self.channels)
+        self.channels[user_id] = channels
+
     def forget_user(self, user_id: int) -> None:
         self.users.pop(user_id, None)
 
     def forget(self, user_id: int, template_id: int) -> None:
         self.users.pop(user_id, None)
         self.templates.pop((user_id, template_id), None)
+        self.channels.pop(user_id, None)
 
     @staticmethod
     def _room(entries: dict[Any, Any]) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from herald.channel.senders import SenderChannel, UserChannels
+from herald.kit.phone import digits_only
 from herald.message.intake_cache import TEMPLATE_FIELDS, UserState
 from herald.message.repository import column_converter
 from herald.models import Channel, Message, MessageTotal, OptOut, Template, User
@@ -56,6 +58,19 @@ _STATES = (
     .join(_USERS, _USERS.c.id == _TEMPLATES.c.user_id)
     .outerjoin(_CHANNELS, _CHANNELS.c.id == _TEMPLATES.c.channel_id)
     .where(_TEMPLATES.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+# The batch's users' channels, as ``senders.snapshot`` makes them (the senders were chosen among).
+_CHANNELS_OF = (
+    select(
+        _CHANNELS.c.user_id,
+        _CHANNELS.c.id,
+        _CHANNELS.c.waba_id,
+        _CHANNELS.c.display_number,
+        _CHANNELS.c.is_default,
+    )
+    .where(_CHANNELS.c.user_id.in_(bindparam("users", expanding=True)))
+    .order_by(_CHANNELS.c.user_id, _CHANNELS.c.id)
 )
 
 
@@ -166,12 +181,29 @@ async def states(session: AsyncSession, template_ids: Iterable[int]) -> dict[int
     }
 
 
-async def template_channel(
-    session: AsyncSession, user_id: int, template_id: int
-) -> tuple[bool, int | None]:
-    """Whether the template still exists, and its channel (read after a constraint failed)."""
-    result = await session.execute(
-        select(Template.channel_id).where(Template.id == template_id, Template.user_id == user_id)
+async def channels_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, UserChannels]:
+    """By user: its channels (``senders.snapshot``'s form), in one query; a user without any
+    is absent."""
+    result = await session.execute(_CHANNELS_OF, {"users": sorted(set(user_ids))})
+    found: dict[int, list[SenderChannel]] = {}
+    for user_id, channel_id, waba_id, display_number, is_default in result.all():
+        found.setdefault(int(user_id), []).append(
+            SenderChannel(
+                int(channel_id), str(waba_id), digits_only(display_number or ""), bool(is_default)
+            )
+        )
+    return {user_id: tuple(channels) for user_id, channels in found.items()}
+
+
+async def template_and_channel(
+    session: AsyncSession, user_id: int, template_id: int, channel_id: int | None
+) -> tuple[bool, bool]:
+    """Whether the template and the user's channel still exist (read after a constraint
+    failed)."""
+    template = await session.execute(
+        select(Template.id).where(Template.id == template_id, Template.user_id == user_id)
     )
-    found = result.first()
-    return (False, None) if found is None else (True, found[0])
+    channel = await session.execute(
+        select(Channel.id).where(Channel.id == channel_id, Channel.user_id == user_id)
+    )
+    return template.first() is not None, channel.first() is not None

@@ -31,6 +31,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.channel import repository as channel_repository
 from herald.channel.health import TIER_CUSTOMERS
 from herald.message import limit_repository as repository
 from herald.models.message import MESSAGING_LIMIT
@@ -167,7 +168,7 @@ async def hold_channel_excess(
 async def usage(session: AsyncSession, user_id: int, waba_id: str, now: datetime) -> int:
     """Unique customers the WABA reached with business-initiated templates in the 24 h up to
     ``now`` (sends held for later not included)."""
-    return await repository.usage(session, user_id, waba_id, now - WINDOW, now)
+    return await channel_repository.customers_reached(session, user_id, waba_id, now - WINDOW, now)
 
 
 async def release_held(session: AsyncSession, waba_id: str, now: datetime) -> int:

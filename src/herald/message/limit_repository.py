@@ -8,27 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, select, text, update
+from sqlalchemy import Table, bindparam, case, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Channel, Message, MessagingReach
 from herald.models.message import MESSAGING_LIMIT, QUEUED
-
-
-async def usage(
-    session: AsyncSession, user_id: int, waba_id: str, since: datetime, now: datetime
-) -> int:
-    """Unique customers the WABA reached in ``(since, now]``."""
-    result = await session.execute(
-        select(func.count()).where(
-            MessagingReach.user_id == user_id,
-            MessagingReach.waba_id == waba_id,
-            MessagingReach.reached_at > since,
-            MessagingReach.reached_at <= now,
-        )
-    )
-    return int(result.scalar_one())
 
 
 async def reaches_since(

@@ -47,6 +47,11 @@ HeaderParams = Annotated[
 ]
 HeaderMediaUrl = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+# The sender a send names (``channel/senders.py``): one of the caller's channels by id, or by
+# its display number (digits; spaces, "+", "-", "." and brackets are ignored).
+SenderId = Annotated[int, Field(ge=1, le=MAX_ID)]
+SenderNumber = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+SENDER_FIELDS = ("channel_id", "from_")
 
 
 class ButtonParam(RequestBody):
@@ -73,11 +78,12 @@ class RecipientFields(RequestBody):
 
     @model_serializer(mode="wrap")
     def _without_absent_url(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Without ``header_media_url`` when it is not given: a fingerprint computed before
-        the field existed still matches the same send."""
+        """Without ``header_media_url`` (or a sender) when it is not given: a fingerprint
+        computed before the field existed still matches the same send."""
         dumped: dict[str, Any] = dump(self)
-        if dumped.get("header_media_url") is None:
-            dumped.pop("header_media_url", None)
+        for name in ("header_media_url", *SENDER_FIELDS):
+            if dumped.get(name) is None:
+                dumped.pop(name, None)
         return dumped
 
 
@@ -107,6 +113,8 @@ class SendV2(RecipientFields):
     otp_code: str | None = Field(default=None, min_length=1, max_length=15)
     idempotency_key: IdempotencyKey | None = None
     send_at: BodyMoment | None = None
+    channel_id: SenderId | None = None
+    from_: SenderNumber | None = Field(default=None, alias="from")
 
 
 class SendV1(RecipientFields):
@@ -151,6 +159,18 @@ class SendBulk(RequestBody):
     send_at: BodyMoment | None = None
     skip_invalid: bool = False
     idempotency_key: IdempotencyKey | None = None
+    channel_id: SenderId | None = None
+    from_: SenderNumber | None = Field(default=None, alias="from")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_sender(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without a sender when none is named: the idempotency fingerprint of a send made
+        before senders existed still matches the same send."""
+        dumped: dict[str, Any] = dump(self)
+        for name in SENDER_FIELDS:
+            if dumped.get(name) is None:
+                dumped.pop(name, None)
+        return dumped
 
 
 # What the bulk route's fast path validates into (``message/bulk_body.py``): the same fields and
@@ -194,6 +214,8 @@ class BulkSend:
     send_at: BodyMoment | None = None
     skip_invalid: bool = False
     idempotency_key: IdempotencyKey | None = None
+    channel_id: SenderId | None = None
+    from_: Annotated[SenderNumber | None, Field(alias="from")] = None
 
     @classmethod
     def of(cls, checked: SendBulk) -> BulkSend:
@@ -202,13 +224,24 @@ class BulkSend:
             {name: getattr(recipient, name) for name in recipient.model_fields_set}
             for recipient in checked.recipients
         ]
-        return cls(recipients, checked.send_at, checked.skip_invalid, checked.idempotency_key)
+        return cls(
+            recipients,
+            checked.send_at,
+            checked.skip_invalid,
+            checked.idempotency_key,
+            checked.channel_id,
+            checked.from_,
+        )
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """``SendBulk.model_dump(mode="json")`` of the same send: what the idempotency key's
-        fingerprint was always computed from, so a retry across an upgrade still matches."""
+        fingerprint was always computed from, so a retry across an upgrade still matches (a
+        sender only when one is named)."""
         dumped: dict[str, Any] = _BULK_SEND.dump_python(self, mode="json")
         dumped["recipients"] = [_fingerprinted(r) for r in dumped["recipients"]]
+        for name in SENDER_FIELDS:
+            if dumped.get(name) is None:
+                dumped.pop(name, None)
         return dumped
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
-from herald.channel.service import ChannelMissing
+from herald.channel import senders
+from herald.channel.senders import Named, UserChannels
 from herald.errors import Conflict, HeraldError, NotFound, ValidationFailed
 from herald.kit.pagination import PageParams
 from herald.media import service as media_service
@@ -88,9 +89,10 @@ def new_row(
     policy: SendPolicy,
     now: datetime,
     contact_id: int | None = None,
+    channel_id: int | None = None,
 ) -> dict[str, Any]:
     common = common_columns(
-        user_id, template, group_id, priority, scheduled_at, policy, now, contact_id
+        user_id, template, group_id, priority, scheduled_at, policy, now, contact_id, channel_id
     )
     return {**common, **recipient_columns(prepared)}
 
@@ -104,10 +106,13 @@ def common_columns(
     policy: SendPolicy,
     now: datetime,
     contact_id: int | None = None,
+    channel_id: int | None = None,
 ) -> dict[str, Any]:
-    """A new template message's columns that every recipient of one send shares."""
+    """A new template message's columns that every recipient of one send shares;
+    ``channel_id``: its sender (``sender_of``), else the template's own channel."""
+    sender = channel_id if channel_id is not None else template.channel_id
     return {
-        **queued_columns(user_id, template.channel_id, priority, scheduled_at, policy, now),
+        **queued_columns(user_id, sender, priority, scheduled_at, policy, now),
         "template_id": template.id,
         "template_name": template.name,
         "template_language": template.language,
@@ -156,10 +161,10 @@ def recipient_values(prepared: Prepared) -> tuple[Any, ...]:
     return phone.digits, phone.country_code, content, content.get("header_media_id")
 
 
-def check_channel(template: Template) -> None:
-    # A deleted channel sets its templates' channel_id to NULL (the foreign key's ON DELETE).
-    if template.channel_id is None:
-        raise ChannelMissing()
+def sender_of(template: Template, channels: UserChannels, named: Named) -> int:
+    """The channel a template send goes from, by the rules of ``channel/senders.py``: every
+    template send (single, bulk; any route) is decided here."""
+    return senders.for_template(channels, named, template.channel_id, template.waba_id)
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ class Draft:
     template: Template
     prepared: Prepared
     row: dict[str, Any]
+    channels: UserChannels = ()  # the user's channels its sender was chosen among
 
     @property
     def needs_media(self) -> bool:
@@ -186,11 +192,14 @@ def draft_one(
     policy: SendPolicy,
     now: datetime,
     contact_id: int | None = None,
+    channels: UserChannels = (),
+    named: Named = senders.NONE,
 ) -> Draft:
+    """``channels``: the user's (``senders.snapshot``); ``named``: the sender the send names."""
     check_sendable(template)
     scheduled_at = check_send_at(send_at, now)
     prepared = prepare(template, fields, otp_code, to, country)
-    check_channel(template)
+    channel_id = sender_of(template, channels, named)
     row = new_row(
         user_id,
         template,
@@ -201,8 +210,9 @@ def draft_one(
         policy,
         now,
         contact_id,
+        channel_id,
     )
-    return Draft(template, prepared, row)
+    return Draft(template, prepared, row, channels)
 
 
 async def send_one(session: AsyncSession, user_id: int, draft: Draft) -> Message:

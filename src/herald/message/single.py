@@ -10,6 +10,8 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.channel import senders
+from herald.channel.senders import Named, UserChannels
 from herald.kit.jsend import Success
 from herald.message import service
 from herald.message.output import message_out, queued_json
@@ -59,18 +61,37 @@ async def template_for(
     return await templates.get(session, user_id, template_id)
 
 
+async def channels_for(
+    runtime: Runtime, session: AsyncSession, user_id: int, fresh: bool
+) -> UserChannels:
+    """The user's channels (the senders a send chooses among): from what the process remembers
+    unless ``fresh``; a read is remembered for the next sends (the batch checks it again)."""
+    cache = intake_state(runtime).cache
+    if not fresh and (known := cache.user_channels(user_id)) is not None:
+        return known
+    channels = await senders.of_user(session, user_id)
+    cache.remember_channels(user_id, channels)
+    return channels
+
+
 def draft_v2(
     runtime: Runtime, session: AsyncSession, user_id: int, template_id: int, body: SendV2
 ) -> DraftFn:
     async def draft(now: datetime, fresh: bool) -> service.Draft:
         template = await template_for(runtime, session, user_id, template_id, fresh)
-        return draft_v2_from(runtime, user_id, template, body, now)
+        channels = await channels_for(runtime, session, user_id, fresh)
+        return draft_v2_from(runtime, user_id, template, channels, body, now)
 
     return draft
 
 
 def draft_v2_from(
-    runtime: Runtime, user_id: int, template: Template, body: SendV2, now: datetime
+    runtime: Runtime,
+    user_id: int,
+    template: Template,
+    channels: UserChannels,
+    body: SendV2,
+    now: datetime,
 ) -> service.Draft:
     return service.draft_one(
         user_id,
@@ -82,4 +103,6 @@ def draft_v2_from(
         body.send_at,
         policy(runtime),
         now,
+        channels=channels,
+        named=Named(body.channel_id, body.from_),
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.models.base import Base, BigId, IdMixin, TimestampsMixin, UtcDateTime
@@ -14,12 +14,27 @@ CONNECTED, FLAGGED, RESTRICTED, BANNED = "CONNECTED", "FLAGGED", "RESTRICTED", "
 
 
 class Channel(IdMixin, TimestampsMixin, Base):
-    """One WhatsApp business sender of a user (one channel a user, for now)."""
+    """One WhatsApp business sender of a user: a user has any number of them, in one or more
+    WhatsApp Business Accounts (WABAs), and exactly one default (the sender of a send that
+    names none, ``channel/senders.py``)."""
 
     __tablename__ = "channels"
+    __table_args__ = (
+        # At most one default a user; every user with a channel has one (channel/service.py).
+        Index(
+            "uq_channels_user_id_default",
+            "user_id",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default = 1"),
+        ),
+    )
 
     user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    is_default: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
     )
     provider: Mapped[str] = mapped_column(String(20), nullable=False, default="cloud")
     base_url: Mapped[str] = mapped_column(String(500), nullable=False)

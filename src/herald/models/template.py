@@ -22,7 +22,9 @@ from herald.models.base import Base, BigId, IdMixin, TimestampsMixin, UtcDateTim
 class Template(IdMixin, TimestampsMixin, Base):
     __tablename__ = "templates"
     __table_args__ = (
-        UniqueConstraint("user_id", "name", "language"),
+        # One template of a name and language per WABA: a user with numbers in two WABAs has it
+        # in each.
+        UniqueConstraint("user_id", "waba_id", "name", "language"),
         Index("ix_templates_user_id_id", "user_id", "id"),
         Index("ix_templates_channel_id_state", "channel_id", "state"),
     )
@@ -33,6 +35,10 @@ class Template(IdMixin, TimestampsMixin, Base):
     channel_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("channels.id", ondelete="SET NULL")
     )
+    # The WhatsApp Business Account the template lives in (Meta's templates belong to a WABA,
+    # not to a number): any channel of the user in it may send it. NULL only for a template
+    # whose channel was deleted before the column existed.
+    waba_id: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(512), nullable=False)
     language: Mapped[str] = mapped_column(String(16), nullable=False)
     category: Mapped[str] = mapped_column(String(20), nullable=False)

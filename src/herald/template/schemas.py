@@ -58,6 +58,9 @@ class TemplateCreate(RequestBody):
     otp_type: OtpType | None = None
     package_name: str | None = Field(default=None, min_length=1, max_length=224)
     signature_hash: str | None = Field(default=None, min_length=11, max_length=11)
+    # The channel (and so the WABA) to create it in, for a user with several; default: the
+    # user's default channel.
+    channel_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class HeaderOut(BaseModel):
@@ -128,6 +131,10 @@ class TemplateOut(ApiObject):
     unsendable_reason: str | None = None
     # Meta's components as it last listed them (imported or synced templates), else null.
     components: list[dict[str, Any]] | None = None
+    # The channel it was created or imported through, and the WABA it belongs to (any channel
+    # of the user in that WABA may send it); null for a draft made before the user had one.
+    channel_id: int | None = None
+    waba_id: str | None = None
     created_at: ApiDateTime
     updated_at: ApiDateTime
 
@@ -186,6 +193,8 @@ class TemplateOut(ApiObject):
             sendable=template.sendable is not False,
             unsendable_reason=template.unsendable_reason,
             components=template.components,
+            channel_id=template.channel_id,
+            waba_id=template.waba_id,
             created_at=template.created_at,
             updated_at=template.updated_at,
         )

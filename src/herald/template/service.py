@@ -110,8 +110,23 @@ async def create(
         media.check_header_asset(header.format, sample)
     options = authentication.options(body) if body.category == "AUTHENTICATION" else None
     text, footer = authentication.wording(options) if options else (body.body, body.footer)
+    # The channel (and so the WABA) it is created in: the one named, else the user's default;
+    # none yet for a user whose first channel the emulator makes on submission.
+    channel = (
+        await channel_service.get_for_user(session, user_id, body.channel_id)
+        if body.channel_id is not None
+        else await channels.default_for(session, user_id)
+    )
+    waba_id = channel.waba_id if channel is not None else None
+    # No unique key holds a WABA of none (NULLs differ): looked up instead.
+    if waba_id is None and (
+        drafted := await repository.get_by_name(session, user_id, None, body.name, body.language)
+    ):
+        raise TemplateExists(data={"id": drafted.id})
     template = Template(
         user_id=user_id,
+        channel_id=channel.id if channel is not None else None,
+        waba_id=waba_id,
         name=body.name,
         language=body.language,
         category=body.category,
@@ -131,7 +146,7 @@ async def create(
     )
     stored = await repository.add_unless_taken(session, template)
     if stored is None:
-        existing = await repository.get_by_name(session, user_id, body.name, body.language)
+        existing = await repository.get_by_name(session, user_id, waba_id, body.name, body.language)
         raise TemplateExists(data={"id": existing.id} if existing else None)
     return stored
 
@@ -169,7 +184,7 @@ async def submit(
             f"Only DRAFT or REJECTED templates can be submitted; this one is {template.state}.",
             data={"state": template.state},
         )
-    channel = await channel_service.ensure_default(session, user_id, ctx.emulator, ctx.cipher, now)
+    channel = await _channel_of(session, template, ctx, now)
     sample = await _sample_of(session, template, channel)
     access = channel_service.access(channel, ctx.cipher)
     try:
@@ -195,6 +210,7 @@ async def submit(
     except FileNotFoundError:
         raise HeaderSampleMissing() from None
     template.channel_id = channel.id
+    template.waba_id = channel.waba_id
     template.provider_template_id = created.id
     template.state = PROVIDER_EVENTS.get(created.status, "PENDING")
     template.rejection_reason = None
@@ -202,6 +218,26 @@ async def submit(
     template.updated_at = now
     await session.flush()
     return template
+
+
+async def _channel_of(
+    session: AsyncSession, template: Template, ctx: ProviderContext, now: datetime
+) -> Channel:
+    """The channel a template is submitted through: its own, else the user's default (made on
+    first need with the built-in emulator). A template of the same name and language already
+    in that WABA refuses it (the WABA holds one)."""
+    channel = await channels.get(session, template.channel_id) if template.channel_id else None
+    if channel is None:
+        channel = await channel_service.ensure_default(
+            session, template.user_id, ctx.emulator, ctx.cipher, now
+        )
+    if template.waba_id != channel.waba_id:
+        other = await repository.get_by_name(
+            session, template.user_id, channel.waba_id, template.name, template.language
+        )
+        if other is not None and other.id != template.id:
+            raise TemplateExists(data={"id": other.id})
+    return channel
 
 
 async def delete(
@@ -282,11 +318,13 @@ async def apply_provider_event(
 
     Idempotent: the same event twice leaves the same template, and announces nothing twice.
     """
-    channel_ids = [c.id for c in await channels.by_waba_ids(session, [update.waba_id])]
-    if not channel_ids:
+    # A WABA may hold several channels (of one user or more): the event is about the template
+    # in that WABA, whichever of its numbers it was created through.
+    in_waba = await channels.by_waba_ids(session, [update.waba_id])
+    if not in_waba:
         return 0
     templates = await repository.for_provider_event(
-        session, channel_ids, update.provider_template_id, update.name, update.language
+        session, in_waba, update.provider_template_id, update.name, update.language
     )
     changed = 0
     for template in templates:

@@ -49,16 +49,26 @@ class SyncCounts:
 async def sync_user(
     session: AsyncSession, user_id: int, ctx: ProviderContext, now: datetime
 ) -> SyncCounts:
-    """The API's and the CLI's sync: the user's channel (made on first need with the built-in
-    emulator), a provider failure as the API error the caller gets."""
-    channel = await channel_service.ensure_default(session, user_id, ctx.emulator, ctx.cipher, now)
-    try:
-        return await sync_channel(session, channel, ctx, now)
-    except ProviderError as exc:
-        log.warning(
-            "template.import_failed", channel_id=channel.id, kind=exc.kind, provider_code=exc.code
-        )
-        raise as_api_error(exc) from None
+    """The API's and the CLI's sync: each WABA of the user's channels, listed once (through the
+    default channel for its WABA, else the WABA's oldest channel; the default is made on first
+    need with the built-in emulator), a provider failure as the API error the caller gets."""
+    default = await channel_service.ensure_default(session, user_id, ctx.emulator, ctx.cipher, now)
+    by_waba: dict[str, Channel] = {default.waba_id: default}
+    for channel in await channel_service.of_user(session, user_id):
+        by_waba.setdefault(channel.waba_id, channel)
+    counts = SyncCounts()
+    for channel in by_waba.values():
+        try:
+            counts.add(await sync_channel(session, channel, ctx, now))
+        except ProviderError as exc:
+            log.warning(
+                "template.import_failed",
+                channel_id=channel.id,
+                kind=exc.kind,
+                provider_code=exc.code,
+            )
+            raise as_api_error(exc) from None
+    return counts
 
 
 async def sync_channel(
@@ -72,9 +82,11 @@ async def sync_channel(
     # submitted meanwhile is left alone below (its submission is newer than this listing).
     listing_started = now
     listed = [t async for t in ctx.provider.list_templates(access)]
-    ours = await repository.of_user(session, channel.user_id)
+    ours = await repository.of_waba(session, channel.user_id, channel.waba_id)
     by_id = {t.provider_template_id: t for t in ours if t.provider_template_id}
-    by_key = {(t.name, t.language): t for t in ours}
+    # The WABA's own copy before a draft of no WABA yet (which the listing then adopts).
+    in_waba_last = sorted(ours, key=lambda t: t.waba_id is not None)
+    by_key = {(t.name, t.language): t for t in in_waba_last}
     counts = SyncCounts()
     seen: set[int] = set()
     for item in listed:
@@ -86,7 +98,7 @@ async def sync_channel(
                 seen.add(template.id)
                 continue
             template = await repository.get_by_name(
-                session, channel.user_id, item.name, item.language
+                session, channel.user_id, channel.waba_id, item.name, item.language
             )
             if template is None:
                 continue
@@ -120,8 +132,8 @@ async def sync_channel(
 def _removable(template: Template, channel: Channel, listing_started: datetime) -> bool:
     if template.state in NOT_REMOVABLE or not template.provider_template_id:
         return False
-    if template.channel_id != channel.id:
-        return False  # at another channel's account: that channel's sync decides
+    if template.waba_id != channel.waba_id:
+        return False  # in another WABA: a sync of that WABA decides
     submitted = template.submitted_at
     return submitted is None or submitted < listing_started
 
@@ -134,6 +146,7 @@ async def _create(
     template = Template(
         user_id=channel.user_id,
         channel_id=channel.id,
+        waba_id=channel.waba_id,
         name=item.name,
         language=item.language,
         provider_template_id=item.id,
@@ -155,7 +168,14 @@ async def _update(
     the listing (Meta's copy is the truth), a DRAFT of the same name included: this path does
     not go through ``service.set_state``, which ignores provider news about drafts."""
     fields: ImportedFields = imported(item)
-    wanted = {**fields.as_columns(), "channel_id": channel.id, "provider_template_id": item.id}
+    # Its channel stays when it is one of this WABA's numbers (several may be).
+    keeps_channel = template.channel_id is not None and template.waba_id == channel.waba_id
+    wanted = {
+        **fields.as_columns(),
+        "channel_id": template.channel_id if keeps_channel else channel.id,
+        "waba_id": channel.waba_id,
+        "provider_template_id": item.id,
+    }
     changes = {k: v for k, v in wanted.items() if getattr(template, k) != v}
     if not changes:
         return False

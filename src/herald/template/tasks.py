@@ -20,7 +20,7 @@ log = structlog.get_logger("herald.template.sync")
 async def sync_templates(
     sessions: async_sessionmaker[AsyncSession], ctx: ProviderContext, clock: Clock
 ) -> int:
-    """Sync every channel with its provider: one listing (all pages) a channel, each channel
+    """Sync every WABA with its provider: one listing (all pages) a user's WABA, each
     in its own transaction; returns how many templates were created, changed or removed.
 
     A channel that cannot be asked (its provider failing, or a row Herald cannot use, such as
@@ -28,7 +28,13 @@ async def sync_templates(
     counted: the other channels' templates are still synced. Nothing is set aside: a sync is
     a read, retried at the next interval at no cost to anyone else."""
     async with sessions() as session:
-        channel_ids = [c.id for c in await channels.list_all(session)]
+        # One listing per user and WABA: a WABA's numbers share its templates (the default
+        # channel first, so that it lists the WABA it is in).
+        listed: dict[tuple[int, str], int] = {}
+        every = sorted(await channels.list_all(session), key=lambda c: not c.is_default)
+        for each in every:
+            listed.setdefault((each.user_id, each.waba_id), each.id)
+        channel_ids = sorted(listed.values())
     changed = 0
     for channel_id in channel_ids:
         async with sessions() as session:

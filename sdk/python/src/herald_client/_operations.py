@@ -19,6 +19,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast, get_args, overload
 from herald_client import _export as export
 from herald_client import _routes_account as account
 from herald_client import _routes_analytics as analytics
+from herald_client import _routes_channels as channels
 from herald_client import _routes_conversations as conversations
 from herald_client import _routes_messaging as messaging
 from herald_client._call import Call
@@ -166,6 +167,28 @@ class MessageOperations:
     send_free_form = Operation(messaging.send_free_form)
 
 
+class ChannelOperations:
+    """``client.channels``: your WhatsApp senders, and which one is the default."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _define_methods(cls, ChannelOperations)
+
+    list = Operation(channels.list_channels)
+    get = Operation(channels.get_channel)
+    set_default = Operation(channels.set_default_channel)
+
+
+class SyncChannels(ChannelOperations, _Bound, SyncRunner):
+    def _run(self, call: Call[T]) -> T:
+        return cast(SyncRunner, self._client)._run(call)
+
+
+class AsyncChannels(ChannelOperations, _Bound, AsyncRunner):
+    async def _run(self, call: Call[T]) -> T:
+        return await cast(AsyncRunner, self._client)._run(call)
+
+
 class SyncConversations(ConversationOperations, _Bound, SyncRunner):
     def _run(self, call: Call[T]) -> T:
         return cast(SyncRunner, self._client)._run(call)
@@ -275,6 +298,8 @@ class Operations:
     messages = Group(SyncMessages, AsyncMessages)
     # analytics: client.analytics.messages(from_=..., to=..., group_by=...)
     analytics = Group(SyncAnalytics, AsyncAnalytics)
+    # channels: client.channels.list(), .get(id), .set_default(id)
+    channels = Group(SyncChannels, AsyncChannels)
 
     # profile
     get_profile = Operation(account.get_profile)

@@ -54,9 +54,11 @@ def create_template(
     code_expiration_minutes: int | None = None,
     package_name: str | None = None,
     signature_hash: str | None = None,
+    channel_id: int | None = None,
 ) -> Call[Template]:
     """A DRAFT template; ``submit_template`` sends it for review. AUTHENTICATION templates
-    take no body: Meta writes their text; give ``otp_type`` and its options instead."""
+    take no body: Meta writes their text; give ``otp_type`` and its options instead.
+    ``channel_id``: the channel (and so the WABA) to create it in; default: your default."""
     fields = without_none(
         name=name,
         language=language,
@@ -70,6 +72,7 @@ def create_template(
         code_expiration_minutes=code_expiration_minutes,
         package_name=package_name,
         signature_hash=signature_hash,
+        channel_id=channel_id,
     )
     return Call("POST", TEMPLATES, parse_object, json=fields)
 
@@ -148,13 +151,18 @@ def send_template(
     send_at: datetime | str | None = None,
     idempotency_key: str | None = None,
     header_params: Params | None = None,
+    channel_id: int | None = None,
+    from_: str | None = None,
 ) -> Call[SendAccepted]:
     """Queue one message from an APPROVED template (v2). Without ``idempotency_key`` one is
-    generated for this call; pass your own (an order id) to make re-sends across calls safe."""
+    generated for this call; pass your own (an order id) to make re-sends across calls safe.
+    ``channel_id`` or ``from_`` (a display number) names the sender; without, your default
+    channel when it is in the template's WABA, else the template's own channel."""
     body = {
         "to": to,
         "country_code": country_code,
         **_send_fields(body_params, buttons, header_media_id, otp_code, send_at, header_params),
+        **_sender(channel_id, from_),
     }
     path = f"{TEMPLATES}/{int(template_id)}/send"
     return Call("POST", path, parse_object, json=body, headers=_idempotent(idempotency_key))
@@ -216,6 +224,8 @@ def send_bulk(
     send_at: datetime | str | None = None,
     skip_invalid: bool = False,
     idempotency_key: str | None = None,
+    channel_id: int | None = None,
+    from_: str | None = None,
 ) -> Call[BulkAccepted]:
     """Queue 1 to 10,000 messages sharing one ``whatsapp_bulk_group_id``. Any invalid recipient
     refuses the whole call (``BadRequest`` ``recipients_invalid``, ``data["rejected"]``) unless
@@ -224,6 +234,7 @@ def send_bulk(
         "recipients": list(recipients),
         "skip_invalid": skip_invalid,
         **without_none(send_at=timestamp(send_at) if send_at is not None else None),
+        **_sender(channel_id, from_),
     }
     path = f"{TEMPLATES}/{int(template_id)}/send-bulk"
     return Call("POST", path, parse_object, json=body, headers=_idempotent(idempotency_key))
@@ -239,6 +250,8 @@ def send_free_form(
     content: FreeFormContent,
     reply_to: int | None = None,
     idempotency_key: str | None = None,
+    channel_id: int | None = None,
+    from_: str | None = None,
 ) -> Call[SendAccepted]:
     """Queue a free-form message (no template) to a customer who wrote in the last 24 hours:
     ``content`` is the ``type``'s object (``TextContent``, ``MediaContent`` for image, video,
@@ -251,6 +264,7 @@ def send_free_form(
         "type": type,
         type: dict(content),
         **without_none(reply_to=reply_to),
+        **_sender(channel_id, from_),
     }
     return Call("POST", MESSAGES, parse_object, json=body, headers=_idempotent(idempotency_key))
 
@@ -262,11 +276,20 @@ def send_text(
     preview_url: bool = False,
     reply_to: int | None = None,
     idempotency_key: str | None = None,
+    channel_id: int | None = None,
+    from_: str | None = None,
 ) -> Call[SendAccepted]:
     """Queue a text message to a customer who wrote in the last 24 hours (``send_free_form``
     with type text); ``preview_url`` shows a preview of the first link in ``body``."""
     text: TextContent = {"body": body, "preview_url": preview_url}
-    return send_free_form(to, country_code, "text", text, reply_to, idempotency_key)
+    return send_free_form(
+        to, country_code, "text", text, reply_to, idempotency_key, channel_id, from_
+    )
+
+
+def _sender(channel_id: int | None, from_: str | None) -> dict[str, object]:
+    """The sender a send names (``channel_id``, or ``from``: a display number), if any."""
+    return without_none(channel_id=channel_id, **{"from": from_})
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -159,6 +159,8 @@ class Template(TypedDict):
     quality: str | None  # Meta's rating: GREEN, YELLOW, RED, UNKNOWN
     previous_category: str | None  # before Meta's last re-categorisation
     flagged_at: str | None  # when Meta flagged it (at risk of a pause)
+    channel_id: int | None  # the channel it was created or imported through
+    waba_id: str | None  # the WABA it belongs to: any of your channels there may send it
     created_at: str
     updated_at: str
 
@@ -513,3 +515,14 @@ MessageAnalytics = TypedDict(
         "totals": AnalyticsFigures,
     },
 )
+class Channel(TypedDict):
+    """One of your channels (WhatsApp senders); no secret."""
+
+    id: int
+    phone_number_id: str
+    display_number: str | None
+    waba_id: str
+    is_default: bool  # the sender of a send that names none
+    throughput: int
+    app_id: str | None
+    created_at: str
