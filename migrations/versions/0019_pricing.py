@@ -19,7 +19,7 @@ from alembic import op
 import herald.models.base
 
 revision: str = "0019_pricing"
-down_revision: str | None = "0017_message_received"
+down_revision: str | None = "0018_senders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -515,6 +515,8 @@ MessageAnalytics = TypedDict(
         "totals": AnalyticsFigures,
     },
 )
+
+
 class Channel(TypedDict):
     """One of your channels (WhatsApp senders); no secret."""
 
