@@ -529,7 +529,16 @@ LIST_ROUTES = {
     "/api/v2/channels": ("id", "channel_id"),
 }
 # GET routes without a path parameter that are not lists of a user's objects.
-NOT_LISTS = {"/healthz", "/readyz", "/metrics", "/api/user/", "/webhooks/whatsapp"}
+# Not lists of objects. The analytics are counts over the user's messages: that they never
+# count another user's is tests/analytics/test_analytics.py's (user scoping).
+NOT_LISTS = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/user/",
+    "/webhooks/whatsapp",
+    "/api/v2/analytics/messages",
+}
 
 
 def _ids(objects: Objects, attribute: str) -> set[Any]:
