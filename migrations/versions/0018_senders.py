@@ -92,6 +92,14 @@ def _upgrade() -> None:
         table.create_unique_constraint(
             "uq_templates_user_id_waba_id_name_language", ["user_id", "waba_id", "name", "language"]
         )
+    op.create_index(
+        "uq_templates_user_id_name_language_no_waba",
+        "templates",
+        ["user_id", "name", "language"],
+        unique=True,
+        postgresql_where=sa.text("waba_id IS NULL"),
+        sqlite_where=sa.text("waba_id IS NULL"),
+    )
 
 
 def _downgrade() -> None:
@@ -110,6 +118,7 @@ def _downgrade() -> None:
             "0018_senders cannot be downgraded: a user has several channels or a template in "
             "several WABAs; remove them first"
         )
+    op.drop_index("uq_templates_user_id_name_language_no_waba", table_name="templates")
     with op.batch_alter_table("templates") as table:
         table.drop_constraint("uq_templates_user_id_waba_id_name_language", type_="unique")
         table.create_unique_constraint(

@@ -428,13 +428,13 @@ async def test_keyboard_only_login_and_phone_width(tab: Watched) -> None:
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
-    await expect(page).to_have_url(re.compile(r"/console/messages$"))
+    await expect(page).to_have_url(re.compile(r"/console/dashboard$"))
     await page.keyboard.press("Tab")  # the first stop on every page skips the navigation
     await expect(page.locator(".skip")).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#main")).to_be_focused()
     await page.set_viewport_size({"width": 390, "height": 844})
-    for name in ("messages", "templates/new", "send", "keys", "conversations"):
+    for name in ("dashboard", "messages", "templates/new", "send", "keys", "conversations"):
         await tab.goto(f"/console/{name}")
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{name} scrolls sideways at phone width ({width}px)"
@@ -457,6 +457,7 @@ async def test_every_page_passes_axe_accessibility_checks(tab: Watched, live: Li
     message_path = page.url.removeprefix(tab.base_url)
     group_path = await page.get_by_role("link", name=re.compile("-")).get_attribute("href")
     paths = [
+        "/console/dashboard",  # with the message above: the chart, the costs, the number's health
         "/console/templates",
         "/console/templates/new",
         template_path,

@@ -29,7 +29,8 @@ def _template(request: Request, template_id: str) -> EmulatedTemplate | JSONResp
     return template
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
+    """A control request's JSON object; {} for anything else (each route says what it lacks)."""
     try:
         body = await request.json()
     except ValueError:
@@ -62,7 +63,7 @@ async def reject(template_id: str, request: Request) -> dict[str, Any] | JSONRes
     found = _template(request, template_id)
     if isinstance(found, JSONResponse):
         return found
-    reason = str((await _body(request)).get("reason") or "INVALID_FORMAT")
+    reason = str((await json_object(request)).get("reason") or "INVALID_FORMAT")
     state_of(request).set_status(found, "REJECTED", reason)
     return found.as_json()
 
@@ -72,7 +73,7 @@ async def set_status(template_id: str, request: Request) -> dict[str, Any] | JSO
     found = _template(request, template_id)
     if isinstance(found, JSONResponse):
         return found
-    body = await _body(request)
+    body = await json_object(request)
     state_of(request).set_status(
         found, str(body.get("status", "APPROVED")).upper(), body.get("reason")
     )
@@ -100,7 +101,7 @@ async def _template_and_choice(
     found = _template(request, template_id)
     if isinstance(found, JSONResponse):
         return found
-    choice = str((await _body(request)).get(field, "")).upper()
+    choice = str((await json_object(request)).get(field, "")).upper()
     if choice not in allowed:
         return JSONResponse({"error": f"{field} is one of {allowed}"}, status_code=400)
     return found, choice
@@ -140,7 +141,7 @@ async def decide(
     if isinstance(found, JSONResponse):
         return found
     status, event = LATER_DECISIONS[decision]
-    reason = (await _body(request)).get("reason")
+    reason = (await json_object(request)).get("reason")
     state_of(request).set_status(found, status or found.status, reason, event=event)
     return found.as_json()
 
@@ -158,7 +159,7 @@ async def get_config(request: Request) -> dict[str, Any]:
 @router.patch("/config")
 async def patch_config(request: Request) -> dict[str, Any]:
     config = state_of(request).config
-    for key, value in (await _body(request)).items():
+    for key, value in (await json_object(request)).items():
         config.tune(key, value)
     return config.public()
 
@@ -166,7 +167,7 @@ async def patch_config(request: Request) -> dict[str, Any]:
 @router.put("/phone-numbers/{phone_number_id}")
 async def map_phone_number(phone_number_id: str, request: Request) -> dict[str, str]:
     """Say which WABA a phone number id sends for (as Meta's business manager would)."""
-    waba_id = str((await _body(request)).get("waba_id", ""))
+    waba_id = str((await json_object(request)).get("waba_id", ""))
     state_of(request).phone_wabas[phone_number_id] = waba_id
     return {"phone_number_id": phone_number_id, "waba_id": waba_id}
 
@@ -175,7 +176,7 @@ async def map_phone_number(phone_number_id: str, request: Request) -> dict[str, 
 async def set_messaging_limit(waba_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     """Enforce a messaging limit tier on a WABA's template sends ({"tier": "TIER_250"}; null
     or TIER_UNLIMITED: no limit, the default)."""
-    tier = (await _body(request)).get("tier")
+    tier = (await json_object(request)).get("tier")
     if tier is not None and tier not in TIERS:
         return JSONResponse({"error": f"tier must be one of {sorted(TIERS)} or null"}, 400)
     limits = state_of(request).messaging_limits

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from herald.emulator.control import state_of
+from herald.emulator.control import json_object, state_of
 from herald.emulator.records import NumberHealth
 from herald.emulator.state import EmulatorState
 
@@ -67,14 +67,6 @@ def _bad(message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=400)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _account(state: EmulatorState, phone_number_id: str) -> str:
     return state.waba_of(phone_number_id) or phone_number_id
 
@@ -100,7 +92,7 @@ async def quality(phone_number_id: str, request: Request) -> dict[str, Any] | JS
     """``{"event": "FLAGGED"|"UNFLAGGED"|"UPGRADE"|"DOWNGRADE"|"ONBOARDING", "tier"?,
     "display_phone_number"?}``: ``phone_number_quality_update``."""
     state = state_of(request)
-    body = await _body(request)
+    body = await json_object(request)
     event = str(body.get("event", "")).upper()
     if event not in QUALITY_EVENTS:
         return _bad(f"event is one of {QUALITY_EVENTS}")
@@ -125,7 +117,7 @@ async def throughput(phone_number_id: str, request: Request) -> dict[str, Any] |
     """``{"per_second": 1000}``: Meta's throughput upgrade (``THROUGHPUT_UPGRADE``); the
     number is paced at the new rate here from now on."""
     state = state_of(request)
-    body = await _body(request)
+    body = await json_object(request)
     per_second = body.get("per_second", UPGRADED_THROUGHPUT)
     if not isinstance(per_second, int | float) or isinstance(per_second, bool) or per_second <= 0:
         return _bad("per_second is a positive number")
@@ -147,7 +139,7 @@ async def account_update(phone_number_id: str, request: Request) -> dict[str, An
     "DISABLED_UPDATE", "ban_state": "DISABLE"|"REINSTATE"|"SCHEDULE_FOR_DISABLE"}`` or
     ``{"event": "ACCOUNT_VIOLATION", "violation_type"}``: ``account_update``."""
     state = state_of(request)
-    body = await _body(request)
+    body = await json_object(request)
     event = str(body.get("event", "")).upper()
     if event not in ACCOUNT_EVENTS:
         return _bad(f"event is one of {ACCOUNT_EVENTS}")

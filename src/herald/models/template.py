@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,17 @@ class Template(IdMixin, TimestampsMixin, Base):
         # One template of a name and language per WABA: a user with numbers in two WABAs has it
         # in each.
         UniqueConstraint("user_id", "waba_id", "name", "language"),
+        # A draft of a user without a channel yet has no WABA, and NULLs never repeat a key:
+        # one of a name and language among those too.
+        Index(
+            "uq_templates_user_id_name_language_no_waba",
+            "user_id",
+            "name",
+            "language",
+            unique=True,
+            sqlite_where=text("waba_id IS NULL"),
+            postgresql_where=text("waba_id IS NULL"),
+        ),
         Index("ix_templates_user_id_id", "user_id", "id"),
         Index("ix_templates_channel_id_state", "channel_id", "state"),
     )

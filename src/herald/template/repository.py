@@ -94,7 +94,10 @@ async def of_waba(session: AsyncSession, user_id: int, waba_id: str) -> Sequence
 async def add_unless_taken(session: AsyncSession, template: Template) -> Template | None:
     """The stored template, or None when the user has one of this name and language in its
     WABA."""
-    return await insert_unless_taken(session, template, ("user_id", "waba_id", "name", "language"))
+    # Without a WABA the key is the partial unique index on (user_id, name, language): named by
+    # no columns, which ON CONFLICT takes as any unique key of the table.
+    key = ("user_id", "waba_id", "name", "language") if template.waba_id is not None else None
+    return await insert_unless_taken(session, template, key)
 
 
 async def delete(session: AsyncSession, template: Template) -> None:

@@ -118,11 +118,6 @@ async def create(
         else await channels.default_for(session, user_id)
     )
     waba_id = channel.waba_id if channel is not None else None
-    # No unique key holds a WABA of none (NULLs differ): looked up instead.
-    if waba_id is None and (
-        drafted := await repository.get_by_name(session, user_id, None, body.name, body.language)
-    ):
-        raise TemplateExists(data={"id": drafted.id})
     template = Template(
         user_id=user_id,
         channel_id=channel.id if channel is not None else None,
