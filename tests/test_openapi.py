@@ -37,7 +37,6 @@ def herald_error_codes() -> set[str]:
     # Base classes never raised as such; errors only the operator's command line meets.
     never_over_http = {"bad_request", "unauthenticated", "forbidden", "not_found", "conflict"}
     command_line_only = {
-        "channel_default_taken",
         "phone_number_id_taken",
         "email_taken",
         "user_not_found",

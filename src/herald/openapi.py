@@ -25,7 +25,7 @@ from herald import errors as e
 from herald.analytics.service import InvalidRange, RangeTooLong
 from herald.callback.service import CallbackExists, CallbackNotFound
 from herald.channel.senders import ChannelWabaMismatch
-from herald.channel.service import ChannelMissing, ChannelNotFound
+from herald.channel.service import ChannelMissing, ChannelNotFound, DefaultTaken
 from herald.console.session import CsrfTokenInvalid
 from herald.contact.service import ContactNotFound
 from herald.conversation.service import ConversationNotFound
@@ -190,7 +190,7 @@ ROUTE_ERRORS: dict[str, Errors] = {
     "history": [],
     "list_channels": [],
     "get_channel": [ChannelNotFound],
-    "set_default_channel": [ChannelNotFound],
+    "set_default_channel": [ChannelNotFound, DefaultTaken],
     "get_message": [MessageNotFound],
     "cancel_message": [MessageNotFound, NotCancellable],
     "bulk_group": [GroupNotFound],

@@ -4,6 +4,7 @@ another user's channel, bulk and free-form sends, and the channel routes."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -173,6 +174,32 @@ async def test_without_a_sender_the_default_goes_when_in_the_templates_waba(
         (two.first.id, False),
         (two.second.id, True),
     ]
+
+
+async def test_two_defaults_set_at_once_leave_one_and_never_a_5xx(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    two: TwoWabas,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    third = await add_channel(db, ana, settings, clock.now(), "200000000003", "+44 7700 900003")
+    for _ in range(5):
+        answers = await asyncio.gather(
+            *(
+                client.put(f"/api/v2/channels/{channel.id}/default", headers=auth)
+                for channel in (two.second, third, two.first)
+            )
+        )
+        assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
+        assert 200 in {a.status_code for a in answers}
+        for answer in answers:
+            if answer.status_code == 409:
+                assert answer.json()["code"] == "channel_default_taken"
+        listed = (await client.get("/api/v2/channels", headers=auth)).json()["data"]["items"]
+        assert sum(c["is_default"] for c in listed) == 1
 
 
 async def test_a_sender_in_another_waba_is_refused(

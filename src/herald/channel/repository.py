@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.db import insert_unless_taken
+from herald.db import insert_unless_taken, update_unless_taken
 from herald.models import Channel, MessagingReach
 from herald.models.channel import BANNED, RESTRICTED
 
@@ -52,6 +52,11 @@ async def clear_default(session: AsyncSession, user_id: int) -> None:
         .execution_options(synchronize_session="fetch")
     )
     await session.flush()
+
+
+async def become_default(session: AsyncSession, channel: Channel, now: datetime) -> bool:
+    """``channel`` is its user's default; False if another became it meanwhile."""
+    return await update_unless_taken(session, channel, {"is_default": True, "updated_at": now})
 
 
 async def by_waba_ids(session: AsyncSession, waba_ids: Iterable[str]) -> Sequence[Channel]:

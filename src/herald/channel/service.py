@@ -249,9 +249,10 @@ async def make_default(session: AsyncSession, channel: Channel, now: datetime) -
     """``channel`` becomes its user's default (sends naming no sender go from it)."""
     if not channel.is_default:
         await repository.clear_default(session, channel.user_id)
-        channel.is_default = True
-        channel.updated_at = now
-        await session.flush()
+        # Two requests making two channels the default at once: one wins, the other is a 409
+        # (the partial unique index on the default), never a 500.
+        if not await repository.become_default(session, channel, now):
+            raise DefaultTaken()
     return channel
 
 
