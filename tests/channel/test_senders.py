@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from herald.channel import service as channels
 from herald.channel.defaults import emulator_defaults
-from herald.channel.service import ChannelFields
 from herald.config import Settings
 from herald.db import session_factory
 from herald.kit.clock import FrozenClock
 from herald.kit.crypto import Cipher
 from herald.models import Channel, Message, Template, User
+from tests.channel.helpers import add_emulator_channel
 from tests.conftest import DatabaseUnderTest, add_user, assert_error, login
 from tests.message.helpers import ORDER_BODY, SAM
 from tests.message.test_free_form import SEND as FREE_FORM
@@ -47,32 +47,9 @@ async def add_channel(
     *,
     default: bool = False,
 ) -> Channel:
-    """A channel on the built-in emulator (its account id equals the number's, the sandbox
-    convention), as an operator adds it."""
-    emulator = emulator_defaults(settings)
-    assert emulator is not None
-    fields = ChannelFields(
-        base_url=emulator.base_url,
-        api_version=emulator.api_version,
-        phone_number_id=number_id,
-        waba_id=number_id,
-        access_token=emulator.access_token,
-        app_secret=emulator.app_secret,
-        verify_token=emulator.verify_token,
-        display_number=display_number,
-        is_sandbox=True,
+    return await add_emulator_channel(
+        db.engine, settings, user.id, number_id, display_number, now=now, default=default
     )
-    async with session_factory(db.engine)() as session:
-        channel = await channels.create(
-            session,
-            user.id,
-            fields,
-            Cipher(settings.resolved_encryption_keys()),
-            now,
-            default=default,
-        )
-        await session.commit()
-        return channel
 
 
 async def add_template(

@@ -3,45 +3,24 @@ the emulator from the number it named, over real HTTP."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from herald.channel import service as channels
-from herald.channel.defaults import emulator_defaults
-from herald.channel.service import ChannelFields
-from herald.db import create_engine, session_factory
-from herald.kit.crypto import Cipher
+from herald.db import create_engine
 from herald.models import User
+from tests.channel.helpers import add_emulator_channel
 from tests.conftest import DatabaseUnderTest, add_user
 from tests.dispatch.test_end_to_end import SAM, approved_template
 from tests.live_herald import Live, eventually
 
 SECOND = "200000000002"  # its number id and its WABA's (the emulator's sandbox convention)
+SECOND_NUMBER = "+44 7700 900002"
 
 
 async def second_channel(live: Live, user: User) -> int:
-    emulator = emulator_defaults(live.settings)
-    assert emulator is not None
-    fields = ChannelFields(
-        base_url=emulator.base_url,
-        api_version=emulator.api_version,
-        phone_number_id=SECOND,
-        waba_id=SECOND,
-        access_token=emulator.access_token,
-        app_secret=emulator.app_secret,
-        verify_token=emulator.verify_token,
-        display_number="+44 7700 900002",
-        is_sandbox=True,
-        app_id="100000000000000",
-    )
     engine = create_engine(live.settings.resolved_database_url)
     try:
-        async with session_factory(engine)() as session:
-            cipher = Cipher(live.settings.resolved_encryption_keys())
-            now = datetime.now(UTC)
-            channel = await channels.create(session, user.id, fields, cipher, now)
-            await session.commit()
-            return channel.id
+        channel = await add_emulator_channel(engine, live.settings, user.id, SECOND, SECOND_NUMBER)
+        return channel.id
     finally:
         await engine.dispose()
 
@@ -58,7 +37,7 @@ async def test_each_send_leaves_from_the_number_it_named(live: Live, db: Databas
     sends: list[tuple[dict[str, Any], dict[str, Any]]] = [
         (first, {}),
         (second, {"channel_id": second_id}),
-        (second, {"from": "+44 7700 900002"}),
+        (second, {"from": SECOND_NUMBER}),
     ]
     for template, sender in sends:
         answer = await live.herald.post(

@@ -19,6 +19,7 @@ from herald.kit.clock import FrozenClock, iso_utc
 from herald.message import limit
 from herald.models import Channel, Message, Template, User
 from herald.models.message import BULK
+from tests.channel.helpers import add_emulator_channel
 from tests.conftest import DatabaseUnderTest, add_user, count_rows, login
 from tests.message.helpers import approved_template, send_path
 
@@ -263,6 +264,47 @@ async def test_a_tier_upgrade_releases_the_held_messages(
         await session.commit()
 
 
+@pytest.mark.parametrize("keyed", [False, True])
+async def test_a_release_keeps_a_later_send_at(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    clock: FrozenClock,
+    keyed: bool,
+) -> None:
+    """A send scheduled for later and held past it is released by an upgrade for when it was
+    asked, not at once."""
+    waba_id = await set_tier(db, template, "TIER_50")
+    await bulk(client, auth, template, recipients(50))
+    asked = clock.now() + timedelta(hours=3)
+    later = {"send_at": iso_utc(asked)}
+    answer = await client.post(
+        f"/api/v2/whatsapp/templates/{template.id}/send-bulk",
+        json={"recipients": recipients(2, start=100), **later},
+        headers=auth,
+    )
+    assert answer.json()["data"]["held"]["count"] == 2, answer.text
+    headers = {**auth, "Idempotency-Key": "k-1"} if keyed else auth
+    body = {"to": "21693000001", "country_code": "TN", "body_params": ["A", "1"], **later}
+    answer = await client.post(send_path(template), json=body, headers=headers)
+    assert answer.json()["data"]["held"] == iso_utc(clock.now() + DAY), answer.text
+    assert [m.held_from for m in await held_messages(db)] == [asked] * 3
+
+    await advance(client, auth, clock, timedelta(hours=1))
+    await set_tier(db, template, "TIER_250")
+    async with session_factory(db.engine)() as session:
+        assert await limit.release_held(session, waba_id, clock.now()) == 3
+        await session.commit()
+    async with session_factory(db.engine)() as session:
+        released = await session.execute(
+            select(Message.next_attempt_at, Message.scheduled_at, Message.held_reason).where(
+                Message.phone_number.in_(["21690000100", "21690000101", "21693000001"])
+            )
+        )
+        assert list(released.all()) == [(asked, asked, None)] * 3
+
+
 async def test_another_waba_is_not_affected(
     client: httpx.AsyncClient,
     auth: dict[str, str],
@@ -284,6 +326,57 @@ async def test_another_waba_is_not_affected(
     assert (await bulk(client, auth, template, recipients(60)))["held"]["count"] == 10
     # The same customers, from bob's WABA: a window of its own.
     assert (await bulk(client, bob_auth, bobs, recipients(50)))["held"] is None
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+async def test_the_tier_is_the_senders(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    template: Template,
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+    keyed: bool,
+) -> None:
+    """A template sends from any number of its WABA; each send is held by the tier of the
+    number it goes from, whatever the template's own number reports."""
+    waba_id = await set_tier(db, template, None)
+    limited = await add_emulator_channel(
+        db.engine, settings, ana.id, "200000000002", "+44 7700 900002", waba_id=waba_id
+    )
+    async with session_factory(db.engine)() as session:
+        await session.execute(
+            update(Channel).where(Channel.id == limited.id).values(messaging_limit_tier="TIER_50")
+        )
+        # As a template Herald created or imported has it (helpers' fixture makes none).
+        await session.execute(
+            update(Template).where(Template.id == template.id).values(waba_id=waba_id)
+        )
+        await session.commit()
+    from_limited = {"channel_id": limited.id}
+    # From the template's own number (no tier): nothing held, nothing counted.
+    assert (await bulk(client, auth, template, recipients(60)))["held"] is None
+    assert await count_rows(db, "messaging_reaches") == 0
+    # From the limited number: its tier holds the excess, in a bulk send and a single one.
+    answer = await client.post(
+        f"/api/v2/whatsapp/templates/{template.id}/send-bulk",
+        json={"recipients": recipients(45, start=100), **from_limited},
+        headers=auth,
+    )
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["data"]["held"] is None
+    sent = []
+    for n in range(6):
+        headers = {**auth, "Idempotency-Key": f"k-{n}"} if keyed else auth
+        body = {"to": f"2169300{n:04d}", "country_code": "TN", "body_params": ["A", "1"]}
+        answer = await client.post(
+            send_path(template), json={**body, **from_limited}, headers=headers
+        )
+        assert answer.status_code == 202, answer.text
+        sent.append(answer.json()["data"]["held"])
+    assert sent == [None] * 5 + [iso_utc(clock.now() + DAY)]
+    assert [m.channel_id for m in await held_messages(db)] == [limited.id]
 
 
 def test_placing_counts_each_customer_once_and_frees_in_order() -> None:

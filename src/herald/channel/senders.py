@@ -15,7 +15,7 @@ again when it changed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,12 +41,15 @@ class ChannelWabaMismatch(HeraldError):
 
 @dataclass(frozen=True, slots=True)
 class SenderChannel:
-    """What the rules need of one channel (compared whole when a batch checks it again)."""
+    """What the rules need of one channel (compared when a batch checks it again), and its
+    messaging limit tier (``message/limit.py``), which chooses no sender: a batch takes it
+    from its own read, so a tier changed since the snapshot does not make the send stale."""
 
     id: int
     waba_id: str
     digits: str  # the display number's digits ("" without one)
     is_default: bool
+    tier: str | None = field(default=None, compare=False)
 
 
 UserChannels = tuple[SenderChannel, ...]
@@ -72,7 +75,13 @@ def snapshot(channels: Iterable[Channel]) -> UserChannels:
     return tuple(
         sorted(
             (
-                SenderChannel(c.id, c.waba_id, digits_only(c.display_number or ""), c.is_default)
+                SenderChannel(
+                    c.id,
+                    c.waba_id,
+                    digits_only(c.display_number or ""),
+                    c.is_default,
+                    c.messaging_limit_tier,
+                )
                 for c in channels
             ),
             key=lambda c: c.id,

@@ -153,7 +153,7 @@ async def _queue_all(
         await repository.delete_numbers(session, user_id, group_id, opted)
     queued = sum(1 for _, number in accepted if number not in opted)
     held = await _hold_excess(
-        session, user_id, template, group_id, [n for _, n in accepted if n not in opted], common
+        session, user_id, group_id, [n for _, n in accepted if n not in opted], common
     )
     await repository.add_to_total(session, user_id, queued)
     return Queued(group_id, queued, rejected, held)
@@ -162,16 +162,15 @@ async def _queue_all(
 async def _hold_excess(
     session: AsyncSession,
     user_id: int,
-    template: Template,
     group_id: str,
     numbers: list[str],
     common: dict[str, Any],
 ) -> BulkHeld | None:
-    """The recipients past the WABA's messaging limit held, in the order they were given
+    """The recipients past their sender's messaging limit held, in the order they were given
     (``message/limit.py``); the rest go when due."""
     due: datetime = common["next_attempt_at"]
     answers = await limit.hold_channel_excess(
-        session, user_id, template.channel_id, [(number, due) for number in numbers]
+        session, user_id, common["channel_id"], [(number, due) for number in numbers]
     )
     until = {n: at for n, at in zip(numbers, answers, strict=True) if at is not None}
     if not until:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from herald.channel.senders import UserChannels
 from herald.channel.service import ChannelMissing
 from herald.errors import ServiceUnavailable, database_unavailable
 from herald.kit.group_commit import GroupCommit, Pending
@@ -99,10 +100,10 @@ class SendBatcher:
 
     async def _write(self, batch: Sequence[_Pending]) -> None:
         async with self._sessions() as session:
-            current, states = await self._current(session, batch)
+            current, channels = await self._current(session, batch)
             refused = await repository.opted_out(session, [s.item.recipient for s in current])
             kept = [s for s in current if s.item.recipient not in refused]
-            await self._hold_excess(session, kept, states)
+            await self._hold_excess(session, kept, channels)
             ids = await repository.insert_rows(session, [s.item.row for s in kept]) if kept else []
             await repository.add_to_totals(session, Counter(s.item.row["user_id"] for s in kept))
             try:
@@ -122,10 +123,10 @@ class SendBatcher:
 
     async def _current(
         self, session: AsyncSession, batch: Sequence[_Pending]
-    ) -> tuple[list[_Pending], dict[int, repository.TemplateState]]:
+    ) -> tuple[list[_Pending], dict[int, UserChannels]]:
         """The sends whose user still authorises them and whose template and channels are as
-        they saw them, read in the transaction that stores them; and the states read, by
-        template."""
+        they saw them, read in the transaction that stores them; and the channels read, by
+        user."""
         states = await repository.states(session, {s.item.checks.template_id for s in batch})
         channels = await repository.channels_of(session, {s.item.checks.user_id for s in batch})
         current = []
@@ -146,23 +147,23 @@ class SendBatcher:
                 current.append(send)
             else:
                 self._cache.forget(checks.user_id, checks.template_id)
-        return current, states
+        return current, channels
 
     async def _hold_excess(
         self,
         session: AsyncSession,
         kept: Sequence[_Pending],
-        states: dict[int, repository.TemplateState],
+        channels: dict[int, UserChannels],
     ) -> None:
         """The sends past their WABA's messaging limit held (their rows changed before they
-        are written); nothing at all for a WABA without a tier."""
+        are written), by their sender's tier; nothing at all for a sender without one."""
         by_waba: dict[tuple[int, str], tuple[str | None, list[_Pending]]] = {}
         for send in kept:
-            state = states[send.item.checks.template_id]
-            if state.waba_id is None or limit.limit_of(state.tier) is None:
+            user_id, channel_id = send.item.row["user_id"], send.item.row["channel_id"]
+            sender = next((c for c in channels.get(user_id, ()) if c.id == channel_id), None)
+            if sender is None or limit.limit_of(sender.tier) is None:
                 continue
-            key = (state.owner, state.waba_id)
-            by_waba.setdefault(key, (state.tier, []))[1].append(send)
+            by_waba.setdefault((user_id, sender.waba_id), (sender.tier, []))[1].append(send)
         for (user_id, waba_id), (tier, sends) in sorted(by_waba.items()):
             wanted = [(s.item.row["phone_number"], s.item.row["next_attempt_at"]) for s in sends]
             answers = await limit.hold_excess(

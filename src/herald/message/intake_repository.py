@@ -42,8 +42,7 @@ _INSERT_NAMED = insert(_MESSAGES).returning(_MESSAGES.c.id, _MESSAGES.c.whatsapp
 _OPTED_OUT = select(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).where(
     tuple_(_OPT_OUTS.c.user_id, _OPT_OUTS.c.phone_number).in_(bindparam("pairs", expanding=True))
 )
-# Each template with its owner's authorising state (a send's template belongs to its user),
-# and its channel's WABA and messaging limit tier (message/limit.py): no statement of its own.
+# Each template with its owner's authorising state (a send's template belongs to its user).
 _STATES = (
     select(
         _TEMPLATES.c.id,
@@ -51,16 +50,14 @@ _STATES = (
         _USERS.c.is_disabled,
         _USERS.c.has_api_access,
         _USERS.c.tokens_valid_after,
-        _CHANNELS.c.waba_id,
-        _CHANNELS.c.messaging_limit_tier,
         *(_TEMPLATES.c[name] for name in TEMPLATE_FIELDS),
     )
     .join(_USERS, _USERS.c.id == _TEMPLATES.c.user_id)
-    .outerjoin(_CHANNELS, _CHANNELS.c.id == _TEMPLATES.c.channel_id)
     .where(_TEMPLATES.c.id.in_(bindparam("ids", expanding=True)))
 )
 
-# The batch's users' channels, as ``senders.snapshot`` makes them (the senders were chosen among).
+# The batch's users' channels, as ``senders.snapshot`` makes them (the senders were chosen
+# among), with each sender's messaging limit tier (message/limit.py): no statement of its own.
 _CHANNELS_OF = (
     select(
         _CHANNELS.c.user_id,
@@ -68,6 +65,7 @@ _CHANNELS_OF = (
         _CHANNELS.c.waba_id,
         _CHANNELS.c.display_number,
         _CHANNELS.c.is_default,
+        _CHANNELS.c.messaging_limit_tier,
     )
     .where(_CHANNELS.c.user_id.in_(bindparam("users", expanding=True)))
     .order_by(_CHANNELS.c.user_id, _CHANNELS.c.id)
@@ -165,17 +163,15 @@ class TemplateState:
     owner: int
     user: UserState
     template: tuple[Any, ...]  # ``TEMPLATE_FIELDS``, as ``intake_cache.template_fields``
-    waba_id: str | None  # its channel's (None: no channel)
-    tier: str | None  # the channel's messaging limit tier
 
 
 async def states(session: AsyncSession, template_ids: Iterable[int]) -> dict[int, TemplateState]:
-    """By template: its owner, the owner's authorising state, the template's fields and its
-    channel's WABA and tier, in one query."""
+    """By template: its owner, the owner's authorising state and the template's fields, in one
+    query."""
     result = await session.execute(_STATES, {"ids": sorted(set(template_ids))})
     return {
         int(row[0]): TemplateState(
-            int(row[1]), UserState.of(row[2], row[3], row[4]), tuple(row[7:]), row[5], row[6]
+            int(row[1]), UserState.of(row[2], row[3], row[4]), tuple(row[5:])
         )
         for row in result.all()
     }
@@ -186,10 +182,14 @@ async def channels_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[in
     is absent."""
     result = await session.execute(_CHANNELS_OF, {"users": sorted(set(user_ids))})
     found: dict[int, list[SenderChannel]] = {}
-    for user_id, channel_id, waba_id, display_number, is_default in result.all():
+    for user_id, channel_id, waba_id, display_number, is_default, tier in result.all():
         found.setdefault(int(user_id), []).append(
             SenderChannel(
-                int(channel_id), str(waba_id), digits_only(display_number or ""), bool(is_default)
+                int(channel_id),
+                str(waba_id),
+                digits_only(display_number or ""),
+                bool(is_default),
+                tier,
             )
         )
     return {user_id: tuple(channels) for user_id, channels in found.items()}

@@ -148,6 +148,7 @@ def held_row(row: dict[str, Any], until: datetime) -> None:
     row["next_attempt_at"] = until
     row["deadline_at"] = until + (deadline - due)
     row["held_reason"] = MESSAGING_LIMIT
+    row["held_from"] = due
 
 
 async def hold_channel_excess(
@@ -173,9 +174,9 @@ async def usage(session: AsyncSession, user_id: int, waba_id: str, now: datetime
 
 async def release_held(session: AsyncSession, waba_id: str, now: datetime) -> int:
     """The WABA's tier changed (an upgrade): its held messages are placed again under the new
-    tier, in the order they were held, and those it now has room for are due at once (the
-    rest earlier, as the new tier allows). Returns how many became due now. The caller commits.
-    """
+    tier, in the order they were held, and those it now has room for are released: due when
+    they were due before the hold, or at once if that has passed (the rest earlier, as the new
+    tier allows). Returns how many were released. The caller commits."""
     by_user: dict[int, list[tuple[int, str | None]]] = {}
     for channel_id, user_id, tier in await repository.waba_channels(session, waba_id):
         by_user.setdefault(user_id, []).append((channel_id, tier))
@@ -203,22 +204,24 @@ async def _release_user(
         return 0
     counted = await repository.reaches_since(session, user_id, waba_id, now - WINDOW)
     # A held message's own count (at the time it was held until) is placed again with it.
-    for _, number, scheduled_at, _, _ in held:
-        if counted.get(number) == scheduled_at:
-            del counted[number]
-    wanted = [(number, now) for _, number, _, _, _ in held]
+    for message in held:
+        if counted.get(message.number) == message.scheduled_at:
+            del counted[message.number]
+    # Never earlier than its sender asked (``held_from``: its send_at, or its acceptance).
+    wanted = [(m.number, max(now, m.held_from or now)) for m in held]
     answers = [None] * len(held) if limit is None else place(counted, wanted, limit)
     changes, moved = [], {}
     released = 0
-    for (message_id, number, _, due, deadline), until in zip(held, answers, strict=True):
-        at = until or now
+    for message, (number, asked), until in zip(held, wanted, answers, strict=True):
+        at = until or asked
+        due, deadline = message.next_attempt_at, message.deadline_at
         if at >= due:
             continue  # no earlier than it was
         released += until is None
         changes.append(
             {
-                "mid": message_id,
-                "new_scheduled_at": until,
+                "mid": message.id,
+                "new_scheduled_at": until or (asked if asked > now else None),
                 "new_next_attempt_at": at,
                 "new_deadline_at": deadline - (due - at),
                 "new_held_reason": MESSAGING_LIMIT if until is not None else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -117,11 +118,19 @@ async def waba_channels(session: AsyncSession, waba_id: str) -> list[tuple[int, 
     return [(int(c), int(u), t) for c, u, t in result.all()]
 
 
-async def held(
-    session: AsyncSession, channel_ids: Sequence[int]
-) -> list[tuple[int, str, datetime | None, datetime, datetime]]:
+@dataclass(frozen=True, slots=True)
+class HeldMessage:
+    id: int
+    number: str
+    scheduled_at: datetime | None
+    next_attempt_at: datetime
+    deadline_at: datetime
+    held_from: datetime | None
+
+
+async def held(session: AsyncSession, channel_ids: Sequence[int]) -> list[HeldMessage]:
     """The messages of these channels held for the limit and still queued, in the order they
-    were placed: (id, number, scheduled_at, next_attempt_at, deadline_at)."""
+    were placed."""
     result = await session.execute(
         select(
             Message.id,
@@ -129,6 +138,7 @@ async def held(
             Message.scheduled_at,
             Message.next_attempt_at,
             Message.deadline_at,
+            Message.held_from,
         )
         .where(
             Message.channel_id.in_(channel_ids),
@@ -137,7 +147,7 @@ async def held(
         )
         .order_by(Message.scheduled_at, Message.id)
     )
-    return [(int(i), str(n), s, a, d) for i, n, s, a, d in result.all()]
+    return [HeldMessage(int(i), str(n), s, a, d, f) for i, n, s, a, d, f in result.all()]
 
 
 _MOVE = (
@@ -179,6 +189,7 @@ async def move_group_numbers(
             next_attempt_at=bindparam("until"),
             deadline_at=bindparam("new_deadline_at"),
             held_reason=MESSAGING_LIMIT,
+            held_from=_MESSAGES.c.next_attempt_at,  # the SET reads the row as it was
         )
     )
     await session.execute(statement, rows)

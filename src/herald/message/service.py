@@ -145,6 +145,7 @@ def queued_columns(
         "pair_rate_hits": 0,
         "updated_at": now,
         "held_reason": None,
+        "held_from": None,
     }
 
 

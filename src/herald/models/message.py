@@ -133,6 +133,9 @@ class Message(IdMixin, Base):
     # Why Herald held it back past when it was asked for (``MESSAGING_LIMIT``: the WABA's
     # messaging limit was reached; its ``scheduled_at`` is when the window frees), or None.
     held_reason: Mapped[str | None] = mapped_column(String(20))
+    # When a held message was due before the hold (its ``send_at``, or when it was accepted):
+    # a release sends it no earlier. None: not held at intake.
+    held_from: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Meta's pricing, as its latest status webhook carrying one gave it; None until then.
     billable: Mapped[bool | None] = mapped_column(Boolean)
     pricing_category: Mapped[str | None] = mapped_column(String(40))  # marketing, service ...
