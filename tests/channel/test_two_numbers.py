@@ -88,10 +88,6 @@ async def test_two_numbers_send_one_campaign_and_the_limited_one_holds_its_exces
             json={"display_phone_number": "+44 7700 900002", **body},
         )
         assert answer.status_code == 200, answer.text
-    limited = await live.emulator.put(
-        f"/_emulator/wabas/{SECOND}/messaging_limit", json={"tier": "TIER_50"}
-    )
-    assert limited.status_code == 200, limited.text
 
     async def lowered() -> bool:
         shown = await health(live, auth, second_id)
@@ -115,7 +111,6 @@ async def test_two_numbers_send_one_campaign_and_the_limited_one_holds_its_exces
     assert (await health(live, auth, second_id))["customers_reached_24h"] == TIER
 
     # Meta raises the number's limit: the held messages go out, and none failed at Meta.
-    await live.emulator.put(f"/_emulator/wabas/{SECOND}/messaging_limit", json={"tier": None})
     raised = await live.emulator.post(
         f"/_emulator/phone-numbers/{SECOND}/quality", json={"event": "UPGRADE", "tier": "TIER_250"}
     )

@@ -151,3 +151,14 @@ async def test_a_banned_account_refuses_every_send_until_reinstated(emulator: Em
     )
     value = await last_change(emulator, "account_update")
     assert value["violation_info"] == {"violation_type": "SCAM"}
+
+
+async def test_the_tier_a_quality_webhook_tells_is_the_limit_enforced(emulator: Emulator) -> None:
+    await approved(emulator)
+    await decide(emulator, "quality", {"event": "DOWNGRADE", "tier": "TIER_50"})
+    answers = [await send(emulator, _to(n)) for n in range(51)]
+    assert [a.status_code for a in answers[:50]] == [200] * 50
+    assert error_code(answers[50])[0] == 131048  # a 51st customer in the day
+    assert (await send(emulator, _to(0))).status_code == 200  # already a customer
+    await decide(emulator, "quality", {"event": "UPGRADE", "tier": "TIER_250"})
+    assert (await send(emulator, _to(50))).status_code == 200

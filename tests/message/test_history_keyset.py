@@ -229,7 +229,12 @@ async def test_the_cursor_page_reads_a_range_of_the_index(
     async with db.engine.connect() as connection:
         sql = str(bound.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
         if db.kind == "postgresql":
+            # The planner's choice on a table this small follows its statistics, which earlier
+            # tests' rows leave behind: read from the table as it is now (empty), as at a
+            # fresh start, and prefer an ordered index read to a sort, as it does at scale.
+            await connection.execute(text("ANALYZE messages"))
             await connection.execute(text("SET enable_seqscan = off"))
+            await connection.execute(text("SET enable_sort = off"))
             plan = (await connection.exec_driver_sql(f"EXPLAIN {sql}")).scalars().all()
         else:
             plan = [

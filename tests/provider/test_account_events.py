@@ -54,7 +54,7 @@ def test_meta_reference_examples() -> None:
                     "display_phone_number": "15550783881",
                     "event": "DOWNGRADE",
                     "old_limit": "TIER_10K",
-                    "current_limit": "TIER_2K",  # the 2025 name of the tier after 250
+                    "current_limit": "TIER_2K",  # the tier after 250 since 2025
                 },
             ),
             (
@@ -93,7 +93,7 @@ def test_meta_reference_examples() -> None:
     )
     assert events == [
         NumberQualityUpdate(WABA, "15550783881", "THROUGHPUT_UPGRADE", None, None, None, 1000),
-        NumberQualityUpdate(WABA, "15550783881", "DOWNGRADE", None, "TIER_1K", "TIER_10K", None),
+        NumberQualityUpdate(WABA, "15550783881", "DOWNGRADE", None, "TIER_2K", "TIER_10K", None),
         AccountUpdate(
             WABA,
             "ACCOUNT_RESTRICTION",
@@ -110,7 +110,7 @@ def test_meta_reference_examples() -> None:
         ),
         AccountUpdate(WABA, "DISABLED_UPDATE", None, ban_state="REINSTATE"),
         AccountUpdate(WABA, "ACCOUNT_VIOLATION", None, violation_type="ADULT"),
-        CapabilityUpdate(WABA, "TIER_1K"),
+        CapabilityUpdate(WABA, "TIER_2K"),
     ]
 
 

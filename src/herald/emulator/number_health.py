@@ -17,12 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from herald.emulator.control import json_object, state_of
+from herald.emulator.messaging_limit import TIERS
 from herald.emulator.records import NumberHealth
 from herald.emulator.state import EmulatorState
 
 router = APIRouter(prefix="/_emulator")
 
-TIERS = ("TIER_50", "TIER_250", "TIER_1K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
 QUALITY_EVENTS = ("FLAGGED", "UNFLAGGED", "UPGRADE", "DOWNGRADE", "ONBOARDING")
 # The quality a quality event leaves the number with (as GET /{phone-number-id} would show).
 _QUALITY_AFTER = {"FLAGGED": "RED", "UNFLAGGED": "GREEN"}
@@ -90,7 +90,9 @@ async def _send(
 @router.post("/phone-numbers/{phone_number_id}/quality", response_model=None)
 async def quality(phone_number_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     """``{"event": "FLAGGED"|"UNFLAGGED"|"UPGRADE"|"DOWNGRADE"|"ONBOARDING", "tier"?,
-    "display_phone_number"?}``: ``phone_number_quality_update``."""
+    "display_phone_number"?}``: ``phone_number_quality_update``; a tier given is also the
+    messaging limit enforced on the number's WABA from then on (as ``PUT
+    /_emulator/wabas/{id}/messaging_limit``)."""
     state = state_of(request)
     body = await json_object(request)
     event = str(body.get("event", "")).upper()
@@ -98,13 +100,15 @@ async def quality(phone_number_id: str, request: Request) -> dict[str, Any] | JS
         return _bad(f"event is one of {QUALITY_EVENTS}")
     tier = body.get("tier")
     if tier is not None and (not isinstance(tier, str) or tier.upper() not in TIERS):
-        return _bad(f"tier is one of {TIERS}")
+        return _bad(f"tier is one of {tuple(TIERS)}")
     health = health_of(state, phone_number_id)
     value: dict[str, Any] = {"display_phone_number": _display(health, body), "event": event}
     if tier is not None:
         if health.tier is not None:
             value["old_limit"] = health.tier
         health.tier = tier.upper()
+        # What Meta tells is what it enforces: the number's account is limited from now on.
+        state.messaging_limits.set_tier(_account(state, phone_number_id), health.tier)
     if health.tier is not None:
         value["current_limit"] = health.tier
     health.quality = _QUALITY_AFTER.get(event, health.quality)

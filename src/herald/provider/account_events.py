@@ -29,15 +29,23 @@ from typing import Any
 from herald.provider.inbound import optional_text as _text
 from herald.provider.inbound import unix_time
 
-# Meta's messaging limit tiers (reference ~5650), and the older or newer names and the numbers
-# of conversations that mean the same (TIER_2K is the 2025 name of the tier after 250).
-TIERS = ("TIER_50", "TIER_250", "TIER_1K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED")
+# Meta's messaging limit tiers (reference ~5650), TIER_2K (the tier after 250 since Meta raised
+# 1,000 to 2,000 in 2025, so a number reports either), and the numbers of conversations that
+# name the same.
+TIERS = (
+    "TIER_50",
+    "TIER_250",
+    "TIER_1K",
+    "TIER_2K",
+    "TIER_10K",
+    "TIER_100K",
+    "TIER_UNLIMITED",
+)
 _TIER_ALIASES = {
-    "TIER_2K": "TIER_1K",
     "50": "TIER_50",
     "250": "TIER_250",
     "1000": "TIER_1K",
-    "2000": "TIER_1K",
+    "2000": "TIER_2K",
     "10000": "TIER_10K",
     "100000": "TIER_100K",
     "-1": "TIER_UNLIMITED",
