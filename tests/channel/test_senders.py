@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from herald.channel import service as channels
 from herald.channel.defaults import emulator_defaults
@@ -195,6 +195,25 @@ async def test_a_sender_in_another_waba_is_refused(
         headers=auth,
     )
     assert_error(bulk, 400, "channel_waba_mismatch")
+
+
+async def test_a_templates_number_moved_to_another_waba_no_longer_sends_it(
+    client: httpx.AsyncClient, auth: dict[str, str], db: DatabaseUnderTest, two: TwoWabas
+) -> None:
+    assert await sender_of(db, await send(client, auth, two.in_second)) == two.second.id
+    # The operator corrects the number's WABA (``herald channels update --waba-id``): the
+    # template stays in the WABA it was made in, which the number is no longer part of.
+    async with session_factory(db.engine)() as session:
+        await session.execute(
+            update(Channel).where(Channel.id == two.second.id).values(waba_id="moved-waba")
+        )
+        await session.commit()
+    for _ in range(2):  # read again, then from what the process remembers
+        body = assert_error(await send(client, auth, two.in_second), 400, "channel_waba_mismatch")
+        assert body["data"] == {
+            "template_waba_id": two.second.waba_id,
+            "channel_waba_id": "moved-waba",
+        }
 
 
 async def test_another_users_channel_is_not_found(

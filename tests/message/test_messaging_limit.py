@@ -329,7 +329,7 @@ async def test_another_waba_is_not_affected(
 
 
 @pytest.mark.parametrize("keyed", [False, True])
-async def test_the_tier_is_the_senders(
+async def test_a_wabas_tier_holds_whichever_of_its_numbers_sends(
     client: httpx.AsyncClient,
     auth: dict[str, str],
     template: Template,
@@ -337,46 +337,49 @@ async def test_the_tier_is_the_senders(
     ana: User,
     settings: Settings,
     clock: FrozenClock,
+    session: Any,
     keyed: bool,
 ) -> None:
-    """A template sends from any number of its WABA; each send is held by the tier of the
-    number it goes from, whatever the template's own number reports."""
+    """A template sends from any number of its WABA, and Meta's limit is the WABA's (its
+    business's): a tier one number reported counts the sends of every number of the WABA,
+    whichever the template was made through."""
     waba_id = await set_tier(db, template, None)
     limited = await add_emulator_channel(
         db.engine, settings, ana.id, "200000000002", "+44 7700 900002", waba_id=waba_id
     )
+    other_waba = await add_emulator_channel(
+        db.engine, settings, ana.id, "200000000003", "+44 7700 900003"
+    )
     async with session_factory(db.engine)() as session:
         await session.execute(
-            update(Channel).where(Channel.id == limited.id).values(messaging_limit_tier="TIER_50")
+            update(Channel)
+            .where(Channel.id.in_([limited.id, other_waba.id]))
+            .values(messaging_limit_tier="TIER_50")
         )
         # As a template Herald created or imported has it (helpers' fixture makes none).
         await session.execute(
             update(Template).where(Template.id == template.id).values(waba_id=waba_id)
         )
         await session.commit()
-    from_limited = {"channel_id": limited.id}
-    # From the template's own number (no tier): nothing held, nothing counted.
-    assert (await bulk(client, auth, template, recipients(60)))["held"] is None
-    assert await count_rows(db, "messaging_reaches") == 0
-    # From the limited number: its tier holds the excess, in a bulk send and a single one.
-    answer = await client.post(
-        f"/api/v2/whatsapp/templates/{template.id}/send-bulk",
-        json={"recipients": recipients(45, start=100), **from_limited},
-        headers=auth,
-    )
-    assert answer.status_code == 202, answer.text
-    assert answer.json()["data"]["held"] is None
+    # From the template's own number, which reported no tier: counted all the same.
+    assert (await bulk(client, auth, template, recipients(45)))["held"] is None
+    assert await limit.usage(session, template.user_id, waba_id, clock.now()) == 45
+    # From the number that reported it, in single sends: the 51st customer is held.
     sent = []
     for n in range(6):
         headers = {**auth, "Idempotency-Key": f"k-{n}"} if keyed else auth
         body = {"to": f"2169300{n:04d}", "country_code": "TN", "body_params": ["A", "1"]}
         answer = await client.post(
-            send_path(template), json={**body, **from_limited}, headers=headers
+            send_path(template), json={**body, "channel_id": limited.id}, headers=headers
         )
         assert answer.status_code == 202, answer.text
         sent.append(answer.json()["data"]["held"])
     assert sent == [None] * 5 + [iso_utc(clock.now() + DAY)]
-    assert [m.channel_id for m in await held_messages(db)] == [limited.id]
+    # And a bulk send from the template's number past the tier holds its excess.
+    assert (await bulk(client, auth, template, recipients(2, start=500)))["held"]["count"] == 2
+    assert [m.channel_id for m in await held_messages(db)] == [limited.id] + [
+        template.channel_id
+    ] * 2
 
 
 def test_placing_counts_each_customer_once_and_frees_in_order() -> None:
@@ -394,3 +397,10 @@ def test_placing_counts_each_customer_once_and_frees_in_order() -> None:
         t0 + DAY + timedelta(hours=2),
         None,
     ]
+
+
+def test_a_wabas_tier_is_the_lowest_its_numbers_reported() -> None:
+    assert limit.waba_tier([None, "TIER_1K", "TIER_250", "TIER_UNLIMITED"]) == "TIER_250"
+    assert limit.waba_tier(["TIER_2K", "TIER_10K"]) == "TIER_2K"
+    assert limit.waba_tier([None, "TIER_UNLIMITED"]) is None
+    assert limit.waba_tier([]) is None

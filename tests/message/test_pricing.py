@@ -122,3 +122,27 @@ async def test_pricing_is_stored_whatever_order_the_statuses_come_in(
         first: ("read", True, "marketing", "PMP"),
         second: ("read", False, "service", "PMP"),
     }
+
+
+async def test_a_message_shows_its_pricing(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: DatabaseUnderTest,
+    ana: User,
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    now = clock.now()
+    waba_id, number_id, (priced, unpriced) = await sent_messages(db, ana, settings, now, 2)
+    await _apply(
+        client, db, clock, waba_id, [_status(number_id, 0, "delivered", now, pricing=MARKETING)]
+    )
+    shown = {"billable": True, "category": "marketing", "model": "PMP"}
+    one = await client.get(f"/api/whatsapp/{priced}/", headers=auth)
+    assert one.json()["data"]["pricing"] == shown
+    other = await client.get(f"/api/whatsapp/{unpriced}/", headers=auth)
+    assert other.json()["data"]["pricing"] is None  # Meta has not priced it (yet)
+    history = await client.get("/api/whatsapp/", headers=auth)
+    assert history.status_code == 200, history.text
+    by_id = {item["id"]: item["pricing"] for item in history.json()["data"]["items"]}
+    assert by_id == {priced: shown, unpriced: None}

@@ -205,7 +205,7 @@ async def test_a_template_deleted_at_meta_is_removed_and_never_sent(
 async def test_a_draft_of_the_same_name_becomes_meta_s_copy(
     live: Live, live_ana: dict[str, str], db: DatabaseUnderTest
 ) -> None:
-    """A draft never submitted is provider news's blind spot (service.set_state ignores it):
+    """A draft never submitted is provider news's blind spot (provider_news.set_state ignores it):
     the sync takes Meta's copy all the same."""
     draft = await live.herald.post(
         TEMPLATES,

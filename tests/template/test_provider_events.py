@@ -1,6 +1,6 @@
-"""Meta's template events applied to Herald's copy (template/service.apply_provider_event), and
-every way a template changes queueing one ``template.updated`` callback per change: the same
-event twice, a DRAFT, a value Herald does not know, the periodic sync, the dispatcher's
+"""Meta's template events applied to Herald's copy (template/provider_news.apply_provider_event),
+and every way a template changes queueing one ``template.updated`` callback per change: the
+same event twice, a DRAFT, a value Herald does not know, the periodic sync, the dispatcher's
 verdict on a refused send."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from herald.provider.events import (
     TemplateStatus,
     TemplateStatusUpdate,
 )
-from herald.template.service import ProviderTemplateEvent, apply_provider_event, apply_state
+from herald.template.provider_news import ProviderTemplateEvent, apply_provider_event, apply_state
 from tests.conftest import DatabaseUnderTest, add_user
 from tests.message.helpers import approved_template
 

@@ -42,8 +42,8 @@ class ChannelWabaMismatch(HeraldError):
 @dataclass(frozen=True, slots=True)
 class SenderChannel:
     """What the rules need of one channel (compared when a batch checks it again), and its
-    messaging limit tier (``message/limit.py``), which chooses no sender: a batch takes it
-    from its own read, so a tier changed since the snapshot does not make the send stale."""
+    messaging limit tier (``message/limit.py``), which chooses no sender: a batch takes the
+    tiers from its own read, so a tier changed since the snapshot does not make a send stale."""
 
     id: int
     waba_id: str
@@ -128,6 +128,11 @@ def for_template(
     # A deleted channel sets its templates' channel_id to NULL (the foreign key's ON DELETE).
     if template_channel_id is None:
         raise ChannelMissing()
+    own = next((c for c in channels if c.id == template_channel_id), None)
+    # Its number moved to another WABA since (``channels update --waba-id``): Meta would not
+    # know the template there.
+    if own is not None and template_waba_id is not None and own.waba_id != template_waba_id:
+        raise ChannelWabaMismatch.of(template_waba_id, own.waba_id)
     return template_channel_id
 
 

@@ -309,7 +309,7 @@ def _review(template_id: int, action: str, reason: str | None) -> Template:
         from herald.errors import Conflict, NotFound
         from herald.kit.clock import SystemClock
         from herald.models import Template
-        from herald.template.service import set_state
+        from herald.template.provider_news import set_state
 
         async with database_session(settings) as session:
             template = await session.get(Template, template_id)

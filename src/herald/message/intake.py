@@ -156,15 +156,19 @@ class SendBatcher:
         channels: dict[int, UserChannels],
     ) -> None:
         """The sends past their WABA's messaging limit held (their rows changed before they
-        are written), by their sender's tier; nothing at all for a sender without one."""
-        by_waba: dict[tuple[int, str], tuple[str | None, list[_Pending]]] = {}
+        are written), the WABA's tier from its numbers' (``limit.waba_tier``), read with the
+        user's channels; nothing at all for a WABA without one."""
+        by_waba: dict[tuple[int, str], list[_Pending]] = {}
         for send in kept:
             user_id, channel_id = send.item.row["user_id"], send.item.row["channel_id"]
             sender = next((c for c in channels.get(user_id, ()) if c.id == channel_id), None)
-            if sender is None or limit.limit_of(sender.tier) is None:
+            if sender is not None:
+                by_waba.setdefault((user_id, sender.waba_id), []).append(send)
+        for (user_id, waba_id), sends in sorted(by_waba.items()):
+            mine = channels.get(user_id, ())
+            tier = limit.waba_tier(c.tier for c in mine if c.waba_id == waba_id)
+            if tier is None:
                 continue
-            by_waba.setdefault((user_id, sender.waba_id), (sender.tier, []))[1].append(send)
-        for (user_id, waba_id), (tier, sends) in sorted(by_waba.items()):
             wanted = [(s.item.row["phone_number"], s.item.row["next_attempt_at"]) for s in sends]
             answers = await limit.hold_excess(
                 session, user_id, waba_id, tier, wanted, self._cache.limits

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,15 @@ FAST_SHARE = 0.5
 def limit_of(tier: str | None) -> int | None:
     """The tier's number of customers; None: not limited."""
     return TIER_CUSTOMERS.get(tier) if tier is not None else None
+
+
+def waba_tier(reported: Iterable[str | None]) -> str | None:
+    """A WABA's tier from what its numbers reported (each channel's ``messaging_limit_tier``):
+    the lowest. Meta sets one limit for all the numbers of a business, so their reports agree
+    but for one not updated yet, and the lower one is the safe one. None: not limited (none
+    reported, or only unlimited)."""
+    limited = [(customers, tier) for tier in reported if (customers := limit_of(tier))]
+    return min(limited)[1] if limited else None
 
 
 @dataclass
@@ -158,12 +167,12 @@ async def hold_channel_excess(
     wanted: Sequence[tuple[str, datetime]],
 ) -> list[datetime | None]:
     """``hold_excess`` for sends through a channel whose WABA and tier are not known yet (a
-    keyed or media single send, a bulk send: one read of the channel)."""
+    keyed or media single send, a bulk send: one read of the channel and its WABA's)."""
     found = await repository.channel_limit(session, channel_id) if channel_id else None
     if found is None:
         return [None] * len(wanted)
-    waba_id, tier = found
-    return await hold_excess(session, user_id, waba_id, tier, wanted)
+    waba_id, reported = found
+    return await hold_excess(session, user_id, waba_id, waba_tier(reported), wanted)
 
 
 async def usage(session: AsyncSession, user_id: int, waba_id: str, now: datetime) -> int:
@@ -182,8 +191,7 @@ async def release_held(session: AsyncSession, waba_id: str, now: datetime) -> in
         by_user.setdefault(user_id, []).append((channel_id, tier))
     released = 0
     for user_id, channels in by_user.items():
-        limits = [limit_of(tier) for _, tier in channels if tier is not None]
-        limit = None if not limits or None in limits else min(x for x in limits if x is not None)
+        limit = limit_of(waba_tier(tier for _, tier in channels))
         released += await _release_user(
             session, user_id, waba_id, [c for c, _ in channels], limit, now
         )

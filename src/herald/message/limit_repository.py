@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, case, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from herald.models import Channel, Message, MessagingReach
 from herald.models.message import MESSAGING_LIMIT, QUEUED
@@ -99,13 +100,22 @@ async def lock_waba(session: AsyncSession, user_id: int, waba_id: str) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-async def channel_limit(session: AsyncSession, channel_id: int) -> tuple[str, str | None] | None:
-    """A channel's WABA and messaging limit tier (None: the channel is gone)."""
+async def channel_limit(
+    session: AsyncSession, channel_id: int
+) -> tuple[str, list[str | None]] | None:
+    """A channel's WABA and the messaging limit tier each of its user's channels in that WABA
+    reported (None: the channel is gone)."""
+    same_waba = aliased(Channel)
     result = await session.execute(
-        select(Channel.waba_id, Channel.messaging_limit_tier).where(Channel.id == channel_id)
+        select(Channel.waba_id, same_waba.messaging_limit_tier)
+        .join(
+            same_waba,
+            (same_waba.user_id == Channel.user_id) & (same_waba.waba_id == Channel.waba_id),
+        )
+        .where(Channel.id == channel_id)
     )
-    row = result.first()
-    return None if row is None else (str(row[0]), row[1])
+    rows = result.all()
+    return (str(rows[0][0]), [tier for _, tier in rows]) if rows else None
 
 
 async def waba_channels(session: AsyncSession, waba_id: str) -> list[tuple[int, int, str | None]]:

@@ -9,7 +9,13 @@ from typing import Any, cast
 from sqlalchemy import Row
 
 from herald.kit.clock import iso_utc
-from herald.message.schemas import MessageError, MessageOut, MessageState, MessageType
+from herald.message.schemas import (
+    MessageError,
+    MessageOut,
+    MessagePricing,
+    MessageState,
+    MessageType,
+)
 from herald.models import Message
 from herald.models.message import TEMPLATE
 
@@ -42,7 +48,26 @@ def message_out(message: Message | Row[Any]) -> MessageOut:
         read_at=message.read_at,
         failed_at=message.failed_at,
         held_reason=message.held_reason,
+        pricing=(
+            MessagePricing(
+                billable=message.billable,
+                category=message.pricing_category,
+                model=message.pricing_model,
+            )
+            if _priced(message.billable, message.pricing_category, message.pricing_model)
+            else None
+        ),
     )
+
+
+def _priced(*values: object) -> bool:
+    return any(value is not None for value in values)
+
+
+def _pricing_json(row: Row[Any]) -> dict[str, Any] | None:
+    if not _priced(row.billable, row.pricing_category, row.pricing_model):
+        return None
+    return {"billable": row.billable, "category": row.pricing_category, "model": row.pricing_model}
 
 
 def message_data(message: Message) -> dict[str, Any]:
@@ -93,6 +118,7 @@ def message_json(row: Row[Any]) -> dict[str, Any]:
         "read_at": _when(row.read_at),
         "failed_at": _when(row.failed_at),
         "held_reason": row.held_reason,
+        "pricing": _pricing_json(row),
     }
 
 
@@ -120,4 +146,5 @@ def queued_json(message_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
         "read_at": None,
         "failed_at": None,
         "held_reason": row.get("held_reason"),
+        "pricing": None,
     }

@@ -246,6 +246,9 @@ HISTORY_COLUMNS = (
     Message.read_at,
     Message.failed_at,
     Message.held_reason,
+    Message.billable,
+    Message.pricing_category,
+    Message.pricing_model,
 )
 
 

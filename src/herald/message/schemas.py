@@ -264,6 +264,20 @@ class MessageError(BaseModel):
     detail: str | None
 
 
+class MessagePricing(BaseModel):
+    """Meta's pricing of a message, as its latest status webhook carrying one gave it."""
+
+    billable: bool | None = Field(description="Whether Meta charges for it.")
+    category: str | None = Field(
+        description="Meta's pricing category: marketing, utility, authentication, service ...",
+        examples=["utility"],
+    )
+    model: str | None = Field(
+        description="Meta's pricing model: PMP (per message) or CBP (per conversation).",
+        examples=["PMP"],
+    )
+
+
 class MessageOut(ApiObject):
     id: int
     whatsapp_bulk_group_id: str
@@ -287,6 +301,8 @@ class MessageOut(ApiObject):
     # Why Herald holds it past when it was asked for ("messaging_limit": the WABA reached its
     # messaging limit; ``scheduled_at`` is when the window frees), or null.
     held_reason: str | None = None
+    # null until a status webhook carries Meta's pricing (sent, delivered or read).
+    pricing: MessagePricing | None = None
 
 
 class Accepted(BaseModel):

@@ -33,7 +33,7 @@ from herald.provider.events import (
     TemplateStatusUpdate,
     parse_webhook,
 )
-from herald.template.service import apply_provider_event
+from herald.template.provider_news import apply_provider_event
 
 log = structlog.get_logger("herald.meta_webhook")
 

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlparse
 from herald.provider.base import ProviderTemplate
 from herald.template import authentication
 from herald.template.preview import variables
+from herald.template.provider_news import CATEGORIES
 
-CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 # Meta's template statuses and the state each is in Herald (those not named: DISABLED, as a
 # template Meta lists in a status Herald does not know cannot be sent).
 STATES = {

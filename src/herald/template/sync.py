@@ -166,7 +166,7 @@ async def _update(
 ) -> bool:
     """Herald's copy as Meta lists it; whether anything changed. Every field is written from
     the listing (Meta's copy is the truth), a DRAFT of the same name included: this path does
-    not go through ``service.set_state``, which ignores provider news about drafts."""
+    not go through ``provider_news.set_state``, which ignores provider news about drafts."""
     fields: ImportedFields = imported(item)
     # Its channel stays when it is one of this WABA's numbers (several may be).
     keeps_channel = template.channel_id is not None and template.waba_id == channel.waba_id

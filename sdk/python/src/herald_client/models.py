@@ -191,6 +191,12 @@ class MessageError(TypedDict):
     detail: str | None
 
 
+class MessagePricing(TypedDict):
+    billable: bool | None
+    category: str | None  # Meta's pricing category: marketing, utility, authentication, service
+    model: str | None  # PMP (per message) or CBP (per conversation)
+
+
 class Message(TypedDict):
     id: int
     whatsapp_bulk_group_id: str
@@ -211,6 +217,8 @@ class Message(TypedDict):
     failed_at: str | None
     # "messaging_limit": held past the WABA's messaging limit until ``scheduled_at``; or None.
     held_reason: NotRequired[str | None]
+    # Meta's pricing from its latest status webhook carrying one; None until then.
+    pricing: NotRequired[MessagePricing | None]
 
 
 # --- free-form messages (inside the customer's 24-hour window) ---------------------------------
