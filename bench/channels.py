@@ -36,21 +36,27 @@ def _send_paced(
     deadline = time.perf_counter() + seconds * 4 + 60
     # The workers' CPU from their first message on (not their start-up's imports).
     first: tuple[int, float] | None = None
+    each_first: list[float] = []
     while True:
         stats = httpx.get(f"{emulator.url}/_emulator/stats", timeout=30).json()
         if first is None and stats["accepted"] > 0:
             first = stats["accepted"], _cpu(processes)
+            each_first = [process.cpu_seconds() for process in processes]
         if stats["accepted"] >= total or time.perf_counter() > deadline:
             break
         time.sleep(0.5)
     assert first is not None, "nothing was sent"
     worker_cpu_ms = (_cpu(processes) - first[1]) * 1000 / max(1, stats["accepted"] - first[0])
+    # How the work was shared: the least busy worker's CPU over the busiest's (1: even).
+    each = [p.cpu_seconds() - at for p, at in zip(processes, each_first, strict=True)]
+    worker_balance = min(each) / max(max(each), 1e-9)
     for process in processes:
         process.stop()
     installation.worker = None
     received = httpx.get(f"{emulator.url}/_emulator/messages", timeout=120).json()
     httpx.post(f"{emulator.url}/_emulator/reset", timeout=30).raise_for_status()
-    deviations = [abs(r - rate) / rate * 100 for r in _rates(received).values()]
+    rates = sorted(_rates(received).values())
+    deviations = [abs(r - rate) / rate * 100 for r in rates]
     return {
         "channels": float(len(accounts)),
         "rate": float(rate),
@@ -58,8 +64,11 @@ def _send_paced(
         "expected": float(total),
         "worst_deviation_percent": max(deviations),
         "median_deviation_percent": sorted(deviations)[len(deviations) // 2],
+        "slowest_per_second": rates[0],
+        "fastest_per_second": rates[-1],
         "refused_130429": float(stats["refused"].get("130429", 0)),
         "worker_cpu_ms": worker_cpu_ms,
+        "worker_balance": worker_balance,
     }
 
 

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from herald.app import create_app
 from herald.channel import repository as channels
 from herald.db import create_engine, session_factory
+from herald.dispatch.ownership import LOCK_SPACE
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
 from tests.cli.helpers import HERALD
@@ -182,6 +184,73 @@ async def test_workers_share_channels_and_survive_a_sigkill(
         f"workers: accepted={2 * PER_CHANNEL} sent={len(per_message)} twice=0 "
         f"unknown_failed={len(unknown)}"
     )
+
+
+async def test_workers_take_an_even_share_of_the_channels(
+    cluster: tuple[Live, dict[str, str]], db: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    """A worker alone runs every channel; a second one started beside it gets half of them
+    handed over (a process is one core: one worker used to keep them all), and every message
+    still goes once."""
+    live, env = cluster
+    per_channel, rate = 300, 20  # 15 s of sending a channel
+    groups = [
+        await _bulk_queued(live, env, db, tmp_path, f"user{n}@example.com", f"2169{n}", per_channel)
+        for n in range(4)
+    ]
+    engine = create_engine(db.url)
+    async with session_factory(engine)() as session:
+        for channel in await channels.list_all(session):
+            channel.throughput_per_second = rate
+        await session.commit()
+
+    async def owners() -> list[int]:
+        """How many channels each process holds (Herald's advisory locks, by process)."""
+        async with engine.connect() as connection:
+            held = await connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND classid = :space AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " GROUP BY pid"
+                ),
+                {"space": LOCK_SPACE >> 32},
+            )
+            return sorted(int(count) for count in held.scalars())
+
+    workers = [start_worker(env, tmp_path / "first.log")]
+    try:
+
+        async def first_runs_all() -> bool:
+            return await owners() == [4]
+
+        await eventually(first_runs_all, timeout=60, message="the first worker owns all four")
+        workers.append(start_worker(env, tmp_path / "second.log"))
+
+        async def shared() -> bool:
+            return await owners() == [2, 2]
+
+        await eventually(shared, timeout=60, message="two channels each")
+
+        async def all_read() -> bool:
+            for auth, group in groups:
+                counts = (
+                    await live.herald.get(f"/api/v2/whatsapp/bulk-groups/{group}", headers=auth)
+                ).json()["data"]["counts"]
+                if counts.get("read", 0) != per_channel:
+                    return False
+            return True
+
+        await eventually(all_read, timeout=120, message="every message read")
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(10)
+        await engine.dispose()
+    sent = (await live.emulator.get("/_emulator/messages")).json()
+    assert max(Counter(m["callback_data"] for m in sent).values()) == 1  # none sent twice
+    stats = (await live.emulator.get("/_emulator/stats")).json()
+    assert stats["refused"].get("130429", 0) == 0  # each channel's pace held across the handover
 
 
 async def _diagnose(db: DatabaseUnderTest) -> object:

@@ -1,8 +1,10 @@
 """One owner per channel at a time, so that pacing stays local and exact.
 
 PostgreSQL: session-level advisory locks on one dedicated connection; when the worker dies its
-connection closes and its channels are free for another worker. SQLite: one dispatcher per
-database, enforced with a lock file beside it.
+connection closes and its channels are free for another worker. The connections are named
+(``application_name``), so each worker can count the others and take only its share of the
+channels (``dispatch/worker.py``). SQLite: one dispatcher per database, enforced with a lock
+file beside it.
 """
 
 from __future__ import annotations
@@ -16,12 +18,24 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-_LOCK_SPACE = 0x4845_524C << 32  # "HERL": keeps Herald's advisory locks apart from others'
+from herald.kit.wakeup import DISPATCH_CHANNEL
+
+LOCK_SPACE = 0x4845_524C << 32  # "HERL": keeps Herald's advisory locks apart from others'
+# The name of each dispatching process's lock connection: what counts the dispatchers.
+DISPATCHER_NAME = "herald-dispatcher"
 
 
 class Ownership(Protocol):
     async def acquire(self, channel_id: int) -> bool: ...
     async def release(self, channel_id: int) -> None: ...
+    async def hand_over(self, channel_id: int) -> None:
+        """Release the channel and wake the other dispatchers to take it."""
+        ...
+
+    async def dispatchers(self) -> int:
+        """The processes dispatching from this database, this one included."""
+        ...
+
     async def alive(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -35,20 +49,41 @@ class AdvisoryLocks:
         if self._connection is None:
             connection = await self._engine.connect()
             self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await self._connection.execute(
+                text("SELECT set_config('application_name', :name, false)"),
+                {"name": DISPATCHER_NAME},
+            )
         return self._connection
 
     async def acquire(self, channel_id: int) -> bool:
         connection = await self._conn()
         result = await connection.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_SPACE + channel_id}
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_SPACE + channel_id}
         )
         return bool(result.scalar_one())
 
     async def release(self, channel_id: int) -> None:
         if self._connection is not None:
             await self._connection.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_SPACE + channel_id}
+                text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_SPACE + channel_id}
             )
+
+    async def hand_over(self, channel_id: int) -> None:
+        await self.release(channel_id)
+        if self._connection is not None:
+            await self._connection.execute(
+                text("SELECT pg_notify(:channel, '')"), {"channel": DISPATCH_CHANNEL}
+            )
+
+    async def dispatchers(self) -> int:
+        result = await (await self._conn()).execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": DISPATCHER_NAME},
+        )
+        return max(1, int(result.scalar_one()))
 
     async def alive(self) -> bool:
         """False once the lock connection is gone: every lock it held is gone with it."""
@@ -92,6 +127,12 @@ class SingleDispatcher:
 
     async def release(self, channel_id: int) -> None:
         return None
+
+    async def hand_over(self, channel_id: int) -> None:
+        return None
+
+    async def dispatchers(self) -> int:
+        return 1
 
     async def alive(self) -> bool:
         return True

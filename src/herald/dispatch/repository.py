@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.callback.repository import record_states
@@ -300,6 +300,10 @@ _UNKNOWN = (
 )
 
 
+# The table's, not the entity's: an ORM insert takes the ORM's bulk path (its own CPU).
+_INSERT_ATTEMPTS = insert(cast(Table, Attempt.__table__))
+
+
 async def record_results(
     session: AsyncSession,
     accepted: list[dict[str, Any]],
@@ -319,4 +323,4 @@ async def record_results(
         if rows:
             await connection.execute(statement, rows)
     if attempts:
-        await connection.execute(insert(Attempt), attempts)
+        await connection.execute(_INSERT_ATTEMPTS, attempts)
