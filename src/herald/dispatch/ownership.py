@@ -32,8 +32,9 @@ class Ownership(Protocol):
         """Release the channel and wake the other dispatchers to take it."""
         ...
 
-    async def dispatchers(self) -> int:
-        """The processes dispatching from this database, this one included."""
+    async def census(self) -> tuple[int, set[int]]:
+        """The processes dispatching from this database (this one included), and the channels
+        any of them owns."""
         ...
 
     async def alive(self) -> bool: ...
@@ -75,15 +76,24 @@ class AdvisoryLocks:
                 text("SELECT pg_notify(:channel, '')"), {"channel": DISPATCH_CHANNEL}
             )
 
-    async def dispatchers(self) -> int:
-        result = await (await self._conn()).execute(
+    async def census(self) -> tuple[int, set[int]]:
+        connection = await self._conn()
+        dispatchers = await connection.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE application_name = :name AND datname = current_database()"
             ),
             {"name": DISPATCHER_NAME},
         )
-        return max(1, int(result.scalar_one()))
+        # A bigint advisory lock shows its high half as classid and its low half as objid.
+        owned = await connection.execute(
+            text(
+                "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = :space"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"space": LOCK_SPACE >> 32},
+        )
+        return max(1, int(dispatchers.scalar_one())), {int(c) for c in owned.scalars()}
 
     async def alive(self) -> bool:
         """False once the lock connection is gone: every lock it held is gone with it."""
@@ -131,8 +141,8 @@ class SingleDispatcher:
     async def hand_over(self, channel_id: int) -> None:
         return None
 
-    async def dispatchers(self) -> int:
-        return 1
+    async def census(self) -> tuple[int, set[int]]:
+        return 1, set()
 
     async def alive(self) -> bool:
         return True

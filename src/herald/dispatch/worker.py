@@ -42,7 +42,7 @@ class Dispatcher:
         # channel → (monotonic time it may start again, its runner's failures in a row)
         self._resting: dict[int, tuple[float, int]] = {}
         self._last_reap = 0.0
-        self._dispatchers, self._counted_at = 1, -math.inf
+        self._dispatchers, self._owned, self._counted_at = 1, set[int](), -math.inf
 
     async def run(self) -> None:
         try:
@@ -101,14 +101,17 @@ class Dispatcher:
 
     async def _share(self, due: Sequence[int]) -> int:
         """How many channels this process runs: every one alone; beside other dispatchers, an
-        even share of the channels with work (theirs included). A process is one core: the
+        even share of the channels with work: due, or run by any of them (a channel whose
+        last messages are claimed is due no more, yet busy). A process is one core: the
         first worker to look took every channel while the others idled, and twenty channels
         at 50/s each on one worker reached 60% of their rate."""
         now = time.monotonic()
         if now - self._counted_at >= COUNT_DISPATCHERS_EVERY_SECONDS:
-            self._dispatchers, self._counted_at = await self.ownership.dispatchers(), now
-        busy = len(set(due) | self._runners.keys())
-        return busy if self._dispatchers <= 1 else math.ceil(busy / self._dispatchers)
+            (self._dispatchers, self._owned), self._counted_at = await self.ownership.census(), now
+        if self._dispatchers <= 1:
+            return len(set(due) | self._runners.keys())
+        busy = set(due) | self._owned | self._runners.keys()
+        return math.ceil(len(busy) / self._dispatchers)
 
     async def _hand_over_beyond(self, share: int) -> None:
         """Stop the runners past this process's share (the last started), each giving back
