@@ -399,7 +399,13 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
         f"{many['median_deviation_percent']:.1f}%), {int(many['refused_130429'])} × 130429, "
         f"{many['sent']:,.0f} of {many['expected']:,.0f} sent; worker CPU a message "
         f"{many['worker_cpu_ms']:.2f} ms against {one['worker_cpu_ms']:.2f} ms with one channel "
-        f"({one['worst_deviation_percent']:.1f}% off)",
+        f"({one['worst_deviation_percent']:.1f}% off)"
+        + (
+            f"; workers' balance {many['worker_balance']:.2f}, the machine "
+            f"{many['machine_busy_percent']:.0f}% busy"
+            if "machine_busy_percent" in many
+            else ""
+        ),
         many["worst_deviation_percent"] <= 2
         and many["refused_130429"] == 0
         and many["sent"] >= many["expected"]

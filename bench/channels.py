@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bench.procs import Process, Stack, start_worker
-from bench.scenarios import Figures, _api, bulk_intake_partial, stack
+from bench.scenarios import Figures, _api, _cpu_seconds, bulk_intake_partial, stack
 from bench.setup import Account, prepare
 
 
@@ -42,11 +42,13 @@ def _send_paced(
         if first is None and stats["accepted"] > 0:
             first = stats["accepted"], _cpu(processes)
             each_first = [process.cpu_seconds() for process in processes]
+            machine_first = _cpu_seconds()
         if stats["accepted"] >= total or time.perf_counter() > deadline:
             break
         time.sleep(0.5)
     assert first is not None, "nothing was sent"
     worker_cpu_ms = (_cpu(processes) - first[1]) * 1000 / max(1, stats["accepted"] - first[0])
+    busy, elapsed = (end - start for end, start in zip(_cpu_seconds(), machine_first, strict=True))
     # How the work was shared: the least busy worker's CPU over the busiest's (1: even).
     each = [p.cpu_seconds() - at for p, at in zip(processes, each_first, strict=True)]
     worker_balance = min(each) / max(max(each), 1e-9)
@@ -69,6 +71,7 @@ def _send_paced(
         "refused_130429": float(stats["refused"].get("130429", 0)),
         "worker_cpu_ms": worker_cpu_ms,
         "worker_balance": worker_balance,
+        "machine_busy_percent": busy / max(1e-9, elapsed) * 100,
     }
 
 
