@@ -7,14 +7,25 @@ first, then with ``channels``, on the same processes' code, one after the other 
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from bench.procs import Process, Stack, start_worker
-from bench.scenarios import Figures, _api, _cpu_seconds, bulk_intake_partial, stack
+from bench.scenarios import (
+    Figures,
+    _api,
+    _cpu_seconds,
+    attempts_by_number,
+    bucket_refusals,
+    bulk_intake_partial,
+    stack,
+)
 from bench.setup import Account, prepare
 
 
@@ -32,6 +43,7 @@ def _send_paced(
     for account in accounts:
         bulk_intake_partial(api, account, per_channel)
     total = per_channel * len(accounts)
+    started = datetime.now(UTC)
     processes = [start_worker(installation) for _ in range(workers)]
     deadline = time.perf_counter() + seconds * 4 + 60
     # The workers' CPU from their first message on (not their start-up's imports).
@@ -58,7 +70,21 @@ def _send_paced(
     received = httpx.get(f"{emulator.url}/_emulator/messages", timeout=120).json()
     httpx.post(f"{emulator.url}/_emulator/reset", timeout=30).raise_for_status()
     rates = sorted(_rates(received).values())
+    # Whose bursts the refusals are: each number's sends replayed through the emulator's bucket
+    # as they left Herald (attempts) and as they reached the emulator (accepted and refused).
+    sent_at = asyncio.run(attempts_by_number(installation.database_url, started))
+    arrived_at: dict[str, list[float]] = defaultdict(list)
+    for message in received:
+        arrived_at[message["phone_number_id"]].append(message["received_at"])
+    for refused in stats["throughput_refused_at"]:
+        arrived_at[refused["phone_number_id"]].append(refused["at"])
     deviations = [abs(r - rate) / rate * 100 for r in rates]
+    # Pauses in a channel's sending (a hand-over, a stalled event loop, a 130429's hold).
+    gaps = [
+        (later - earlier) * 1000
+        for times in arrived_at.values()
+        for earlier, later in itertools.pairwise(sorted(times))
+    ]
     return {
         "channels": float(len(accounts)),
         "rate": float(rate),
@@ -69,6 +95,14 @@ def _send_paced(
         "slowest_per_second": rates[0],
         "fastest_per_second": rates[-1],
         "refused_130429": float(stats["refused"].get("130429", 0)),
+        "bucket_refusals_as_sent": float(
+            sum(bucket_refusals(sorted(times), rate) for times in sent_at.values())
+        ),
+        "bucket_refusals_as_arrived": float(
+            sum(bucket_refusals(sorted(times), rate) for times in arrived_at.values())
+        ),
+        "longest_pause_ms": max(gaps),
+        "pauses_over_150ms": float(sum(gap > 150 for gap in gaps)),
         "worker_cpu_ms": worker_cpu_ms,
         "worker_balance": worker_balance,
         "machine_busy_percent": busy / max(1e-9, elapsed) * 100,

@@ -11,6 +11,7 @@ import os
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -280,7 +281,7 @@ def pacing(installation: Stack, account: Account, rate: int, seconds: int) -> Fi
     # and over the times they reached the emulator. Refusals by the second only mean the sends
     # bunched on the way (the emulator's event loop gets to them late), not Herald's spacing.
     sent_at = asyncio.run(_attempts_since(installation.database_url, started))
-    arrived_at = sorted(times + stats["throughput_refused_at"])
+    arrived_at = sorted(times + [refused["at"] for refused in stats["throughput_refused_at"]])
     return {
         "limit": float(rate),
         "achieved": achieved,
@@ -321,20 +322,33 @@ def bucket_refusals(times: list[float], rate: float, burst_seconds: float = 0.1)
 
 async def _attempts_since(database_url: str, started: datetime) -> list[float]:
     """When each provider call since ``started`` left Herald (its attempts' start), in seconds."""
+    return sorted(
+        at for each in (await attempts_by_number(database_url, started)).values() for at in each
+    )
+
+
+async def attempts_by_number(database_url: str, started: datetime) -> dict[str, list[float]]:
+    """When each provider call since ``started`` left Herald, in seconds, by sending number
+    (its phone number id at Meta)."""
     from sqlalchemy import select
 
     from herald.db import create_engine
-    from herald.models import Attempt
+    from herald.models import Attempt, Channel, Message
 
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(
-                select(Attempt.started_at)
+                select(Channel.phone_number_id, Attempt.started_at)
+                .join(Message, Message.id == Attempt.message_id)
+                .join(Channel, Channel.id == Message.channel_id)
                 .where(Attempt.started_at >= started)
                 .order_by(Attempt.started_at)
             )
-            return [at.timestamp() for (at,) in rows.all()]
+            by_number: dict[str, list[float]] = defaultdict(list)
+            for number, at in rows.all():
+                by_number[number].append(at.timestamp())
+            return by_number
     finally:
         await engine.dispose()
 

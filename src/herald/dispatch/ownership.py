@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
@@ -28,8 +29,8 @@ DISPATCHER_NAME = "herald-dispatcher"
 class Ownership(Protocol):
     async def acquire(self, channel_id: int) -> bool: ...
     async def release(self, channel_id: int) -> None: ...
-    async def hand_over(self, channel_id: int) -> None:
-        """Release the channel and wake the other dispatchers to take it."""
+    async def hand_over(self, channel_ids: Collection[int]) -> None:
+        """Release the channels, then wake the other dispatchers once to take them all."""
         ...
 
     async def census(self) -> tuple[int, set[int]]:
@@ -69,8 +70,9 @@ class AdvisoryLocks:
                 text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_SPACE + channel_id}
             )
 
-    async def hand_over(self, channel_id: int) -> None:
-        await self.release(channel_id)
+    async def hand_over(self, channel_ids: Collection[int]) -> None:
+        for channel_id in channel_ids:
+            await self.release(channel_id)
         if self._connection is not None:
             await self._connection.execute(
                 text("SELECT pg_notify(:channel, '')"), {"channel": DISPATCH_CHANNEL}
@@ -138,7 +140,7 @@ class SingleDispatcher:
     async def release(self, channel_id: int) -> None:
         return None
 
-    async def hand_over(self, channel_id: int) -> None:
+    async def hand_over(self, channel_ids: Collection[int]) -> None:
         return None
 
     async def census(self) -> tuple[int, set[int]]:

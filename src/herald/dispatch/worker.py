@@ -48,11 +48,14 @@ class Dispatcher:
         try:
             while True:
                 stop_if_cancelled()
+                # Cleared before the round, not after it: a wake-up during the round (another
+                # worker handing channels over) would otherwise be lost, and its channels would
+                # wait for the next poll (a 1.4 s gap in their sending, measured).
+                self.deps.wake.clear()
                 if not await self.ownership.alive():
                     await self._stop_runners()  # our locks are gone: another worker may send
                 await self._reap_now_and_then()
                 await self._start_runners()
-                self.deps.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.deps.wake.wait(), self.deps.settings.poll_seconds)
         finally:
@@ -120,8 +123,7 @@ class Dispatcher:
         if not extra:
             return
         await cancel_and_wait([self._runners.pop(channel_id) for channel_id in extra])
-        for channel_id in extra:
-            await self.ownership.hand_over(channel_id)
+        await self.ownership.hand_over(extra)
         log.info("dispatch.channels_handed_over", count=len(extra), dispatchers=self._dispatchers)
 
     def _runner_failed(self, channel_id: int, failure: Exception) -> None:

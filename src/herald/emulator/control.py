@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -202,7 +201,7 @@ async def expire_media(media_id: str, request: Request) -> dict[str, Any] | JSON
 
 @router.get("/webhooks")
 async def webhooks(request: Request) -> list[dict[str, Any]]:
-    return [asdict(d) for d in state_of(request).webhooks.log]
+    return [delivery.as_json() for delivery in state_of(request).webhooks.log]
 
 
 @router.get("/messages")
@@ -230,7 +229,9 @@ async def stats(request: Request) -> dict[str, Any]:
     return {
         "accepted": len(state.messages),
         "refused": state.refused,
-        "throughput_refused_at": list(state.throughput_refused_at),
+        "throughput_refused_at": [
+            {"phone_number_id": number, "at": at} for number, at in state.throughput_refused_at
+        ],
         "webhooks": len(state.webhooks.log),
     }
 

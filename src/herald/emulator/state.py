@@ -35,10 +35,13 @@ class EmulatorState:
         self.templates: dict[str, EmulatedTemplate] = {}
         self.messages: list[EmulatedMessage] = []
         self.refused: dict[int, int] = {}  # error code → how many sends were refused with it
-        # When each send over the throughput arrived (monotonic, as ``received_at``): with the
-        # accepted ones' times, a benchmark can tell the arrivals' burst from the sender's.
+        # When each send over the throughput arrived (phone number id, monotonic as
+        # ``received_at``): with the accepted ones' times, a benchmark can tell the arrivals'
+        # burst from the sender's, number by number.
         # Bounded: a long-running emulator (the built-in one) that keeps refusing must not grow.
-        self.throughput_refused_at: collections.deque[float] = collections.deque(maxlen=10_000)
+        self.throughput_refused_at: collections.deque[tuple[str, float]] = collections.deque(
+            maxlen=10_000
+        )
         self.phone_wabas: dict[str, str] = {}  # phone number id → WABA id
         # What Meta decided about each number (number_health.py): phone number id → it.
         self.numbers: dict[str, NumberHealth] = {}
@@ -346,7 +349,7 @@ class EmulatorState:
             bucket.tokens = bucket.capacity
         if bucket.take():
             return False
-        self.throughput_refused_at.append(bucket.updated)
+        self.throughput_refused_at.append((phone_number_id, bucket.updated))
         return True
 
     def over_pair_rate(self, phone_number_id: str, to: str) -> bool:
