@@ -194,6 +194,7 @@ def channels(results: dict[str, object], runs: int, quick: bool) -> None:
     figures = ch.many_channels(seconds=10 if quick else 20)
     results["channels_one"] = figures["one_channel"]
     results["channels_many"] = figures["many_channels"]
+    results["channels_many_starting"] = figures["many_channels_starting"]
 
 
 SECTIONS: dict[str, Callable[[dict[str, object], int, bool], None]] = {
@@ -404,6 +405,14 @@ def render(results: dict[str, object], command: str, elapsed: float) -> str:
             f"; workers' balance {many['worker_balance']:.2f}, the machine "
             f"{many['machine_busy_percent']:.0f}% busy"
             if "machine_busy_percent" in many
+            else ""
+        )
+        + (
+            f"; workers started on the full queue instead: worst "
+            f"{starting['worst_deviation_percent']:.1f}% off, longest pause "
+            f"{starting['longest_pause_ms']:,.0f} ms (the hand-over), "
+            f"{int(starting['refused_130429'])} × 130429"
+            if "channels_many_starting" in results and (starting := get("channels_many_starting"))
             else ""
         ),
         many["worst_deviation_percent"] <= 2

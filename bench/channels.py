@@ -11,9 +11,10 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 from bench.procs import Process, Stack, start_worker
@@ -27,24 +28,42 @@ from bench.scenarios import (
     stack,
 )
 from bench.setup import Account, prepare
+from herald.dispatch.ownership import DISPATCHER_NAME
+from herald.dispatch.worker import COUNT_DISPATCHERS_EVERY_SECONDS
 
 
 def _send_paced(
-    installation: Stack, accounts: list[Account], rate: int, seconds: int, workers: int
+    installation: Stack,
+    accounts: list[Account],
+    rate: int,
+    seconds: int,
+    workers: int,
+    running: bool = True,
 ) -> Figures:
-    """Queue ``rate * seconds`` messages on each account's channel, start ``workers`` workers,
-    and measure each channel's achieved rate and the workers' CPU a message."""
+    """Send ``rate * seconds`` messages on each account's channel with ``workers`` workers,
+    and measure each channel's achieved rate and the workers' CPU a message. ``running``: the
+    workers run (and count each other) before the campaign comes due, as in production;
+    otherwise they start on a full queue, where the first to look takes every channel and
+    hands half over a second later (a pause in those channels' sending)."""
     api, emulator = installation.api, installation.emulator
     assert api is not None and emulator.url is not None
     httpx.patch(
         f"{emulator.url}/_emulator/config", json={"throughput_per_second": rate}, timeout=30
     ).raise_for_status()
     per_channel = rate * seconds
-    for account in accounts:
-        bulk_intake_partial(api, account, per_channel)
     total = per_channel * len(accounts)
     started = datetime.now(UTC)
-    processes = [start_worker(installation) for _ in range(workers)]
+    processes: list[Process] = []
+    send_at = None
+    if running:
+        processes = [start_worker(installation) for _ in range(workers)]
+        asyncio.run(_counted(installation.database_url, workers))
+        # Due once every channel's share is queued (intake takes well under a second a 2,000).
+        send_at = datetime.now(UTC) + timedelta(seconds=5 + total / 2000)
+    for account in accounts:
+        bulk_intake_partial(api, account, per_channel, send_at)
+    if not running:
+        processes = [start_worker(installation) for _ in range(workers)]
     deadline = time.perf_counter() + seconds * 4 + 60
     # The workers' CPU from their first message on (not their start-up's imports).
     first: tuple[int, float] | None = None
@@ -109,6 +128,25 @@ def _send_paced(
     }
 
 
+async def _counted(database_url: str, workers: int) -> None:
+    """Until the database sees ``workers`` dispatchers (each counts the others by them)."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            count = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                DISPATCHER_NAME,
+            )
+            if count >= workers:
+                await asyncio.sleep(COUNT_DISPATCHERS_EVERY_SECONDS)  # and each has counted
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the workers did not start")
+    finally:
+        await connection.close()
+
+
 def _cpu(processes: list[Process]) -> float:
     return sum(process.cpu_seconds() for process in processes)
 
@@ -126,10 +164,12 @@ def _rates(received: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def many_channels(channels: int = 20, rate: int = 50, seconds: int = 20) -> dict[str, Figures]:
-    """One channel, then ``channels``, each at ``rate``, with two workers, on one PostgreSQL."""
+    """One channel, then ``channels``, each at ``rate``, with two workers, on one PostgreSQL:
+    with the workers running when the campaign comes due, then started on the full queue."""
     with stack("postgresql") as installation:
         accounts = prepare(installation, users=channels, throughput=rate)
         _api(installation)
         one = _send_paced(installation, accounts[:1], rate, seconds, workers=2)
         many = _send_paced(installation, accounts, rate, seconds, workers=2)
-    return {"one_channel": one, "many_channels": many}
+        starting = _send_paced(installation, accounts, rate, seconds, workers=2, running=False)
+    return {"one_channel": one, "many_channels": many, "many_channels_starting": starting}

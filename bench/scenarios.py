@@ -228,9 +228,12 @@ def worker_cpu_at(installation: Stack, account: Account, rate: int, seconds: int
     return {"rate": float(rate), "worker_cpu_share": share}
 
 
-def bulk_intake_partial(api: Process, account: Account, count: int) -> None:
+def bulk_intake_partial(
+    api: Process, account: Account, count: int, send_at: datetime | None = None
+) -> None:
     assert api.url is not None
     bearer = token(api.url, account.email)
+    scheduled = {} if send_at is None else {"send_at": send_at.isoformat()}
     for start in range(0, count, 10_000):
         recipients = [
             {"to": f"2169{start + n:07d}", "country_code": "TN", "body_params": ["A", str(n)]}
@@ -238,7 +241,7 @@ def bulk_intake_partial(api: Process, account: Account, count: int) -> None:
         ]
         httpx.post(
             f"{api.url}/api/v2/whatsapp/templates/{account.template_id}/send-bulk",
-            json={"recipients": recipients},
+            json={"recipients": recipients, **scheduled},
             headers={"Authorization": f"Bearer {bearer}"},
             timeout=120,
         ).raise_for_status()

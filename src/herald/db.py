@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -150,3 +150,15 @@ async def _begin_before_savepoint(session: AsyncSession) -> None:
     raw = await connection.get_raw_connection()
     if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
         await connection.exec_driver_sql("BEGIN")
+
+
+# PostgreSQL's verdicts on a transaction that lost to a concurrent one: nothing in it was wrong,
+# and the same work in a new transaction is expected to go through.
+_LOST_TO_ANOTHER = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+
+def lost_to_another(error: BaseException) -> bool:
+    """Whether ``error`` is PostgreSQL ending this transaction for a concurrent one's sake (a
+    deadlock, a serialization failure): to be run again, not reported as a failure."""
+    cause = getattr(error, "orig", None)
+    return isinstance(error, DBAPIError) and getattr(cause, "sqlstate", None) in _LOST_TO_ANOTHER

@@ -211,7 +211,7 @@ async def test_sends_accepted_while_a_bulk_goes_out_are_sent_once_each(
     live: Live, live_ana: dict[str, str]
 ) -> None:
     """Transactional sends accepted during a bulk go out before the rest of its batch, in chunks
-    of their own, and only there. At 18/s a batch is 18 messages in chunks of 5: its last chunk
+    of their own, and only there. At 18/s a batch is 18 messages in chunks of 12: its last chunk
     had room for more and took in some already on their way, which went out twice when their
     first send ended before that chunk was prepared (a loaded machine; not every run). The
     mark that makes a second send impossible is checked in tests/dispatch/test_leases.py."""

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from herald.channel import repository
 from herald.db import create_engine, session_factory
+from herald.dispatch.runner import MIN_CHUNK
 from herald.kit.crypto import Cipher
 from herald.models import Message
 from tests.dispatch.test_end_to_end import SAM, approved_template, messages_of
@@ -233,7 +234,7 @@ async def test_refused_credentials_pause_the_channel_and_leave_the_rest_queued(
     cipher = Cipher(live.settings.resolved_encryption_keys())
     async with sessions() as session:
         for channel in await repository.list_all(session):
-            assert channel.throughput_per_second == 80  # chunks of 5, a batch of 80
+            assert channel.throughput_per_second == 80  # chunks of MIN_CHUNK, a batch of 80
             channel.access_token_encrypted = cipher.encrypt("a-revoked-token")
         await session.commit()
     answer = await live.herald.post(
@@ -260,7 +261,7 @@ async def test_refused_credentials_pause_the_channel_and_leave_the_rest_queued(
     messages = await messages_of(live, live_ana, group)
     refused = [m for m in messages if m["state"] == "failed"]
     # The chunk answered with 190, the one sent meanwhile and the one marked in flight.
-    assert 0 < len(refused) <= 15
+    assert 0 < len(refused) <= 3 * MIN_CHUNK
     assert {m["error"]["code"] for m in refused} == {"190"}
     assert Counter(m["state"] for m in messages) == Counter(
         {"failed": len(refused), "queued": 60 - len(refused)}

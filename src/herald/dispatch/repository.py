@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -312,7 +312,9 @@ async def record_results(
     unknown: list[dict[str, Any]],
     attempts: list[dict[str, Any]],
 ) -> None:
-    # Core executemany (one round trip a statement), not the ORM's bulk-by-primary-key.
+    # Core executemany (one round trip a statement), not the ORM's bulk-by-primary-key. Rows
+    # in id order, the order a status webhook's batch locks them in (message/statuses.py): in
+    # the order of the chunks, the two deadlocked now and then.
     connection = await session.connection()
     for statement, rows in (
         (_ACCEPTED, accepted),
@@ -321,6 +323,11 @@ async def record_results(
         (_UNKNOWN, unknown),
     ):
         if rows:
-            await connection.execute(statement, rows)
+            await connection.execute(statement, sorted(rows, key=_message_id))
     if attempts:
         await connection.execute(_INSERT_ATTEMPTS, attempts)
+
+
+def _message_id(row: Mapping[str, Any]) -> int:
+    message_id: int = row["mid"]
+    return message_id

@@ -34,8 +34,6 @@ from herald.provider.events import MessageStatus, Pricing
 
 log = structlog.get_logger("herald.statuses")
 
-PREFETCH_BATCH = 500  # wamids per query (one parameter each: under SQLite's limit)
-
 
 @dataclass
 class StatusBatch:
@@ -45,6 +43,7 @@ class StatusBatch:
     # hundred changes of the same number).
     channels: dict[str, Channel | None] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)  # prefetched, by wamid
+    by_id: dict[int, Message] = field(default_factory=dict)  # prefetched, by id
     changed_ids: list[int] = field(default_factory=list)  # messages whose state changed
 
 
@@ -71,17 +70,25 @@ async def record_changed_states(session: AsyncSession, batch: StatusBatch, now: 
 async def prefetch_messages(
     session: AsyncSession, batch: StatusBatch, statuses: Iterable[MessageStatus]
 ) -> None:
-    """Load (and lock, on PostgreSQL) in one query the messages that these statuses name by
-    wamid, for ``_find``. Locked in id order, so that two workers' batches take the rows they
-    share in the same order; a deadlock with the dispatcher fails the batch, whose events are
-    then applied one by one (``process_pending``)."""
+    """Load (and lock, on PostgreSQL) in one query the messages that these statuses name, for
+    ``_find``: by wamid, and on PostgreSQL by callback data too, so that every row the batch
+    changes is locked at once in id order (``status_repository.by_wamids``). A deadlock all
+    the same fails the batch, which is then tried again (``process_pending``)."""
+    statuses = list(statuses)
     wamids = {status.provider_message_id for status in statuses if status.provider_message_id}
+    ids = {message_id for message_id in map(_callback_id, statuses) if message_id is not None}
     known = batch.messages
     wanted = sorted(wamids - known.keys())
-    for start in range(0, len(wanted), PREFETCH_BATCH):
-        for message in await repository.by_wamids(session, wanted[start : start + PREFETCH_BATCH]):
-            if message.provider_message_id is not None:
-                known[message.provider_message_id] = message
+    for message in await repository.by_wamids(session, wanted, sorted(ids)):
+        if message.provider_message_id in wamids:
+            known[message.provider_message_id] = message
+        batch.by_id[message.id] = message
+
+
+def _callback_id(status: MessageStatus) -> int | None:
+    """Our message id, which each send carries as its callback data (None: not ours)."""
+    callback = status.callback_data
+    return int(callback) if callback.isdigit() and len(callback) < 19 else None
 
 
 async def _find(
@@ -98,10 +105,13 @@ async def _find(
         if message is not None:
             return message
     # Not known by its wamid (the send's answer was lost): our id rides in the callback data.
-    callback = status.callback_data
-    if callback.isdigit() and len(callback) < 19:
-        return await repository.by_id(session, channel.id, int(callback))
-    return None
+    message_id = _callback_id(status)
+    if message_id is None:
+        return None
+    prefetched = batch.by_id.get(message_id)
+    if prefetched is not None:
+        return prefetched if prefetched.channel_id == channel.id else None
+    return await repository.by_id(session, channel.id, message_id)
 
 
 async def apply_status(

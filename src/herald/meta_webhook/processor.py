@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.channel.health import apply_account_event
 from herald.conversation.inbound import record_inbound
+from herald.db import lost_to_another
 from herald.kit.clock import Clock
 from herald.kit.metrics import ITEM_FAILURES, SET_ASIDE, WEBHOOK_LAG, WEBHOOKS_APPLIED
 from herald.message.limit import release_held
@@ -38,6 +39,7 @@ from herald.template.provider_news import apply_provider_event
 log = structlog.get_logger("herald.meta_webhook")
 
 MAX_ATTEMPTS = 5
+BATCH_ATTEMPTS = 3  # a batch PostgreSQL ended for a concurrent transaction's sake goes again
 
 
 async def apply_events(session: AsyncSession, events: Sequence[WebhookEvent], clock: Clock) -> None:
@@ -96,19 +98,25 @@ async def process_pending(
 ) -> int:
     """Apply up to ``batch`` pending events in one transaction; returns how many were taken.
 
-    When the batch fails, each event is retried alone so that one bad event cannot block the
-    rest; an event failing ``MAX_ATTEMPTS`` times is set aside (``dead_at``) with its error.
+    A batch PostgreSQL ends in a deadlock goes again whole. When it fails otherwise, each
+    event is retried alone so that one bad event cannot block the rest; an event failing
+    ``MAX_ATTEMPTS`` times is set aside (``dead_at``) with its error.
     """
     async with sessions() as session:
         ids = await repository.pending_ids(session, batch)
-        if not ids:
-            return 0
+    if not ids:
+        return 0
+    for _ in range(BATCH_ATTEMPTS):
         try:
-            await apply_events(session, await repository.claim(session, ids), clock)
-            await session.commit()
+            async with sessions() as session:
+                await apply_events(session, await repository.claim(session, ids), clock)
+                await session.commit()
             return len(ids)
-        except Exception:
-            await session.rollback()
+        except Exception as exc:
+            # A deadlock with another transaction on the same messages says nothing about the
+            # events: the batch goes again whole (one by one, it cost 200 transactions).
+            if not lost_to_another(exc):
+                break
     for event_id in ids:
         await _process_alone(sessions, event_id, clock)
     return len(ids)
