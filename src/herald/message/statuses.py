@@ -79,6 +79,8 @@ async def prefetch_messages(
     ids = {message_id for message_id in map(_callback_id, statuses) if message_id is not None}
     known = batch.messages
     wanted = sorted(wamids - known.keys())
+    if not wanted and not ids:
+        return  # no status names a message (a batch of replies or template news)
     for message in await repository.by_wamids(session, wanted, sorted(ids)):
         if message.provider_message_id in wamids:
             known[message.provider_message_id] = message
