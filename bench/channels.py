@@ -135,7 +135,8 @@ async def _counted(database_url: str, workers: int) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             count = await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = $1 AND datname = current_database()",
                 DISPATCHER_NAME,
             )
             if count >= workers:

@@ -17,7 +17,7 @@ def _locks(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def by_wamids(
+async def by_wamids_or_ids(
     session: AsyncSession, wamids: Sequence[str], ids: Sequence[int]
 ) -> Sequence[Message]:
     """The messages of these wamids, for a batch of statuses. On PostgreSQL also those of these

@@ -72,7 +72,7 @@ async def prefetch_messages(
 ) -> None:
     """Load (and lock, on PostgreSQL) in one query the messages that these statuses name, for
     ``_find``: by wamid, and on PostgreSQL by callback data too, so that every row the batch
-    changes is locked at once in id order (``status_repository.by_wamids``). A deadlock all
+    changes is locked at once in id order (``status_repository.by_wamids_or_ids``). A deadlock all
     the same fails the batch, which is then tried again (``process_pending``)."""
     statuses = list(statuses)
     wamids = {status.provider_message_id for status in statuses if status.provider_message_id}
@@ -81,7 +81,7 @@ async def prefetch_messages(
     wanted = sorted(wamids - known.keys())
     if not wanted and not ids:
         return  # no status names a message (a batch of replies or template news)
-    for message in await repository.by_wamids(session, wanted, sorted(ids)):
+    for message in await repository.by_wamids_or_ids(session, wanted, sorted(ids)):
         if message.provider_message_id in wamids:
             known[message.provider_message_id] = message
         batch.by_id[message.id] = message
