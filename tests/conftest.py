@@ -8,7 +8,9 @@ unreachable its half of the suite is skipped, except under ``CI=true``, where th
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +21,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -28,7 +33,6 @@ from herald.app import create_app
 from herald.config import Settings
 from herald.db import create_engine, normalise_database_url, session_factory
 from herald.kit.clock import FrozenClock
-from herald.kit.passwords import hash_password_sync
 from herald.models import Base, User
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -37,7 +41,10 @@ PASSWORD = "s3cret-pass"
 EMULATOR_ACCESS_TOKEN = "emulator-access-token-for-tests"
 EMULATOR_APP_SECRET = "emulator-app-secret-for-tests"
 EMULATOR_VERIFY_TOKEN = "emulator-verify-token-for-tests"
-_PASSWORD_HASH = hash_password_sync(PASSWORD)  # argon2 is slow on purpose: hash once
+# The fixture users' hash is argon2id at the lowest cost: a verification takes its cost from the
+# hash itself, so each test's login takes microseconds instead of production's 150 ms of both
+# cores (m=64 MiB, t=3, p=4). Passwords set through the API or the CLI get production's cost.
+_PASSWORD_HASH = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
 
 
 @dataclass
@@ -96,6 +103,19 @@ class Databases:
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         self._tmp = tmp_path_factory
         self._made: dict[str, DatabaseUnderTest] = {}
+        self._data_dirs: dict[str, Path] = {}
+
+    def data_dir(self, kind: str) -> Path:
+        """The data folder of the tests on this database, emptied."""
+        if kind not in self._data_dirs:
+            self._data_dirs[kind] = self._tmp.mktemp(f"data-{kind}")
+        folder = self._data_dirs[kind]
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        return folder
 
     async def get(self, kind: str) -> DatabaseUnderTest:
         if kind not in self._made:
@@ -171,15 +191,63 @@ def make_settings(db: DatabaseUnderTest, data_dir: Path, **overrides: Any) -> Se
 
 
 @pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
-    return make_settings(db, tmp_path)
+def data_dir(database: DatabaseUnderTest, databases: Databases) -> Path:
+    """This database's data folder, emptied before the test: with one folder, the settings of
+    two tests are equal, and the second test reuses the first one's app (``app_client``)."""
+    return databases.data_dir(database.kind)
+
+
+@pytest.fixture
+def settings(db: DatabaseUnderTest, data_dir: Path) -> Settings:
+    return make_settings(db, data_dir)
+
+
+class _TheTestsClock:
+    """The clock of a reused app: the clock of the test using the app now."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        self.current = clock
+
+    def now(self) -> datetime:
+        return self.current.now()
+
+
+# Apps not in use, by their settings. FastAPI builds each route's validation the first time an
+# app routes to it (tens of milliseconds a router, most of a plain API test's time), so a test
+# takes an app whose routes an earlier test has built. Its lifespan, hence everything Herald
+# keeps in memory (engine, limiter, caches), is still the test's own.
+_IDLE_APPS: dict[str, list[tuple[FastAPI, _TheTestsClock]]] = {}
+
+
+def _app_key(settings: Settings) -> str:
+    secrets = {
+        name: value.get_secret_value() for name, value in settings if isinstance(value, SecretStr)
+    }
+    return json.dumps({**settings.model_dump(mode="json"), **secrets}, sort_keys=True)
+
+
+@contextlib.asynccontextmanager
+async def started_app(settings: Settings, clock: FrozenClock) -> AsyncIterator[FastAPI]:
+    """An app started and stopped as a server would be, on ``clock``: one no other test or client
+    is using, made for equal settings by an earlier test, or made now."""
+    idle = _IDLE_APPS.setdefault(_app_key(settings), [])
+    if idle:
+        app, tests_clock = idle.pop()
+        tests_clock.current = clock
+    else:
+        tests_clock = _TheTestsClock(clock)
+        app = create_app(settings, clock=tests_clock)
+    try:
+        async with app.router.lifespan_context(app):
+            yield app
+    finally:
+        idle.append((app, tests_clock))
 
 
 @contextlib.asynccontextmanager
 async def app_client(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an app of its own, started and stopped as a server would be."""
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
+    """A client of an app of its own (``started_app``)."""
+    async with started_app(settings, clock) as app:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://herald.test") as c:
             yield c

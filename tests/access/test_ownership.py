@@ -211,9 +211,9 @@ async def make_objects(
 
 
 @pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
+def settings(db: DatabaseUnderTest, data_dir: Path) -> Settings:
     # Ana makes about a hundred calls in a moment; the per-user budget is not under test here.
-    return make_settings(db, tmp_path, rate_limit_burst=10_000)
+    return make_settings(db, data_dir, rate_limit_burst=10_000)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import base64
 import json
 import re
 import stat
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -49,9 +48,9 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 @pytest.fixture
-def env(db: DatabaseUnderTest, tmp_path: Path) -> dict[str, str]:
+def env(db: DatabaseUnderTest, settings: Settings) -> dict[str, str]:
     """The CLI's environment: same database and data dir (so same encryption key) as the app."""
-    return {"HERALD_DATABASE_URL": db.url, "HERALD_DATA_DIR": str(tmp_path)}
+    return {"HERALD_DATABASE_URL": db.url, "HERALD_DATA_DIR": str(settings.data_dir)}
 
 
 def encodings(secret: str) -> set[str]:
@@ -92,7 +91,6 @@ async def test_no_secret_is_stored_in_clear_and_each_is_stored_as_documented(
     clock: FrozenClock,
     ana: User,
     auth: dict[str, str],
-    tmp_path: Path,
 ) -> None:
     # A user created by the operator, with a channel of real Cloud API credentials.
     created = await asyncio.to_thread(
@@ -227,7 +225,7 @@ async def test_no_secret_is_stored_in_clear_and_each_is_stored_as_documented(
     assert cipher.encrypt(CALLBACK_SECRET) != callbacks["https://93.184.215.14/hook"]
 
     # The generated keys the installation keeps on disk are readable by their owner only.
-    secrets_dir = tmp_path / "secrets"
+    secrets_dir = settings.data_dir / "secrets"
     assert stat.S_IMODE(secrets_dir.stat().st_mode) & 0o077 == 0
     kept = sorted(p.name for p in secrets_dir.iterdir())
     assert "encryption_key" in kept

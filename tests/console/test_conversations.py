@@ -27,8 +27,8 @@ OTHER = "21650111222"
 
 
 @pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
-    return make_settings(db, tmp_path, rate_limit_burst=10_000)
+def settings(db: DatabaseUnderTest, data_dir: Path) -> Settings:
+    return make_settings(db, data_dir, rate_limit_burst=10_000)
 
 
 @pytest.fixture

@@ -67,9 +67,9 @@ NOBODYS_GROUP = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
+def settings(db: DatabaseUnderTest, data_dir: Path) -> Settings:
     # A few dozen API calls in a moment; the per-user budget is not under test here.
-    return make_settings(db, tmp_path, rate_limit_burst=10_000)
+    return make_settings(db, data_dir, rate_limit_burst=10_000)
 
 
 @dataclass

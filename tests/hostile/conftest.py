@@ -49,8 +49,8 @@ def plain_tracebacks() -> Iterator[None]:
 
 
 @pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
-    return make_settings(db, tmp_path, **UNLIMITED)
+def settings(db: DatabaseUnderTest, data_dir: Path) -> Settings:
+    return make_settings(db, data_dir, **UNLIMITED)
 
 
 def jsend_problem(

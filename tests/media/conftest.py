@@ -77,8 +77,8 @@ def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path, store_settings: dict[str, Any]) -> Settings:
-    return make_settings(db, tmp_path, **store_settings)
+def settings(db: DatabaseUnderTest, data_dir: Path, store_settings: dict[str, Any]) -> Settings:
+    return make_settings(db, data_dir, **store_settings)
 
 
 @pytest.fixture

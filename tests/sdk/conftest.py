@@ -13,11 +13,10 @@ import pytest
 from fastapi import FastAPI
 from herald_client import AsyncHeraldClient, HeraldClient
 
-from herald.app import create_app
 from herald.config import Settings
 from herald.kit.clock import FrozenClock
 from herald.models import User
-from tests.conftest import PASSWORD, DatabaseUnderTest, make_settings
+from tests.conftest import PASSWORD, DatabaseUnderTest, make_settings, started_app
 from tests.sdk.transports import AsyncWrapping, Scripted, SyncWrapping
 
 ASGI_URL = "http://herald.test"
@@ -47,8 +46,8 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def settings(db: DatabaseUnderTest, tmp_path: Path) -> Settings:
-    return make_settings(db, tmp_path, callbacks_allow_loopback=True)
+def settings(db: DatabaseUnderTest, data_dir: Path) -> Settings:
+    return make_settings(db, data_dir, callbacks_allow_loopback=True)
 
 
 @pytest.fixture
@@ -59,8 +58,7 @@ def live_overrides() -> dict[str, Any]:
 @pytest.fixture
 async def herald(settings: Settings, clock: FrozenClock) -> AsyncIterator[FastAPI]:
     """Herald in-process, on the frozen ``clock`` (no emulator, no background loops)."""
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
+    async with started_app(settings, clock) as app:
         yield app
 
 
