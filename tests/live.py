@@ -31,6 +31,11 @@ def listening(port: int = 0) -> socket.socket:
     return sock
 
 
+# How many servers run in this process now: a command run in-process while one does would get
+# the server's logs in its output (tests/cli/helpers.py runs it as a process then).
+SERVING = [0]
+
+
 @asynccontextmanager
 async def serve_app(
     app: Any, port: int | None = None, sock: socket.socket | None = None
@@ -46,6 +51,7 @@ async def serve_app(
     # The test runner owns signals (Ctrl-C must stop pytest, not this server).
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
+    SERVING[0] += 1
     try:
         while not server.started:
             if task.done():
@@ -54,6 +60,7 @@ async def serve_app(
             await asyncio.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
+        SERVING[0] -= 1
         server.should_exit = True
         stopped, _ = await asyncio.wait({task}, timeout=8)
         if not stopped:  # say what is still running before the stop times out

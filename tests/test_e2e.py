@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.helpers import HERALD, herald
+from tests.cli.helpers import HERALD, herald_process
 from tests.conftest import DatabaseUnderTest, assert_error
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +68,7 @@ def test_a_new_user_walks_through_the_foundation(
     served: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
     base, env = served
-    created = herald(
+    created = herald_process(
         "users", "create", "ana@example.com", "--password", "s3cret-pass", "--api-access", env=env
     )
     assert created.returncode == 0, created.stderr
@@ -98,7 +98,7 @@ def test_a_new_user_walks_through_the_foundation(
         )
         assert slashless["data"] == {"path": "/api/contacts/"}
 
-        assert herald("users", "revoke-api", "ana@example.com", env=env).returncode == 0
+        assert herald_process("users", "revoke-api", "ana@example.com", env=env).returncode == 0
         assert_error(http.get("/api/contacts/", headers=auth), 403, "api_access_disabled")
 
     logs = (tmp_path / "serve.log").read_text()
@@ -113,7 +113,7 @@ def test_a_new_user_sends_a_template_on_the_builtin_emulator(
     """Issues 3 and 4 as a new user meets them: nothing but `herald serve` is running."""
     base, env = served
     assert (
-        herald(
+        herald_process(
             "users",
             "create",
             "ana@example.com",
@@ -124,7 +124,7 @@ def test_a_new_user_sends_a_template_on_the_builtin_emulator(
         ).returncode
         == 0
     )
-    assert "ana@example.com" not in herald("channels", "list", env=env).stdout
+    assert "ana@example.com" not in herald_process("channels", "list", env=env).stdout
     with httpx.Client(base_url=base, timeout=30) as http:
         token = http.post(
             "/api/login_check", json={"username": "ana@example.com", "password": "s3cret-pass"}
@@ -146,7 +146,7 @@ def test_a_new_user_sends_a_template_on_the_builtin_emulator(
         submitted = http.post(f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth)
         assert submitted.json()["data"]["state"] == "PENDING"
         # The server gave the new user a channel on its built-in emulator at the first submit.
-        channels = herald("channels", "list", env=env)
+        channels = herald_process("channels", "list", env=env)
         assert "ana@example.com" in channels.stdout
         assert "yes" in channels.stdout  # on the emulator
         _wait(
@@ -173,7 +173,7 @@ def test_a_new_user_sends_a_template_on_the_builtin_emulator(
         assert refused.json()["code"] == "template_not_approved"
         assert refused.json()["data"] == {"state": "PENDING"}
         assert (
-            herald(
+            herald_process(
                 "templates", "reject", str(other["id"]), "--reason", "TAG_CONTENT_MISMATCH", env=env
             ).returncode
             == 0

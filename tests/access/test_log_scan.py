@@ -29,7 +29,7 @@ import jwt
 import pytest
 
 from herald.kit.phone import mask_digits, normalise
-from tests.cli.helpers import HERALD, herald
+from tests.cli.helpers import HERALD, herald_process
 from tests.conftest import DatabaseUnderTest
 from tests.live import free_port
 
@@ -204,7 +204,9 @@ def drive(
     receiver_url, received = receiver
     received.clear()
     with httpx.Client(base_url=base, timeout=10) as http:
-        created = herald("users", "create", EMAIL, "--password", PASSWORD, "--api-access", env=env)
+        created = herald_process(
+            "users", "create", EMAIL, "--password", PASSWORD, "--api-access", env=env
+        )
         assert created.returncode == 0, created.stderr
 
         refused(

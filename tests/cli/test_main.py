@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.helpers import herald
+from tests.cli.helpers import herald_process
 
 COMMANDS = [
     "emulator", "send", "send-bulk", "send-text", "serve", "api", "worker", "db", "users",
@@ -20,13 +20,13 @@ HEAVY = ["sqlalchemy", "fastapi", "alembic", "httpx", "pydantic", "cryptography"
 
 
 def test_help_lists_every_command() -> None:
-    done = herald("--help", env={})
+    done = herald_process("--help", env={})
     assert done.returncode == 0
     # Click's plain help: the commands follow "Commands:", one a line, indented.
     section = done.stdout.split("\nCommands:\n", 1)[1]
     listed = [line.split()[0] for line in section.splitlines() if line.startswith("  ")]
     assert sorted(COMMANDS) == sorted(c for c in listed if not c.startswith("-"))
-    templates = herald("templates", "--help", env={}).stdout
+    templates = herald_process("templates", "--help", env={}).stdout
     for command in ("create", "submit", "list", "wait", "approve", "reject"):
         assert f" {command} " in templates
 
@@ -49,7 +49,7 @@ def test_the_command_loads_nothing_heavy_until_a_command_needs_it() -> None:
 
 def test_a_missing_database_names_the_settings_and_db_upgrade(tmp_path: Path) -> None:
     nowhere = tmp_path / "not-the-servers-data-dir"
-    missing = herald("users", "list", env={"HERALD_DATA_DIR": str(nowhere)})
+    missing = herald_process("users", "list", env={"HERALD_DATA_DIR": str(nowhere)})
     assert missing.returncode == 5
     assert "unable to open database file" in missing.stderr
     assert f"HERALD_DATA_DIR (now {nowhere})" in " ".join(missing.stderr.split())
@@ -58,7 +58,7 @@ def test_a_missing_database_names_the_settings_and_db_upgrade(tmp_path: Path) ->
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "herald.db").touch()
-    no_tables = herald("keys", "rotate", "--json", env={"HERALD_DATA_DIR": str(empty)})
+    no_tables = herald_process("keys", "rotate", "--json", env={"HERALD_DATA_DIR": str(empty)})
     assert no_tables.returncode == 5
     error = json.loads(no_tables.stderr)
     assert error["code"] == "configuration"
@@ -66,6 +66,6 @@ def test_a_missing_database_names_the_settings_and_db_upgrade(tmp_path: Path) ->
 
 
 def test_commands_without_database_or_server_print_json() -> None:
-    key = herald("keys", "generate", "--json", env={})
+    key = herald_process("keys", "generate", "--json", env={})
     assert key.returncode == 0
     assert len(json.loads(key.stdout)["key"]) == 44

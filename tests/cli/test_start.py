@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.cli.helpers import herald
+from tests.cli.helpers import herald_process
 from tests.conftest import DatabaseUnderTest, postgres_url
 
 EXIT_CONFIG = 5
@@ -39,7 +39,7 @@ def test_a_missing_sqlite_database_is_not_created_but_exit_5(
     tmp_path: Path, command: list[str]
 ) -> None:
     path = tmp_path / "nowhere.db"
-    done = herald(*command, env={"HERALD_DATABASE_URL": f"sqlite:///{path}"}, timeout=30)
+    done = herald_process(*command, env={"HERALD_DATABASE_URL": f"sqlite:///{path}"}, timeout=30)
     assert done.returncode == EXIT_CONFIG, done.stderr
     assert f"no database at {path}: run `herald db upgrade` first" in done.stderr
     assert not path.exists()
@@ -49,7 +49,7 @@ def test_a_missing_sqlite_database_is_not_created_but_exit_5(
 def test_an_empty_database_exits_5(tmp_path: Path, command: list[str]) -> None:
     path = tmp_path / "empty.db"
     path.touch()
-    done = herald(*command, env={"HERALD_DATABASE_URL": f"sqlite:///{path}"}, timeout=30)
+    done = herald_process(*command, env={"HERALD_DATABASE_URL": f"sqlite:///{path}"}, timeout=30)
     assert done.returncode == EXIT_CONFIG, done.stderr
     assert "has no Herald tables: run `herald db upgrade` first" in done.stderr
 
@@ -66,7 +66,7 @@ def test_an_unusable_postgresql_exits_5(
     tmp_path: Path, url: str | None, command: list[str]
 ) -> None:
     database_url = url or missing_postgres_database()
-    done = herald(
+    done = herald_process(
         *command, env={"HERALD_DATABASE_URL": database_url, "HERALD_DATA_DIR": str(tmp_path)}
     )
     assert done.returncode == EXIT_CONFIG, done.stderr
@@ -82,7 +82,7 @@ def test_a_taken_port_exits_5_before_anything_starts(
     env = {"HERALD_DATA_DIR": str(tmp_path), "HERALD_LOG_LEVEL": "info"}
     if command == "api":
         env["HERALD_DATABASE_URL"] = db.url
-    done = herald(command, "--port", str(taken_port), env=env, timeout=30)
+    done = herald_process(command, "--port", str(taken_port), env=env, timeout=30)
     assert done.returncode == EXIT_CONFIG, done.stderr
     assert f"cannot listen on 127.0.0.1:{taken_port}: Address already in use" in done.stderr
     # Nothing ran: serve did not even migrate (its SQLite file is made by the migration), and

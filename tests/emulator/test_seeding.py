@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.helpers import herald
+from tests.cli.helpers import herald_process
 from tests.emulator.test_app import AUTH, WABA, Emulator, emulator, receiver
 from tests.emulator.test_state import Receiver, running
 from tests.template.seeds import CAROUSEL, EVERY_KIND, NAMED, POSITIONAL
@@ -121,7 +121,7 @@ def test_a_seed_file_that_is_not_a_seed_stops_the_emulator(tmp_path: Path) -> No
     seed_file = tmp_path / "seed.json"
     seed_file.write_text(json.dumps({"waba_id": WABA, "templates": [{"name": "x"}]}))
     env = {"HERALD_EMULATOR_APP_SECRET": "s", "HERALD_EMULATOR_ACCESS_TOKEN": "t"}
-    done = herald("emulator", "--port", "1", "--seed", str(seed_file), env=env, timeout=30)
+    done = herald_process("emulator", "--port", "1", "--seed", str(seed_file), env=env, timeout=30)
     assert done.returncode == 6
     assert "templates[0].language" in done.stderr
 

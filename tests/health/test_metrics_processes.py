@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.helpers import HERALD, herald
+from tests.cli.helpers import HERALD, herald_process
 from tests.live import free_port
 
 
@@ -25,7 +25,7 @@ def two_api_processes(tmp_path: Path) -> Iterator[list[str]]:
         "PROMETHEUS_MULTIPROC_DIR": str(shared),
         "HERALD_LOG_LEVEL": "warning",
     }
-    assert herald("db", "upgrade", env={"HERALD_DATA_DIR": str(tmp_path)}).returncode == 0
+    assert herald_process("db", "upgrade", env={"HERALD_DATA_DIR": str(tmp_path)}).returncode == 0
     ports = [free_port(), free_port()]
     processes = [
         subprocess.Popen([HERALD, "api", "--port", str(p)], env=env, stdout=subprocess.DEVNULL)

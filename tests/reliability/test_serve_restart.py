@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.helpers import HERALD, herald
+from tests.cli.helpers import HERALD, herald_process
 from tests.conftest import DatabaseUnderTest
 from tests.dispatch.test_end_to_end import ORDER
 from tests.live import free_port
@@ -65,7 +65,7 @@ async def test_herald_serve_killed_mid_bulk_ends_with_every_message_read(
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             await wait_ready(http, serve, log)
-            created = herald(
+            created = herald_process(
                 "users",
                 "create",
                 "ana@example.com",
