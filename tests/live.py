@@ -25,7 +25,10 @@ def listening(port: int = 0) -> socket.socket:
     """A loopback socket bound now and held until a server takes it: no other process (another
     xdist worker, another suite on the machine) can take its port in between, as it can
     between ``free_port()`` and a later bind."""
-    sock = socket.socket()
+    # IPPROTO_TCP named, not left 0: asyncio sets TCP_NODELAY only on connections whose socket
+    # says TCP, and without it a response written in two parts (head, then body) waited for the
+    # client's delayed ACK, 40 ms a request.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     return sock

@@ -3,6 +3,7 @@ before any loop starts: the database unreachable, missing or empty, the port tak
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from herald.cli.main import _listening_socket
 from tests.cli.helpers import herald_process
 from tests.conftest import DatabaseUnderTest, postgres_url
 
@@ -89,3 +91,20 @@ def test_a_taken_port_exits_5_before_anything_starts(
     # no loop, lifespan or server logged a start.
     assert not (tmp_path / "herald.db").exists()
     assert done.stdout == ""
+
+
+async def test_the_served_sockets_connections_send_without_waiting_for_acks() -> None:
+    """Nagle off on every connection the server accepts, whichever event loop runs it: a
+    response goes out in two writes (head, then body), and with Nagle on the body waited for
+    the client's delayed ACK, 40 ms a request on asyncio's loop."""
+    listening = _listening_socket("127.0.0.1", 0)
+    accepted: asyncio.Future[asyncio.StreamWriter] = asyncio.get_running_loop().create_future()
+    server = await asyncio.start_server(
+        lambda _reader, writer: accepted.set_result(writer), sock=listening
+    )
+    async with server:
+        _, client = await asyncio.open_connection(*listening.getsockname())
+        connection = (await accepted).get_extra_info("socket")
+        assert connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        client.close()
+        (await accepted).close()

@@ -165,7 +165,10 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     import socket
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listening = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not left 0: asyncio's event loop sets TCP_NODELAY only on connections
+    # whose socket says TCP, and without it each response written in two parts (head, then
+    # body) waited 40 ms for the client's delayed ACK (uvloop sets it either way).
+    listening = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listening.bind((host, port))
