@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from typer.testing import CliRunner
+import typer
+from click.testing import CliRunner
 
 from tests.live import SERVING
 
@@ -60,7 +61,12 @@ def herald(
         with _ONE_AT_A_TIME:
             # The consoles took their width from COLUMNS when imported (xdist's workers set 80).
             out.width = err.width = int(_ENVIRONMENT["COLUMNS"])
-            result = CliRunner().invoke(app, list(args), input=stdin, env={**_ENVIRONMENT, **env})
+            # Captured at the file descriptors, as a process's output is: whatever reaches them
+            # while the command runs (a logging handler made earlier included) is its output,
+            # so "no secret printed" holds for all of it.
+            result = CliRunner(capture="fd").invoke(
+                typer.main.get_command(app), list(args), input=stdin, env={**_ENVIRONMENT, **env}
+            )
         stderr = result.stderr
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             # What the process would have printed before exiting with 1.
