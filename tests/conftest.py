@@ -215,8 +215,10 @@ class _TheTestsClock:
 # Apps not in use, by their settings. FastAPI builds each route's validation the first time an
 # app routes to it (tens of milliseconds a router, most of a plain API test's time), so a test
 # takes an app whose routes an earlier test has built. Its lifespan, hence everything Herald
-# keeps in memory (engine, limiter, caches), is still the test's own.
+# keeps in memory (engine, limiter, caches), is still the test's own. Past 32 settings the
+# least recently used go: a test with a folder of its own makes settings no other test has.
 _IDLE_APPS: dict[str, list[tuple[FastAPI, _TheTestsClock]]] = {}
+_IDLE_SETTINGS_KEPT = 32
 
 
 def _app_key(settings: Settings) -> str:
@@ -230,7 +232,8 @@ def _app_key(settings: Settings) -> str:
 async def started_app(settings: Settings, clock: FrozenClock) -> AsyncIterator[FastAPI]:
     """An app started and stopped as a server would be, on ``clock``: one no other test or client
     is using, made for equal settings by an earlier test, or made now."""
-    idle = _IDLE_APPS.setdefault(_app_key(settings), [])
+    key = _app_key(settings)
+    idle = _IDLE_APPS.setdefault(key, [])
     if idle:
         app, tests_clock = idle.pop()
         tests_clock.current = clock
@@ -242,6 +245,9 @@ async def started_app(settings: Settings, clock: FrozenClock) -> AsyncIterator[F
             yield app
     finally:
         idle.append((app, tests_clock))
+        _IDLE_APPS[key] = _IDLE_APPS.pop(key, idle)  # the most recently used last
+        while len(_IDLE_APPS) > _IDLE_SETTINGS_KEPT:
+            del _IDLE_APPS[next(iter(_IDLE_APPS))]
 
 
 @contextlib.asynccontextmanager
