@@ -226,13 +226,18 @@ async def test_the_cursor_page_reads_a_range_of_the_index(
     benchmark's: docs/benchmarks.md), with or without the caller's state beside it."""
     page, _ = _history_statements(("before_id",), with_caller)
     bound = page.params(user_id=1, limit=20, before_id=1000)
+    if db.kind == "postgresql":
+        # The planner's choice on a table this small follows its size and statistics, which
+        # earlier tests' rows leave behind (their dead rows still fill pages after ANALYZE: the
+        # full suite once saw the primary key read instead): make the table as it is now
+        # (empty), as at a fresh start. VACUUM runs outside a transaction.
+        async with db.engine.connect() as autocommit:
+            await autocommit.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE messages"))
     async with db.engine.connect() as connection:
         sql = str(bound.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
         if db.kind == "postgresql":
-            # The planner's choice on a table this small follows its statistics, which earlier
-            # tests' rows leave behind: read from the table as it is now (empty), as at a
-            # fresh start, and prefer an ordered index read to a sort, as it does at scale.
-            await connection.execute(text("ANALYZE messages"))
+            # And prefer an ordered index read to a sort, as it does at scale.
             await connection.execute(text("SET enable_seqscan = off"))
             await connection.execute(text("SET enable_sort = off"))
             plan = (await connection.exec_driver_sql(f"EXPLAIN {sql}")).scalars().all()
