@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import math
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -373,20 +373,23 @@ class ChannelRunner:
         for position, message in enumerate(chunk.messages):
             header = chunk.headers.get(message.header_media_id or 0)
             held = self.holds.held(message, chunk.claim)
+            sending = send_one(self.deps, self.holds, chunk.access, chunk.claim, message, header)
             if isinstance(header, ProviderError) or held is not None:
                 self._last_sent.pop(message.phone_number, None)  # nothing goes out
             else:
                 try:
                     await self.pacer.slot()
                 except asyncio.CancelledError:  # stopping: the rest never left, give it back
+                    sending.close()
                     self._unsent.append((chunk.token, [m.id for m in chunk.messages[position:]]))
                     raise
                 self._last_sent[message.phone_number] = time.monotonic()
-            requests.append(
-                asyncio.create_task(
-                    send_one(self.deps, self.holds, chunk.access, chunk.claim, message, header)
-                )
-            )
+                sending = self._leaving(sending)
+            requests.append(asyncio.create_task(sending))
+
+    async def _leaving(self, sending: Coroutine[None, None, SendResult]) -> SendResult:
+        self.pacer.left()  # when it starts: a stalled loop must not start the next with it
+        return await sending
 
     async def _answers(self, chunk: _Chunk, requests: list[asyncio.Task[SendResult]]) -> None:
         """The chunk's answers, acted on and queued for recording."""
