@@ -23,13 +23,13 @@ from bench.scenarios import (
     _api,
     _cpu_seconds,
     attempts_by_number,
-    bucket_refusals,
     bulk_intake_partial,
     stack,
 )
 from bench.setup import Account, prepare
 from herald.dispatch.ownership import DISPATCHER_NAME
 from herald.dispatch.worker import COUNT_DISPATCHERS_EVERY_SECONDS
+from herald.emulator.records import bucket_refusals
 
 
 def _send_paced(

@@ -33,7 +33,7 @@ from bench.procs import (
     start_worker,
 )
 from bench.setup import Account, token
-from herald.emulator.records import Bucket
+from herald.emulator.records import bucket_refusals
 
 Figures = dict[str, float]
 
@@ -312,15 +312,6 @@ def _cpu_seconds(*processes: Process) -> list[float]:
         (sum(fields) - idle) / ticks,
         sum(fields) / ticks,
     ]
-
-
-def bucket_refusals(times: list[float], rate: float, burst_seconds: float = 0.1) -> int:
-    """How many of these sends the emulator's token bucket (full at the first) would refuse."""
-    if not times:
-        return 0
-    bucket = Bucket(rate, burst_seconds, updated=times[0])
-    bucket.tokens = bucket.capacity
-    return sum(not bucket.take(at) for at in times)
 
 
 async def _attempts_since(database_url: str, started: datetime) -> list[float]:

@@ -108,6 +108,16 @@ class Bucket:
         return False
 
 
+def bucket_refusals(times: list[float], rate: float, burst_seconds: float = 0.1) -> int:
+    """How many of these sends (seconds, in order) a bucket full at the first would refuse: a
+    pacing run's sends judged as the emulator judges arrivals, apart from the network's jitter."""
+    if not times:
+        return 0
+    bucket = Bucket(rate, burst_seconds, updated=times[0])
+    bucket.tokens = bucket.capacity
+    return sum(not bucket.take(at) for at in times)
+
+
 @dataclass
 class NumberHealth:
     """What Meta decided about one business number: its quality, messaging limit tier,
