@@ -10,6 +10,9 @@ import pytest
 
 from herald.channel import repository as channels
 from herald.db import create_engine, session_factory
+from herald.kit.clock import SystemClock
+from herald.meta_webhook.processor import process_pending
+from tests.conftest import DatabaseUnderTest
 from tests.live_herald import Live, eventually
 
 ORDER = {
@@ -21,7 +24,12 @@ ORDER = {
 SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-2026-00041"]}
 
 
-async def approved_template(live: Live, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
+async def approved_template(
+    live: Live, auth: dict[str, str], *, no_worker: DatabaseUnderTest | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A template created, submitted and approved by the emulator. With ``no_worker`` (the
+    database of an API that runs no background work), its status webhook, which then waits in
+    the database, is applied here as a worker's loop would apply it."""
     created = await live.herald.post(
         "/api/v2/whatsapp/templates", json={**ORDER, **fields}, headers=auth
     )
@@ -29,6 +37,8 @@ async def approved_template(live: Live, auth: dict[str, str], **fields: Any) -> 
     await live.herald.post(f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth)
 
     async def approved() -> bool:
+        if no_worker is not None:
+            await process_pending(session_factory(no_worker.engine), SystemClock())
         got = await live.herald.get(f"/api/v2/whatsapp/templates/{template['id']}", headers=auth)
         return bool(got.json()["data"]["state"] == "APPROVED")
 
