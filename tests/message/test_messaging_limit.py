@@ -350,17 +350,17 @@ async def test_a_wabas_tier_holds_whichever_of_its_numbers_sends(
     other_waba = await add_emulator_channel(
         db.engine, settings, ana.id, "200000000003", "+44 7700 900003"
     )
-    async with session_factory(db.engine)() as session:
-        await session.execute(
+    async with session_factory(db.engine)() as writing:
+        await writing.execute(
             update(Channel)
             .where(Channel.id.in_([limited.id, other_waba.id]))
             .values(messaging_limit_tier="TIER_50")
         )
         # As a template Herald created or imported has it (helpers' fixture makes none).
-        await session.execute(
+        await writing.execute(
             update(Template).where(Template.id == template.id).values(waba_id=waba_id)
         )
-        await session.commit()
+        await writing.commit()
     # From the template's own number, which reported no tier: counted all the same.
     assert (await bulk(client, auth, template, recipients(45)))["held"] is None
     assert await limit.usage(session, template.user_id, waba_id, clock.now()) == 45
