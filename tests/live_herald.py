@@ -20,6 +20,7 @@ from herald.config import Settings
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
 from herald.emulator.records import bucket_refusals
+from herald.kit.tls import client_tls
 from herald.models import Attempt, Channel, Message, User
 from tests.conftest import (
     EMULATOR_ACCESS_TOKEN,
@@ -88,6 +89,15 @@ async def refusals_as_sent(engine: AsyncEngine, rate: float) -> int:
     return sum(bucket_refusals(times, rate) for times in by_number.values())
 
 
+CLIENT_TIMEOUT = 30.0
+
+
+def client_options(base_url: str, timeout: float = CLIENT_TIMEOUT) -> dict[str, Any]:
+    """A test's HTTP client of a live server: the process's one TLS context (a context of its
+    own costs 27 ms of CPU, and every live test makes two clients)."""
+    return {"base_url": base_url, "timeout": timeout, "verify": client_tls()}
+
+
 def herald_settings(
     database_url: str, data_dir: Path, port: int, emulator_url: str, **overrides: Any
 ) -> Settings:
@@ -103,9 +113,6 @@ def herald_settings(
         "emulator_verify_token": EMULATOR_VERIFY_TOKEN,
     }
     return Settings(**{**values, **overrides})
-
-
-CLIENT_TIMEOUT = 30.0
 
 
 @pytest.fixture
@@ -152,8 +159,8 @@ async def live(
                 serve_app(create_app(settings), sock=herald_socket) as herald_url,
                 # Sized for a loaded machine: a login's argon2 or a submit's provider call
                 # can outlast httpx's 5-second default while other suites use the cores.
-                httpx.AsyncClient(base_url=herald_url, timeout=CLIENT_TIMEOUT) as herald,
-                httpx.AsyncClient(base_url=emulator_url, timeout=CLIENT_TIMEOUT) as emulator,
+                httpx.AsyncClient(**client_options(herald_url)) as herald,
+                httpx.AsyncClient(**client_options(emulator_url)) as emulator,
             ):
                 yield Live(herald=herald, emulator=emulator, settings=settings)
     finally:

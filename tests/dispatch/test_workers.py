@@ -35,7 +35,13 @@ from tests.conftest import (
 )
 from tests.dispatch.test_end_to_end import approved_template
 from tests.live import free_port, serve_app
-from tests.live_herald import Live, eventually, herald_settings, refusals_as_sent
+from tests.live_herald import (
+    Live,
+    client_options,
+    eventually,
+    herald_settings,
+    refusals_as_sent,
+)
 
 RATE = 400
 PER_CHANNEL = 2_000  # 5 s of sending at RATE: the kill below lands mid-send
@@ -96,8 +102,8 @@ async def _cluster(
         )
         async with (
             serve_app(create_app(settings), port=herald_port) as herald_url,
-            httpx.AsyncClient(base_url=herald_url, timeout=60) as herald,
-            httpx.AsyncClient(base_url=emulator_url, timeout=60) as emulator,
+            httpx.AsyncClient(**client_options(herald_url, 60)) as herald,
+            httpx.AsyncClient(**client_options(emulator_url, 60)) as emulator,
         ):
             yield Live(herald=herald, emulator=emulator, settings=settings), env
     await emulator_app.state.emulator.aclose()

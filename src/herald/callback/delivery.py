@@ -20,6 +20,7 @@ from herald.callback import repository, signing, urls
 from herald.kit.clock import Clock, iso_utc
 from herald.kit.crypto import Cipher
 from herald.kit.metrics import CALLBACKS, ITEM_FAILURES, SET_ASIDE
+from herald.kit.tls import client_tls
 from herald.models import CallbackDelivery, CallbackEndpoint, Message, lifecycle
 from herald.models.lifecycle import FAILED
 
@@ -218,4 +219,4 @@ def _pinned_request(
 
 def new_http_client() -> httpx.AsyncClient:
     # Redirects are failures: following one could lead anywhere, past the address checks.
-    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=client_tls())

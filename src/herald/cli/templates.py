@@ -23,6 +23,7 @@ from herald.cli.common import (
     settings_or_exit,
 )
 from herald.cli.remote import DEFAULT_URL, Credentials, Email, Password, Remote, Token, Url
+from herald.kit.tls import client_tls
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -321,7 +322,7 @@ def _review(template_id: int, action: str, reason: str | None) -> Template:
             if channel is None or not channel.is_sandbox:
                 raise NotOnEmulator()
             url = f"{channel.base_url}/_emulator/templates/{template.provider_template_id}/{action}"
-            async with httpx.AsyncClient(timeout=10) as http:
+            async with httpx.AsyncClient(timeout=10, verify=client_tls()) as http:
                 try:
                     answer = await http.post(url, json={"reason": reason} if reason else None)
                 except httpx.TransportError as exc:

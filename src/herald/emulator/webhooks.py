@@ -24,6 +24,7 @@ import httpx
 import structlog
 
 from herald.emulator.persistence import StateFile, StoredWebhook
+from herald.kit.tls import client_tls
 
 log = structlog.get_logger("herald.emulator")
 
@@ -110,7 +111,7 @@ class WebhookSender:
         # Started lazily: mounted apps get no lifespan events.
         if self._queue is None:
             self._queue = asyncio.Queue()
-            self._http = httpx.AsyncClient(timeout=10)
+            self._http = httpx.AsyncClient(timeout=10, verify=client_tls())
             self._task = asyncio.create_task(self._run(), name="emulator-webhooks")
         self._queue.put_nowait(webhook)
 
