@@ -151,10 +151,29 @@ async def database(request: pytest.FixtureRequest, databases: Databases) -> Data
 
 
 @pytest.fixture
-async def db(database: DatabaseUnderTest) -> DatabaseUnderTest:
-    """The database, emptied before the test."""
+async def db(database: DatabaseUnderTest) -> AsyncIterator[DatabaseUnderTest]:
+    """The database, emptied before the test; after it, no connection may be left in a
+    transaction (a session used after it was closed checks out a connection that nothing
+    returns: its locks made the next migration test wait for ever)."""
     await database.clean()
-    return database
+    yield database
+    if database.kind == "postgresql":
+        left = await _left_in_a_transaction(database)
+        assert not left, f"connections left idle in a transaction (ended now): {left}"
+
+
+async def _left_in_a_transaction(database: DatabaseUnderTest) -> list[str]:
+    """The queries of the connections to the database idle in a transaction, ended here so
+    that the tests after this one do not wait on their locks."""
+    async with database.engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT left(query, 300), pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state LIKE 'idle in transaction%'"
+            )
+        )
+        return [str(query) for query, _ in rows.all()]
 
 
 @pytest.fixture
