@@ -23,7 +23,6 @@ from herald.cli.common import (
     settings_or_exit,
 )
 from herald.cli.remote import DEFAULT_URL, Credentials, Email, Password, Remote, Token, Url
-from herald.kit.tls import client_tls
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -309,6 +308,7 @@ def _review(template_id: int, action: str, reason: str | None) -> Template:
         from herald.channel import repository as channels
         from herald.errors import Conflict, NotFound
         from herald.kit.clock import SystemClock
+        from herald.kit.tls import client_tls
         from herald.models import Template
         from herald.template.provider_news import set_state
 
