@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 
 from herald.channel import repository as channels
@@ -27,19 +28,31 @@ SAM = {"to": "21696816277", "country_code": "TN", "body_params": ["Sam", "ORD-20
 async def approved_template(
     live: Live, auth: dict[str, str], *, no_worker: DatabaseUnderTest | None = None, **fields: Any
 ) -> dict[str, Any]:
-    """A template created, submitted and approved by the emulator. With ``no_worker`` (the
-    database of an API that runs no background work), its status webhook, which then waits in
-    the database, is applied here as a worker's loop would apply it."""
-    created = await live.herald.post(
+    """A template created, submitted and approved by the emulator, through the live Herald."""
+    return await approved_through(live.herald, auth, no_worker=no_worker, **fields)
+
+
+async def approved_through(
+    herald: httpx.AsyncClient,
+    auth: dict[str, str],
+    *,
+    no_worker: DatabaseUnderTest | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A template created, submitted and approved by the emulator, through the Herald that
+    ``herald`` talks to. With ``no_worker`` (the database of an API that runs no background
+    work), its status webhook, which then waits in the database, is applied here as a worker's
+    loop would apply it."""
+    created = await herald.post(
         "/api/v2/whatsapp/templates", json={**ORDER, **fields}, headers=auth
     )
     template: dict[str, Any] = created.json()["data"]
-    await live.herald.post(f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth)
+    await herald.post(f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth)
 
     async def approved() -> bool:
         if no_worker is not None:
             await process_pending(session_factory(no_worker.engine), SystemClock())
-        got = await live.herald.get(f"/api/v2/whatsapp/templates/{template['id']}", headers=auth)
+        got = await herald.get(f"/api/v2/whatsapp/templates/{template['id']}", headers=auth)
         return bool(got.json()["data"]["state"] == "APPROVED")
 
     await eventually(approved, message="template approved")

@@ -32,7 +32,7 @@ from tests.conftest import (
     DatabaseUnderTest,
     add_user,
 )
-from tests.dispatch.test_end_to_end import ORDER, approved_template
+from tests.dispatch.test_end_to_end import approved_template, approved_through
 from tests.dispatch.test_workers import cluster, start_worker  # noqa: F401 - fixture reused
 from tests.live import free_port, serve_app
 from tests.live_herald import Live, eventually, herald_settings
@@ -84,19 +84,6 @@ async def log_in(http: httpx.AsyncClient) -> dict[str, str]:
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['data']['token']}"}
-
-
-async def approved(http: httpx.AsyncClient, auth: dict[str, str]) -> int:
-    created = (await http.post("/api/v2/whatsapp/templates", json=ORDER, headers=auth)).json()
-    template_id: int = created["data"]["id"]
-    await http.post(f"/api/v2/whatsapp/templates/{template_id}/submit", headers=auth)
-
-    async def is_approved() -> bool:
-        answer = await http.get(f"/api/v2/whatsapp/templates/{template_id}", headers=auth)
-        return bool(answer.json()["data"]["state"] == "APPROVED")
-
-    await eventually(is_approved, timeout=20, message="template approved")
-    return template_id
 
 
 async def send_until_accepted(
@@ -268,7 +255,7 @@ async def test_the_api_killed_while_accepting_loses_and_duplicates_nothing(
             await wait_ready(url)
             async with httpx.AsyncClient(base_url=url, timeout=CLIENT_TIMEOUT) as http:
                 auth = await log_in(http)
-                template_id = await approved(http, auth)
+                template_id = (await approved_through(http, auth))["id"]
                 log: list[Any] = []
                 senders = asyncio.gather(
                     *(send_until_accepted(http, auth, template_id, n, log) for n in range(SENDS))
@@ -333,7 +320,7 @@ async def test_postgres_restarted_under_load(
     postgres, url, emulator_url = herald_on_private_postgres
     async with httpx.AsyncClient(base_url=url, timeout=CLIENT_TIMEOUT) as http:
         auth = await log_in(http)
-        template_id = await approved(http, auth)
+        template_id = (await approved_through(http, auth))["id"]
         log: list[Any] = []
         senders = asyncio.gather(
             *(send_until_accepted(http, auth, template_id, n, log) for n in range(SENDS))

@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli.helpers import HERALD, herald_process
 from tests.conftest import DatabaseUnderTest
-from tests.dispatch.test_end_to_end import ORDER
+from tests.dispatch.test_end_to_end import approved_through
 from tests.live import free_port
 from tests.live_herald import eventually
 
@@ -82,16 +82,7 @@ async def test_herald_serve_killed_mid_bulk_ends_with_every_message_read(
                 )
             ).json()["token"]
             auth = {"Authorization": f"Bearer {token}"}
-            template = (
-                await http.post("/api/v2/whatsapp/templates", json=ORDER, headers=auth)
-            ).json()["data"]
-            await http.post(f"/api/v2/whatsapp/templates/{template['id']}/submit", headers=auth)
-
-            async def approved() -> bool:
-                shown = await http.get(f"/api/v2/whatsapp/templates/{template['id']}", headers=auth)
-                return bool(shown.json()["data"]["state"] == "APPROVED")
-
-            await eventually(approved, timeout=20, message="template approved")
+            template = await approved_through(http, auth)
             answer = await http.post(
                 f"/api/v2/whatsapp/templates/{template['id']}/send-bulk",
                 json={
