@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from herald.kit.tasks import cancel_and_wait, stop_if_cancelled
+from herald.kit.tasks import cancel_and_wait, stop_if_cancelled, to_the_end
 
 
 async def test_a_task_that_swallows_cancellations_is_cancelled_again_until_it_ends() -> None:
@@ -63,3 +63,42 @@ async def test_stop_if_cancelled_raises_after_a_swallowed_cancellation() -> None
     with pytest.raises(asyncio.CancelledError):
         await task
     assert items == 1
+
+
+async def test_a_stop_in_progress_is_not_cut_short_by_the_next_cancellations() -> None:
+    """cancel_and_wait cancels again every ``again_after``; the stopping work a task does in
+    ``to_the_end`` (recording what it sent) runs to its end all the same, and the task then
+    ends as cancelled."""
+    finished = asyncio.Event()
+    stopping = asyncio.Event()
+
+    async def record() -> None:
+        for _ in range(20):  # 0.2 s: about twenty of cancel_and_wait's re-cancels below
+            await asyncio.sleep(0.01)
+        finished.set()
+
+    async def runner() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopping.set()
+            await to_the_end(record())
+
+    task = asyncio.create_task(runner())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(cancel_and_wait([task], again_after=0.01), timeout=5)
+    assert stopping.is_set()
+    assert finished.is_set()
+    assert task.cancelled()
+
+
+async def test_to_the_end_gives_back_the_works_result_and_error() -> None:
+    async def answer() -> int:
+        return 42
+
+    async def failing() -> None:
+        raise ValueError("gone")
+
+    assert await to_the_end(answer()) == 42
+    with pytest.raises(ValueError, match="gone"):
+        await to_the_end(failing())

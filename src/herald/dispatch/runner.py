@@ -24,6 +24,7 @@ from herald.dispatch.pacer import Pacer
 from herald.dispatch.recorder import Recorder
 from herald.dispatch.results import SendResult
 from herald.dispatch.template_holds import TemplateHolds
+from herald.kit.tasks import to_the_end
 from herald.media.provider_copies import HeaderOrError
 from herald.models import Channel, Message
 from herald.models.message import BULK, TRANSACTIONAL
@@ -106,20 +107,24 @@ class ChannelRunner:
                 answering = asyncio.create_task(self._answers(chunk, requests))
                 requests = []
         finally:
-            preparing.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await preparing
-            if self._marking is not None:
-                with contextlib.suppress(Exception):
-                    await self._marking
-            await self._give_back_unsent()
-            await chunks.aclose()
-            # What was sent is recorded, even when stopping (in the middle of a chunk too).
-            if answering is not None:
-                await answering
-            if chunk is not None and requests:
-                await self._answers(chunk, requests)
-            await self.recorder.finish()
+
+            async def stop() -> None:
+                preparing.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await preparing
+                if self._marking is not None:
+                    with contextlib.suppress(Exception):
+                        await self._marking
+                await self._give_back_unsent()
+                await chunks.aclose()
+                # What was sent is recorded, even when stopping (in the middle of a chunk too).
+                if answering is not None:
+                    await answering
+                if chunk is not None and requests:
+                    await self._answers(chunk, requests)
+                await self.recorder.finish()
+
+            await to_the_end(stop())
 
     async def _chunks(self) -> AsyncGenerator[_Chunk, None]:
         """Chunks to send, claimed a batch (``claim_seconds`` of sending) at a time; ends when

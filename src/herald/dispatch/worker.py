@@ -18,7 +18,7 @@ from herald.dispatch.deps import DispatchDeps
 from herald.dispatch.ownership import Ownership
 from herald.dispatch.runner import ChannelRunner
 from herald.kit.metrics import ROUND_FAILURES
-from herald.kit.tasks import cancel_and_wait, stop_if_cancelled
+from herald.kit.tasks import cancel_and_wait, stop_if_cancelled, to_the_end
 
 log = structlog.get_logger("herald.dispatch")
 
@@ -59,8 +59,11 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.deps.wake.wait(), self.deps.settings.poll_seconds)
         finally:
-            await self._stop_runners()
-            await self.ownership.close()
+            await to_the_end(self._stop())
+
+    async def _stop(self) -> None:
+        await self._stop_runners()
+        await self.ownership.close()
 
     async def run_once(self) -> None:
         """One round: reap, then send everything due now (tests and `herald dispatch --once`)."""

@@ -6,17 +6,22 @@ session's clean-up then raises ``PendingRollbackError``). A loop that isolates i
 rounds catches that as one more failure and carries on, and a shutdown waiting for it never
 ends (seen in the suite: the server's lifespan outlived its 10-second stop). So loops ask
 ``stop_if_cancelled()`` between rounds, and ``cancel_and_wait`` cancels again until the tasks
-have ended.
+have ended. What a task does once it is stopping (the dispatcher recording what it sent and
+giving back the rest) must not be cut short by those later cancellations: it runs through
+``to_the_end``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from typing import TypeVar
 
 import structlog
 
 log = structlog.get_logger("herald.tasks")
+
+T = TypeVar("T")
 
 
 def stop_if_cancelled() -> None:
@@ -41,3 +46,27 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[object]], again_after: fl
     for task in tasks:
         if task.done() and not task.cancelled():
             task.exception()  # retrieved: no "exception was never retrieved" at exit
+
+
+async def to_the_end(work: Awaitable[T]) -> T:
+    """Await ``work`` until it ends, even when this task is cancelled again meanwhile; a
+    cancellation received on the way is raised once it has ended.
+
+    ``cancel_and_wait`` cancels a task again every second until it ends. On a loaded machine a
+    dispatcher's stop (recording a chunk's results, giving back what it claimed) took longer
+    than that, the second cancellation ended it half-way, and the runners it was waiting for
+    were left running while the process closed its database under them: `herald worker`
+    did not exit after SIGTERM (the suite on four workers)."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                raise  # the work itself was cancelled
+            cancelled = True
+            continue
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
