@@ -309,7 +309,15 @@ async def test_a_dispatcher_stopped_with_sigterm_records_its_sends_and_gives_bac
     # uvicorn, once shut down, raises the signal it caught again, so that `herald serve` ends
     # as terminated by SIGTERM (which systemd counts as a clean stop).
     exit_code = 0 if command == "worker" else -signal.SIGTERM
-    assert await asyncio.to_thread(worker.wait, 30) == exit_code
+    try:
+        assert await asyncio.to_thread(worker.wait, 30) == exit_code
+    finally:
+        if worker.poll() is None:
+            # It did not stop: ended here, or it would hold the SQLite database's lock while
+            # the next tests of this worker run (one such failure made every test after it
+            # fail, and the report of one crashed pytest's worker).
+            worker.kill()
+            worker.wait(10)
     sent_before = {
         m["callback_data"] for m in (await live.emulator.get("/_emulator/messages")).json()
     }
