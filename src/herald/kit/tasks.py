@@ -52,11 +52,11 @@ async def to_the_end(work: Awaitable[T]) -> T:
     """Await ``work`` until it ends, even when this task is cancelled again meanwhile; a
     cancellation received on the way is raised once it has ended.
 
-    ``cancel_and_wait`` cancels a task again every second until it ends. On a loaded machine a
-    dispatcher's stop (recording a chunk's results, giving back what it claimed) took longer
-    than that, the second cancellation ended it half-way, and the runners it was waiting for
-    were left running while the process closed its database under them: `herald worker`
-    did not exit after SIGTERM (the suite on four workers)."""
+    ``cancel_and_wait`` cancels a task again every second until it ends. A dispatcher's stop
+    (recording a chunk's results, giving back what it claimed) can take longer than that on a
+    loaded machine (with the suite on four workers it did), and the second cancellation then
+    ended it half-way: the dispatcher stopped waiting for its runners, which went on while the
+    process closed its database and HTTP clients under them."""
     task = asyncio.ensure_future(work)
     cancelled = False
     while True:
