@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from threading import Thread
+
     from rich.console import RenderableType
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -180,7 +182,29 @@ def database_problem(settings: Settings, reason: str) -> str:
 
 
 async def _awaited(work: Callable[[], Awaitable[T]]) -> T:
-    return await work()
+    import threading
+
+    before = set(threading.enumerate())
+    try:
+        return await work()
+    except BaseException:
+        await _sqlite_threads_ended(set(threading.enumerate()) - before)
+        raise
+
+
+async def _sqlite_threads_ended(started: set[Thread]) -> None:
+    """aiosqlite ends a connection that failed to open (a data folder that is not there) in
+    the connection's own thread and does not wait for it; when ``asyncio.run`` had closed the
+    loop first, the thread's answer found it closed and printed two tracebacks above the
+    command's error (one run in eight). The command's own such threads are waited for here,
+    with the loop open (not those of a test running the command in its process)."""
+    import asyncio
+
+    from aiosqlite import core
+
+    for thread in started:
+        if getattr(thread, "_target", None) is core._connection_worker_thread:
+            await asyncio.to_thread(thread.join, 1.0)
 
 
 def _describe(exc: HeraldError) -> str:
