@@ -63,8 +63,8 @@ class _Server(uvicorn.Server):
         for connection in list(self.server_state.connections):
             connection.shutdown()
         # Connections end once their request has been answered; no timeout, as uvicorn's own
-        # default (serve_app bounds the whole stop).
-        # uvicorn's sets of connections and tasks come with no event to wait on.
+        # default (serve_app bounds the whole stop). Polled: uvicorn's sets of connections and
+        # tasks come with no event to wait on.
         while self.server_state.connections or self.server_state.tasks:  # noqa: ASYNC110
             await asyncio.sleep(0.005)
         for server in self.servers:
