@@ -7,10 +7,15 @@ unreachable its half of the suite is skipped, except under ``CI=true``, where th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import gc
 import json
 import os
 import shutil
+import sqlite3
+import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -160,6 +165,40 @@ async def db(database: DatabaseUnderTest) -> AsyncIterator[DatabaseUnderTest]:
     if database.kind == "postgresql":
         left = await _left_in_a_transaction(database)
         assert not left, f"connections left idle in a transaction (ended now): {left}"
+    else:
+        holder = await _write_lock_holder(database)
+        assert holder is None, f"SQLite's write lock is still held after the test: {holder}"
+
+
+async def _write_lock_holder(database: DatabaseUnderTest) -> str | None:
+    """None once the SQLite file's write lock can be taken (waiting up to 10 s for a writer
+    still finishing); else what was running, printed, and whether a garbage collection freed it.
+    Without this check a connection left in a write transaction failed the next tests' cleanup,
+    30 s each, and named none of them as the culprit."""
+    path = make_url(database.url).database
+    assert path
+
+    def take() -> bool:
+        connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            connection.close()
+
+    if await asyncio.to_thread(take):
+        return None
+    for task in asyncio.all_tasks():
+        print(f"running: {task.get_name()}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+    for thread in threading.enumerate():
+        print(f"thread: {thread.name}", file=sys.stderr)
+    gc.collect()
+    freed = await asyncio.to_thread(take)
+    return f"tasks and threads printed; freed by a garbage collection: {freed}"
 
 
 async def _left_in_a_transaction(database: DatabaseUnderTest) -> list[str]:

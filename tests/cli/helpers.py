@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import traceback
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,3 +90,12 @@ def herald_process(
         timeout=timeout,
         check=False,
     )
+
+
+def herald_started(args: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``herald args...`` started in a process of its own (a server, a worker) with ``env``
+    added to this process's environment, its output and errors appended to ``log``."""
+    with log.open("ab") as output:  # the process has its own copy of the descriptor
+        return subprocess.Popen(
+            [HERALD, *args], env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
+        )

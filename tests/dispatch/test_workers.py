@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 from collections import Counter
@@ -24,7 +23,7 @@ from herald.dispatch.ownership import LOCK_SPACE
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
 from herald.models import Message, WebhookEvent
-from tests.cli.helpers import HERALD
+from tests.cli.helpers import herald_started
 from tests.conftest import (
     EMULATOR_ACCESS_TOKEN,
     EMULATOR_APP_SECRET,
@@ -112,12 +111,7 @@ async def _cluster(
 def start_worker(
     env: dict[str, str], log: Path, args: Sequence[str] = ("worker",)
 ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [HERALD, *args],
-        env={**os.environ, **env},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    return herald_started(args, env, log)
 
 
 async def test_workers_share_channels_and_survive_a_sigkill(
@@ -298,7 +292,8 @@ async def test_a_dispatcher_stopped_with_sigterm_records_its_sends_and_gives_bac
     args = ["worker"]
     if command == "serve":
         args = ["serve", "--no-migrate", "--port", str(free_port())]
-    worker = start_worker(env, tmp_path / "stopped.log", args)
+    stopped_log = tmp_path / "stopped.log"
+    worker = start_worker(env, stopped_log, args)
 
     async def some_sent() -> bool:
         return (await live.emulator.get("/_emulator/stats")).json()["accepted"] > 300
@@ -311,13 +306,14 @@ async def test_a_dispatcher_stopped_with_sigterm_records_its_sends_and_gives_bac
     exit_code = 0 if command == "worker" else -signal.SIGTERM
     try:
         assert await asyncio.to_thread(worker.wait, 30) == exit_code
-    finally:
-        if worker.poll() is None:
-            # It did not stop: ended here, or it would hold the SQLite database's lock while
-            # the next tests of this worker run (one such failure made every test after it
-            # fail, and the report of one crashed pytest's worker).
-            worker.kill()
-            worker.wait(10)
+    except subprocess.TimeoutExpired:
+        # It did not stop: ended here, or it would hold the SQLite database's lock while the
+        # next tests of this worker run (one such failure made every test after it fail, and
+        # the report of one crashed pytest's worker). Its log says where its tasks wait.
+        worker.kill()
+        worker.wait(10)
+        told = [line for line in stopped_log.read_text().splitlines() if "still_" not in line]
+        pytest.fail("no exit within 30 s of SIGTERM; its log:\n" + "\n".join(told[-40:]))
     sent_before = {
         m["callback_data"] for m in (await live.emulator.get("/_emulator/messages")).json()
     }

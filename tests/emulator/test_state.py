@@ -5,9 +5,7 @@ delivered; webhooks are retried as Meta retries them."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
-from tests.cli.helpers import HERALD
+from tests.cli.helpers import herald_started
 from tests.emulator.test_app import (
     AUTH,
     SECRET,
@@ -45,27 +43,11 @@ def emulator_process(state: Path, webhook_url: str, log: Path, *extra: str) -> I
     """``herald emulator --state`` (and ``extra`` options) on a port of its own; SIGKILLed on
     the way out."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            HERALD,
-            "emulator",
-            "--port",
-            str(port),
-            "--webhook-url",
-            webhook_url,
-            "--approve-after",
-            "3600",
-            "--state",
-            str(state),
-            *extra,
-        ],
-        env={
-            **os.environ,
-            "HERALD_EMULATOR_APP_SECRET": SECRET,
-            "HERALD_EMULATOR_ACCESS_TOKEN": TOKEN,
-        },
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
+    options = ["--port", str(port), "--webhook-url", webhook_url, "--approve-after", "3600"]
+    process = herald_started(
+        ["emulator", *options, "--state", str(state), *extra],
+        {"HERALD_EMULATOR_APP_SECRET": SECRET, "HERALD_EMULATOR_ACCESS_TOKEN": TOKEN},
+        log,
     )
     try:
         yield f"http://127.0.0.1:{port}"

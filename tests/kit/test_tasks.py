@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import structlog
 
 from herald.kit.tasks import cancel_and_wait, stop_if_cancelled, to_the_end
 
@@ -102,3 +103,27 @@ async def test_to_the_end_gives_back_the_works_result_and_error() -> None:
     assert await to_the_end(answer()) == 42
     with pytest.raises(ValueError, match="gone"):
         await to_the_end(failing())
+
+
+async def test_a_stop_that_does_not_end_says_where_each_task_waits() -> None:
+    async def wait_for_the_lock() -> None:
+        for _ in range(20):  # 0.2 s: past the third of cancel_and_wait's rounds below
+            await asyncio.sleep(0.01)
+
+    async def stuck() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await to_the_end(wait_for_the_lock())
+
+    task = asyncio.create_task(stuck(), name="herald-stuck")
+    await asyncio.sleep(0)
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.wait_for(cancel_and_wait([task], again_after=0.01, tell_after=3), timeout=5)
+    told = [entry for entry in logs if entry["event"] == "tasks.stop_is_slow"]
+    assert len(told) == 1  # once, not every round
+    waiting = told[0]["waiting"]
+    assert any(line.startswith("herald-stuck: ") and "stuck" in line for line in waiting), waiting
+    # The work to_the_end runs in a task of its own: where it waits is named too.
+    assert any("test_tasks.py" in line and "wait_for_the_lock" in line for line in waiting), waiting
+    assert task.cancelled()

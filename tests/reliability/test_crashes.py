@@ -5,9 +5,7 @@ was sent twice (docs/reliability.md records the figures these print)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -22,7 +20,7 @@ from herald.db import create_engine
 from herald.emulator.app import create_emulator_app
 from herald.emulator.config import EmulatorConfig
 from herald.migrate import upgrade
-from tests.cli.helpers import HERALD
+from tests.cli.helpers import herald_started
 from tests.conftest import (
     EMULATOR_ACCESS_TOKEN,
     EMULATOR_APP_SECRET,
@@ -220,15 +218,6 @@ async def test_workers_killed_three_times_during_a_bulk_send(
 # --- the API killed while accepting ----------------------------------------------------------
 
 
-def start(command: str, env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [HERALD, command, *args],
-        env={**os.environ, **env},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 async def wait_ready(url: str) -> None:
     async def ready() -> bool:
         try:
@@ -249,8 +238,8 @@ async def test_the_api_killed_while_accepting_loses_and_duplicates_nothing(
     async with serve_app(emulator) as emulator_url:
         env = herald_env(db.url, tmp_path, port, emulator_url)
         url = f"http://127.0.0.1:{port}"
-        api = start("api", env, tmp_path / "api.log", "--port", str(port))
-        worker = start("worker", env, tmp_path / "worker.log")
+        api = herald_started(["api", "--port", str(port)], env, tmp_path / "api.log")
+        worker = herald_started(["worker"], env, tmp_path / "worker.log")
         try:
             await wait_ready(url)
             async with httpx.AsyncClient(base_url=url, timeout=CLIENT_TIMEOUT) as http:
@@ -264,7 +253,7 @@ async def test_the_api_killed_while_accepting_loses_and_duplicates_nothing(
                 api.send_signal(signal.SIGKILL)
                 api.wait(10)
                 await asyncio.sleep(1)
-                api = start("api", env, tmp_path / "api-again.log", "--port", str(port))
+                api = herald_started(["api", "--port", str(port)], env, tmp_path / "api-again.log")
                 ids = await asyncio.wait_for(senders, timeout=120)
                 assert any(entry[0] == "transport" for entry in log), "the kill hit requests"
                 assert len(set(ids)) == SENDS  # one message per idempotency key, retries or not

@@ -6,7 +6,6 @@ read, except the few in flight at the kill, whose outcome is unknown and reporte
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.helpers import HERALD, herald_process
+from tests.cli.helpers import herald_process, herald_started
 from tests.conftest import DatabaseUnderTest
 from tests.dispatch.test_end_to_end import approved_through
 from tests.live import free_port
@@ -23,15 +22,6 @@ from tests.live_herald import eventually
 pytestmark = pytest.mark.e2e
 
 SENDS = 400
-
-
-def start_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [HERALD, "serve"],
-        env={**os.environ, **env},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 async def wait_ready(http: httpx.AsyncClient, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -61,7 +51,7 @@ async def test_herald_serve_killed_mid_bulk_ends_with_every_message_read(
         "HERALD_LOG_LEVEL": "warning",
     }
     log = tmp_path / "serve.log"
-    serve = start_serve(env, log)
+    serve = herald_started(["serve"], env, log)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             await wait_ready(http, serve, log)
@@ -104,7 +94,7 @@ async def test_herald_serve_killed_mid_bulk_ends_with_every_message_read(
             serve.send_signal(signal.SIGKILL)
             serve.wait(10)
             await asyncio.sleep(0)  # nothing else: the restart follows at once, as a supervisor's
-            serve = start_serve(env, log)
+            serve = herald_started(["serve"], env, log)
             await wait_ready(http, serve, log)
 
             async def settled() -> bool:

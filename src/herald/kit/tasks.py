@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
 import structlog
@@ -32,20 +33,42 @@ def stop_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
-async def cancel_and_wait(tasks: Iterable[asyncio.Task[object]], again_after: float = 1.0) -> None:
+async def cancel_and_wait(
+    tasks: Iterable[asyncio.Task[object]], again_after: float = 1.0, tell_after: int = 10
+) -> None:
     """Cancel ``tasks`` and return once every one has ended, cancelling those still running
-    every ``again_after`` seconds. Their outcomes are not raised (they are stopping)."""
+    every ``again_after`` seconds. Their outcomes are not raised (they are stopping). After
+    ``tell_after`` rounds, where every task of the loop is waiting is logged once: a stop that
+    does not end says why (a deploy's SIGTERM, a test's 30-second wait)."""
     pending = {task for task in tasks if not task.done()}
     for task in pending:
         task.cancel()
+    rounds = 0
     while pending:
         _, pending = await asyncio.wait(pending, timeout=again_after)
+        rounds += 1
         for task in pending:
             log.warning("tasks.still_stopping", task=task.get_name())
             task.cancel()
+        if pending and rounds == tell_after:
+            log.warning("tasks.stop_is_slow", waiting=where_tasks_wait())
     for task in tasks:
         if task.done() and not task.cancelled():
             task.exception()  # retrieved: no "exception was never retrieved" at exit
+
+
+def where_tasks_wait(frames: int = 4) -> list[str]:
+    """Each task of the running loop, and the innermost lines of code its coroutines are
+    suspended at (file, line, function: no values, so nothing a message holds)."""
+    waiting = []
+    for task in asyncio.all_tasks() - {asyncio.current_task()}:
+        stack = task.get_stack()[-frames:]
+        where = " < ".join(
+            f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name}"
+            for frame in reversed(stack)
+        )
+        waiting.append(f"{task.get_name()}: {where or 'not started'}")
+    return sorted(waiting)
 
 
 async def to_the_end(work: Awaitable[T]) -> T:
