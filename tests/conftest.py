@@ -16,7 +16,6 @@ import shutil
 import sqlite3
 import threading
 import uuid
-import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -169,22 +168,15 @@ async def db(database: DatabaseUnderTest) -> AsyncIterator[DatabaseUnderTest]:
         await _sqlite_write_lock_free(database)
 
 
-class SQLiteWriteLockLeaked(UserWarning):
-    """A test left SQLite's write lock held by a connection nothing refers to any more."""
-
-
 async def _sqlite_write_lock_free(database: DatabaseUnderTest) -> None:
     """Fail unless the SQLite file's write lock can be taken (waiting up to 10 s for a writer
-    still finishing), printing what runs in this process; warn when a garbage collection is
-    what freed it.
+    still finishing), saying what runs in this process and whether a garbage collection freed
+    it; after such a collection the tests after this one can still run.
 
     Without this check a connection left in a write transaction failed the next tests' cleanup,
-    30 s each, and named none of them as the culprit (CI: five test_faults setups). It then
-    named the hanging receiver of ``test_delivery.py`` in one full run of three, and a
-    collection freed the lock: in a reproduction, the only open aiosqlite connection was in the
-    queue of a pool nothing referred to any more (a stopped test server's, presumably). How it
-    got there with its transaction open is not yet known (docs/development.md): the warning
-    keeps it in sight, and the collection keeps it from failing the tests after it."""
+    30 s each, and named none of them (CI: five test_faults setups). It named the hanging
+    receiver of ``test_delivery.py``, and a collection freed the lock: aiosqlite's connection
+    dropped by a stop that came before its close (``db._SQLiteConnection``, mended)."""
     path = make_url(database.url).database
     assert path
 
@@ -204,13 +196,10 @@ async def _sqlite_write_lock_free(database: DatabaseUnderTest) -> None:
     running = [f"{task.get_name()}: {task.get_coro()!r}" for task in asyncio.all_tasks()]
     threads = [thread.name for thread in threading.enumerate()]
     gc.collect()
-    if not await asyncio.to_thread(take):
-        pytest.fail(
-            f"SQLite's write lock is held after the test; tasks {running}, threads {threads}"
-        )
-    warnings.warn(
-        SQLiteWriteLockLeaked("SQLite's write lock was held after the test until a collection"),
-        stacklevel=1,
+    freed = await asyncio.to_thread(take)
+    pytest.fail(
+        f"SQLite's write lock was held after the test (freed by a garbage collection: {freed});"
+        f" tasks {running}, threads {threads}"
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import aiosqlite
 from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -64,7 +67,7 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     options: dict[str, Any] = {"pool_pre_ping": False, "pool_size": pool_size, "max_overflow": 0}
     if is_sqlite:
         # WAL lets readers proceed beside the one writer; a writer waits up to 30 s for its turn.
-        options["connect_args"] = {"timeout": 30}
+        options["async_creator"] = _sqlite_connector(url, timeout=30)
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -72,6 +75,43 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+class _SQLiteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, closed for sure once ``stop()`` was called.
+
+    SQLAlchemy ends a connection whose task was cancelled inside a statement by awaiting
+    ``close()``, shielded, and calls ``stop()`` if that await is cancelled too (a stopping
+    Herald cancels its loops again every second, ``kit/tasks.py``). When ``stop()`` comes
+    before the shielded ``close()`` has started, aiosqlite's ``close()`` cannot queue its own
+    close any more, and still drops the connection in its ``finally``, before the thread runs
+    the close ``stop()`` queued, which then finds nothing to close. The SQLite connection stayed
+    open in its write transaction until a garbage collection found it: every other writer
+    waited out its 30 seconds and failed (a stopped ``herald worker`` did not exit, and the
+    suite's cleanup failed on ``database is locked``). aiosqlite 0.22.1, the latest release,
+    has it."""
+
+    async def close(self) -> None:
+        if not self._running:  # stop() has queued the close: it must find the connection
+            return
+        await super().close()
+
+
+def _sqlite_connector(url: str, timeout: float) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """Opens the URL's SQLite connections as SQLAlchemy's own ``connect`` would (its dialect
+    reads the URL), as ``_SQLiteConnection``."""
+    parsed = make_url(url)
+    args, options = parsed.get_dialect()().create_connect_args(parsed)
+    options = {**options, "timeout": timeout}
+
+    async def connect() -> aiosqlite.Connection:
+        connection = _SQLiteConnection(
+            functools.partial(sqlite3.connect, *args, **options), iter_chunk_size=64
+        )
+        connection._thread.daemon = True  # as SQLAlchemy's own connect: exit never waits on it
+        return await connection
+
+    return connect
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

@@ -1,0 +1,58 @@
+"""SQLite's connections always let go of the write lock (``db._SQLiteConnection``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from herald.db import create_engine
+
+
+def _write_lock_free(path: Path) -> bool:
+    connection = sqlite3.connect(path, timeout=2, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        connection.close()
+
+
+async def test_a_connection_stopped_before_its_close_began_still_ends_its_transaction(
+    tmp_path: Path,
+) -> None:
+    """SQLAlchemy ends a connection whose task was cancelled inside a statement with a shielded
+    close(), and stops it when that await is cancelled too: here the stop comes before the
+    close has run, as when the second cancellation was already waiting. aiosqlite's own
+    connection then stayed open in its write transaction, and every other writer waited."""
+    path = tmp_path / "herald.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (v INTEGER)"))
+        async with engine.connect() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (1)"))  # the write lock taken
+            assert not await asyncio.to_thread(_write_lock_free, path)
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            stopped = raw.stop()
+            # The shielded close()'s first step, run here and now, before the connection's
+            # thread gets to what stop() queued (a task's would run at the loop's next turn).
+            closing = raw.close()
+            with contextlib.suppress(StopIteration):
+                closing.send(None)
+            assert stopped is not None
+            await stopped  # the thread has run what stop() queued
+            try:
+                assert await asyncio.to_thread(_write_lock_free, path)
+            finally:
+                closing.close()
+            await connection.invalidate()
+    finally:
+        await engine.dispose()
