@@ -41,12 +41,13 @@ $(CHROMIUM):
 	@echo "Installing Debian's chromium for the console's browser tests"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-# Four workers, whole files to each (a file's module fixtures and order stay together): the
-# suite waits on servers, subprocesses and the emulator's pacing as much as it computes, so
-# four workers overlap the waits even on two cores (8 minutes here against two workers' 15,
-# docs/development.md). Each worker has its own databases and ports (tests/conftest.py).
-# `make test PYTEST_WORKERS=0` runs it in one process.
-PYTEST_WORKERS ?= 4
+# Two workers, whole files to each (a file's module fixtures and order stay together): the
+# suite waits on servers, subprocesses and the emulator's pacing as much as it computes, so two
+# workers overlap the waits even on two cores. Each worker has its own databases and ports
+# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs it in one process. Four took 8 minutes
+# here (docs/development.md), but the SIGTERM test of a SQLite worker still fails under that
+# load: not the default until that is mended.
+PYTEST_WORKERS ?= 2
 
 # Bytecode is cached during the run even where the environment sets PYTHONDONTWRITEBYTECODE
 # (this machine's does): each worker otherwise rewrote and compiled every test module again

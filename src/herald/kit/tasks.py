@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterable
 from pathlib import Path
+from types import FrameType
 from typing import TypeVar
 
 import structlog
@@ -57,18 +58,32 @@ async def cancel_and_wait(
             task.exception()  # retrieved: no "exception was never retrieved" at exit
 
 
-def where_tasks_wait(frames: int = 4) -> list[str]:
-    """Each task of the running loop, and the innermost lines of code its coroutines are
-    suspended at (file, line, function: no values, so nothing a message holds)."""
+def where_tasks_wait(frames: int = 6) -> list[str]:
+    """Each task of the running loop, and the innermost lines of code it is suspended at (file,
+    line, function: no values, so nothing a message holds). A suspended task's own stack is its
+    outermost coroutine only; the coroutines it awaits are followed here."""
     waiting = []
     for task in asyncio.all_tasks() - {asyncio.current_task()}:
-        stack = task.get_stack()[-frames:]
+        chain = _awaited_frames(task.get_coro())[-frames:]
         where = " < ".join(
             f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name}"
-            for frame in reversed(stack)
+            for frame in reversed(chain)
         )
         waiting.append(f"{task.get_name()}: {where or 'not started'}")
     return sorted(waiting)
+
+
+def _awaited_frames(awaitable: object) -> list[FrameType]:
+    """The frames of a coroutine and of those it awaits, outermost first (a Future, or a
+    generator-based awaitable without a frame, ends the chain)."""
+    chain: list[FrameType] = []
+    while awaitable is not None:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
+        if not isinstance(frame, FrameType):
+            break
+        chain.append(frame)
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
+    return chain
 
 
 async def to_the_end(work: Awaitable[T]) -> T:
