@@ -165,10 +165,24 @@ async def db(database: DatabaseUnderTest) -> AsyncIterator[DatabaseUnderTest]:
         left = await _left_in_a_transaction(database)
         assert not left, f"connections left idle in a transaction (ended now): {left}"
     else:
-        await _sqlite_write_lock_free(database)
+        await _fail_unless_sqlite_write_lock_free(database)
 
 
-async def _sqlite_write_lock_free(database: DatabaseUnderTest) -> None:
+def sqlite_write_lock_free(path: str | Path, timeout: float) -> bool:
+    """Whether SQLite's write lock on ``path`` can be taken within ``timeout`` seconds (blocks:
+    call it in a thread from a coroutine)."""
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        connection.close()
+
+
+async def _fail_unless_sqlite_write_lock_free(database: DatabaseUnderTest) -> None:
     """Fail unless the SQLite file's write lock can be taken (waiting up to 10 s for a writer
     still finishing), saying what runs in this process and whether a garbage collection freed
     it; after such a collection the tests after this one can still run.
@@ -179,24 +193,12 @@ async def _sqlite_write_lock_free(database: DatabaseUnderTest) -> None:
     dropped by a stop that came before its close (``db._SQLiteConnection``, mended)."""
     path = make_url(database.url).database
     assert path
-
-    def take() -> bool:
-        connection = sqlite3.connect(path, timeout=10, isolation_level=None)
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute("ROLLBACK")
-            return True
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            connection.close()
-
-    if await asyncio.to_thread(take):
+    if await asyncio.to_thread(sqlite_write_lock_free, path, 10):
         return
     running = [f"{task.get_name()}: {task.get_coro()!r}" for task in asyncio.all_tasks()]
     threads = [thread.name for thread in threading.enumerate()]
     gc.collect()
-    freed = await asyncio.to_thread(take)
+    freed = await asyncio.to_thread(sqlite_write_lock_free, path, 10)
     pytest.fail(
         f"SQLite's write lock was held after the test (freed by a garbage collection: {freed});"
         f" tasks {running}, threads {threads}"

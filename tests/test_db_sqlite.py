@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from pathlib import Path
 
 from sqlalchemy import text
 
 from herald.db import create_engine
-
-
-def _write_lock_free(path: Path) -> bool:
-    connection = sqlite3.connect(path, timeout=2, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        connection.close()
+from tests.conftest import sqlite_write_lock_free
 
 
 async def test_a_connection_stopped_before_its_close_began_still_ends_its_transaction(
@@ -38,7 +26,7 @@ async def test_a_connection_stopped_before_its_close_began_still_ends_its_transa
             await connection.execute(text("CREATE TABLE t (v INTEGER)"))
         async with engine.connect() as connection:
             await connection.execute(text("INSERT INTO t VALUES (1)"))  # the write lock taken
-            assert not await asyncio.to_thread(_write_lock_free, path)
+            assert not await asyncio.to_thread(sqlite_write_lock_free, path, 2)
             raw = (await connection.get_raw_connection()).driver_connection
             assert raw is not None
             stopped = raw.stop()
@@ -50,7 +38,7 @@ async def test_a_connection_stopped_before_its_close_began_still_ends_its_transa
             assert stopped is not None
             await stopped  # the thread has run what stop() queued
             try:
-                assert await asyncio.to_thread(_write_lock_free, path)
+                assert await asyncio.to_thread(sqlite_write_lock_free, path, 2)
             finally:
                 closing.close()
             await connection.invalidate()
