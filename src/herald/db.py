@@ -87,9 +87,8 @@ class _SQLiteConnection(aiosqlite.Connection):
     close any more, and still drops the connection in its ``finally``, before the thread runs
     the close ``stop()`` queued, which then finds nothing to close. The SQLite connection stayed
     open in its write transaction until a garbage collection found it: every other writer
-    waited out its 30 seconds and failed (a stopped ``herald worker`` did not exit, and the
-    suite's cleanup failed on ``database is locked``). aiosqlite 0.22.1, the latest release,
-    has it."""
+    waited out its 30 seconds and failed (the suite's cleanup after a stopped test server did,
+    on ``database is locked``). aiosqlite 0.22.1, the latest release, has it."""
 
     async def close(self) -> None:
         if not self._running:  # stop() has queued the close: it must find the connection

@@ -58,7 +58,7 @@ async def cancel_and_wait(
             task.exception()  # retrieved: no "exception was never retrieved" at exit
 
 
-def where_tasks_wait(frames: int = 6) -> list[str]:
+def where_tasks_wait(frames: int = 12) -> list[str]:
     """Each task of the running loop, and the innermost lines of code it is suspended at (file,
     line, function: no values, so nothing a message holds). A suspended task's own stack is its
     outermost coroutine only; the coroutines it awaits are followed here."""
