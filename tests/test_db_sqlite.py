@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from herald.db import create_engine
@@ -41,6 +42,38 @@ async def test_a_connection_stopped_before_its_close_began_still_ends_its_transa
                 assert await asyncio.to_thread(sqlite_write_lock_free, path, 2)
             finally:
                 closing.close()
+            await connection.invalidate()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("ending", ["close", "stop"])
+async def test_a_connection_ended_with_a_read_cut_short_ends_its_transaction(
+    tmp_path: Path, ending: str
+) -> None:
+    """A read cancelled between its first row and the rest keeps its statement active, held by
+    a cursor the cancellation's traceback keeps. Closing the connection then left SQLite's
+    connection a zombie that kept its transaction, and the write lock, until that cursor was
+    collected."""
+    path = tmp_path / "herald.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (v INTEGER)"))
+        async with engine.connect() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (1), (2)"))  # the write lock
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            cut_short = await raw.execute("SELECT v FROM t")
+            assert await cut_short.fetchone() == (1,)
+            if ending == "close":
+                await raw.close()
+            else:
+                stopped = raw.stop()
+                assert stopped is not None
+                await stopped
+            assert await asyncio.to_thread(sqlite_write_lock_free, path, 2)
+            del cut_short
             await connection.invalidate()
     finally:
         await engine.dispose()

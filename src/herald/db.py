@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -78,22 +79,39 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 
 
 class _SQLiteConnection(aiosqlite.Connection):
-    """aiosqlite's connection, closed for sure once ``stop()`` was called.
+    """aiosqlite's connection, whose transaction ends when it is closed or stopped.
 
     SQLAlchemy ends a connection whose task was cancelled inside a statement by awaiting
     ``close()``, shielded, and calls ``stop()`` if that await is cancelled too (a stopping
-    Herald cancels its loops again every second, ``kit/tasks.py``). When ``stop()`` comes
-    before the shielded ``close()`` has started, aiosqlite's ``close()`` cannot queue its own
-    close any more, and still drops the connection in its ``finally``, before the thread runs
-    the close ``stop()`` queued, which then finds nothing to close. The SQLite connection stayed
-    open in its write transaction until a garbage collection found it: every other writer
-    waited out its 30 seconds and failed (the suite's cleanup after a stopped test server did,
-    on ``database is locked``). aiosqlite 0.22.1, the latest release, has it."""
+    Herald cancels its loops again every second, ``kit/tasks.py``). Two ways that left SQLite's
+    write lock held until a garbage collection, while every other writer waited out its 30
+    seconds and failed (``database is locked``; a stopped ``herald worker`` did not exit):
+
+    - A read cut short (cancelled between its first row and the rest) keeps its statement
+      active, held by a cursor the cancellation's traceback keeps; closing then leaves SQLite's
+      connection a zombie that keeps its transaction, writes and all, until that statement is
+      finalized. Rolling back first ends the transaction (the read is aborted).
+    - When ``stop()`` came before the shielded ``close()`` had started, aiosqlite's ``close()``
+      dropped the connection before its thread ran the close ``stop()`` had queued, which then
+      found nothing to close.
+
+    aiosqlite 0.22.1, the latest release, has both."""
+
+    def _roll_back_first(self) -> None:
+        """Queue a rollback ahead of the close (queued, not awaited: no cancellation can come
+        between the two)."""
+        if self._running and self._connection is not None:
+            self._tx.put_nowait((None, self._connection.rollback))
 
     async def close(self) -> None:
         if not self._running:  # stop() has queued the close: it must find the connection
             return
+        self._roll_back_first()
         await super().close()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        self._roll_back_first()
+        return super().stop()
 
 
 def _sqlite_connector(url: str, timeout: float) -> Callable[[], Awaitable[aiosqlite.Connection]]:
