@@ -45,8 +45,8 @@ $(CHROMIUM):
 # suite waits on servers, subprocesses and the emulator's pacing as much as it computes, so two
 # workers overlap the waits even on two cores. Each worker has its own databases and ports
 # (tests/conftest.py). `make test PYTEST_WORKERS=0` runs it in one process. Four took 8 minutes
-# here (docs/development.md), but the SIGTERM test of a SQLite worker still fails under that
-# load: not the default until that is mended.
+# here (docs/development.md); the SQLite stop that failed under that load is mended, and four
+# become the default once full runs show it.
 PYTEST_WORKERS ?= 2
 
 # Bytecode is cached during the run even where the environment sets PYTHONDONTWRITEBYTECODE
