@@ -189,8 +189,8 @@ async def _fail_unless_sqlite_write_lock_free(database: DatabaseUnderTest) -> No
 
     Without this check a connection left in a write transaction failed the next tests' cleanup,
     30 s each, and named none of them (CI: five test_faults setups). It named the hanging
-    receiver of ``test_delivery.py``, and a collection freed the lock: aiosqlite's connection
-    dropped by a stop that came before its close (``db._SQLiteConnection``, mended)."""
+    receiver of ``test_delivery.py``, and a collection freed the lock: a SQLite connection
+    closed by a cancellation had kept its transaction (``db._SQLiteConnection``, mended)."""
     path = make_url(database.url).database
     assert path
     if await asyncio.to_thread(sqlite_write_lock_free, path, 10):
