@@ -41,13 +41,12 @@ $(CHROMIUM):
 	@echo "Installing Debian's chromium for the console's browser tests"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-# Two workers, whole files to each (a file's module fixtures and order stay together): the
-# suite waits on servers, subprocesses and the emulator's pacing as much as it computes, so two
-# workers overlap the waits even on two cores. Each worker has its own databases and ports
-# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs it in one process. Four took 8 minutes
-# here (docs/development.md); the SQLite stop that failed under that load is mended, and four
-# become the default once full runs show it.
-PYTEST_WORKERS ?= 2
+# Four workers, whole files to each (a file's module fixtures and order stay together): the
+# suite waits on servers, subprocesses and the emulator's pacing as much as it computes, so
+# four workers overlap the waits even on two cores (9.5-10 minutes of pytest here, against
+# 10.5 on two: docs/development.md). Each worker has its own databases and ports
+# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 4
 
 # Bytecode is cached during the run even where the environment sets PYTHONDONTWRITEBYTECODE
 # (this machine's does): each worker otherwise rewrote and compiled every test module again
