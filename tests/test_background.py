@@ -1,14 +1,28 @@
 """A background loop whose rounds fail pauses longer after each failure in a row, says so in
-the metrics, and runs normally again after a round that succeeds."""
+the metrics, and runs normally again after a round that succeeds; the webhook processor lets
+what arrives during a batch gather for the next."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from herald.background import RoundGuard
+from herald.channel import service as channels
+from herald.channel.defaults import emulator_defaults
+from herald.db import create_engine, session_factory
+from herald.kit.crypto import Cipher
+from herald.models import WebhookEvent
+from tests.conftest import DatabaseUnderTest, add_user
+from tests.live_herald import Live, eventually
+from tests.meta_webhook.test_endpoints import sign, template_event
+
+GATHER_SECONDS = 2.0
 
 
 def sample(name: str, loop: str) -> float:
@@ -78,3 +92,55 @@ async def test_a_cancellation_that_comes_out_as_another_error_still_stops_the_lo
     with pytest.raises(asyncio.CancelledError):
         await task
     assert rounds == 1
+
+
+@pytest.fixture
+def live_overrides() -> dict[str, Any]:
+    return {"webhook_gather_seconds": GATHER_SECONDS}
+
+
+async def test_webhooks_arriving_during_a_batch_are_applied_together_after_the_gather(
+    live: Live, db: DatabaseUnderTest
+) -> None:
+    """The first webhook after a quiet spell is applied at once; those that come while it is
+    applied wait for the gather and go in one batch (fewer write transactions under load)."""
+    ana = await add_user(db, "ana@example.com")
+    engine = create_engine(live.settings.resolved_database_url)
+    async with session_factory(engine)() as session:
+        channel = await channels.ensure_default(
+            session,
+            ana.id,
+            emulator_defaults(live.settings),
+            Cipher(live.settings.resolved_encryption_keys()),
+            datetime.now(UTC),
+        )
+        await session.commit()
+    assert channel.waba_id is not None  # its webhooks are signed with its app secret
+    bodies = [template_event(channel.waba_id, str(9001 + n), "APPROVED") for n in range(3)]
+
+    async def processed() -> list[WebhookEvent]:
+        async with session_factory(engine)() as session:
+            rows = await session.scalars(select(WebhookEvent).order_by(WebhookEvent.id))
+            return [row for row in rows if row.processed_at is not None]
+
+    async def post(body: bytes) -> None:
+        answer = await live.herald.post("/webhooks/whatsapp", content=body, headers=sign(body))
+        assert answer.status_code == 200, answer.text
+
+    try:
+        await post(bodies[0])
+        await eventually(lambda: _count_is(processed, 1), message="the first webhook applied")
+        await asyncio.gather(post(bodies[1]), post(bodies[2]))
+        await eventually(lambda: _count_is(processed, 3), message="the others applied")
+        first, second, third = await processed()
+    finally:
+        await engine.dispose()
+    assert first.processed_at is not None
+    assert second.processed_at is not None
+    assert third.processed_at is not None
+    assert second.processed_at - first.processed_at >= timedelta(seconds=GATHER_SECONDS)
+    assert abs(third.processed_at - second.processed_at) < timedelta(seconds=GATHER_SECONDS / 2)
+
+
+async def _count_is(rows: Any, count: int) -> bool:
+    return len(await rows()) == count

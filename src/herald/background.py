@@ -23,7 +23,7 @@ from herald.kit.tasks import cancel_and_wait, stop_if_cancelled
 from herald.media.provider_copies import ProviderCopies
 from herald.media.state import media_store
 from herald.message.output import message_data
-from herald.meta_webhook.processor import process_pending
+from herald.meta_webhook.processor import WEBHOOK_BATCH, process_pending
 from herald.meta_webhook.state import webhook_state
 from herald.runtime import Runtime
 from herald.template.service import ProviderContext
@@ -70,13 +70,22 @@ class BackgroundLoops:
     async def _webhooks(self) -> None:
         runtime = self.runtime
         poll = runtime.settings.webhook_poll_seconds
+        gather = runtime.settings.webhook_gather_seconds
         guard = RoundGuard("webhooks")
         pending = webhook_state(runtime).pending
         while True:
             pending.clear()
             taken = await guard.run(lambda: process_pending(runtime.sessions, runtime.clock))
+            if taken >= WEBHOOK_BATCH:
+                continue  # more are waiting
             if taken:
-                continue  # more may be waiting
+                # Statuses come a few at a time while messages go out: taking each few in a
+                # transaction of its own kept the sender's marks waiting behind a commit a few
+                # milliseconds apart (SQLite's one writer; on PostgreSQL, CPU). What arrives
+                # meanwhile goes in the next batch (bench: docs/benchmarks.md, "Statuses
+                # gathered").
+                await asyncio.sleep(gather)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(pending.wait(), timeout=poll)
 

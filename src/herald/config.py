@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: int = Field(default=60, ge=5)
     dispatch_poll_seconds: float = Field(default=0.5, gt=0)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_gather_seconds: float = Field(default=0.1, ge=0)
     template_sync_interval_seconds: float = Field(default=300.0, gt=0)
     # Status callbacks: loopback URLs (http allowed) only when the operator says so.
     callbacks_allow_loopback: bool = False

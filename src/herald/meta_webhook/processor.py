@@ -40,6 +40,7 @@ log = structlog.get_logger("herald.meta_webhook")
 
 MAX_ATTEMPTS = 5
 BATCH_ATTEMPTS = 3  # a batch PostgreSQL ended for a concurrent transaction's sake goes again
+WEBHOOK_BATCH = 200  # stored webhooks (each up to a hundred changes) applied in one transaction
 
 
 async def apply_events(session: AsyncSession, events: Sequence[WebhookEvent], clock: Clock) -> None:
@@ -94,7 +95,7 @@ async def _apply(
 
 
 async def process_pending(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, batch: int = 200
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, batch: int = WEBHOOK_BATCH
 ) -> int:
     """Apply up to ``batch`` pending events in one transaction; returns how many were taken.
 
