@@ -7,8 +7,10 @@ first, then with ``channels``, on the same processes' code, one after the other 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
+import json
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -174,3 +176,30 @@ def many_channels(channels: int = 20, rate: int = 50, seconds: int = 20) -> dict
         many = _send_paced(installation, accounts, rate, seconds, workers=2)
         starting = _send_paced(installation, accounts, rate, seconds, workers=2, running=False)
     return {"one_channel": one, "many_channels": many, "many_channels_starting": starting}
+
+
+SHOWN = (
+    "worst_deviation_percent",
+    "median_deviation_percent",
+    "refused_130429",
+    "bucket_refusals_as_sent",
+    "longest_pause_ms",
+    "pauses_over_150ms",
+    "worker_cpu_ms",
+    "machine_busy_percent",
+)
+
+
+if __name__ == "__main__":
+    # How many channels at the rate this machine carries: the same scenario for each count.
+    parser = argparse.ArgumentParser(prog="python -m bench.channels")
+    parser.add_argument("--channels", type=int, nargs="+", default=[20])
+    parser.add_argument("--rate", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    for count in args.channels:
+        figures = many_channels(count, args.rate, args.seconds)
+        shown = {
+            line: {name: round(value[name], 2) for name in SHOWN} for line, value in figures.items()
+        }
+        print(json.dumps({"channels": count, "rate": args.rate, **shown}), flush=True)
