@@ -43,7 +43,7 @@ $(CHROMIUM):
 
 # Four workers, whole files to each (a file's module fixtures and order stay together): the
 # suite waits on servers, subprocesses and the emulator's pacing as much as it computes, so
-# four workers overlap the waits even on two cores (8.5-9.7 minutes of pytest here, against
+# four workers overlap the waits even on two cores (8.5-11 minutes of pytest here, against
 # 10.3-10.5 on two earlier the same day: docs/development.md). Each worker has its own databases and ports
 # (tests/conftest.py). `make test PYTEST_WORKERS=0` runs it in one process.
 PYTEST_WORKERS ?= 4
