@@ -37,6 +37,7 @@ from herald.app import create_app
 from herald.config import Settings
 from herald.db import create_engine, normalise_database_url, session_factory
 from herald.kit.clock import FrozenClock
+from herald.kit.tasks import where_tasks_wait
 from herald.models import Base, User
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -195,7 +196,7 @@ async def _fail_unless_sqlite_write_lock_free(database: DatabaseUnderTest) -> No
     assert path
     if await asyncio.to_thread(sqlite_write_lock_free, path, 10):
         return
-    running = [f"{task.get_name()}: {task.get_coro()!r}" for task in asyncio.all_tasks()]
+    running = where_tasks_wait()
     threads = [thread.name for thread in threading.enumerate()]
     gc.collect()
     freed = await asyncio.to_thread(sqlite_write_lock_free, path, 10)
